@@ -1,0 +1,51 @@
+# covet: the two set-up commands are `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+PY := $(VENV)/bin/python
+DEPS := $(VENV)/.deps-installed
+BUILT := $(VENV)/.covet-built
+RUST_SOURCES := $(shell find crates -name '*.rs' -o -name Cargo.toml) Cargo.toml pyproject.toml
+
+.PHONY: run test build lint fmt bench bench-quick clean rust-test py-test
+
+run: build
+	$(PY) -m covet run examples.hello.app:app --host 127.0.0.1 --port 8000
+
+test: build rust-test py-test
+
+build: $(BUILT)
+
+$(DEPS): pyproject.toml
+	@command -v cargo >/dev/null || { echo "covet needs a Rust toolchain (cargo) to build its engine"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "maturin>=1.5,<2" "pydantic>=2.5" uvloop httpx pytest uvicorn ruff
+	touch $@
+
+$(BUILT): $(DEPS) $(RUST_SOURCES)
+	VIRTUAL_ENV=$(VENV) PATH=$(VENV)/bin:$$PATH maturin develop --release -q
+	touch $@
+
+rust-test:
+	cargo test -p covet-engine
+
+py-test: build
+	$(PY) -m pytest
+
+lint: $(DEPS)
+	cargo fmt --all --check
+	cargo clippy -p covet-engine -p covet-py --all-targets -- -D warnings
+	$(VENV)/bin/ruff check python tests examples benchmarks
+
+fmt: $(DEPS)
+	cargo fmt --all
+	$(VENV)/bin/ruff format python tests examples benchmarks
+
+bench: build
+	$(PY) benchmarks/run.py
+
+bench-quick: build
+	$(PY) benchmarks/run.py --quick --servers covet,fastapi,hyper
+
+clean:
+	rm -rf target $(VENV) .pytest_cache

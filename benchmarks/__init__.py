@@ -1,0 +1,1 @@
+"""Side-by-side benchmark suite for covet (see benchmarks/README.md)."""

@@ -1,0 +1,1 @@
+"""The same endpoints written idiomatically for each framework under comparison."""

@@ -1,0 +1,131 @@
+//! The physical limit for the benchmark suite: the smallest reasonable hyper 1.x server on one
+//! tokio thread, answering the same bytes as the Python apps. Whatever it costs per request is
+//! what the HTTP stack and the kernel cost on this machine; no framework can go below it.
+//!
+//! Usage: `hyper-limit [PORT]` (default 8103), listening on 127.0.0.1 only.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+const JSON_BODY: &[u8] = br#"{"message":"Hello, World!"}"#;
+const PLAIN_BODY: &[u8] = b"Hello, World!";
+const JSON_TYPE: &str = "application/json";
+const PLAIN_TYPE: &str = "text/plain; charset=utf-8";
+
+fn respond(status: StatusCode, content_type: &'static str, body: Bytes) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(body));
+    *resp.status_mut() = status;
+    resp.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp
+}
+
+fn not_found() -> Response<Full<Bytes>> {
+    respond(
+        StatusCode::NOT_FOUND,
+        JSON_TYPE,
+        Bytes::from_static(br#"{"detail":"Not Found"}"#),
+    )
+}
+
+/// Append `s` to `out` as a JSON string literal (quotes included).
+fn push_json_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// GET /users/{uid}?q=... -> {"uid":<int>,"q":<string or null>}; q is not percent-decoded.
+fn user(rest: &str, query: Option<&str>) -> Response<Full<Bytes>> {
+    let Ok(uid) = rest.parse::<i64>() else {
+        return not_found();
+    };
+    let q = query.and_then(|qs| qs.split('&').find_map(|pair| pair.strip_prefix("q=")));
+    let mut body = String::with_capacity(32);
+    body.push_str("{\"uid\":");
+    body.push_str(&uid.to_string());
+    body.push_str(",\"q\":");
+    match q {
+        Some(v) => push_json_str(&mut body, v),
+        None => body.push_str("null"),
+    }
+    body.push('}');
+    respond(StatusCode::OK, JSON_TYPE, Bytes::from(body))
+}
+
+async fn handle(req: Request<hyper::body::Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    if req.method() != Method::GET {
+        return Ok(respond(
+            StatusCode::METHOD_NOT_ALLOWED,
+            JSON_TYPE,
+            Bytes::from_static(br#"{"detail":"Method Not Allowed"}"#),
+        ));
+    }
+    let uri = req.uri();
+    let resp = match uri.path() {
+        "/json" => respond(StatusCode::OK, JSON_TYPE, Bytes::from_static(JSON_BODY)),
+        "/plaintext" => respond(StatusCode::OK, PLAIN_TYPE, Bytes::from_static(PLAIN_BODY)),
+        path => match path.strip_prefix("/users/") {
+            Some(rest) if !rest.is_empty() && !rest.contains('/') => user(rest, uri.query()),
+            _ => not_found(),
+        },
+    };
+    Ok(resp)
+}
+
+fn main() {
+    let port: u16 = std::env::args()
+        .nth(1)
+        .map(|p| p.parse().expect("PORT must be an integer"))
+        .unwrap_or(8103);
+    // One thread only: the comparison is one worker on one pinned core.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .expect("tokio runtime");
+    rt.block_on(serve(SocketAddr::from(([127, 0, 0, 1], port))));
+}
+
+async fn serve(addr: SocketAddr) {
+    let listener = TcpListener::bind(addr).await.expect("bind");
+    loop {
+        let (stream, _) = match listener.accept().await {
+            Ok(pair) => pair,
+            Err(err) => {
+                eprintln!("accept error: {err}");
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(async move {
+            let conn = http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), service_fn(handle));
+            if let Err(err) = conn.await {
+                // Peers vanishing at the end of a wrk run is normal; keep quiet about it.
+                if !err.is_incomplete_message() {
+                    eprintln!("connection error: {err}");
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,32 @@
+//! `covet._engine`: the PyO3 binding of covet-engine. Conversions between engine types and
+//! Python objects, and the asyncio protocol that drives the engine from the worker's loop.
+
+use pyo3::prelude::*;
+
+mod json;
+mod protocol;
+mod request;
+mod router;
+mod server;
+
+#[pymodule]
+fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<router::Router>()?;
+    m.add_class::<request::RawRequest>()?;
+    m.add_class::<server::Server>()?;
+    m.add_class::<protocol::HttpProtocol>()?;
+    m.add_function(wrap_pyfunction!(json::dumps, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_qsl, m)?)?;
+    m.add("FOUND", router::FOUND)?;
+    m.add("NOT_FOUND", router::NOT_FOUND)?;
+    m.add("METHOD_NOT_ALLOWED", router::METHOD_NOT_ALLOWED)?;
+    m.add("REDIRECT", router::REDIRECT)?;
+    m.add("MOUNT", router::MOUNT)?;
+    Ok(())
+}
+
+/// Decodes a query string or urlencoded form into (name, value) pairs, blank values kept.
+#[pyfunction]
+fn parse_qsl(data: &[u8]) -> Vec<(String, String)> {
+    covet_engine::urlencoded::parse_pairs(data)
+}

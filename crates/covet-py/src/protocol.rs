@@ -1,0 +1,626 @@
+//! One HTTP/1.1 connection as an asyncio protocol written in Rust.
+//!
+//! The worker's event loop calls `data_received`; the engine's sans-IO `Connection` turns the
+//! bytes into requests; each request is routed in Rust and its endpoint is called on this same
+//! thread. A coroutine that cannot suspend is driven to completion here and its result written
+//! at once; anything else is handed to Python (`Server.spawn`) as a Task, which later answers
+//! through `send_response` / the stream methods and then calls `request_done`.
+//! One request is in flight per connection: pipelined requests wait in the buffer, so responses
+//! leave in request order.
+
+use std::cell::{Cell, RefCell};
+use std::time::Instant;
+
+use covet_engine::connection::{Connection, Event};
+use covet_engine::http::error::HttpError;
+use covet_engine::http::request::Request;
+use covet_engine::http::response::{self, Framing};
+use covet_engine::limits::Limits;
+use covet_engine::router::Lookup;
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList};
+use pyo3::{intern, IntoPyObjectExt};
+
+use crate::json;
+use crate::request::RawRequest;
+use crate::server::Server;
+
+/// Bytes buffered from a client while a request is in flight before reading is paused.
+const MAX_PIPELINE_BUFFER: usize = 256 * 1024;
+
+#[pyclass(unsendable, module = "covet._engine")]
+pub struct HttpProtocol {
+    server: Py<Server>,
+    conn: RefCell<Connection>,
+    transport: RefCell<Option<PyObject>>,
+    write: RefCell<Option<PyObject>>,
+    client: RefCell<Option<PyObject>>,
+    sockname: RefCell<Option<PyObject>>,
+    slot: Cell<Option<usize>>,
+    out: RefCell<Vec<u8>>,
+    busy: Cell<bool>,
+    closed: Cell<bool>,
+    eof: Cell<bool>,
+    read_paused: Cell<bool>,
+    write_paused: Cell<bool>,
+    drain_waiter: RefCell<Option<PyObject>>,
+    keep_alive: Cell<bool>,
+    head_only: Cell<bool>,
+    http_minor: Cell<u8>,
+    streaming: Cell<bool>,
+    last_active: Cell<Instant>,
+    partial_since: Cell<Option<Instant>>,
+    log_line: RefCell<Option<(String, String)>>,
+}
+
+impl HttpProtocol {
+    pub fn new(server: Py<Server>, limits: &Limits) -> Self {
+        HttpProtocol {
+            server,
+            conn: RefCell::new(Connection::new(limits.clone())),
+            transport: RefCell::new(None),
+            write: RefCell::new(None),
+            client: RefCell::new(None),
+            sockname: RefCell::new(None),
+            slot: Cell::new(None),
+            out: RefCell::new(Vec::with_capacity(512)),
+            busy: Cell::new(false),
+            closed: Cell::new(false),
+            eof: Cell::new(false),
+            read_paused: Cell::new(false),
+            write_paused: Cell::new(false),
+            drain_waiter: RefCell::new(None),
+            keep_alive: Cell::new(true),
+            head_only: Cell::new(false),
+            http_minor: Cell::new(1),
+            streaming: Cell::new(false),
+            last_active: Cell::new(Instant::now()),
+            partial_since: Cell::new(None),
+            log_line: RefCell::new(None),
+        }
+    }
+
+    fn transport_call(&self, py: Python<'_>, method: &Bound<'_, pyo3::types::PyString>) -> PyResult<()> {
+        let transport = self.transport.borrow().as_ref().map(|t| t.clone_ref(py));
+        if let Some(t) = transport {
+            t.bind(py).call_method0(method)?;
+        }
+        Ok(())
+    }
+
+    /// Sends the bytes in `out` to the transport.
+    fn flush(&self, py: Python<'_>) -> PyResult<()> {
+        let bytes = {
+            let mut out = self.out.borrow_mut();
+            let bytes = PyBytes::new(py, &out);
+            out.clear();
+            bytes
+        };
+        if self.closed.get() {
+            return Ok(());
+        }
+        let write = self.write.borrow().as_ref().map(|w| w.clone_ref(py));
+        if let Some(write) = write {
+            write.bind(py).call1((bytes,))?;
+        }
+        Ok(())
+    }
+
+    pub fn close(&self, py: Python<'_>) -> PyResult<()> {
+        if !self.closed.get() {
+            self.closed.set(true);
+            self.transport_call(py, intern!(py, "close"))?;
+        }
+        Ok(())
+    }
+
+    pub fn close_if_idle(&self, py: Python<'_>) -> PyResult<()> {
+        if !self.busy.get() && !self.conn.borrow().has_partial() {
+            self.close(py)?;
+        }
+        Ok(())
+    }
+
+    pub fn check_timeouts(&self, py: Python<'_>, now: Instant, limits: &Limits) -> PyResult<()> {
+        if self.closed.get() || self.busy.get() {
+            return Ok(());
+        }
+        if let Some(since) = self.partial_since.get() {
+            if now.duration_since(since) > limits.header_timeout {
+                let err = HttpError {
+                    status: 408,
+                    detail: "Request timed out",
+                };
+                self.refuse(py, &err)?;
+            }
+        } else if now.duration_since(self.last_active.get()) > limits.keepalive_timeout {
+            self.close(py)?;
+        }
+        Ok(())
+    }
+
+    /// Answers a request the parser refused, logs it, and closes.
+    fn refuse(&self, py: Python<'_>, err: &HttpError) -> PyResult<()> {
+        response::write_error(&mut self.out.borrow_mut(), err);
+        self.flush(py)?;
+        let server = self.server.bind(py).borrow();
+        let client = self.client.borrow().as_ref().map(|c| c.clone_ref(py));
+        server.error_log.bind(py).call1((err.status, err.detail, client))?;
+        self.close(py)
+    }
+
+    /// Parses and serves buffered requests until one goes to Python or the buffer runs dry.
+    fn process(slf: &Bound<'_, Self>) -> PyResult<()> {
+        let py = slf.py();
+        let this = slf.borrow();
+        while !this.busy.get() && !this.closed.get() {
+            let event = this.conn.borrow_mut().next_event();
+            match event {
+                None => break,
+                Some(Event::Continue) => {
+                    this.out.borrow_mut().extend_from_slice(response::CONTINUE_100);
+                    this.flush(py)?;
+                }
+                Some(Event::Error(err)) => this.refuse(py, &err)?,
+                Some(Event::Request(req)) => this.handle(slf, req)?,
+            }
+        }
+        let partial = this.conn.borrow().has_partial();
+        match (partial, this.partial_since.get()) {
+            (true, None) => this.partial_since.set(Some(Instant::now())),
+            (false, Some(_)) => this.partial_since.set(None),
+            _ => {}
+        }
+        if this.eof.get() && !this.busy.get() {
+            this.close(py)?;
+        }
+        Ok(())
+    }
+
+    fn handle(&self, slf: &Bound<'_, Self>, req: Request) -> PyResult<()> {
+        let py = slf.py();
+        let server_ref = self.server.bind(py).borrow();
+        self.keep_alive
+            .set(req.keep_alive && !server_ref.shutting_down.get() && !self.eof.get());
+        self.head_only.set(req.method == "HEAD");
+        self.http_minor.set(req.http_minor);
+        self.busy.set(true);
+        if server_ref.access_log.is_some() {
+            let mut target = req.path.clone();
+            if !req.query.is_empty() {
+                target.push('?');
+                target.push_str(&String::from_utf8_lossy(&req.query));
+            }
+            *self.log_line.borrow_mut() = Some((req.method.clone(), target));
+        }
+        let found = server_ref
+            .router
+            .get()
+            .inner
+            .read()
+            .unwrap()
+            .lookup(&req.method, &req.path);
+        let native = server_ref.native_errors.get();
+        match found {
+            Lookup::Found {
+                endpoint, params, ..
+            } => {
+                let (call, noarg, inline, status) = {
+                    let eps = server_ref.endpoints.borrow();
+                    let ep = &eps[endpoint];
+                    (ep.call.clone_ref(py), ep.noarg, ep.inline, ep.status)
+                };
+                drop(server_ref);
+                let raw = RawRequest::from_engine(req, params, Some(endpoint), self.client_obj(py), self.sockname_obj(py));
+                if !inline {
+                    return self.spawn(slf, raw.into_py_any(py)?, None, None);
+                }
+                self.run_inline(slf, call, noarg, status, raw)
+            }
+            Lookup::NotFound if native => {
+                self.write_simple(py, 404, b"{\"detail\":\"Not Found\"}", None)?;
+                self.finish(py)
+            }
+            Lookup::MethodNotAllowed { allow } if native => {
+                let allow = allow.into_bytes();
+                let extra: &[(&[u8], &[u8])] = &[(b"allow", &allow)];
+                self.write_simple(py, 405, b"{\"detail\":\"Method Not Allowed\"}", Some(extra))?;
+                self.finish(py)
+            }
+            Lookup::Redirect { location_path } if native => {
+                drop(server_ref);
+                let mut location = location_path.into_bytes();
+                if !req.query.is_empty() {
+                    location.push(b'?');
+                    location.extend_from_slice(&req.query);
+                }
+                let headers: &[(&[u8], &[u8])] = &[(b"location", &location)];
+                self.write_full(py, 307, headers, b"")?;
+                self.finish(py)
+            }
+            _ => {
+                drop(server_ref);
+                let raw = RawRequest::from_engine(req, Vec::new(), None, self.client_obj(py), self.sockname_obj(py));
+                self.spawn(slf, raw.into_py_any(py)?, None, None)
+            }
+        }
+    }
+
+    fn client_obj(&self, py: Python<'_>) -> Option<PyObject> {
+        self.client.borrow().as_ref().map(|c| c.clone_ref(py))
+    }
+
+    fn sockname_obj(&self, py: Python<'_>) -> Option<PyObject> {
+        self.sockname.borrow().as_ref().map(|c| c.clone_ref(py))
+    }
+
+    /// Calls an endpoint whose coroutine cannot suspend and writes its result.
+    fn run_inline(
+        &self,
+        slf: &Bound<'_, Self>,
+        call: PyObject,
+        noarg: bool,
+        status: u16,
+        raw: RawRequest,
+    ) -> PyResult<()> {
+        let py = slf.py();
+        let raw = Bound::new(py, raw)?;
+        let called = if noarg {
+            call.bind(py).call0()
+        } else {
+            call.bind(py).call1((&raw,))
+        };
+        let value = match called.and_then(|c| drive(py, c)) {
+            Ok(v) => v,
+            Err(e) => return self.spawn(slf, raw.into_any().unbind(), Some(e.into_value(py).into_any()), None),
+        };
+        match self.write_result(py, &value, status) {
+            Ok(true) => self.finish(py),
+            Ok(false) => self.spawn(slf, raw.into_any().unbind(), None, Some(value.unbind())),
+            Err(e) => self.spawn(slf, raw.into_any().unbind(), Some(e.into_value(py).into_any()), None),
+        }
+    }
+
+    fn spawn(
+        &self,
+        slf: &Bound<'_, Self>,
+        raw: PyObject,
+        exc: Option<Py<PyAny>>,
+        resp: Option<PyObject>,
+    ) -> PyResult<()> {
+        let py = slf.py();
+        self.busy.set(true);
+        let spawn = self.server.bind(py).borrow().spawn.clone_ref(py);
+        spawn.bind(py).call1((slf, raw, exc, resp))?;
+        Ok(())
+    }
+
+    /// Writes a handler's return value. Ok(false): Python must send it (a streaming response,
+    /// or one with background work).
+    fn write_result(&self, py: Python<'_>, value: &Bound<'_, PyAny>, status: u16) -> PyResult<bool> {
+        let server = self.server.bind(py).borrow();
+        if value.is_instance(server.response_type.bind(py))? {
+            drop(server);
+            if !value.getattr(intern!(py, "_direct"))?.is_truthy()? {
+                return Ok(false);
+            }
+            self.write_response_obj(py, value)?;
+            return Ok(true);
+        }
+        let mut body = Vec::with_capacity(64);
+        json::encode(value, Some(server.json_default.bind(py)), &mut body)?;
+        drop(server);
+        let headers: &[(&[u8], &[u8])] = &[(b"content-type", b"application/json")];
+        self.write_full(py, status, headers, &body)?;
+        Ok(true)
+    }
+
+    fn write_simple(
+        &self,
+        py: Python<'_>,
+        status: u16,
+        body: &[u8],
+        extra: Option<&[(&[u8], &[u8])]>,
+    ) -> PyResult<()> {
+        let mut headers: Vec<(&[u8], &[u8])> = vec![(b"content-type", b"application/json")];
+        if let Some(extra) = extra {
+            headers.extend_from_slice(extra);
+        }
+        self.write_full(py, status, &headers, body)
+    }
+
+    fn write_full(&self, py: Python<'_>, status: u16, headers: &[(&[u8], &[u8])], body: &[u8]) -> PyResult<()> {
+        {
+            let out = &mut *self.out.borrow_mut();
+            response::write_status_line(out, status);
+            for (n, v) in headers {
+                let _ = response::write_header(out, n, v);
+            }
+            self.finish_head(out, status, Some(body.len()), true);
+            if !self.head_only.get() {
+                out.extend_from_slice(body);
+            }
+        }
+        self.log_access(py, status)?;
+        self.flush(py)
+    }
+
+    fn finish_head(&self, out: &mut Vec<u8>, status: u16, length: Option<usize>, date: bool) {
+        let framing = if status < 200 || status == 204 || status == 304 {
+            Framing::NoBody
+        } else {
+            match length {
+                Some(n) => Framing::Length(n),
+                None => Framing::Chunked,
+            }
+        };
+        response::finish_head(out, framing, self.keep_alive.get(), self.http_minor.get(), date);
+    }
+
+    /// Writes the head of a Python `Response`: its status and `raw_headers`. Returns whether
+    /// the user set a date header. A header with CR/LF is refused with an error.
+    fn write_head_from(&self, py: Python<'_>, resp: &Bound<'_, PyAny>, length: Option<usize>) -> PyResult<u16> {
+        let status: u16 = resp.getattr(intern!(py, "status_code"))?.extract()?;
+        let headers = resp.getattr(intern!(py, "raw_headers"))?;
+        let headers = headers.downcast::<PyList>()?;
+        let mut has_date = false;
+        let out = &mut *self.out.borrow_mut();
+        let start = out.len();
+        response::write_status_line(out, status);
+        for item in headers.iter() {
+            let (name, value): (Bound<'_, PyBytes>, Bound<'_, PyBytes>) = item.extract()?;
+            let (name, value) = (name.as_bytes(), value.as_bytes());
+            if name.eq_ignore_ascii_case(b"content-length") || name.eq_ignore_ascii_case(b"transfer-encoding") {
+                continue;
+            }
+            if name.eq_ignore_ascii_case(b"connection") {
+                if value.eq_ignore_ascii_case(b"close") {
+                    self.keep_alive.set(false);
+                }
+                continue;
+            }
+            has_date |= name.eq_ignore_ascii_case(b"date");
+            if response::write_header(out, name, value).is_err() {
+                out.truncate(start);
+                return Err(PyRuntimeError::new_err(format!(
+                    "invalid response header {:?}: header names must be tokens and values must not contain CR, LF or NUL",
+                    String::from_utf8_lossy(name)
+                )));
+            }
+        }
+        self.finish_head(out, status, length, !has_date);
+        Ok(status)
+    }
+
+    fn write_response_obj(&self, py: Python<'_>, resp: &Bound<'_, PyAny>) -> PyResult<()> {
+        let body = resp.getattr(intern!(py, "body"))?;
+        let body = body.downcast::<PyBytes>()?.as_bytes();
+        let status = self.write_head_from(py, resp, Some(body.len()))?;
+        if !self.head_only.get() && !(status < 200 || status == 204 || status == 304) {
+            self.out.borrow_mut().extend_from_slice(body);
+        }
+        self.log_access(py, status)?;
+        self.flush(py)
+    }
+
+    fn log_access(&self, py: Python<'_>, status: u16) -> PyResult<()> {
+        let line = self.log_line.borrow_mut().take();
+        if let Some((method, target)) = line {
+            let server = self.server.bind(py).borrow();
+            if let Some(log) = &server.access_log {
+                let version = if self.http_minor.get() == 0 { "1.0" } else { "1.1" };
+                log.bind(py).call1((self.client_obj(py), method, target, version, status))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The current request is answered: close or get ready for the next one.
+    fn finish(&self, py: Python<'_>) -> PyResult<()> {
+        self.busy.set(false);
+        self.streaming.set(false);
+        self.last_active.set(Instant::now());
+        let shutting_down = self.server.bind(py).borrow().shutting_down.get();
+        if !self.keep_alive.get() || shutting_down {
+            self.close(py)?;
+        } else if self.read_paused.get() {
+            self.read_paused.set(false);
+            self.transport_call(py, intern!(py, "resume_reading"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs a coroutine that cannot suspend to its end; a plain value passes through.
+fn drive<'py>(py: Python<'py>, value: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    unsafe {
+        if ffi::PyCoro_CheckExact(value.as_ptr()) == 0 {
+            return Ok(value);
+        }
+        let mut result: *mut ffi::PyObject = std::ptr::null_mut();
+        match ffi::PyIter_Send(value.as_ptr(), ffi::Py_None(), &mut result) {
+            ffi::PySendResult::PYGEN_RETURN => Ok(Bound::from_owned_ptr(py, result)),
+            ffi::PySendResult::PYGEN_ERROR => Err(PyErr::fetch(py)),
+            ffi::PySendResult::PYGEN_NEXT => {
+                let _yielded = Bound::from_owned_ptr(py, result);
+                value.call_method0(intern!(py, "close"))?;
+                Err(PyRuntimeError::new_err(
+                    "covet ran this handler inline because its code has no await, but it suspended; report this as a covet bug",
+                ))
+            }
+        }
+    }
+}
+
+#[pymethods]
+impl HttpProtocol {
+    fn connection_made(slf: &Bound<'_, Self>, transport: &Bound<'_, PyAny>) -> PyResult<()> {
+        let py = slf.py();
+        let this = slf.borrow();
+        *this.write.borrow_mut() = Some(transport.getattr(intern!(py, "write"))?.unbind());
+        let info = |key: &str| -> PyResult<Option<PyObject>> {
+            let v = transport.call_method1(intern!(py, "get_extra_info"), (key,))?;
+            if v.is_none() {
+                return Ok(None);
+            }
+            // IPv6 addresses come as 4-tuples; requests show (host, port).
+            let host = v.get_item(0)?;
+            let port = v.get_item(1)?;
+            Ok(Some((host, port).into_py_any(py)?))
+        };
+        *this.client.borrow_mut() = info("peername").unwrap_or(None);
+        *this.sockname.borrow_mut() = info("sockname").unwrap_or(None);
+        *this.transport.borrow_mut() = Some(transport.clone().unbind());
+        this.last_active.set(Instant::now());
+        let slot = this.server.bind(py).borrow().register(slf.clone().unbind());
+        this.slot.set(Some(slot));
+        Ok(())
+    }
+
+    fn data_received(slf: &Bound<'_, Self>, data: &[u8]) -> PyResult<()> {
+        let py = slf.py();
+        {
+            let this = slf.borrow();
+            if this.closed.get() {
+                return Ok(());
+            }
+            this.conn.borrow_mut().feed(data);
+            this.last_active.set(Instant::now());
+            if this.busy.get() {
+                if this.conn.borrow().buffered() > MAX_PIPELINE_BUFFER && !this.read_paused.get() {
+                    this.read_paused.set(true);
+                    this.transport_call(py, intern!(py, "pause_reading"))?;
+                }
+                return Ok(());
+            }
+        }
+        Self::process(slf)
+    }
+
+    fn eof_received(&self) -> bool {
+        self.eof.set(true);
+        self.keep_alive.set(false);
+        // Keep the transport open while a response is still owed.
+        self.busy.get()
+    }
+
+    fn connection_lost(&self, py: Python<'_>, _exc: Option<PyObject>) -> PyResult<()> {
+        self.closed.set(true);
+        if let Some(slot) = self.slot.take() {
+            self.server.bind(py).borrow().unregister(slot);
+        }
+        *self.write.borrow_mut() = None;
+        *self.transport.borrow_mut() = None;
+        self.wake_drain(py)
+    }
+
+    fn pause_writing(&self) {
+        self.write_paused.set(true);
+    }
+
+    fn resume_writing(&self, py: Python<'_>) -> PyResult<()> {
+        self.write_paused.set(false);
+        self.wake_drain(py)
+    }
+
+    /// True once the client is gone (streams stop producing).
+    #[getter]
+    fn closed(&self) -> bool {
+        self.closed.get()
+    }
+
+    /// True while the transport's write buffer is over its high-water mark.
+    #[getter]
+    fn write_paused(&self) -> bool {
+        self.write_paused.get()
+    }
+
+    #[getter]
+    fn head_only(&self) -> bool {
+        self.head_only.get()
+    }
+
+    /// A future resolved when writing may go on (or the connection is lost).
+    fn set_drain_waiter(&self, py: Python<'_>, fut: PyObject) -> PyResult<()> {
+        *self.drain_waiter.borrow_mut() = Some(fut);
+        if !self.write_paused.get() || self.closed.get() {
+            self.wake_drain(py)?;
+        }
+        Ok(())
+    }
+
+    fn wake_drain(&self, py: Python<'_>) -> PyResult<()> {
+        let waiter = self.drain_waiter.borrow_mut().take();
+        if let Some(fut) = waiter {
+            let fut = fut.bind(py);
+            if !fut.call_method0(intern!(py, "done"))?.is_truthy()? {
+                fut.call_method1(intern!(py, "set_result"), (py.None(),))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes a complete (non-streaming) `Response`.
+    fn send_response(&self, py: Python<'_>, response: &Bound<'_, PyAny>) -> PyResult<()> {
+        if self.closed.get() {
+            return Ok(());
+        }
+        self.write_response_obj(py, response)
+    }
+
+    /// Starts a streamed response: chunked, or raw when `content_length` is known.
+    #[pyo3(signature = (response, content_length=None))]
+    fn start_stream(&self, py: Python<'_>, response: &Bound<'_, PyAny>, content_length: Option<usize>) -> PyResult<()> {
+        if self.closed.get() {
+            return Ok(());
+        }
+        let status = self.write_head_from(py, response, content_length)?;
+        self.streaming.set(content_length.is_none() && !(status < 200 || status == 204 || status == 304));
+        self.log_access(py, status)?;
+        self.flush(py)
+    }
+
+    fn write_chunk(&self, py: Python<'_>, data: &[u8]) -> PyResult<()> {
+        if self.closed.get() || self.head_only.get() || data.is_empty() {
+            return Ok(());
+        }
+        {
+            let out = &mut *self.out.borrow_mut();
+            if self.streaming.get() {
+                response::write_chunk(out, data);
+            } else {
+                out.extend_from_slice(data);
+            }
+        }
+        self.flush(py)
+    }
+
+    fn end_stream(&self, py: Python<'_>) -> PyResult<()> {
+        if self.closed.get() || self.head_only.get() || !self.streaming.get() {
+            return Ok(());
+        }
+        response::write_last_chunk(&mut self.out.borrow_mut());
+        self.flush(py)
+    }
+
+    /// Python has answered the request: serve the next pipelined one, if any.
+    fn request_done(slf: &Bound<'_, Self>) -> PyResult<()> {
+        let py = slf.py();
+        {
+            let this = slf.borrow();
+            if !this.busy.get() {
+                return Ok(());
+            }
+            this.finish(py)?;
+        }
+        Self::process(slf)
+    }
+
+    /// Ends the connection after the current response, e.g. after a failed stream.
+    fn abort(&self, py: Python<'_>) -> PyResult<()> {
+        self.keep_alive.set(false);
+        self.close(py)
+    }
+}

@@ -1,0 +1,172 @@
+//! Per-worker server state shared by every connection: the router, the endpoint table, the
+//! Python hooks, the limits, and the set of live connections (for timeouts and shutdown).
+
+use std::cell::{Cell, RefCell};
+use std::time::{Duration, Instant};
+
+use covet_engine::limits::Limits;
+use pyo3::prelude::*;
+use pyo3::types::PyType;
+
+use crate::protocol::HttpProtocol;
+use crate::router::Router;
+
+/// How the engine calls one endpoint, decided by Python at startup.
+pub struct Endpoint {
+    /// `call()` (when `noarg`) or `call(raw_request)`; returns a coroutine or a value.
+    pub call: PyObject,
+    pub noarg: bool,
+    /// True: the coroutine cannot suspend, so the engine drives it to completion inline.
+    /// False: Python runs it as a Task (`spawn`).
+    pub inline: bool,
+    /// Status code for a plain (non-Response) return value.
+    pub status: u16,
+}
+
+#[pyclass(unsendable, module = "covet._engine")]
+pub struct Server {
+    pub router: Py<Router>,
+    pub endpoints: RefCell<Vec<Endpoint>>,
+    /// `spawn(conn, raw, exc, response)`: Python takes the request over as a Task.
+    pub spawn: PyObject,
+    pub response_type: Py<PyType>,
+    /// JSON `default` hook for values the Rust encoder does not know.
+    pub json_default: PyObject,
+    /// `error_log(status, detail, client)`, called for requests refused by the parser.
+    pub error_log: PyObject,
+    /// `access_log(client, method, path, http_version, status)`, when enabled.
+    pub access_log: Option<PyObject>,
+    /// True: 404/405/redirects are answered in Rust (no middleware or custom handlers for them).
+    pub native_errors: Cell<bool>,
+    pub limits: Limits,
+    conns: RefCell<Vec<Option<Py<HttpProtocol>>>>,
+    free: RefCell<Vec<usize>>,
+    pub shutting_down: Cell<bool>,
+}
+
+impl Server {
+    pub fn register(&self, conn: Py<HttpProtocol>) -> usize {
+        let mut conns = self.conns.borrow_mut();
+        match self.free.borrow_mut().pop() {
+            Some(slot) => {
+                conns[slot] = Some(conn);
+                slot
+            }
+            None => {
+                conns.push(Some(conn));
+                conns.len() - 1
+            }
+        }
+    }
+
+    pub fn unregister(&self, slot: usize) {
+        let mut conns = self.conns.borrow_mut();
+        if let Some(entry) = conns.get_mut(slot) {
+            if entry.take().is_some() {
+                self.free.borrow_mut().push(slot);
+            }
+        }
+    }
+
+    fn live(&self, py: Python<'_>) -> Vec<Py<HttpProtocol>> {
+        self.conns
+            .borrow()
+            .iter()
+            .flatten()
+            .map(|c| c.clone_ref(py))
+            .collect()
+    }
+}
+
+#[pymethods]
+impl Server {
+    #[new]
+    #[pyo3(signature = (router, spawn, response_type, json_default, error_log, access_log=None, max_head_bytes=16384, max_headers=100, max_body_bytes=10485760, header_timeout=10.0, keepalive_timeout=5.0))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        router: Py<Router>,
+        spawn: PyObject,
+        response_type: Py<PyType>,
+        json_default: PyObject,
+        error_log: PyObject,
+        access_log: Option<PyObject>,
+        max_head_bytes: usize,
+        max_headers: usize,
+        max_body_bytes: usize,
+        header_timeout: f64,
+        keepalive_timeout: f64,
+    ) -> Self {
+        Server {
+            router,
+            endpoints: RefCell::new(Vec::new()),
+            spawn,
+            response_type,
+            json_default,
+            error_log,
+            access_log,
+            native_errors: Cell::new(true),
+            limits: Limits {
+                max_head_bytes,
+                max_headers,
+                max_body_bytes,
+                header_timeout: Duration::from_secs_f64(header_timeout),
+                keepalive_timeout: Duration::from_secs_f64(keepalive_timeout),
+            },
+            conns: RefCell::new(Vec::new()),
+            free: RefCell::new(Vec::new()),
+            shutting_down: Cell::new(false),
+        }
+    }
+
+    /// Replaces the endpoint table: a list of (call, noarg, inline, status_code).
+    fn set_endpoints(&self, endpoints: Vec<(PyObject, bool, bool, u16)>) {
+        *self.endpoints.borrow_mut() = endpoints
+            .into_iter()
+            .map(|(call, noarg, inline, status)| Endpoint {
+                call,
+                noarg,
+                inline,
+                status,
+            })
+            .collect();
+    }
+
+    fn set_native_errors(&self, on: bool) {
+        self.native_errors.set(on);
+    }
+
+    /// The asyncio protocol factory: one `HttpProtocol` per accepted connection.
+    fn __call__(slf: &Bound<'_, Self>) -> HttpProtocol {
+        HttpProtocol::new(slf.clone().unbind(), &slf.borrow().limits)
+    }
+
+    /// Closes connections past the header-read or keep-alive timeout; called periodically.
+    fn sweep(&self, py: Python<'_>) -> PyResult<()> {
+        let now = Instant::now();
+        for conn in self.live(py) {
+            conn.bind(py).borrow().check_timeouts(py, now, &self.limits)?;
+        }
+        Ok(())
+    }
+
+    /// Stops keep-alive: idle connections close now, busy ones after their response.
+    fn shutdown(&self, py: Python<'_>) -> PyResult<()> {
+        self.shutting_down.set(true);
+        for conn in self.live(py) {
+            conn.bind(py).borrow().close_if_idle(py)?;
+        }
+        Ok(())
+    }
+
+    /// Closes every connection, busy or not (the grace period is over).
+    fn close_all(&self, py: Python<'_>) -> PyResult<()> {
+        for conn in self.live(py) {
+            conn.bind(py).borrow().close(py)?;
+        }
+        Ok(())
+    }
+
+    fn connection_count(&self) -> usize {
+        self.conns.borrow().iter().flatten().count()
+    }
+}

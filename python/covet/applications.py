@@ -1,0 +1,346 @@
+"""`Covet`, the application: routes, error handling, middleware and lifecycle.
+
+The same object serves three ways: from covet's own Rust server (`covet run`), as an ASGI 3
+app (uvicorn, hypercorn, granian), and from `TestClient`. All three use one routing table (the
+engine's Rust router) and one request path (`_handle`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from covet import _engine
+from covet.datastructures import State
+from covet.debug import debug_response
+from covet.encoders import json_default
+from covet.exceptions import HTTPException, RequestValidationError
+from covet.requests import Request
+from covet.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response, send_to_engine
+from covet.routing import F, Route, RouteRegistry
+
+__all__ = ["Covet"]
+
+logger = logging.getLogger("covet.error")
+
+ExceptionHandler = Callable[[Request, Exception], Any]
+CallNext = Callable[[Request], Awaitable[Response]]
+Middleware = Callable[[Request, CallNext], Awaitable[Response]]
+Lifespan = Callable[["Covet"], contextlib.AbstractAsyncContextManager[Any]]
+
+
+class Covet(RouteRegistry):
+    """A covet application. FastAPI's constructor arguments that exist here mean the same."""
+
+    def __init__(
+        self,
+        *,
+        debug: bool = False,
+        title: str = "Covet",
+        version: str = "0.1.0",
+        description: str = "",
+        lifespan: Lifespan | None = None,
+        on_startup: list[Callable[[], Any]] | None = None,
+        on_shutdown: list[Callable[[], Any]] | None = None,
+        exception_handlers: dict[int | type[Exception], ExceptionHandler] | None = None,
+        redirect_slashes: bool = True,
+    ) -> None:
+        self.debug = debug
+        self.title = title
+        self.version = version
+        self.description = description
+        self.routes: list[Route] = []
+        self.state = State()
+        self.lifespan = lifespan
+        self.on_startup_handlers = list(on_startup or [])
+        self.on_shutdown_handlers = list(on_shutdown or [])
+        self.exception_handlers: dict[int | type[Exception], ExceptionHandler] = dict(exception_handlers or {})
+        self.user_middleware: list[Middleware] = []
+        self.redirect_slashes = redirect_slashes
+        self._router: Any = None
+        self._chain: CallNext | None = None
+        self._lifespan_cm: contextlib.AbstractAsyncContextManager[Any] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        # TestClient collects unhandled exceptions here to re-raise them in the test.
+        self._error_sink: list[BaseException] | None = None
+
+    # --- declaration ---------------------------------------------------------------------
+
+    def _routes_changed(self) -> None:
+        self._router = None
+
+    def exception_handler(self, exc_or_status: int | type[Exception]) -> Callable[[F], F]:
+        def decorator(func: F) -> F:
+            self.add_exception_handler(exc_or_status, func)
+            return func
+
+        return decorator
+
+    def add_exception_handler(self, exc_or_status: int | type[Exception], handler: ExceptionHandler) -> None:
+        self.exception_handlers[exc_or_status] = handler
+        self._router = None
+
+    def middleware(self, kind: str) -> Callable[[F], F]:
+        """`@app.middleware("http")`: `async def mw(request, call_next) -> Response`."""
+        if kind != "http":
+            raise ValueError(f'Only "http" middleware is supported, not {kind!r}')
+
+        def decorator(func: F) -> F:
+            self.user_middleware.append(func)
+            self._router = None
+            return func
+
+        return decorator
+
+    def on_event(self, event: str) -> Callable[[F], F]:
+        if event not in ("startup", "shutdown"):
+            raise ValueError(f'Unknown event {event!r}: use "startup" or "shutdown"')
+
+        def decorator(func: F) -> F:
+            (self.on_startup_handlers if event == "startup" else self.on_shutdown_handlers).append(func)
+            return func
+
+        return decorator
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> str:
+        return self.engine_router.url_path_for(name, path_params)
+
+    # --- compiled state --------------------------------------------------------------------
+
+    @property
+    def engine_router(self) -> Any:
+        """The engine's router, built from `routes` on first use; route conflicts raise here."""
+        if self._router is None:
+            router = _engine.Router(self.redirect_slashes)
+            for index, route in enumerate(self.routes):
+                router.add(route.path, sorted(route.methods), index, route.name)
+            self._chain = self._build_chain()
+            self._router = router
+        return self._router
+
+    def _build_chain(self) -> CallNext | None:
+        if not self.user_middleware:
+            return None
+        call: CallNext = self._dispatch
+        for mw in reversed(self.user_middleware):
+            call = _bind_middleware(mw, call)
+        return call
+
+    def _native_errors(self) -> bool:
+        custom = {404, 405, HTTPException}
+        return not self.user_middleware and not custom.intersection(self.exception_handlers)
+
+    def engine_server(self, **config: Any) -> Any:
+        """The engine's per-worker server state (the asyncio protocol factory)."""
+        access_log = config.pop("access_log", False)
+        server = _engine.Server(
+            self.engine_router,
+            self._spawn,
+            Response,
+            json_default,
+            _log_refused,
+            _log_access if access_log else None,
+            **config,
+        )
+        inline_ok = not self.user_middleware
+        server.set_endpoints([
+            (route.engine_call(self), route.noarg, inline_ok and route.inline, route.status_code)
+            for route in self.routes
+        ])
+        server.set_native_errors(self._native_errors())
+        return server
+
+    # --- request path ------------------------------------------------------------------------
+
+    def _spawn(self, conn: Any, raw: Any, exc: BaseException | None, response: Response | None) -> None:
+        """Called by the engine: this request continues in Python, as a Task."""
+        task = asyncio.get_running_loop().create_task(self._serve(conn, raw, exc, response))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _serve(self, conn: Any, raw: Any, exc: BaseException | None, response: Response | None) -> None:
+        try:
+            if response is None:
+                request = Request(raw, self)
+                if exc is None:
+                    response = await self._handle_request(request)
+                else:
+                    response = await self._handle_error(request, exc)
+            try:
+                await send_to_engine(response, conn)
+            except Exception as err:
+                logger.exception("Error while sending the response to %s %s", raw.method, raw.path)
+                self._collect(err)
+                conn.abort()
+                return
+            if response.background is not None:
+                await self._run_background(response)
+        except Exception as err:  # a bug in covet itself: still answer the client
+            logger.exception("Unexpected error serving %s %s", raw.method, raw.path)
+            self._collect(err)
+            conn.abort()
+        finally:
+            conn.request_done()
+
+    async def _run_background(self, response: Response) -> None:
+        try:
+            assert response.background is not None
+            await response.background()
+        except Exception as err:
+            logger.exception("Background task failed")
+            self._collect(err)
+
+    async def _handle(self, raw: Any) -> Response:
+        """The whole request path in Python: used by ASGI and by the engine for Tasks."""
+        return await self._handle_request(Request(raw, self))
+
+    async def _handle_request(self, request: Request) -> Response:
+        self.engine_router  # noqa: B018 - builds the chain on first use
+        try:
+            if self._chain is not None:
+                return await self._chain(request)
+            return await self._dispatch(request)
+        except Exception as exc:
+            return await self._server_error(request, exc)
+
+    async def _dispatch(self, request: Request) -> Response:
+        try:
+            return await self._route(request)
+        except Exception as exc:
+            handler = self._handler_for(exc)
+            if handler is None:
+                raise
+            return await _call_handler(handler, request, exc)
+
+    async def _route(self, request: Request) -> Response:
+        raw = request._raw
+        index = raw.endpoint
+        if index is None:
+            outcome, index, extra, _ = self.engine_router.lookup(raw.method, raw.path)
+            if outcome == _engine.NOT_FOUND:
+                raise HTTPException(404)
+            if outcome == _engine.METHOD_NOT_ALLOWED:
+                raise HTTPException(405, headers={"Allow": extra})
+            if outcome == _engine.REDIRECT:
+                query = raw.query_string
+                return RedirectResponse(extra + ("?" + query.decode("latin-1") if query else ""))
+            request.path_params = extra
+        return await self.routes[index].handle(request)
+
+    async def _handle_error(self, request: Request, exc: BaseException) -> Response:
+        """An exception raised by a handler the engine ran inline."""
+        if isinstance(exc, Exception):
+            handler = self._handler_for(exc)
+            if handler is not None:
+                try:
+                    return await _call_handler(handler, request, exc)
+                except Exception as err:
+                    exc = err
+            return await self._server_error(request, exc)
+        raise exc
+
+    def _handler_for(self, exc: Exception) -> ExceptionHandler | None:
+        handlers = self.exception_handlers
+        if isinstance(exc, HTTPException) and exc.status_code in handlers:
+            return handlers[exc.status_code]
+        for cls in type(exc).__mro__:
+            if cls in handlers and cls is not Exception:
+                return handlers[cls]  # type: ignore[index]
+        if isinstance(exc, HTTPException):
+            return _http_exception_handler
+        if isinstance(exc, RequestValidationError):
+            return _validation_error_handler
+        return None
+
+    async def _server_error(self, request: Request, exc: BaseException) -> Response:
+        logger.error("Exception in handler for %s %s", request.method, request.path, exc_info=exc)
+        self._collect(exc)
+        handler = self.exception_handlers.get(500) or self.exception_handlers.get(Exception)
+        if handler is not None and isinstance(exc, Exception):
+            try:
+                return await _call_handler(handler, request, exc)
+            except Exception:
+                logger.exception("The 500 handler itself failed")
+        if self.debug:
+            return debug_response(request, exc)
+        return PlainTextResponse("Internal Server Error", status_code=500)
+
+    def _collect(self, exc: BaseException) -> None:
+        if self._error_sink is not None:
+            self._error_sink.append(exc)
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def startup(self) -> None:
+        """Runs startup hooks and enters the lifespan context; builds the routing table."""
+        self.engine_router  # noqa: B018 - route conflicts are reported at startup
+        for hook in self.on_startup_handlers:
+            await _maybe_await(hook())
+        if self.lifespan is not None:
+            self._lifespan_cm = self.lifespan(self)
+            state = await self._lifespan_cm.__aenter__()
+            if isinstance(state, dict):
+                for key, value in state.items():
+                    setattr(self.state, key, value)
+
+    async def shutdown(self) -> None:
+        """Leaves the lifespan context and runs shutdown hooks, after in-flight work."""
+        if self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        if self._lifespan_cm is not None:
+            cm, self._lifespan_cm = self._lifespan_cm, None
+            await cm.__aexit__(None, None, None)
+        for hook in self.on_shutdown_handlers:
+            await _maybe_await(hook())
+
+    # --- ASGI ----------------------------------------------------------------------------------
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        from covet.asgi import handle_asgi
+
+        await handle_asgi(self, scope, receive, send)
+
+
+def _bind_middleware(mw: Middleware, call_next: CallNext) -> CallNext:
+    async def call(request: Request) -> Response:
+        return await mw(request, call_next)
+
+    return call
+
+
+async def _maybe_await(value: Any) -> Any:
+    if asyncio.iscoroutine(value) or isinstance(value, asyncio.Future):
+        return await value
+    return value
+
+
+async def _call_handler(handler: ExceptionHandler, request: Request, exc: Exception) -> Response:
+    return await _maybe_await(handler(request, exc))  # type: ignore[no-any-return]
+
+
+async def _http_exception_handler(request: Request, exc: HTTPException) -> Response:
+    if exc.status_code in (204, 304) or exc.status_code < 200:
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _validation_error_handler(request: Request, exc: RequestValidationError) -> Response:
+    return JSONResponse({"detail": exc.errors()}, status_code=422)
+
+
+_access_logger = logging.getLogger("covet.access")
+_server_logger = logging.getLogger("covet.server")
+
+
+def _log_access(client: tuple[str, int] | None, method: str, target: str, version: str, status: int) -> None:
+    where = f"{client[0]}:{client[1]}" if client else "-"
+    _access_logger.info('%s - "%s %s HTTP/%s" %d', where, method, target, version, status)
+
+
+def _log_refused(status: int, detail: str, client: tuple[str, int] | None) -> None:
+    where = f"{client[0]}:{client[1]}" if client else "-"
+    _server_logger.warning("Refused a request from %s: %d %s", where, status, detail)
+

@@ -1,0 +1,85 @@
+"""The ASGI 3 side of `Covet`: lifespan and http, through the same router and request path
+that covet's own server uses."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from covet._engine import RawRequest
+
+if TYPE_CHECKING:
+    from covet.applications import Covet
+
+logger = logging.getLogger("covet.error")
+
+
+async def handle_asgi(app: Covet, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    kind = scope["type"]
+    if kind == "http":
+        await _http(app, scope, receive, send)
+    elif kind == "lifespan":
+        await _lifespan(app, receive, send)
+    elif kind == "websocket":
+        # WebSocket endpoints arrive with the real-time work; refuse the handshake meanwhile.
+        await send({"type": "websocket.close", "code": 1000})
+    else:
+        raise ValueError(f"covet does not handle ASGI scope type {kind!r}")
+
+
+async def _http(app: Covet, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    path = scope["path"]
+    raw = RawRequest(
+        scope["method"],
+        path,
+        scope.get("raw_path") or path.encode(),
+        scope.get("query_string", b""),
+        scope.get("headers", []),
+        b"".join(chunks),
+        scope.get("http_version", "1.1"),
+        tuple(scope["client"]) if scope.get("client") else None,
+        tuple(scope["server"]) if scope.get("server") else None,
+        scope.get("scheme", "http"),
+        scope.get("root_path", ""),
+    )
+    response = await app._handle(raw)
+    try:
+        await response.send_asgi(send)
+    except Exception:
+        logger.exception("Error while sending the response to %s %s", scope["method"], path)
+        raise
+    if response.background is not None:
+        await app._run_background(response)
+
+
+async def _lifespan(app: Covet, receive: Any, send: Any) -> None:
+    started = False
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            try:
+                await app.startup()
+            except BaseException as exc:
+                logger.exception("Application startup failed")
+                await send({"type": "lifespan.startup.failed", "message": repr(exc)})
+                raise
+            started = True
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            try:
+                if started:
+                    await app.shutdown()
+            except BaseException as exc:
+                logger.exception("Application shutdown failed")
+                await send({"type": "lifespan.shutdown.failed", "message": repr(exc)})
+                raise
+            await send({"type": "lifespan.shutdown.complete"})
+            return

@@ -1,0 +1,110 @@
+"""The `covet` command: `covet run module:app` serves an app from covet's Rust engine."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from typing import Any
+
+__all__ = ["main", "load_app"]
+
+
+class AppLoadError(Exception):
+    """The `module:attribute` given on the command line could not be loaded."""
+
+
+def load_app(spec: str) -> Any:
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise AppLoadError(f'Application must be given as "module:attribute", got "{spec}"')
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            raise AppLoadError(f'Could not import module "{module_name}"') from None
+        raise
+    obj: Any = module
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise AppLoadError(f'Attribute "{attr}" not found in module "{module_name}"') from None
+    return obj
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="covet", description="covet: Python web framework on a Rust engine")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="serve an application")
+    run.add_argument("app", help='the application, as "module:attribute" (e.g. app:app)')
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--workers", type=int, default=1, help="worker processes sharing the port")
+    run.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    run.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True)
+    run.add_argument("--app-dir", default=".", help="directory put first on sys.path (default: current)")
+    run.add_argument("--max-body-size", type=int, default=10 * 1024 * 1024, help="bytes; larger bodies get 413")
+    run.add_argument("--max-header-size", type=int, default=16 * 1024, help="bytes of request line and headers")
+    run.add_argument("--header-timeout", type=float, default=10.0, help="seconds to receive a whole request")
+    run.add_argument("--keepalive-timeout", type=float, default=5.0, help="seconds an idle connection is kept")
+    run.add_argument("--graceful-timeout", type=float, default=30.0, help="seconds to drain on shutdown")
+    run.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(levelname)-8s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    return _run(args, sys.argv[2:] if argv is None else argv[1:])
+
+
+def _run(args: argparse.Namespace, raw_args: list[str]) -> int:
+    from covet.server import Config, bind_socket, serve
+    from covet.supervisor import supervise
+
+    sys.path.insert(0, os.path.abspath(args.app_dir))
+    if args.workers > 1 and not args.worker:
+        # Check the app loads and the port is free before starting workers.
+        _load_or_exit(args.app)
+        try:
+            probe = bind_socket(args.host, args.port, reuse_port=True)
+        except OSError as exc:
+            print(f"Error: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+            return 1
+        try:
+            return supervise([a for a in raw_args if a != "--worker"], args.workers, args.graceful_timeout)
+        finally:
+            probe.close()
+
+    app = _load_or_exit(args.app)
+    try:
+        sock = bind_socket(args.host, args.port, reuse_port=args.worker)
+    except OSError as exc:
+        print(f"Error: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    config = Config(
+        host=args.host,
+        port=args.port,
+        access_log=args.access_log,
+        max_head_bytes=args.max_header_size,
+        max_body_bytes=args.max_body_size,
+        header_timeout=args.header_timeout,
+        keepalive_timeout=args.keepalive_timeout,
+        graceful_timeout=args.graceful_timeout,
+    )
+    return serve(app, config, sock)
+
+
+def _load_or_exit(spec: str) -> Any:
+    try:
+        return load_app(spec)
+    except AppLoadError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None

@@ -1,0 +1,215 @@
+"""Request-side containers: headers, query parameters, URLs, addresses and free-form state.
+
+They follow Starlette's behaviour (case-insensitive multi-valued headers, multi-valued query
+parameters) so code written against FastAPI's `Request` keeps working.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, NamedTuple, TypeVar
+from urllib.parse import urlencode
+
+_T = TypeVar("_T")
+
+
+class Address(NamedTuple):
+    host: str
+    port: int
+
+
+class ImmutableMultiDict(Mapping[str, str]):
+    """A mapping whose keys may repeat; `d[k]` gives the last value, `getlist(k)` all of them."""
+
+    __slots__ = ("_list", "_dict")
+
+    def __init__(self, items: Iterable[tuple[str, str]] | Mapping[str, str] = ()) -> None:
+        pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
+        self._list: list[tuple[str, str]] = pairs
+        self._dict: dict[str, str] = dict(pairs)
+
+    def getlist(self, key: str) -> list[str]:
+        return [v for k, v in self._list if k == key]
+
+    def multi_items(self) -> list[tuple[str, str]]:
+        return list(self._list)
+
+    def __getitem__(self, key: str) -> str:
+        return self._dict[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dict)
+
+    def __len__(self) -> int:
+        return len(self._dict)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ImmutableMultiDict):
+            return sorted(self._list) == sorted(other._list)
+        return isinstance(other, Mapping) and dict(self) == dict(other)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._list!r})"
+
+
+class QueryParams(ImmutableMultiDict):
+    """Query string parameters, decoded in Rust (blank values kept)."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return urlencode(self._list)
+
+
+class Headers(Mapping[str, str]):
+    """Case-insensitive, multi-valued, read-only request or response headers."""
+
+    __slots__ = ("_list",)
+
+    def __init__(
+        self,
+        headers: Mapping[str, str] | None = None,
+        raw: list[tuple[str, str]] | None = None,
+    ) -> None:
+        if raw is not None:
+            self._list = raw
+        else:
+            self._list = [(k.lower(), v) for k, v in (headers or {}).items()]
+
+    @property
+    def raw(self) -> list[tuple[bytes, bytes]]:
+        return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in self._list]
+
+    def getlist(self, key: str) -> list[str]:
+        key = key.lower()
+        return [v for k, v in self._list if k == key]
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        key = key.lower()
+        for k, v in self._list:
+            if k == key:
+                return v
+        return default
+
+    def __getitem__(self, key: str) -> str:
+        key = key.lower()
+        for k, v in self._list:
+            if k == key:
+                return v
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys(k for k, _ in self._list))
+
+    def __len__(self) -> int:
+        return len(set(k for k, _ in self._list))
+
+    def items(self) -> list[tuple[str, str]]:  # type: ignore[override]
+        return list(self._list)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Headers) and sorted(self._list) == sorted(other._list)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._list!r})"
+
+
+class MutableHeaders(Headers):
+    """Headers of a response, writable; edits go straight into the response's raw header list."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
+        self._raw = raw
+
+    @property
+    def _list(self) -> list[tuple[str, str]]:  # type: ignore[override]
+        return [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in self._raw]
+
+    @property
+    def raw(self) -> list[tuple[bytes, bytes]]:
+        return self._raw
+
+    def __setitem__(self, key: str, value: str) -> None:
+        name = key.lower().encode("latin-1")
+        self._raw[:] = [(k, v) for k, v in self._raw if k.lower() != name]
+        self._raw.append((name, value.encode("latin-1")))
+
+    def __delitem__(self, key: str) -> None:
+        name = key.lower().encode("latin-1")
+        self._raw[:] = [(k, v) for k, v in self._raw if k.lower() != name]
+
+    def append(self, key: str, value: str) -> None:
+        self._raw.append((key.lower().encode("latin-1"), value.encode("latin-1")))
+
+    def setdefault(self, key: str, value: str) -> str:
+        existing = self.get(key)
+        if existing is None:
+            self[key] = value
+            return value
+        return str(existing)
+
+    def update(self, other: Mapping[str, str]) -> None:
+        for k, v in other.items():
+            self[k] = v
+
+
+class URL:
+    """The request URL, pieced together from the Host header, path and query string."""
+
+    __slots__ = ("scheme", "netloc", "path", "query")
+
+    def __init__(self, scheme: str, netloc: str, path: str, query: str) -> None:
+        self.scheme = scheme
+        self.netloc = netloc
+        self.path = path
+        self.query = query
+
+    @property
+    def hostname(self) -> str:
+        host = self.netloc
+        if host.startswith("["):
+            return host[1 : host.find("]")]
+        return host.rsplit(":", 1)[0] if ":" in host else host
+
+    @property
+    def port(self) -> int | None:
+        host = self.netloc.rsplit("]", 1)[-1]
+        if ":" in host:
+            try:
+                return int(host.rsplit(":", 1)[1])
+            except ValueError:
+                return None
+        return None
+
+    def __str__(self) -> str:
+        url = f"{self.scheme}://{self.netloc}{self.path}"
+        return f"{url}?{self.query}" if self.query else url
+
+    def __eq__(self, other: object) -> bool:
+        return str(self) == str(other)
+
+    def __repr__(self) -> str:
+        return f"URL({str(self)!r})"
+
+
+class State:
+    """An attribute bag: `app.state` and `request.state`."""
+
+    def __init__(self, state: dict[str, Any] | None = None) -> None:
+        super().__setattr__("_state", dict(state or {}))
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        self._state[key] = value
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self._state[key]
+        except KeyError:
+            raise AttributeError(f"'State' object has no attribute '{key}'") from None
+
+    def __delattr__(self, key: str) -> None:
+        del self._state[key]

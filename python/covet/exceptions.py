@@ -1,0 +1,50 @@
+"""Exceptions a handler raises to answer with an HTTP error."""
+
+from __future__ import annotations
+
+import http
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["HTTPException"]
+
+
+class HTTPException(Exception):
+    """Answers `status_code` with `{"detail": detail}` (and `headers`), as in FastAPI."""
+
+    def __init__(
+        self,
+        status_code: int,
+        detail: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        if detail is None:
+            try:
+                detail = http.HTTPStatus(status_code).phrase
+            except ValueError:
+                detail = ""
+        super().__init__(status_code, detail)
+        self.status_code = status_code
+        self.detail = detail
+        self.headers = dict(headers) if headers else None
+
+    def __str__(self) -> str:
+        return f"{self.status_code}: {self.detail}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status_code={self.status_code!r}, detail={self.detail!r})"
+
+
+class RequestValidationError(Exception):
+    """Request data did not validate: answered 422 with FastAPI's `{"detail": [...]}` body."""
+
+    def __init__(self, errors: list[dict[str, Any]], *, body: Any = None) -> None:
+        super().__init__(errors)
+        self._errors = errors
+        self.body = body
+
+    def errors(self) -> list[dict[str, Any]]:
+        return self._errors
+
+
+__all__ += ["RequestValidationError"]

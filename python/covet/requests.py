@@ -1,0 +1,184 @@
+"""`Request`: what a handler sees of an HTTP request.
+
+It wraps the engine's `RawRequest`, which keeps the parsed request in Rust; every property is
+built on first use and cached, so a handler that reads nothing pays for nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from http.cookies import SimpleCookie
+from typing import TYPE_CHECKING, Any
+
+from covet._engine import RawRequest
+from covet.datastructures import URL, Address, Headers, QueryParams, State
+
+if TYPE_CHECKING:
+    from covet.applications import Covet
+
+__all__ = ["Request", "HTTPConnection"]
+
+
+class Request:
+    """An HTTP request; FastAPI/Starlette-compatible surface."""
+
+    __slots__ = (
+        "_raw",
+        "_headers",
+        "_query",
+        "_cookies",
+        "_state",
+        "_body",
+        "_json",
+        "_path_params",
+        "app",
+        "scope_extra",
+    )
+
+    def __init__(self, raw: RawRequest, app: Covet | None = None) -> None:
+        self._raw = raw
+        self._headers: Headers | None = None
+        self._query: QueryParams | None = None
+        self._cookies: dict[str, str] | None = None
+        self._state: State | None = None
+        self._body: bytes | None = None
+        self._json: Any = _UNSET
+        self._path_params: dict[str, Any] | None = None
+        self.app = app
+        self.scope_extra: dict[str, Any] = {}
+
+    @property
+    def method(self) -> str:
+        return self._raw.method
+
+    @property
+    def path(self) -> str:
+        return self._raw.path
+
+    @property
+    def url(self) -> URL:
+        host = self.headers.get("host") or _netloc(self._raw.server)
+        return URL(self._raw.scheme, host, self._raw.path, self._raw.query_string.decode("latin-1"))
+
+    @property
+    def base_url(self) -> URL:
+        host = self.headers.get("host") or _netloc(self._raw.server)
+        return URL(self._raw.scheme, host, self._raw.root_path + "/", "")
+
+    @property
+    def path_params(self) -> dict[str, Any]:
+        if self._path_params is None:
+            self._path_params = self._raw.path_params
+        return self._path_params
+
+    @path_params.setter
+    def path_params(self, value: dict[str, Any]) -> None:
+        self._path_params = value
+
+    @property
+    def query_params(self) -> QueryParams:
+        if self._query is None:
+            self._query = QueryParams(self._raw.query_items())
+        return self._query
+
+    @property
+    def headers(self) -> Headers:
+        if self._headers is None:
+            self._headers = Headers(raw=self._raw.headers)
+        return self._headers
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        if self._cookies is None:
+            self._cookies = _parse_cookies(self.headers.getlist("cookie"))
+        return self._cookies
+
+    @property
+    def client(self) -> Address | None:
+        client = self._raw.client
+        return Address(*client) if client else None
+
+    @property
+    def state(self) -> State:
+        if self._state is None:
+            self._state = State()
+        return self._state
+
+    @property
+    def scope(self) -> dict[str, Any]:
+        """An ASGI-style scope, for code that reads one; built on demand."""
+        raw = self._raw
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": raw.http_version,
+            "method": raw.method,
+            "scheme": raw.scheme,
+            "path": raw.path,
+            "raw_path": raw.raw_path,
+            "query_string": raw.query_string,
+            "root_path": raw.root_path,
+            "headers": raw.raw_headers,
+            "client": raw.client,
+            "server": raw.server,
+            "path_params": self.path_params,
+            "app": self.app,
+            "state": self.state,
+        }
+        scope.update(self.scope_extra)
+        return scope
+
+    def url_for(self, name: str, /, **path_params: Any) -> str:
+        assert self.app is not None, "url_for needs the request's app"
+        return str(self.base_url).rstrip("/") + self.app.url_path_for(name, **path_params)
+
+    async def body(self) -> bytes:
+        if self._body is None:
+            self._body = self._raw.body
+        return self._body
+
+    async def json(self) -> Any:
+        if self._json is _UNSET:
+            self._json = json.loads(await self.body())
+        return self._json
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """The body in chunks. The engine has already read it whole (within the body limit)."""
+        body = await self.body()
+        if body:
+            yield body
+        yield b""
+
+    async def is_disconnected(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self.path}>"
+
+
+HTTPConnection = Request
+
+_UNSET: Any = object()
+
+
+def _netloc(server: tuple[str, int] | None) -> str:
+    if not server:
+        return ""
+    host, port = server
+    return f"{host}:{port}"
+
+
+def _parse_cookies(values: list[str]) -> dict[str, str]:
+    cookies: dict[str, str] = {}
+    for value in values:
+        for part in value.split(";"):
+            name, sep, val = part.partition("=")
+            name = name.strip()
+            if not sep or not name:
+                continue
+            val = val.strip()
+            if len(val) >= 2 and val[0] == val[-1] == '"':
+                val = SimpleCookie().value_decode(val)[0]
+            cookies[name] = val
+    return cookies

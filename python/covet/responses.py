@@ -1,0 +1,330 @@
+"""Response classes, Starlette-compatible.
+
+A response is data for the engine: `status_code`, `raw_headers` (bytes pairs) and `body`. The
+engine writes a plain response itself (`_direct`); streaming and file responses, and responses
+with background work, are sent by covet's Python side chunk by chunk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import mimetypes
+import os
+import stat
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
+from datetime import datetime
+from email.utils import format_datetime, formatdate
+from http.cookies import SimpleCookie
+from typing import Any, Literal
+from urllib.parse import quote
+
+from covet._engine import dumps
+from covet.background import BackgroundTask
+from covet.concurrency import iterate_in_threadpool, run_in_threadpool
+from covet.datastructures import MutableHeaders
+from covet.encoders import json_default
+
+__all__ = [
+    "Response",
+    "JSONResponse",
+    "PlainTextResponse",
+    "HTMLResponse",
+    "RedirectResponse",
+    "StreamingResponse",
+    "FileResponse",
+]
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class Response:
+    """A complete response with a bytes body."""
+
+    media_type: str | None = None
+    charset = "utf-8"
+
+    def __init__(
+        self,
+        content: Any = None,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | None = None,
+    ) -> None:
+        self.status_code = status_code
+        if media_type is not None:
+            self.media_type = media_type
+        self.background = background
+        self.body = self.render(content)
+        self.raw_headers: list[tuple[bytes, bytes]] = []
+        self.init_headers(headers)
+
+    def render(self, content: Any) -> bytes:
+        if content is None:
+            return b""
+        if isinstance(content, (bytes, memoryview)):
+            return bytes(content)
+        return str(content).encode(self.charset)
+
+    def init_headers(self, headers: Mapping[str, str] | None) -> None:
+        raw = self.raw_headers
+        if headers:
+            for k, v in headers.items():
+                raw.append((k.lower().encode("latin-1"), v.encode("latin-1")))
+        media_type = self.media_type
+        if media_type is not None and not any(k == b"content-type" for k, _ in raw):
+            if media_type.startswith("text/") and "charset=" not in media_type.lower():
+                media_type += f"; charset={self.charset}"
+            raw.append((b"content-type", media_type.encode("latin-1")))
+
+    @property
+    def _direct(self) -> bool:
+        """Whether the engine may write this response itself, with nothing left to run."""
+        return self.background is None
+
+    @property
+    def headers(self) -> MutableHeaders:
+        return MutableHeaders(self.raw_headers)
+
+    def set_cookie(
+        self,
+        key: str,
+        value: str = "",
+        max_age: int | None = None,
+        expires: datetime | str | int | None = None,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: Literal["lax", "strict", "none"] | None = "lax",
+        partitioned: bool = False,
+    ) -> None:
+        cookie: SimpleCookie = SimpleCookie()
+        cookie[key] = value
+        morsel = cookie[key]
+        if max_age is not None:
+            morsel["max-age"] = max_age
+        if expires is not None:
+            if isinstance(expires, datetime):
+                morsel["expires"] = format_datetime(expires, usegmt=True)
+            else:
+                morsel["expires"] = expires
+        if path is not None:
+            morsel["path"] = path
+        if domain is not None:
+            morsel["domain"] = domain
+        if secure:
+            morsel["secure"] = True
+        if httponly:
+            morsel["httponly"] = True
+        if samesite is not None:
+            if samesite.lower() not in ("strict", "lax", "none"):
+                raise ValueError("samesite must be 'strict', 'lax' or 'none'")
+            morsel["samesite"] = samesite
+        line = cookie.output(header="").strip()
+        if partitioned:
+            line += "; Partitioned"
+        self.raw_headers.append((b"set-cookie", line.encode("latin-1")))
+
+    def delete_cookie(
+        self,
+        key: str,
+        path: str = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: Literal["lax", "strict", "none"] | None = "lax",
+    ) -> None:
+        self.set_cookie(
+            key, max_age=0, expires=0, path=path, domain=domain,
+            secure=secure, httponly=httponly, samesite=samesite,
+        )
+
+    async def send_asgi(self, send: Send, head_only: bool = False) -> None:
+        """Sends this response through an ASGI `send` callable."""
+        headers = list(self.raw_headers)
+        if self.status_code >= 200 and self.status_code not in (204, 304):
+            headers.append((b"content-length", str(len(self.body)).encode()))
+        await send({"type": "http.response.start", "status": self.status_code, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if head_only else self.body})
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Send) -> None:
+        """Responses are ASGI applications too, as in Starlette."""
+        await self.send_asgi(send, scope.get("method") == "HEAD")
+        if self.background is not None:
+            await self.background()
+
+
+class JSONResponse(Response):
+    """JSON, serialized by the engine's Rust encoder."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return dumps(content, json_default)
+
+
+class PlainTextResponse(Response):
+    media_type = "text/plain"
+
+
+class HTMLResponse(Response):
+    media_type = "text/html"
+
+
+class RedirectResponse(Response):
+    def __init__(
+        self,
+        url: str,
+        status_code: int = 307,
+        headers: Mapping[str, str] | None = None,
+        background: BackgroundTask | None = None,
+    ) -> None:
+        super().__init__(b"", status_code, headers, None, background)
+        self.raw_headers.append((b"location", quote(str(url), safe=":/%#?=@[]!$&'()*+,;").encode("latin-1")))
+
+
+Content = str | bytes | memoryview
+ContentStream = AsyncIterable[Content] | Iterable[Content]
+
+
+class StreamingResponse(Response):
+    """A body produced piece by piece by a sync or async iterator, sent chunked."""
+
+    _direct = False  # type: ignore[assignment]
+
+    def __init__(
+        self,
+        content: ContentStream,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | None = None,
+    ) -> None:
+        self.status_code = status_code
+        if media_type is not None:
+            self.media_type = media_type
+        self.background = background
+        self.body = b""
+        if isinstance(content, AsyncIterable):
+            self.body_iterator: AsyncIterable[Content] = content
+        else:
+            self.body_iterator = iterate_in_threadpool(content)
+        self.raw_headers = []
+        self.init_headers(headers)
+
+    content_length: int | None = None
+
+    async def chunks(self) -> AsyncIterable[bytes]:
+        async for chunk in self.body_iterator:
+            if isinstance(chunk, str):
+                yield chunk.encode(self.charset)
+            else:
+                yield bytes(chunk)
+
+    async def send_asgi(self, send: Send, head_only: bool = False) -> None:
+        headers = list(self.raw_headers)
+        if self.content_length is not None:
+            headers.append((b"content-length", str(self.content_length).encode()))
+        await send({"type": "http.response.start", "status": self.status_code, "headers": headers})
+        if not head_only:
+            async for chunk in self.chunks():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+
+class FileResponse(StreamingResponse):
+    """A file from disk, read in the thread pool and sent in chunks with its length."""
+
+    chunk_size = 64 * 1024
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | None = None,
+        filename: str | None = None,
+        stat_result: os.stat_result | None = None,
+        content_disposition_type: str = "attachment",
+    ) -> None:
+        self.path = os.fspath(path)
+        self.status_code = status_code
+        self.background = background
+        self.body = b""
+        self.media_type = media_type or mimetypes.guess_type(filename or self.path)[0] or "text/plain"
+        self.raw_headers = []
+        self.init_headers(headers)
+        if filename is not None:
+            quoted = quote(filename)
+            if quoted != filename:
+                disposition = f"{content_disposition_type}; filename*=utf-8''{quoted}"
+            else:
+                disposition = f'{content_disposition_type}; filename="{filename}"'
+            self.raw_headers.append((b"content-disposition", disposition.encode("latin-1")))
+        self.stat_result = stat_result
+        if stat_result is not None:
+            self._set_stat_headers(stat_result)
+        self.body_iterator = self._read()
+
+    def _set_stat_headers(self, st: os.stat_result) -> None:
+        self.content_length = st.st_size
+        last_modified = formatdate(st.st_mtime, usegmt=True)
+        etag = hashlib.md5(f"{st.st_mtime}-{st.st_size}".encode(), usedforsecurity=False).hexdigest()
+        self.raw_headers.append((b"last-modified", last_modified.encode()))
+        self.raw_headers.append((b"etag", f'"{etag}"'.encode()))
+
+    async def prepare(self) -> None:
+        """Stats the file before the head is sent (its length goes in Content-Length)."""
+        if self.stat_result is None:
+            try:
+                st = await run_in_threadpool(os.stat, self.path)
+            except FileNotFoundError:
+                raise RuntimeError(f"File at path {self.path} does not exist.") from None
+            if not stat.S_ISREG(st.st_mode):
+                raise RuntimeError(f"File at path {self.path} is not a file.")
+            self.stat_result = st
+            self._set_stat_headers(st)
+
+    async def _read(self) -> AsyncIterable[bytes]:
+        f = await run_in_threadpool(open, self.path, "rb")
+        try:
+            while chunk := await run_in_threadpool(f.read, self.chunk_size):
+                yield chunk
+        finally:
+            await run_in_threadpool(f.close)
+
+    async def send_asgi(self, send: Send, head_only: bool = False) -> None:
+        await self.prepare()
+        await super().send_asgi(send, head_only)
+
+
+async def send_to_engine(response: Response, conn: Any) -> None:
+    """Streams a response over one of the engine's connections, honouring backpressure and
+    stopping the producer when the client goes away."""
+    if isinstance(response, FileResponse):
+        await response.prepare()
+    if not isinstance(response, StreamingResponse):
+        conn.send_response(response)
+        return
+    conn.start_stream(response, response.content_length)
+    if conn.head_only:
+        return
+    loop = asyncio.get_running_loop()
+    chunks = response.chunks()
+    try:
+        async for chunk in chunks:
+            if conn.closed:
+                break
+            conn.write_chunk(chunk)
+            if conn.write_paused:
+                waiter = loop.create_future()
+                conn.set_drain_waiter(waiter)
+                await waiter
+        conn.end_stream()
+    finally:
+        aclose = getattr(chunks, "aclose", None)
+        if aclose is not None:
+            await aclose()

@@ -1,0 +1,109 @@
+"""One worker process: the event loop (uvloop when installed), the engine's protocol on a
+listening socket, timeouts, and a graceful stop on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+from covet.applications import Covet
+
+logger = logging.getLogger("covet.server")
+
+__all__ = ["Config", "serve", "bind_socket"]
+
+
+@dataclass
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    access_log: bool = True
+    max_head_bytes: int = 16 * 1024
+    max_headers: int = 100
+    max_body_bytes: int = 10 * 1024 * 1024
+    header_timeout: float = 10.0
+    keepalive_timeout: float = 5.0
+    graceful_timeout: float = 30.0
+    backlog: int = 2048
+
+    def engine_options(self) -> dict[str, Any]:
+        return {
+            "access_log": self.access_log,
+            "max_head_bytes": self.max_head_bytes,
+            "max_headers": self.max_headers,
+            "max_body_bytes": self.max_body_bytes,
+            "header_timeout": self.header_timeout,
+            "keepalive_timeout": self.keepalive_timeout,
+        }
+
+
+def bind_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.setblocking(False)
+    return sock
+
+
+def serve(app: Covet, config: Config, sock: socket.socket) -> int:
+    """Serves until SIGTERM/SIGINT; returns the process exit code."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(_serve(app, config, sock))
+    return uvloop.run(_serve(app, config, sock))
+
+
+async def _serve(app: Covet, config: Config, sock: socket.socket) -> int:
+    loop = asyncio.get_running_loop()
+    try:
+        await app.startup()
+    except Exception:
+        logger.exception("Application startup failed; exiting")
+        return 3
+    engine = app.engine_server(**config.engine_options())
+    sock.listen(config.backlog)
+    server = await loop.create_server(engine, sock=sock, backlog=config.backlog)
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    tick = min(0.5, config.header_timeout / 4, config.keepalive_timeout / 4)
+    sweeper = loop.create_task(_sweep(engine, tick))
+    host, port = sock.getsockname()[:2]
+    logger.info("covet worker %d serving on http://%s:%d", os.getpid(), host, port)
+    await stop.wait()
+
+    logger.info("Shutting down: finishing in-flight requests (up to %.0f s)", config.graceful_timeout)
+    server.close()
+    engine.shutdown()
+    deadline = loop.time() + config.graceful_timeout
+    while (engine.connection_count() or app._tasks) and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    if engine.connection_count():
+        logger.warning("Grace period over: closing %d connection(s)", engine.connection_count())
+        engine.close_all()
+    sweeper.cancel()
+    try:
+        await app.shutdown()
+    except Exception:
+        logger.exception("Application shutdown failed")
+        return 1
+    logger.info("covet worker %d stopped", os.getpid())
+    return 0
+
+
+async def _sweep(engine: Any, tick: float) -> None:
+    while True:
+        await asyncio.sleep(tick)
+        try:
+            engine.sweep()
+        except Exception:
+            logger.exception("Connection sweep failed")

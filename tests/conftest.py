@@ -1,0 +1,102 @@
+"""Shared fixtures: real servers on 127.0.0.1 with ephemeral ports, started as subprocesses."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            out = proc.stdout.read().decode() if proc.stdout else ""
+            raise RuntimeError(f"server exited with {proc.returncode}:\n{out}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"server did not listen on {port} in {timeout} s")
+
+
+@dataclass
+class Server:
+    """A running server process and where to reach it."""
+
+    proc: subprocess.Popen[bytes]
+    port: int
+    kind: str
+    log: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def client(self, **kwargs: object) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=10, **kwargs)  # type: ignore[arg-type]
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> tuple[int, str]:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            out, _ = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            out, _ = self.proc.communicate()
+        return self.proc.returncode, out.decode()
+
+
+def start_server(app: str, *args: str, kind: str = "covet") -> Server:
+    port = free_port()
+    if kind == "covet":
+        cmd = [sys.executable, "-m", "covet", "run", app, "--port", str(port), "--log-level", "info", *args]
+    else:
+        cmd = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--log-level", "warning", *args]
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    wait_for_port(port, proc)
+    return Server(proc, port, kind)
+
+
+@pytest.fixture
+def serve() -> Iterator[object]:
+    """Starts servers on demand (`serve("tests.apps.basic:app", "--workers", "2")`); stops them after."""
+    started: list[Server] = []
+
+    def start(app: str, *args: str, kind: str = "covet") -> Server:
+        server = start_server(app, *args, kind=kind)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        if server.proc.poll() is None:
+            server.stop(signal.SIGKILL, timeout=5)
+
+
+@pytest.fixture(scope="module", params=["covet", "uvicorn"])
+def live(request: pytest.FixtureRequest) -> Iterator[Server]:
+    """The basic app served by covet's engine and by uvicorn: both must behave the same."""
+    server = start_server("tests.apps.basic:app", kind=request.param)
+    yield server
+    server.stop(timeout=10)
