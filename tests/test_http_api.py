@@ -100,7 +100,7 @@ def test_headers_and_cookies(client: httpx.Client) -> None:
 def test_bodies(client: httpx.Client) -> None:
     r = client.post("/echo", content=b"raw bytes", headers={"content-type": "text/x-test"})
     assert r.content == b"raw bytes"
-    assert r.headers["content-type"] == "text/x-test"
+    assert r.headers["content-type"] == "text/x-test; charset=utf-8"
     assert client.post("/json", json={"a": [1, 2]}).json() == {"received": {"a": [1, 2]}}
     assert client.post("/stream-in", content=b"x" * 10000).json() == {"size": 10000}
 

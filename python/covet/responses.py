@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import mimetypes
 import os
+import re
 import stat
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
@@ -299,6 +300,17 @@ class FileResponse(StreamingResponse):
     async def send_asgi(self, send: Send, head_only: bool = False) -> None:
         await self.prepare()
         await super().send_asgi(send, head_only)
+
+
+_TOKEN = re.compile(rb"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+def valid_headers(headers: list[tuple[bytes, bytes]]) -> bool:
+    """Header names must be tokens and values free of CR, LF and NUL (no response splitting)."""
+    return all(
+        _TOKEN.match(name) and b"\r" not in value and b"\n" not in value and b"\0" not in value
+        for name, value in headers
+    )
 
 
 async def send_to_engine(response: Response, conn: Any) -> None:
