@@ -185,9 +185,7 @@ DEFAULT_SERVERS = ("covet", "fastapi", "hyper")
 # --------------------------------------------------------------------------------------
 
 
-def run_logged(
-    cmd: list[str], what: str, timeout: float, env: dict[str, str] | None = None
-) -> None:
+def run_logged(cmd: list[str], what: str, timeout: float, env: dict[str, str] | None = None) -> None:
     """Run a setup command; its output is shown only when it fails, as the error."""
     log(f"{what}: {' '.join(cmd)}")
     try:
@@ -381,9 +379,7 @@ class RunningServer:
         """Raise with the server's output if it has exited."""
         code = self.proc.poll()
         if code is not None:
-            raise BenchError(
-                f"server exited with code {code}; its output:\n{self.output()}"
-            )
+            raise BenchError(f"server exited with code {code}; its output:\n{self.output()}")
 
     def wait_ready(self, scenario: Scenario) -> None:
         """Wait until the port accepts and the first scenario's request answers 200."""
@@ -401,10 +397,7 @@ class RunningServer:
                         return
                     last = f"{scenario.method} {scenario.path} answered {status}"
             time.sleep(0.1)
-        raise BenchError(
-            f"not ready after {STARTUP_TIMEOUT_S:.0f} s ({last}); "
-            f"its output:\n{self.output()}"
-        )
+        raise BenchError(f"not ready after {STARTUP_TIMEOUT_S:.0f} s ({last}); its output:\n{self.output()}")
 
     def stop(self) -> None:
         """SIGTERM the group, SIGKILL it after STOP_GRACE_S: leave no server behind."""
@@ -447,9 +440,7 @@ def wrk_script(scenario: Scenario, directory: Path) -> Path | None:
         return None
     lines = [f"wrk.method = {lua_string(scenario.method.encode())}"]
     for name, value in headers.items():
-        lines.append(
-            f"wrk.headers[{lua_string(name.encode())}] = {lua_string(value.encode())}"
-        )
+        lines.append(f"wrk.headers[{lua_string(name.encode())}] = {lua_string(value.encode())}")
     if body is not None:
         lines.append(f"wrk.body = {lua_string(body)}")
     path = directory / f"{scenario.name}.lua"
@@ -483,20 +474,13 @@ def _to_ms(text: str) -> float:
 
 def parse_wrk(output: str) -> WrkResult:
     """Parse wrk's text report (with --latency)."""
-    done = re.search(
-        r"^\s*(\d+) requests in ([\d.]+)(us|ms|s|m|h)", output, re.MULTILINE
-    )
+    done = re.search(r"^\s*(\d+) requests in ([\d.]+)(us|ms|s|m|h)", output, re.MULTILINE)
     rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
     if not done or not rps:
         raise BenchError(f"unparsable wrk output:\n{output.strip()[-2000:]}")
-    latency = {
-        pct: _to_ms(value)
-        for pct, value in re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", output, re.MULTILINE)
-    }
+    latency = {pct: _to_ms(value) for pct, value in re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", output, re.MULTILINE)}
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    errors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
-    )
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     return WrkResult(
         requests=int(done.group(1)),
         seconds=_to_ms(done.group(2) + done.group(3)) / 1e3,
@@ -508,9 +492,7 @@ def parse_wrk(output: str) -> WrkResult:
     )
 
 
-def run_wrk(
-    port: int, scenario: Scenario, script: Path | None, seconds: int, connections: int
-) -> str:
+def run_wrk(port: int, scenario: Scenario, script: Path | None, seconds: int, connections: int) -> str:
     """Run wrk pinned to LOADGEN_CPU and return its report."""
     cmd = [
         "taskset", "-c", LOADGEN_CPU,
@@ -520,16 +502,12 @@ def run_wrk(
         cmd += ["-s", str(script)]
     cmd.append(f"http://{HOST}:{port}{scenario.path}")
     try:
-        proc = subprocess.run(
-            cmd, capture_output=True, text=True, timeout=seconds + 30, check=False
-        )
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30, check=False)
     except subprocess.TimeoutExpired as exc:
         raise BenchError(f"wrk did not finish: {' '.join(cmd)}") from exc
     if proc.returncode != 0:
         said = (proc.stderr.strip() or proc.stdout.strip())[-1500:]
-        raise BenchError(
-            f"wrk failed (exit {proc.returncode}): {' '.join(cmd)}\n{said}"
-        )
+        raise BenchError(f"wrk failed (exit {proc.returncode}): {' '.join(cmd)}\n{said}")
     return proc.stdout
 
 
@@ -555,9 +533,7 @@ def log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
-def measure_scenario(
-    running: RunningServer, scenario: Scenario, opts: Options, tmp: Path
-) -> dict[str, object]:
+def measure_scenario(running: RunningServer, scenario: Scenario, opts: Options, tmp: Path) -> dict[str, object]:
     """Warm up, then take the measured run and the CPU ticks around it."""
     script = wrk_script(scenario, tmp)
     port = running.server.port
@@ -601,9 +577,7 @@ def bench_server(server: Server, opts: Options, tmp: Path) -> dict[str, object]:
         if server.setup is not None:
             server.setup()
         if port_open(server.port):
-            raise BenchError(
-                f"port {server.port} is already in use: stop what holds it first"
-            )
+            raise BenchError(f"port {server.port} is already in use: stop what holds it first")
         running = RunningServer(server, tmp / f"{server.name}.log")
     except BenchError as exc:
         return {**record, "status": "failed", "error": str(exc)}
@@ -714,14 +688,9 @@ def _rows(servers: dict[str, dict[str, object]], scenarios: list[str]) -> Iterat
         yield "| " + " | ".join(row) + " |"
 
 
-def _detail_rows(
-    servers: dict[str, dict[str, object]], scenarios: list[str]
-) -> Iterator[str]:
+def _detail_rows(servers: dict[str, dict[str, object]], scenarios: list[str]) -> Iterator[str]:
     """Second table: latency, errors and memory, one row per scenario and server."""
-    yield (
-        "| scenario | server | p50 ms | p99 ms | non-2xx | socket errors "
-        "| peak RSS MiB |"
-    )
+    yield ("| scenario | server | p50 ms | p99 ms | non-2xx | socket errors | peak RSS MiB |")
     yield "|---|---|---|---|---|---|---|"
     for scenario in scenarios:
         for record in servers.values():
@@ -762,10 +731,7 @@ def render_markdown(report: dict[str, object]) -> str:
         "",
         *_rows(servers, scenarios),
         "",
-        (
-            "`*` marks figures taken while the server answered non-2xx or wrk saw "
-            "socket errors."
-        ),
+        ("`*` marks figures taken while the server answered non-2xx or wrk saw socket errors."),
         "",
         *_detail_rows(servers, scenarios),
     ]
@@ -775,9 +741,7 @@ def render_markdown(report: dict[str, object]) -> str:
             failures.append((name, record.get("error", "unknown error")))
         for scenario, data in record.get("scenarios", {}).items():  # type: ignore[union-attr]
             if data.get("status") != "ok":
-                failures.append(
-                    (f"{name}/{scenario}", data.get("error", "unknown error"))
-                )
+                failures.append((f"{name}/{scenario}", data.get("error", "unknown error")))
     if failures:
         lines += ["", "## Failures", ""]
         for who, error in failures:
@@ -804,8 +768,7 @@ def _names(value: str, known: dict[str, object], kind: str) -> list[str]:
     unknown = [n for n in names if n not in known]
     if unknown or not names:
         raise argparse.ArgumentTypeError(
-            f"unknown {kind} {', '.join(unknown) or '(none given)'}; "
-            f"known: {', '.join(known)}"
+            f"unknown {kind} {', '.join(unknown) or '(none given)'}; known: {', '.join(known)}"
         )
     return names
 
@@ -826,28 +789,20 @@ def parse_args(argv: list[str] | None) -> Options:
         help=f"comma-separated, from: {', '.join(SCENARIOS)} (default: %(default)s)",
     )
     parser.add_argument("--duration", type=int, help="measured seconds (default 5)")
-    parser.add_argument(
-        "--warmup", type=int, help="warm-up seconds, 0 to skip (default 2)"
-    )
-    parser.add_argument(
-        "--connections", type=int, default=64, help="wrk -c (default 64)"
-    )
+    parser.add_argument("--warmup", type=int, help="warm-up seconds, 0 to skip (default 2)")
+    parser.add_argument("--connections", type=int, default=64, help="wrk -c (default 64)")
     parser.add_argument(
         "--quick",
         action="store_true",
         help="warm-up 1 s, measured 3 s: for checking, not figures",
     )
-    parser.add_argument(
-        "--strict", action="store_true", help="exit 1 if any server or scenario failed"
-    )
+    parser.add_argument("--strict", action="store_true", help="exit 1 if any server or scenario failed")
     args = parser.parse_args(argv)
     # Whole seconds: wrk's -d takes no fractions.
     duration = args.duration if args.duration is not None else (3 if args.quick else 5)
     warmup = args.warmup if args.warmup is not None else (1 if args.quick else 2)
     if duration < 5 and not args.quick:
-        parser.error(
-            "--duration below 5 s gives unstable figures; add --quick to allow it"
-        )
+        parser.error("--duration below 5 s gives unstable figures; add --quick to allow it")
     if duration < 1 or warmup < 0 or args.connections < 1:
         parser.error("need --duration >= 1, --warmup >= 0 and --connections >= 1")
     return Options(
@@ -872,9 +827,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _exit_on_signal)
     for tool in ("wrk", "taskset"):
         if shutil.which(tool) is None:
-            print(
-                f"error: {tool} not found (apt-get install -y {tool})", file=sys.stderr
-            )
+            print(f"error: {tool} not found (apt-get install -y {tool})", file=sys.stderr)
             return 2
     if (os.cpu_count() or 1) < 2:
         log("warning: fewer than 2 CPUs; server and wrk will share a core")
@@ -907,15 +860,9 @@ def main(argv: list[str] | None = None) -> int:
     (RESULTS_DIR / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
     print(markdown)
     log(f"wrote {RESULTS_DIR / 'latest.md'} and {RESULTS_DIR / 'latest.json'}")
-    any_ok = any(
-        _cell(record, s) is not None
-        for record in servers.values()
-        for s in opts.scenarios
-    )
+    any_ok = any(_cell(record, s) is not None for record in servers.values() for s in opts.scenarios)
     any_failed = any(
-        record["status"] != "ok"
-        or any(_cell(record, s) is None for s in opts.scenarios)
-        for record in servers.values()
+        record["status"] != "ok" or any(_cell(record, s) is None for s in opts.scenarios) for record in servers.values()
     )
     if not any_ok or (opts.strict and any_failed):
         return 1

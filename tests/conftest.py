@@ -71,9 +71,7 @@ def start_server(app: str, *args: str, kind: str = "covet") -> Server:
         cmd = [sys.executable, "-m", "covet", "run", app, "--port", str(port), "--log-level", "info", *args]
     else:
         cmd = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--log-level", "warning", *args]
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
-    )
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     wait_for_port(port, proc)
     return Server(proc, port, kind)
 

@@ -262,7 +262,10 @@ def test_bad_app_spec_is_a_one_line_error() -> None:
     ):
         proc = subprocess.run(
             [sys.executable, "-m", "covet", "run", spec, "--port", str(free_port())],
-            cwd=ROOT, capture_output=True, text=True, timeout=30,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
         assert proc.returncode == 1
         assert message in proc.stderr

@@ -1,8 +1,7 @@
 """The example app, driven through the real engine by TestClient."""
 
-from examples.hello.app import app
-
 from covet.testclient import TestClient
+from examples.hello.app import app
 
 client = TestClient(app)
 

@@ -146,10 +146,12 @@ class Covet(RouteRegistry):
             **config,
         )
         inline_ok = not self.user_middleware
-        server.set_endpoints([
-            (route.engine_call(self), route.noarg, inline_ok and route.inline, route.status_code)
-            for route in self.routes
-        ])
+        server.set_endpoints(
+            [
+                (route.engine_call(self), route.noarg, inline_ok and route.inline, route.status_code)
+                for route in self.routes
+            ]
+        )
         server.set_native_errors(self._native_errors())
         return server
 
@@ -343,4 +345,3 @@ def _log_access(client: tuple[str, int] | None, method: str, target: str, versio
 def _log_refused(status: int, detail: str, client: tuple[str, int] | None) -> None:
     where = f"{client[0]}:{client[1]}" if client else "-"
     _server_logger.warning("Refused a request from %s: %d %s", where, status, detail)
-

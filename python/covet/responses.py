@@ -138,8 +138,14 @@ class Response:
         samesite: Literal["lax", "strict", "none"] | None = "lax",
     ) -> None:
         self.set_cookie(
-            key, max_age=0, expires=0, path=path, domain=domain,
-            secure=secure, httponly=httponly, samesite=samesite,
+            key,
+            max_age=0,
+            expires=0,
+            path=path,
+            domain=domain,
+            secure=secure,
+            httponly=httponly,
+            samesite=samesite,
         )
 
     async def send_asgi(self, send: Send, head_only: bool = False) -> None:

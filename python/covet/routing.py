@@ -122,7 +122,9 @@ class _Arg:
             value = request.query_params.get(self.name)
         if value is None:
             if self.default is _NO_DEFAULT:
-                errors.append({"type": "missing", "loc": [self.source, self.name], "msg": "Field required", "input": None})
+                errors.append(
+                    {"type": "missing", "loc": [self.source, self.name], "msg": "Field required", "input": None}
+                )
             else:
                 kwargs[self.name] = self.default
             return
@@ -131,12 +133,14 @@ class _Arg:
                 value = self.convert(value)
             except ValueError:
                 kind = getattr(self.convert, "__name__", "value")
-                errors.append({
-                    "type": f"{kind}_parsing",
-                    "loc": [self.source, self.name],
-                    "msg": f"Input should be a valid {kind}",
-                    "input": value,
-                })
+                errors.append(
+                    {
+                        "type": f"{kind}_parsing",
+                        "loc": [self.source, self.name],
+                        "msg": f"Input should be a valid {kind}",
+                        "input": value,
+                    }
+                )
                 return
         kwargs[self.name] = value
 

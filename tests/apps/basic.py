@@ -180,7 +180,7 @@ async def types():
         "none": None,
         "float": 0.5,
         "big": 2**70,
-        "unicode": "żółw \"quoted\"\n",
+        "unicode": 'żółw "quoted"\n',
     }
 
 

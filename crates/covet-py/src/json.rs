@@ -154,7 +154,9 @@ impl<'py> Encoder<'_, 'py> {
 
     fn int(&mut self, obj: &Bound<'py, PyAny>) -> PyResult<()> {
         match obj.extract::<i64>() {
-            Ok(v) => self.out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
+            Ok(v) => self
+                .out
+                .extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
             Err(_) => self.out.extend_from_slice(obj.str()?.to_str()?.as_bytes()),
         }
         Ok(())
@@ -166,7 +168,8 @@ impl<'py> Encoder<'_, 'py> {
                 "Out of range float values are not JSON compliant",
             ));
         }
-        self.out.extend_from_slice(ryu::Buffer::new().format_finite(v).as_bytes());
+        self.out
+            .extend_from_slice(ryu::Buffer::new().format_finite(v).as_bytes());
         Ok(())
     }
 }

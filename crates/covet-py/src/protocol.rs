@@ -82,7 +82,11 @@ impl HttpProtocol {
         }
     }
 
-    fn transport_call(&self, py: Python<'_>, method: &Bound<'_, pyo3::types::PyString>) -> PyResult<()> {
+    fn transport_call(
+        &self,
+        py: Python<'_>,
+        method: &Bound<'_, pyo3::types::PyString>,
+    ) -> PyResult<()> {
         let transport = self.transport.borrow().as_ref().map(|t| t.clone_ref(py));
         if let Some(t) = transport {
             t.bind(py).call_method0(method)?;
@@ -147,7 +151,10 @@ impl HttpProtocol {
         self.flush(py)?;
         let server = self.server.bind(py).borrow();
         let client = self.client.borrow().as_ref().map(|c| c.clone_ref(py));
-        server.error_log.bind(py).call1((err.status, err.detail, client))?;
+        server
+            .error_log
+            .bind(py)
+            .call1((err.status, err.detail, client))?;
         self.close(py)
     }
 
@@ -160,7 +167,9 @@ impl HttpProtocol {
             match event {
                 None => break,
                 Some(Event::Continue) => {
-                    this.out.borrow_mut().extend_from_slice(response::CONTINUE_100);
+                    this.out
+                        .borrow_mut()
+                        .extend_from_slice(response::CONTINUE_100);
                     this.flush(py)?;
                 }
                 Some(Event::Error(err)) => this.refuse(py, &err)?,
@@ -213,7 +222,13 @@ impl HttpProtocol {
                     (ep.call.clone_ref(py), ep.noarg, ep.inline, ep.status)
                 };
                 drop(server_ref);
-                let raw = RawRequest::from_engine(req, params, Some(endpoint), self.client_obj(py), self.sockname_obj(py));
+                let raw = RawRequest::from_engine(
+                    req,
+                    params,
+                    Some(endpoint),
+                    self.client_obj(py),
+                    self.sockname_obj(py),
+                );
                 if !inline {
                     return self.spawn(slf, raw.into_py_any(py)?, None, None);
                 }
@@ -242,7 +257,13 @@ impl HttpProtocol {
             }
             _ => {
                 drop(server_ref);
-                let raw = RawRequest::from_engine(req, Vec::new(), None, self.client_obj(py), self.sockname_obj(py));
+                let raw = RawRequest::from_engine(
+                    req,
+                    Vec::new(),
+                    None,
+                    self.client_obj(py),
+                    self.sockname_obj(py),
+                );
                 self.spawn(slf, raw.into_py_any(py)?, None, None)
             }
         }
@@ -274,12 +295,24 @@ impl HttpProtocol {
         };
         let value = match called.and_then(|c| drive(py, c)) {
             Ok(v) => v,
-            Err(e) => return self.spawn(slf, raw.into_any().unbind(), Some(e.into_value(py).into_any()), None),
+            Err(e) => {
+                return self.spawn(
+                    slf,
+                    raw.into_any().unbind(),
+                    Some(e.into_value(py).into_any()),
+                    None,
+                )
+            }
         };
         match self.write_result(py, &value, status) {
             Ok(true) => self.finish(py),
             Ok(false) => self.spawn(slf, raw.into_any().unbind(), None, Some(value.unbind())),
-            Err(e) => self.spawn(slf, raw.into_any().unbind(), Some(e.into_value(py).into_any()), None),
+            Err(e) => self.spawn(
+                slf,
+                raw.into_any().unbind(),
+                Some(e.into_value(py).into_any()),
+                None,
+            ),
         }
     }
 
@@ -299,7 +332,12 @@ impl HttpProtocol {
 
     /// Writes a handler's return value. Ok(false): Python must send it (a streaming response,
     /// or one with background work).
-    fn write_result(&self, py: Python<'_>, value: &Bound<'_, PyAny>, status: u16) -> PyResult<bool> {
+    fn write_result(
+        &self,
+        py: Python<'_>,
+        value: &Bound<'_, PyAny>,
+        status: u16,
+    ) -> PyResult<bool> {
         let server = self.server.bind(py).borrow();
         if value.is_instance(server.response_type.bind(py))? {
             drop(server);
@@ -331,7 +369,13 @@ impl HttpProtocol {
         self.write_full(py, status, &headers, body)
     }
 
-    fn write_full(&self, py: Python<'_>, status: u16, headers: &[(&[u8], &[u8])], body: &[u8]) -> PyResult<()> {
+    fn write_full(
+        &self,
+        py: Python<'_>,
+        status: u16,
+        headers: &[(&[u8], &[u8])],
+        body: &[u8],
+    ) -> PyResult<()> {
         {
             let out = &mut *self.out.borrow_mut();
             response::write_status_line(out, status);
@@ -348,7 +392,7 @@ impl HttpProtocol {
     }
 
     fn finish_head(&self, out: &mut Vec<u8>, status: u16, length: Option<usize>, date: bool) {
-        let framing = if status < 200 || status == 204 || status == 304 {
+        let framing = if !status_has_body(status) {
             Framing::NoBody
         } else {
             match length {
@@ -356,12 +400,23 @@ impl HttpProtocol {
                 None => Framing::Chunked,
             }
         };
-        response::finish_head(out, framing, self.keep_alive.get(), self.http_minor.get(), date);
+        response::finish_head(
+            out,
+            framing,
+            self.keep_alive.get(),
+            self.http_minor.get(),
+            date,
+        );
     }
 
     /// Writes the head of a Python `Response`: its status and `raw_headers`. Returns whether
     /// the user set a date header. A header with CR/LF is refused with an error.
-    fn write_head_from(&self, py: Python<'_>, resp: &Bound<'_, PyAny>, length: Option<usize>) -> PyResult<u16> {
+    fn write_head_from(
+        &self,
+        py: Python<'_>,
+        resp: &Bound<'_, PyAny>,
+        length: Option<usize>,
+    ) -> PyResult<u16> {
         let status: u16 = resp.getattr(intern!(py, "status_code"))?.extract()?;
         let headers = resp.getattr(intern!(py, "raw_headers"))?;
         let headers = headers.downcast::<PyList>()?;
@@ -372,7 +427,9 @@ impl HttpProtocol {
         for item in headers.iter() {
             let (name, value): (Bound<'_, PyBytes>, Bound<'_, PyBytes>) = item.extract()?;
             let (name, value) = (name.as_bytes(), value.as_bytes());
-            if name.eq_ignore_ascii_case(b"content-length") || name.eq_ignore_ascii_case(b"transfer-encoding") {
+            if name.eq_ignore_ascii_case(b"content-length")
+                || name.eq_ignore_ascii_case(b"transfer-encoding")
+            {
                 continue;
             }
             if name.eq_ignore_ascii_case(b"connection") {
@@ -398,7 +455,7 @@ impl HttpProtocol {
         let body = resp.getattr(intern!(py, "body"))?;
         let body = body.downcast::<PyBytes>()?.as_bytes();
         let status = self.write_head_from(py, resp, Some(body.len()))?;
-        if !self.head_only.get() && !(status < 200 || status == 204 || status == 304) {
+        if !self.head_only.get() && status_has_body(status) {
             self.out.borrow_mut().extend_from_slice(body);
         }
         self.log_access(py, status)?;
@@ -410,8 +467,13 @@ impl HttpProtocol {
         if let Some((method, target)) = line {
             let server = self.server.bind(py).borrow();
             if let Some(log) = &server.access_log {
-                let version = if self.http_minor.get() == 0 { "1.0" } else { "1.1" };
-                log.bind(py).call1((self.client_obj(py), method, target, version, status))?;
+                let version = if self.http_minor.get() == 0 {
+                    "1.0"
+                } else {
+                    "1.1"
+                };
+                log.bind(py)
+                    .call1((self.client_obj(py), method, target, version, status))?;
             }
         }
         Ok(())
@@ -431,6 +493,11 @@ impl HttpProtocol {
         }
         Ok(())
     }
+}
+
+/// 1xx, 204 and 304 responses never carry a body.
+fn status_has_body(status: u16) -> bool {
+    !(status < 200 || status == 204 || status == 304)
 }
 
 /// Runs a coroutine that cannot suspend to its end; a plain value passes through.
@@ -572,12 +639,18 @@ impl HttpProtocol {
 
     /// Starts a streamed response: chunked, or raw when `content_length` is known.
     #[pyo3(signature = (response, content_length=None))]
-    fn start_stream(&self, py: Python<'_>, response: &Bound<'_, PyAny>, content_length: Option<usize>) -> PyResult<()> {
+    fn start_stream(
+        &self,
+        py: Python<'_>,
+        response: &Bound<'_, PyAny>,
+        content_length: Option<usize>,
+    ) -> PyResult<()> {
         if self.closed.get() {
             return Ok(());
         }
         let status = self.write_head_from(py, response, content_length)?;
-        self.streaming.set(content_length.is_none() && !(status < 200 || status == 204 || status == 304));
+        self.streaming
+            .set(content_length.is_none() && status_has_body(status));
         self.log_access(py, status)?;
         self.flush(py)
     }

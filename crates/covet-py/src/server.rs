@@ -144,7 +144,9 @@ impl Server {
     fn sweep(&self, py: Python<'_>) -> PyResult<()> {
         let now = Instant::now();
         for conn in self.live(py) {
-            conn.bind(py).borrow().check_timeouts(py, now, &self.limits)?;
+            conn.bind(py)
+                .borrow()
+                .check_timeouts(py, now, &self.limits)?;
         }
         Ok(())
     }
