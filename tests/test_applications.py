@@ -1,0 +1,255 @@
+"""App-level behaviour through TestClient (the real engine, in memory): lifecycle, middleware,
+exception handlers, debug pages and route table errors."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+import pytest
+
+from covet import APIRouter, Covet, HTTPException, Request
+from covet.responses import JSONResponse, PlainTextResponse, Response
+from covet.testclient import TestClient
+
+
+def test_lifespan_and_startup_hooks_run_in_order() -> None:
+    events: list[str] = []
+
+    @asynccontextmanager
+    async def lifespan(app: Covet):
+        events.append("enter")
+        yield {"db": "connected"}
+        events.append("exit")
+
+    app = Covet(lifespan=lifespan, on_startup=[lambda: events.append("startup")])
+
+    @app.on_event("shutdown")
+    async def bye() -> None:
+        events.append("shutdown")
+
+    @app.get("/")
+    async def root(request: Request):
+        return {"db": request.app.state.db}
+
+    with TestClient(app) as client:
+        assert client.get("/").json() == {"db": "connected"}
+        assert events == ["startup", "enter"]
+    assert events == ["startup", "enter", "exit", "shutdown"]
+
+
+def test_http_middleware_wraps_every_request_in_order() -> None:
+    app = Covet()
+    seen: list[str] = []
+
+    @app.middleware("http")
+    async def outer(request: Request, call_next):
+        seen.append("outer")
+        response = await call_next(request)
+        response.headers["x-outer"] = "1"
+        return response
+
+    @app.middleware("http")
+    async def inner(request: Request, call_next):
+        seen.append("inner")
+        request.state.user = "ada"
+        return await call_next(request)
+
+    @app.get("/")
+    async def root(request: Request):
+        return {"user": request.state.user}
+
+    client = TestClient(app)
+    response = client.get("/")
+    assert response.json() == {"user": "ada"}
+    assert response.headers["x-outer"] == "1"
+    assert seen == ["outer", "inner"]
+    # 404s pass through middleware too.
+    missing = client.get("/nope")
+    assert missing.status_code == 404
+    assert missing.headers["x-outer"] == "1"
+
+
+def test_middleware_can_answer_without_calling_the_handler() -> None:
+    app = Covet()
+
+    @app.middleware("http")
+    async def gate(request: Request, call_next):
+        if request.headers.get("x-token") != "secret":
+            return JSONResponse({"detail": "no"}, status_code=401)
+        return await call_next(request)
+
+    @app.get("/")
+    async def root():
+        return {"ok": True}
+
+    client = TestClient(app)
+    assert client.get("/").status_code == 401
+    assert client.get("/", headers={"x-token": "secret"}).json() == {"ok": True}
+
+
+def test_custom_404_and_status_handlers() -> None:
+    app = Covet()
+
+    @app.exception_handler(404)
+    async def not_found(request: Request, exc: HTTPException) -> Response:
+        return PlainTextResponse(f"nothing at {request.path}", status_code=404)
+
+    @app.get("/")
+    async def root():
+        return {}
+
+    client = TestClient(app)
+    assert client.get("/gone").text == "nothing at /gone"
+
+
+def test_exception_handler_for_500_and_exception_classes() -> None:
+    app = Covet()
+
+    class Boom(Exception):
+        pass
+
+    @app.exception_handler(Exception)
+    async def any_error(request: Request, exc: Exception) -> Response:
+        return JSONResponse({"error": type(exc).__name__}, status_code=500)
+
+    @app.get("/boom")
+    async def boom():
+        raise Boom()
+
+    client = TestClient(app, raise_server_exceptions=False)
+    assert client.get("/boom").json() == {"error": "Boom"}
+
+
+def test_unhandled_errors_are_logged_and_reraised_by_the_test_client(caplog: pytest.LogCaptureFixture) -> None:
+    app = Covet()
+
+    @app.get("/boom")
+    async def boom():
+        raise ValueError("details")
+
+    with pytest.raises(ValueError, match="details"):
+        TestClient(app).get("/boom")
+    response = TestClient(app, raise_server_exceptions=False).get("/boom")
+    assert response.status_code == 500
+    assert response.text == "Internal Server Error"
+    assert any("ValueError: details" in r.exc_text for r in caplog.records if r.exc_text)
+
+
+def test_debug_page_only_in_debug_mode() -> None:
+    app = Covet(debug=True)
+
+    @app.get("/boom")
+    async def boom():
+        raise ValueError("visible in debug")
+
+    client = TestClient(app, raise_server_exceptions=False)
+    html = client.get("/boom", headers={"accept": "text/html"})
+    assert html.status_code == 500
+    assert html.headers["content-type"].startswith("text/html")
+    assert "visible in debug" in html.text
+    assert "ValueError" in client.get("/boom").text
+
+
+def test_http_exception_headers_and_empty_statuses() -> None:
+    app = Covet()
+
+    @app.get("/auth")
+    async def auth():
+        raise HTTPException(401, "Not authenticated", headers={"WWW-Authenticate": "Bearer"})
+
+    @app.get("/not-modified")
+    async def not_modified():
+        raise HTTPException(304)
+
+    client = TestClient(app)
+    r = client.get("/auth")
+    assert r.status_code == 401
+    assert r.json() == {"detail": "Not authenticated"}
+    assert r.headers["www-authenticate"] == "Bearer"
+    r = client.get("/not-modified")
+    assert r.status_code == 304
+    assert r.content == b""
+
+
+def test_conflicting_routes_are_reported_at_startup() -> None:
+    app = Covet()
+
+    @app.get("/users/{id}")
+    async def one():
+        return {}
+
+    @app.get("/users/{user_id}")
+    async def two():
+        return {}
+
+    with pytest.raises(ValueError, match=r"/users/\{user_id\}.*conflicts with.*/users/\{id\}"):
+        with TestClient(app):
+            pass
+
+
+def test_bad_route_patterns_are_refused() -> None:
+    app = Covet()
+
+    @app.get("/x/{n:nope}")
+    async def x():
+        return {}
+
+    with pytest.raises(ValueError, match="nope"):
+        app.url_path_for("x")
+
+
+def test_router_prefix_and_url_path_for() -> None:
+    app = Covet()
+    router = APIRouter(prefix="/v1")
+
+    @router.get("/items/{item_id:int}", name="item")
+    async def item(item_id: int):
+        return {"item_id": item_id}
+
+    app.include_router(router)
+    client = TestClient(app)
+    assert client.get("/v1/items/3").json() == {"item_id": 3}
+    assert app.url_path_for("item", item_id=3) == "/v1/items/3"
+    with pytest.raises(ValueError, match="item_id"):
+        app.url_path_for("item")
+    with pytest.raises(ValueError):
+        app.url_path_for("item", item_id="abc")
+
+
+def test_first_registered_route_wins() -> None:
+    app = Covet()
+
+    @app.get("/users/me")
+    async def me():
+        return {"who": "me"}
+
+    @app.get("/users/{name}")
+    async def named(name: str):
+        return {"who": name}
+
+    client = TestClient(app)
+    assert client.get("/users/me").json() == {"who": "me"}
+    assert client.get("/users/bob").json() == {"who": "bob"}
+
+
+def test_redirect_slashes_can_be_turned_off() -> None:
+    app = Covet(redirect_slashes=False)
+
+    @app.get("/a")
+    async def a():
+        return {}
+
+    assert TestClient(app).get("/a/", follow_redirects=False).status_code == 404
+
+
+def test_handlers_that_await_run_as_tasks() -> None:
+    import asyncio
+
+    app = Covet()
+
+    @app.get("/task")
+    async def task():
+        await asyncio.sleep(0)
+        return {"in_task": asyncio.current_task() is not None}
+
+    assert TestClient(app).get("/task").json() == {"in_task": True}

@@ -1,0 +1,71 @@
+"""The engine's Rust JSON encoder (`covet._engine.dumps`) against the standard library."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from covet._engine import dumps
+from covet.encoders import json_default, jsonable_encoder
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a": 1, "b": [1, 2.5, None, True, False], "c": {"d": "e"}},
+        [],
+        {},
+        "tab\there \"quote\" back\\slash \x00\x1f control",
+        "non-ascii: żółw 🐢",
+        -(2**63),
+        2**63,
+        10**30,
+        1e-7,
+        1e300,
+        0.1,
+        (1, "two"),
+    ],
+)
+def test_matches_the_standard_library(value: object) -> None:
+    assert json.loads(dumps(value)) == json.loads(json.dumps(value))
+
+
+def test_compact_output_and_utf8() -> None:
+    assert dumps({"a": [1, "é"]}) == '{"a":[1,"é"]}'.encode()
+
+
+def test_non_string_keys_like_json_dumps() -> None:
+    assert json.loads(dumps({1: "a", None: "b", 2.5: "d"})) == {"1": "a", "null": "b", "2.5": "d"}
+    assert dumps({True: "c"}) == b'{"true":"c"}'
+
+
+def test_errors() -> None:
+    with pytest.raises(ValueError):
+        dumps(math.nan)
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        dumps(object())
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        dumps(object(), json_default)
+    deep: list = []
+    for _ in range(1000):
+        deep = [deep]
+    with pytest.raises(ValueError, match="nested too deeply"):
+        dumps(deep)
+
+
+def test_subclasses_go_through_default() -> None:
+    class D(dict):
+        pass
+
+    class S(str):
+        pass
+
+    assert dumps({"d": D(x=1), "s": S("y"), "set": {3}}, json_default) == b'{"d":{"x":1},"s":"y","set":[3]}'
+
+
+def test_jsonable_encoder() -> None:
+    import datetime
+
+    assert jsonable_encoder({"when": datetime.date(2026, 1, 1)}) == {"when": "2026-01-01"}
