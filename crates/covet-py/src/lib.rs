@@ -3,6 +3,7 @@
 
 use pyo3::prelude::*;
 
+mod gil;
 mod json;
 mod protocol;
 mod request;

@@ -20,6 +20,8 @@ use covet_engine::router::Lookup;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::ffi;
 use pyo3::prelude::*;
+
+use crate::gil::G;
 use pyo3::types::{PyBytes, PyList};
 use pyo3::{intern, IntoPyObjectExt};
 
@@ -30,55 +32,55 @@ use crate::server::Server;
 /// Bytes buffered from a client while a request is in flight before reading is paused.
 const MAX_PIPELINE_BUFFER: usize = 256 * 1024;
 
-#[pyclass(unsendable, module = "covet._engine")]
+#[pyclass(module = "covet._engine")]
 pub struct HttpProtocol {
     server: Py<Server>,
-    conn: RefCell<Connection>,
-    transport: RefCell<Option<PyObject>>,
-    write: RefCell<Option<PyObject>>,
-    client: RefCell<Option<PyObject>>,
-    sockname: RefCell<Option<PyObject>>,
-    slot: Cell<Option<usize>>,
-    out: RefCell<Vec<u8>>,
-    busy: Cell<bool>,
-    closed: Cell<bool>,
-    eof: Cell<bool>,
-    read_paused: Cell<bool>,
-    write_paused: Cell<bool>,
-    drain_waiter: RefCell<Option<PyObject>>,
-    keep_alive: Cell<bool>,
-    head_only: Cell<bool>,
-    http_minor: Cell<u8>,
-    streaming: Cell<bool>,
-    last_active: Cell<Instant>,
-    partial_since: Cell<Option<Instant>>,
-    log_line: RefCell<Option<(String, String)>>,
+    conn: G<RefCell<Connection>>,
+    transport: G<RefCell<Option<PyObject>>>,
+    write: G<RefCell<Option<PyObject>>>,
+    client: G<RefCell<Option<PyObject>>>,
+    sockname: G<RefCell<Option<PyObject>>>,
+    slot: G<Cell<Option<usize>>>,
+    out: G<RefCell<Vec<u8>>>,
+    busy: G<Cell<bool>>,
+    closed: G<Cell<bool>>,
+    eof: G<Cell<bool>>,
+    read_paused: G<Cell<bool>>,
+    write_paused: G<Cell<bool>>,
+    drain_waiter: G<RefCell<Option<PyObject>>>,
+    keep_alive: G<Cell<bool>>,
+    head_only: G<Cell<bool>>,
+    http_minor: G<Cell<u8>>,
+    streaming: G<Cell<bool>>,
+    last_active: G<Cell<Instant>>,
+    partial_since: G<Cell<Option<Instant>>>,
+    log_line: G<RefCell<Option<(String, String)>>>,
 }
 
 impl HttpProtocol {
     pub fn new(server: Py<Server>, limits: &Limits) -> Self {
         HttpProtocol {
             server,
-            conn: RefCell::new(Connection::new(limits.clone())),
-            transport: RefCell::new(None),
-            write: RefCell::new(None),
-            client: RefCell::new(None),
-            sockname: RefCell::new(None),
-            slot: Cell::new(None),
-            out: RefCell::new(Vec::with_capacity(512)),
-            busy: Cell::new(false),
-            closed: Cell::new(false),
-            eof: Cell::new(false),
-            read_paused: Cell::new(false),
-            write_paused: Cell::new(false),
-            drain_waiter: RefCell::new(None),
-            keep_alive: Cell::new(true),
-            head_only: Cell::new(false),
-            http_minor: Cell::new(1),
-            streaming: Cell::new(false),
-            last_active: Cell::new(Instant::now()),
-            partial_since: Cell::new(None),
-            log_line: RefCell::new(None),
+            conn: G(RefCell::new(Connection::new(limits.clone()))),
+            transport: G(RefCell::new(None)),
+            write: G(RefCell::new(None)),
+            client: G(RefCell::new(None)),
+            sockname: G(RefCell::new(None)),
+            slot: G(Cell::new(None)),
+            out: G(RefCell::new(Vec::with_capacity(512))),
+            busy: G(Cell::new(false)),
+            closed: G(Cell::new(false)),
+            eof: G(Cell::new(false)),
+            read_paused: G(Cell::new(false)),
+            write_paused: G(Cell::new(false)),
+            drain_waiter: G(RefCell::new(None)),
+            keep_alive: G(Cell::new(true)),
+            head_only: G(Cell::new(false)),
+            http_minor: G(Cell::new(1)),
+            streaming: G(Cell::new(false)),
+            last_active: G(Cell::new(Instant::now())),
+            partial_since: G(Cell::new(None)),
+            log_line: G(RefCell::new(None)),
         }
     }
 

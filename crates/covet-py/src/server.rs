@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 use covet_engine::limits::Limits;
 use pyo3::prelude::*;
+
+use crate::gil::G;
 use pyo3::types::PyType;
 
 use crate::protocol::HttpProtocol;
@@ -23,10 +25,10 @@ pub struct Endpoint {
     pub status: u16,
 }
 
-#[pyclass(unsendable, module = "covet._engine")]
+#[pyclass(module = "covet._engine")]
 pub struct Server {
     pub router: Py<Router>,
-    pub endpoints: RefCell<Vec<Endpoint>>,
+    pub endpoints: G<RefCell<Vec<Endpoint>>>,
     /// `spawn(conn, raw, exc, response)`: Python takes the request over as a Task.
     pub spawn: PyObject,
     pub response_type: Py<PyType>,
@@ -37,11 +39,11 @@ pub struct Server {
     /// `access_log(client, method, path, http_version, status)`, when enabled.
     pub access_log: Option<PyObject>,
     /// True: 404/405/redirects are answered in Rust (no middleware or custom handlers for them).
-    pub native_errors: Cell<bool>,
+    pub native_errors: G<Cell<bool>>,
     pub limits: Limits,
-    conns: RefCell<Vec<Option<Py<HttpProtocol>>>>,
-    free: RefCell<Vec<usize>>,
-    pub shutting_down: Cell<bool>,
+    conns: G<RefCell<Vec<Option<Py<HttpProtocol>>>>>,
+    free: G<RefCell<Vec<usize>>>,
+    pub shutting_down: G<Cell<bool>>,
 }
 
 impl Server {
@@ -98,13 +100,13 @@ impl Server {
     ) -> Self {
         Server {
             router,
-            endpoints: RefCell::new(Vec::new()),
+            endpoints: G(RefCell::new(Vec::new())),
             spawn,
             response_type,
             json_default,
             error_log,
             access_log,
-            native_errors: Cell::new(true),
+            native_errors: G(Cell::new(true)),
             limits: Limits {
                 max_head_bytes,
                 max_headers,
@@ -112,9 +114,9 @@ impl Server {
                 header_timeout: Duration::from_secs_f64(header_timeout),
                 keepalive_timeout: Duration::from_secs_f64(keepalive_timeout),
             },
-            conns: RefCell::new(Vec::new()),
-            free: RefCell::new(Vec::new()),
-            shutting_down: Cell::new(false),
+            conns: G(RefCell::new(Vec::new())),
+            free: G(RefCell::new(Vec::new())),
+            shutting_down: G(Cell::new(false)),
         }
     }
 
