@@ -277,3 +277,43 @@ def test_access_log_lines(serve) -> None:
     httpx.get(server.url + "/users/7?q=a")
     code, log = server.stop()
     assert '"GET /users/7?q=a HTTP/1.1" 200' in log
+
+
+def test_app_dir_and_sigint(tmp_path) -> None:
+    (tmp_path / "myapp.py").write_text(
+        "from covet import Covet\napp = Covet()\n\n@app.get('/')\nasync def root():\n    return {'from': 'app-dir'}\n"
+    )
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "covet", "run", "myapp:app", "--app-dir", str(tmp_path), "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        from tests.conftest import wait_for_port
+
+        wait_for_port(port, proc)
+        assert httpx.get(f"http://127.0.0.1:{port}/").json() == {"from": "app-dir"}
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_startup_failure_exits_non_zero(tmp_path) -> None:
+    (tmp_path / "broken.py").write_text(
+        "from covet import Covet\n\nasync def fail():\n    raise RuntimeError('no database')\n\n"
+        "app = Covet(on_startup=[fail])\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "covet", "run", "broken:app", "--app-dir", str(tmp_path), "--port", str(free_port())],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode != 0
+    assert "no database" in proc.stderr
