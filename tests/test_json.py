@@ -17,7 +17,7 @@ from covet.encoders import json_default, jsonable_encoder
         {"a": 1, "b": [1, 2.5, None, True, False], "c": {"d": "e"}},
         [],
         {},
-        "tab\there \"quote\" back\\slash \x00\x1f control",
+        'tab\there "quote" back\\slash \x00\x1f control',
         "non-ascii: żółw 🐢",
         -(2**63),
         2**63,

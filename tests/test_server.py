@@ -317,3 +317,13 @@ def test_startup_failure_exits_non_zero(tmp_path) -> None:
     )
     assert proc.returncode != 0
     assert "no database" in proc.stderr
+
+
+def test_slow_but_steady_body_is_not_timed_out(serve) -> None:
+    server = serve(APP, "--header-timeout", "1")
+    sock = connect(server.port)
+    sock.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\n")
+    for byte in b"steady":  # 6 bytes over ~1.8 s: longer than the timeout, never silent for long
+        time.sleep(0.3)
+        sock.sendall(bytes([byte]))
+    assert read_response(sock)[2] == b"steady"

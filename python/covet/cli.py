@@ -48,7 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--app-dir", default=".", help="directory put first on sys.path (default: current)")
     run.add_argument("--max-body-size", type=int, default=10 * 1024 * 1024, help="bytes; larger bodies get 413")
     run.add_argument("--max-header-size", type=int, default=16 * 1024, help="bytes of request line and headers")
-    run.add_argument("--header-timeout", type=float, default=10.0, help="seconds to receive a whole request")
+    run.add_argument(
+        "--header-timeout",
+        type=float,
+        default=10.0,
+        help="seconds to receive a request head (and the longest silence while a body arrives)",
+    )
     run.add_argument("--keepalive-timeout", type=float, default=5.0, help="seconds an idle connection is kept")
     run.add_argument("--graceful-timeout", type=float, default=30.0, help="seconds to drain on shutdown")
     run.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)

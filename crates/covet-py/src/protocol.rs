@@ -556,7 +556,13 @@ impl HttpProtocol {
                 return Ok(());
             }
             this.conn.borrow_mut().feed(data);
-            this.last_active.set(Instant::now());
+            let now = Instant::now();
+            this.last_active.set(now);
+            if this.conn.borrow().in_body() {
+                // A body that keeps arriving is progress: the timeout then bounds silence,
+                // not the length of an upload.
+                this.partial_since.set(Some(now));
+            }
             if this.busy.get() {
                 if this.conn.borrow().buffered() > MAX_PIPELINE_BUFFER && !this.read_paused.get() {
                     this.read_paused.set(true);
