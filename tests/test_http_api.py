@@ -143,6 +143,9 @@ def test_streaming_and_files(client: httpx.Client) -> None:
     assert r.headers["content-length"] == str(len("file contents\n" * 100))
     assert r.headers["content-disposition"] == 'attachment; filename="data.txt"'
     assert "etag" in r.headers
+    missing = client.get("/file-missing")
+    assert missing.status_code == 500
+    assert missing.text == "Internal Server Error"
 
 
 def test_redirects(client: httpx.Client) -> None:

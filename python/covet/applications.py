@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from covet import _engine
+from covet.asgi import handle_asgi
 from covet.datastructures import State
 from covet.debug import debug_response
 from covet.encoders import json_default
@@ -172,6 +173,10 @@ class Covet(RouteRegistry):
                 else:
                     response = await self._handle_error(request, exc)
             try:
+                await response.prepare()
+            except Exception as err:
+                response = await self._server_error(Request(raw, self), err)
+            try:
                 await send_to_engine(response, conn)
             except Exception as err:
                 logger.exception("Error while sending the response to %s %s", raw.method, raw.path)
@@ -301,8 +306,6 @@ class Covet(RouteRegistry):
     # --- ASGI ----------------------------------------------------------------------------------
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        from covet.asgi import handle_asgi
-
         await handle_asgi(self, scope, receive, send)
 
 

@@ -7,6 +7,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from covet._engine import RawRequest
+from covet.requests import Request
 from covet.responses import PlainTextResponse, valid_headers
 
 if TYPE_CHECKING:
@@ -52,6 +53,10 @@ async def _http(app: Covet, scope: dict[str, Any], receive: Any, send: Any) -> N
         scope.get("root_path", ""),
     )
     response = await app._handle(raw)
+    try:
+        await response.prepare()
+    except Exception as exc:
+        response = await app._server_error(Request(raw, app), exc)
     if not valid_headers(response.raw_headers):
         # The engine refuses such headers too: answer 500 rather than send a split header.
         logger.error("Invalid response header from %s %s: CR, LF or NUL in a header", scope["method"], path)

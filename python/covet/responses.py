@@ -79,6 +79,9 @@ class Response:
                 media_type += f"; charset={self.charset}"
             raw.append((b"content-type", media_type.encode("latin-1")))
 
+    async def prepare(self) -> None:
+        """Work done before the head is sent (a file response stats its file here)."""
+
     @property
     def _direct(self) -> bool:
         """Whether the engine may write this response itself, with nothing left to run."""
@@ -303,10 +306,6 @@ class FileResponse(StreamingResponse):
         finally:
             await run_in_threadpool(f.close)
 
-    async def send_asgi(self, send: Send, head_only: bool = False) -> None:
-        await self.prepare()
-        await super().send_asgi(send, head_only)
-
 
 _TOKEN = re.compile(rb"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
@@ -320,10 +319,8 @@ def valid_headers(headers: list[tuple[bytes, bytes]]) -> bool:
 
 
 async def send_to_engine(response: Response, conn: Any) -> None:
-    """Streams a response over one of the engine's connections, honouring backpressure and
-    stopping the producer when the client goes away."""
-    if isinstance(response, FileResponse):
-        await response.prepare()
+    """Streams a prepared response over one of the engine's connections, honouring
+    backpressure and stopping the producer when the client goes away."""
     if not isinstance(response, StreamingResponse):
         conn.send_response(response)
         return

@@ -321,3 +321,8 @@ async def big():
 @app.get("/any")
 async def any_value() -> Any:
     return {"status": "ok"}
+
+
+@app.get("/file-missing")
+async def file_missing():
+    return FileResponse("/nonexistent/covet-test-file")
