@@ -3,11 +3,12 @@ exception handlers, debug pages and route table errors."""
 
 from __future__ import annotations
 
+import uuid
 from contextlib import asynccontextmanager
 
 import pytest
 
-from covet import APIRouter, Covet, HTTPException, Request
+from covet import APIRouter, BackgroundTasks, Covet, HTTPException, Request
 from covet.responses import JSONResponse, PlainTextResponse, Response
 from covet.testclient import TestClient
 
@@ -253,3 +254,55 @@ def test_handlers_that_await_run_as_tasks() -> None:
         return {"in_task": asyncio.current_task() is not None}
 
     assert TestClient(app).get("/task").json() == {"in_task": True}
+
+
+def test_background_tasks_parameter() -> None:
+    app = Covet()
+    log: list[str] = []
+
+    @app.post("/signup")
+    async def signup(tasks: BackgroundTasks):
+        tasks.add_task(log.append, "welcome mail")
+        return {"ok": True}
+
+    assert TestClient(app).post("/signup").json() == {"ok": True}
+    assert log == ["welcome mail"]
+
+
+def test_uuid_params_are_uuids_and_names_may_repeat() -> None:
+    app = Covet()
+    first, second = APIRouter(prefix="/a"), APIRouter(prefix="/b")
+
+    @first.get("/{u:uuid}")
+    async def show(u: uuid.UUID):
+        return {"type": type(u).__name__, "u": u}
+
+    @second.get("/{u:uuid}")
+    async def show(u: uuid.UUID):  # noqa: F811 - same name in another router, as FastAPI allows
+        return {"router": "b"}
+
+    app.include_router(first)
+    app.include_router(second)
+    value = "123E4567-E89B-12D3-A456-426614174000"
+    client = TestClient(app)
+    assert client.get(f"/a/{value}").json() == {"type": "UUID", "u": value.lower()}
+    assert client.get(f"/b/{value}").json() == {"router": "b"}
+    assert app.url_path_for("show", u=value.lower()) == f"/a/{value.lower()}"
+
+
+def test_query_parsing_errors_use_fastapi_messages() -> None:
+    app = Covet()
+
+    @app.get("/")
+    async def root(n: int, x: float = 1.0, b: bool = False):
+        return {}
+
+    detail = TestClient(app).get("/?n=a&x=b&b=maybe").json()["detail"]
+    assert [(e["type"], e["loc"]) for e in detail] == [
+        ("int_parsing", ["query", "n"]),
+        ("float_parsing", ["query", "x"]),
+        ("bool_parsing", ["query", "b"]),
+    ]
+    assert detail[0]["msg"] == "Input should be a valid integer, unable to parse string as an integer"
+    missing = TestClient(app).get("/").json()["detail"]
+    assert missing == [{"type": "missing", "loc": ["query", "n"], "msg": "Field required", "input": None}]

@@ -59,7 +59,8 @@ class Request:
     @property
     def url(self) -> URL:
         host = self.headers.get("host") or _netloc(self._raw.server)
-        return URL(self._raw.scheme, host, self._raw.path, self._raw.query_string.decode("latin-1"))
+        raw = self._raw
+        return URL(raw.scheme, host, raw.raw_path.decode("latin-1"), raw.query_string.decode("latin-1"))
 
     @property
     def base_url(self) -> URL:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, get_type_hints
 
+from covet.background import BackgroundTasks
 from covet.concurrency import can_suspend, run_in_threadpool
 from covet.exceptions import RequestValidationError
 from covet.requests import Request
@@ -61,7 +62,9 @@ class Route:
         self.is_async = _is_async(endpoint)
         self._args = _analyse(endpoint, set(_PARAM.findall(path)))
         self.noarg = not self._args
-        self.inline = self.is_async and not can_suspend(endpoint)
+        # Background tasks are attached to the response afterwards, in Python.
+        self._background = any(arg.source == "background" for arg in self._args)
+        self.inline = self.is_async and not can_suspend(endpoint) and not self._background
 
     def engine_call(self, app: Any) -> Callable[..., Any]:
         """What the engine calls: the handler itself, or a function building its arguments
@@ -81,7 +84,14 @@ class Route:
             result = await self.endpoint(**kwargs)
         else:
             result = await run_in_threadpool(self.endpoint, **kwargs)
-        return self.to_response(result)
+        response = self.to_response(result)
+        if self._background:
+            tasks = request.scope_extra.get("background")
+            if tasks is not None and response.background is None:
+                response.background = tasks
+            elif tasks is not None:
+                response.background = BackgroundTasks([response.background, tasks])
+        return response
 
     def to_response(self, result: Any) -> Response:
         if isinstance(result, Response):
@@ -116,6 +126,9 @@ class _Arg:
         if self.source == "request":
             kwargs[self.name] = request
             return
+        if self.source == "background":
+            kwargs[self.name] = request.scope_extra.setdefault("background", BackgroundTasks())
+            return
         if self.source == "path":
             value: Any = request.path_params.get(self.name)
         else:
@@ -132,15 +145,8 @@ class _Arg:
             try:
                 value = self.convert(value)
             except ValueError:
-                kind = getattr(self.convert, "__name__", "value")
-                errors.append(
-                    {
-                        "type": f"{kind}_parsing",
-                        "loc": [self.source, self.name],
-                        "msg": f"Input should be a valid {kind}",
-                        "input": value,
-                    }
-                )
+                kind, msg = _PARSE_ERRORS[self.convert]
+                errors.append({"type": kind, "loc": [self.source, self.name], "msg": msg, "input": value})
                 return
         kwargs[self.name] = value
 
@@ -154,8 +160,13 @@ def _to_bool(value: str) -> bool:
     raise ValueError(value)
 
 
-_to_bool.__name__ = "boolean"
 _CONVERTERS: dict[Any, Callable[[str], Any]] = {int: int, float: float, bool: _to_bool}
+# pydantic's error types and messages, which FastAPI clients see in 422 bodies.
+_PARSE_ERRORS: dict[Callable[[str], Any], tuple[str, str]] = {
+    int: ("int_parsing", "Input should be a valid integer, unable to parse string as an integer"),
+    float: ("float_parsing", "Input should be a valid number, unable to parse string as a number"),
+    _to_bool: ("bool_parsing", "Input should be a valid boolean, unable to interpret input"),
+}
 
 
 def _analyse(endpoint: Callable[..., Any], path_names: set[str]) -> list[_Arg]:
@@ -170,6 +181,9 @@ def _analyse(endpoint: Callable[..., Any], path_names: set[str]) -> list[_Arg]:
         hint = hints.get(param.name)
         if (isinstance(hint, type) and issubclass(hint, Request)) or (hint is None and param.name == "request"):
             args.append(_Arg(param.name, "request", None, _NO_DEFAULT))
+            continue
+        if isinstance(hint, type) and issubclass(hint, BackgroundTasks):
+            args.append(_Arg(param.name, "background", None, _NO_DEFAULT))
             continue
         source = "path" if param.name in path_names else "query"
         args.append(_Arg(param.name, source, _CONVERTERS.get(hint), param.default))

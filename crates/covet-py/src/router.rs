@@ -4,6 +4,7 @@
 use covet_engine::router::{Lookup, ParamValue, Router as EngineRouter};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::sync::GILOnceCell;
 use pyo3::types::{PyDict, PyTuple};
 
 /// Lookup outcomes as small integers, for the Python side.
@@ -99,9 +100,17 @@ pub fn params_dict<'py>(
             ParamValue::Str(s) => dict.set_item(name, s)?,
             ParamValue::Int(i) => dict.set_item(name, i)?,
             ParamValue::Float(f) => dict.set_item(name, f)?,
+            ParamValue::Uuid(s) => dict.set_item(name, uuid_class(py)?.call1((s,))?)?,
         }
     }
     Ok(dict)
+}
+
+/// `uuid.UUID`, imported once.
+fn uuid_class(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    static UUID: GILOnceCell<PyObject> = GILOnceCell::new();
+    UUID.get_or_try_init(py, || Ok(py.import("uuid")?.getattr("UUID")?.unbind()))
+        .map(|c| c.bind(py))
 }
 
 fn lookup_tuple(py: Python<'_>, found: Lookup) -> PyResult<Bound<'_, PyTuple>> {

@@ -95,7 +95,10 @@ fn version_error(buf: &[u8]) -> HttpError {
     let line = &buf[start.unwrap_or(buf.len())..];
     let line = line.split(|&b| b == b'\n').next().unwrap_or(b"");
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    let version = line.rsplit(|&b| b == b' ').next().unwrap_or(b"");
+    // httparse reports a version error only after a method and a target, each followed by
+    // one space: the version is what comes after the second space (not the last field, which
+    // would turn "GET /a b HTTP/1.1" into a 505).
+    let version = line.splitn(3, |&b| b == b' ').nth(2).unwrap_or(b"");
     match version.strip_prefix(b"HTTP/") {
         Some([d, ..]) if d.is_ascii_digit() => HttpError::new(505, "HTTP version not supported"),
         _ => HttpError::bad_request("Malformed request line"),
@@ -447,6 +450,17 @@ mod tests {
         assert_eq!(status(b"GET / HTTP/2.0\r\n\r\n"), 505);
         assert_eq!(status(b"GET / HTTP/1.2\r\n\r\n"), 505);
         assert_eq!(status(b"GET / HTTP/3"), 505);
+    }
+
+    #[test]
+    fn a_later_version_like_token_does_not_make_505() {
+        // The version is the field right after the target: a raw space in the target, or any
+        // junk before a trailing "HTTP/1.1", is a malformed request line (400), not 505, and
+        // the status must not depend on how much of the line has arrived.
+        assert_eq!(status(b"GET /a b HTTP/1.1\r\n\r\n"), 400);
+        assert_eq!(status(b"GET / HTTX/1.1 HTTP/1.1\r\n\r\n"), 400);
+        assert_eq!(status(b"GET / HTTX/1.1 HTT"), 400);
+        assert_eq!(status(b"GET / HTTP/2.0 HTTP/1.1\r\n\r\n"), 505);
     }
 
     #[test]

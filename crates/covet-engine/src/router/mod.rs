@@ -15,8 +15,10 @@ use pattern::Pattern;
 /// A converted path parameter. `path` and `uuid` values are strings (uuids lower-cased).
 #[derive(Debug, Clone, PartialEq)]
 pub enum ParamValue {
-    /// From the `str`, `path` and `uuid` converters.
+    /// From the `str` and `path` converters.
     Str(String),
+    /// From the `uuid` converter: the canonical lower-case text.
+    Uuid(String),
     /// From the `int` converter.
     Int(i64),
     /// From the `float` converter.
@@ -270,15 +272,6 @@ impl Router {
 
     /// Checks names and conflicts, then stores the entry and returns its index.
     fn push(&mut self, entry: Entry) -> Result<usize, RouteError> {
-        if let Some(name) = &entry.name {
-            if let Some(&other) = self.names.get(name) {
-                return Err(RouteError(format!(
-                    "Duplicate route name '{name}': {} and {}",
-                    self.entries[other].describe(),
-                    entry.describe()
-                )));
-            }
-        }
         if let Some(earlier) = self.entries.iter().find(|e| entry.conflicts_with(e)) {
             let kind = match entry.target {
                 Target::Route { .. } => "route",
@@ -293,7 +286,9 @@ impl Router {
         }
         let index = self.entries.len();
         if let Some(name) = &entry.name {
-            self.names.insert(name.clone(), index);
+            // Names may repeat (two handlers both called `list_items`); as in Starlette,
+            // `url_path_for` builds the first route registered under a name.
+            self.names.entry(name.clone()).or_insert(index);
         }
         self.entries.push(entry);
         Ok(index)
@@ -559,8 +554,9 @@ mod tests {
         r.add("/users/{uid}", Some(&["POST"]), 1, None).unwrap();
         r.add("/users/{id:int}", Some(&["GET"]), 2, None).unwrap();
         assert!(r.add("/users/{x}", None, 3, None).is_err());
-        let e = r.add("/other", None, 4, Some("user")).unwrap_err();
-        assert!(e.0.contains("Duplicate route name 'user'"), "{e}");
+        // A repeated name is allowed; url_path_for keeps building the first route.
+        r.add("/other", None, 4, Some("user")).unwrap();
+        assert_eq!(r.url_path_for("user", &[("id", "7")]).unwrap(), "/users/7");
         assert!(r.add("/users/{a}/{a}", None, 5, None).is_err());
         assert!(r.add("/x", Some(&[]), 6, None).is_err());
         r.mount("/static", 7, None).unwrap();

@@ -55,7 +55,7 @@ impl Converter {
         match self {
             Converter::Int => ParamValue::Int(value.parse().unwrap_or(0)),
             Converter::Float => ParamValue::Float(value.parse().unwrap_or(0.0)),
-            Converter::Uuid => ParamValue::Str(value.to_ascii_lowercase()),
+            Converter::Uuid => ParamValue::Uuid(value.to_ascii_lowercase()),
             Converter::Str | Converter::Path => ParamValue::Str(value.to_owned()),
         }
     }
@@ -392,7 +392,7 @@ mod tests {
             .captures("/u/123E4567-e89b-12d3-A456-426614174000")
             .unwrap();
         let lower = "123e4567-e89b-12d3-a456-426614174000";
-        assert_eq!(v[0].1, ParamValue::Str(lower.into()));
+        assert_eq!(v[0].1, ParamValue::Uuid(lower.into()));
         assert!(!u.matches("/u/123e4567e89b12d3a456426614174000"));
         assert!(!u.matches("/u/123e4567-e89b-12d3-a456-42661417400g"));
         let path = p("/files/{rest:path}");
