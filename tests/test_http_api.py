@@ -215,3 +215,10 @@ def test_url_for_and_multi_methods(client: httpx.Client) -> None:
 
 def test_large_json(client: httpx.Client) -> None:
     assert len(client.get("/big").json()["data"]) == 200_000
+
+
+def test_large_bytes_body_then_keep_alive(client: httpx.Client) -> None:
+    r = client.get("/big-bytes")
+    assert r.content == bytes(range(256)) * 400
+    assert r.headers["content-length"] == str(256 * 400)
+    assert client.get("/").json() == {"hello": "world"}

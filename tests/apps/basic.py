@@ -326,3 +326,8 @@ async def any_value() -> Any:
 @app.get("/file-missing")
 async def file_missing():
     return FileResponse("/nonexistent/covet-test-file")
+
+
+@app.get("/big-bytes")
+async def big_bytes():
+    return Response(bytes(range(256)) * 400, media_type="application/octet-stream")

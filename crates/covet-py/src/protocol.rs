@@ -31,6 +31,11 @@ use crate::server::Server;
 
 /// Bytes buffered from a client while a request is in flight before reading is paused.
 const MAX_PIPELINE_BUFFER: usize = 256 * 1024;
+/// Capacity the per-connection output buffer may keep between responses.
+const MAX_KEPT_BUFFER: usize = 64 * 1024;
+/// Bodies up to this size are copied behind the head (one write); larger ones are written as
+/// they are, in a second write.
+const COPY_BODY_LIMIT: usize = 16 * 1024;
 
 #[pyclass(module = "covet._engine")]
 pub struct HttpProtocol {
@@ -102,8 +107,17 @@ impl HttpProtocol {
             let mut out = self.out.borrow_mut();
             let bytes = PyBytes::new(py, &out);
             out.clear();
+            if out.capacity() > MAX_KEPT_BUFFER {
+                // One large response must not pin its size on an idle keep-alive connection.
+                out.shrink_to(MAX_KEPT_BUFFER);
+            }
             bytes
         };
+        self.write_bytes(py, &bytes)
+    }
+
+    /// Hands a bytes object to the transport as it is (no copy).
+    fn write_bytes(&self, py: Python<'_>, bytes: &Bound<'_, PyBytes>) -> PyResult<()> {
         if self.closed.get() {
             return Ok(());
         }
@@ -455,13 +469,20 @@ impl HttpProtocol {
 
     fn write_response_obj(&self, py: Python<'_>, resp: &Bound<'_, PyAny>) -> PyResult<()> {
         let body = resp.getattr(intern!(py, "body"))?;
-        let body = body.downcast::<PyBytes>()?.as_bytes();
-        let status = self.write_head_from(py, resp, Some(body.len()))?;
-        if !self.head_only.get() && status_has_body(status) {
-            self.out.borrow_mut().extend_from_slice(body);
-        }
+        let body = body.downcast::<PyBytes>()?;
+        let len = body.as_bytes().len();
+        let status = self.write_head_from(py, resp, Some(len))?;
         self.log_access(py, status)?;
-        self.flush(py)
+        if self.head_only.get() || !status_has_body(status) {
+            return self.flush(py);
+        }
+        if len <= COPY_BODY_LIMIT {
+            self.out.borrow_mut().extend_from_slice(body.as_bytes());
+            return self.flush(py);
+        }
+        // A large body goes to the transport as the same bytes object, after the head.
+        self.flush(py)?;
+        self.write_bytes(py, body)
     }
 
     fn log_access(&self, py: Python<'_>, status: u16) -> PyResult<()> {
