@@ -1,8 +1,10 @@
-"""covet: FastAPI-style Python web framework on a Rust HTTP engine."""
+"""covet: FastAPI-style Python web framework on a Rust engine."""
 
+from covet import status
 from covet.applications import Covet
 from covet.background import BackgroundTasks
-from covet.exceptions import HTTPException, RequestValidationError
+from covet.exceptions import HTTPException, RequestValidationError, ResponseValidationError
+from covet.params import Body, Cookie, Depends, File, Form, Header, Path, Query, Security
 from covet.requests import Request
 from covet.responses import (
     FileResponse,
@@ -20,15 +22,26 @@ __version__ = "0.1.0"
 __all__ = [
     "APIRouter",
     "BackgroundTasks",
+    "Body",
+    "Cookie",
     "Covet",
+    "Depends",
+    "File",
     "FileResponse",
+    "Form",
     "HTMLResponse",
     "HTTPException",
+    "Header",
     "JSONResponse",
+    "Path",
     "PlainTextResponse",
+    "Query",
     "RedirectResponse",
     "Request",
     "RequestValidationError",
     "Response",
+    "ResponseValidationError",
+    "Security",
     "StreamingResponse",
+    "status",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from covet import _engine
@@ -19,9 +19,11 @@ from covet.datastructures import State
 from covet.debug import debug_response
 from covet.encoders import json_default
 from covet.exceptions import HTTPException, RequestValidationError
+from covet.mounts import Mount
+from covet.params import DependsParam
 from covet.requests import Request
 from covet.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response, send_to_engine
-from covet.routing import F, Route, RouteRegistry
+from covet.routing import F, RouteRegistry
 
 __all__ = ["Covet"]
 
@@ -48,12 +50,47 @@ class Covet(RouteRegistry):
         on_shutdown: list[Callable[[], Any]] | None = None,
         exception_handlers: dict[int | type[Exception], ExceptionHandler] | None = None,
         redirect_slashes: bool = True,
+        dependencies: Sequence[DependsParam] | None = None,
+        default_response_class: type[Response] = JSONResponse,
+        summary: str | None = None,
+        openapi_url: str | None = "/openapi.json",
+        docs_url: str | None = "/docs",
+        redoc_url: str | None = "/redoc",
+        swagger_ui_oauth2_redirect_url: str | None = "/docs/oauth2-redirect",
+        swagger_ui_init_oauth: dict[str, Any] | None = None,
+        swagger_ui_parameters: dict[str, Any] | None = None,
+        openapi_tags: list[dict[str, Any]] | None = None,
+        servers: list[dict[str, Any]] | None = None,
+        terms_of_service: str | None = None,
+        contact: dict[str, Any] | None = None,
+        license_info: dict[str, Any] | None = None,
+        responses: dict[int | str, dict[str, Any]] | None = None,
     ) -> None:
         self.debug = debug
         self.title = title
         self.version = version
         self.description = description
-        self.routes: list[Route] = []
+        self.summary = summary
+        self.routes: list[Any] = []
+        self.tags: list[Any] = []
+        self.dependencies = list(dependencies or [])
+        self.responses = dict(responses or {})
+        self.default_response_class = default_response_class
+        self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
+        self._analysed_overrides: dict[Any, Any] = {}
+        self.openapi_url = openapi_url
+        self.docs_url = docs_url
+        self.redoc_url = redoc_url
+        self.swagger_ui_oauth2_redirect_url = swagger_ui_oauth2_redirect_url
+        self.swagger_ui_init_oauth = swagger_ui_init_oauth
+        self.swagger_ui_parameters = swagger_ui_parameters
+        self.openapi_tags = openapi_tags
+        self.servers = servers
+        self.terms_of_service = terms_of_service
+        self.contact = contact
+        self.license_info = license_info
+        self.openapi_schema: dict[str, Any] | None = None
+        self._docs_added = False
         self.state = State()
         self.lifespan = lifespan
         self.on_startup_handlers = list(on_startup or [])
@@ -72,6 +109,7 @@ class Covet(RouteRegistry):
 
     def _routes_changed(self) -> None:
         self._router = None
+        self.openapi_schema = None
 
     def exception_handler(self, exc_or_status: int | type[Exception]) -> Callable[[F], F]:
         def decorator(func: F) -> F:
@@ -115,9 +153,13 @@ class Covet(RouteRegistry):
     def engine_router(self) -> Any:
         """The engine's router, built from `routes` on first use; route conflicts raise here."""
         if self._router is None:
+            self._add_docs_routes()
             router = _engine.Router(self.redirect_slashes)
             for index, route in enumerate(self.routes):
-                router.add(route.path, sorted(route.methods), index, route.name)
+                if isinstance(route, Mount):
+                    router.mount(route.path, index, route.name)
+                else:
+                    router.add(route.path, sorted(route.methods), index, route.name)
             self._chain = self._build_chain()
             self._router = router
         return self._router
@@ -147,12 +189,7 @@ class Covet(RouteRegistry):
             **config,
         )
         inline_ok = not self.user_middleware
-        server.set_endpoints(
-            [
-                (route.engine_call(self), route.noarg, inline_ok and route.inline, route.status_code)
-                for route in self.routes
-            ]
-        )
+        server.set_endpoints([_engine_entry(route, self, inline_ok) for route in self.routes])
         server.set_native_errors(self._native_errors())
         return server
 
@@ -166,8 +203,8 @@ class Covet(RouteRegistry):
 
     async def _serve(self, conn: Any, raw: Any, exc: BaseException | None, response: Response | None) -> None:
         try:
+            request = Request(raw, self)
             if response is None:
-                request = Request(raw, self)
                 if exc is None:
                     response = await self._handle_request(request)
                 else:
@@ -175,7 +212,7 @@ class Covet(RouteRegistry):
             try:
                 await response.prepare()
             except Exception as err:
-                response = await self._server_error(Request(raw, self), err)
+                response = await self._server_error(request, err)
             try:
                 await send_to_engine(response, conn)
             except Exception as err:
@@ -183,6 +220,8 @@ class Covet(RouteRegistry):
                 self._collect(err)
                 conn.abort()
                 return
+            finally:
+                await self._finish_request(request)
             if response.background is not None:
                 await self._run_background(response)
         except Exception as err:  # a bug in covet itself: still answer the client
@@ -191,6 +230,15 @@ class Covet(RouteRegistry):
             conn.abort()
         finally:
             conn.request_done()
+
+    async def _finish_request(self, request: Request) -> None:
+        """After the response: `yield` dependencies clean up (seeing the handler's exception),
+        upload files are closed."""
+        try:
+            await request.close()
+        except Exception as err:
+            logger.exception("Error while cleaning up after %s %s", request.method, request.path)
+            self._collect(err)
 
     async def _run_background(self, response: Response) -> None:
         try:
@@ -234,6 +282,8 @@ class Covet(RouteRegistry):
             if outcome == _engine.REDIRECT:
                 query = raw.query_string
                 return RedirectResponse(extra + ("?" + query.decode("latin-1") if query else ""))
+            if outcome == _engine.MOUNT:
+                return await self.routes[index].handle(request, extra[0])
             request.path_params = extra
         return await self.routes[index].handle(request)
 
@@ -279,6 +329,37 @@ class Covet(RouteRegistry):
         if self._error_sink is not None:
             self._error_sink.append(exc)
 
+    # --- OpenAPI ---------------------------------------------------------------------------
+
+    def openapi(self) -> dict[str, Any]:
+        """The OpenAPI document, generated once; assign `app.openapi = func` to replace it."""
+        if self.openapi_schema is None:
+            from covet.openapi.utils import get_openapi
+
+            self.openapi_schema = get_openapi(
+                title=self.title,
+                version=self.version,
+                summary=self.summary,
+                description=self.description,
+                routes=self.routes,
+                tags=self.openapi_tags,
+                servers=self.servers,
+                terms_of_service=self.terms_of_service,
+                contact=self.contact,
+                license_info=self.license_info,
+            )
+        return self.openapi_schema
+
+    def _add_docs_routes(self) -> None:
+        if self._docs_added:
+            return
+        self._docs_added = True
+        try:
+            from covet.openapi import add_openapi_routes
+        except ImportError:  # the OpenAPI module is optional until it lands
+            return
+        add_openapi_routes(self)
+
     # --- lifecycle -------------------------------------------------------------------------
 
     async def startup(self) -> None:
@@ -307,6 +388,13 @@ class Covet(RouteRegistry):
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         await handle_asgi(self, scope, receive, send)
+
+
+def _engine_entry(route: Any, app: Covet, inline_ok: bool) -> tuple[Any, bool, bool, int]:
+    """(call, noarg, inline, status) for the engine's endpoint table; mounts go to Python."""
+    if isinstance(route, Mount):
+        return (None, False, False, 200)
+    return (route.engine_call(app), route.noarg, inline_ok and route.inline, route.status_code or 200)
 
 
 def _bind_middleware(mw: Middleware, call_next: CallNext) -> CallNext:

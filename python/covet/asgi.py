@@ -52,11 +52,12 @@ async def _http(app: Covet, scope: dict[str, Any], receive: Any, send: Any) -> N
         scope.get("scheme", "http"),
         scope.get("root_path", ""),
     )
-    response = await app._handle(raw)
+    request = Request(raw, app)
+    response = await app._handle_request(request)
     try:
         await response.prepare()
     except Exception as exc:
-        response = await app._server_error(Request(raw, app), exc)
+        response = await app._server_error(request, exc)
     if not valid_headers(response.raw_headers):
         # The engine refuses such headers too: answer 500 rather than send a split header.
         logger.error("Invalid response header from %s %s: CR, LF or NUL in a header", scope["method"], path)
@@ -66,6 +67,8 @@ async def _http(app: Covet, scope: dict[str, Any], receive: Any, send: Any) -> N
     except Exception:
         logger.exception("Error while sending the response to %s %s", scope["method"], path)
         raise
+    finally:
+        await app._finish_request(request)
     if response.background is not None:
         await app._run_background(response)
 

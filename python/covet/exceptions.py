@@ -48,3 +48,21 @@ class RequestValidationError(Exception):
 
 
 __all__ += ["RequestValidationError"]
+
+
+class ResponseValidationError(Exception):
+    """A handler's return value did not match its response model: a bug on the server (500)."""
+
+    def __init__(self, errors: list[dict[str, Any]], *, body: Any = None) -> None:
+        super().__init__(errors)
+        self._errors = errors
+        self.body = body
+
+    def errors(self) -> list[dict[str, Any]]:
+        return self._errors
+
+    def __str__(self) -> str:
+        return f"{len(self._errors)} validation error(s) for the response: {self._errors}"
+
+
+__all__ += ["ResponseValidationError"]

@@ -34,6 +34,7 @@ class Request:
         "_path_params",
         "app",
         "scope_extra",
+        "_ctx",
     )
 
     def __init__(self, raw: RawRequest, app: Covet | None = None) -> None:
@@ -47,6 +48,7 @@ class Request:
         self._path_params: dict[str, Any] | None = None
         self.app = app
         self.scope_extra: dict[str, Any] = {}
+        self._ctx: Any = None  # the dependency context of the endpoint serving this request
 
     @property
     def method(self) -> str:
@@ -153,6 +155,15 @@ class Request:
 
     async def is_disconnected(self) -> bool:
         return False
+
+    async def close(self) -> None:
+        """Releases what the request holds once the response is sent: `yield` dependencies
+        clean up here (seeing the handler's exception, if any)."""
+        if self._ctx is not None:
+            from covet.dependencies.solve import close
+
+            ctx, self._ctx = self._ctx, None
+            await close(ctx)
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.path}>"

@@ -1,8 +1,10 @@
 """Routes, the route-registering decorators, and `APIRouter`.
 
-A `Route` is analysed once, when it is registered: how its handler's arguments are filled, and
-whether its coroutine can run inline on the engine (no `await` in its code) or needs a Task.
-Matching itself happens in the engine's Rust router.
+An `APIRoute` is analysed once, when it is registered: its `Dependant` (what it takes from the
+request, and its dependencies), how its result becomes a response (`response_model`,
+`response_class`, `status_code`), and whether the engine may run it inline (an `async def`
+with no `await`, no dependencies and nothing to do after it returns). Matching itself happens
+in the engine's Rust router.
 """
 
 from __future__ import annotations
@@ -10,40 +12,65 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-import re
 from collections.abc import Callable, Sequence
+from enum import Enum
 from typing import Any, TypeVar, get_type_hints
 
-from covet.background import BackgroundTasks
+from pydantic import TypeAdapter, ValidationError
+
 from covet.concurrency import can_suspend, run_in_threadpool
-from covet.exceptions import RequestValidationError
+from covet.dependencies.analysis import get_dependant
+from covet.dependencies.models import Dependant
+from covet.dependencies.solve import RequestContext, body_values, solve, validate_request_values
+from covet.exceptions import RequestValidationError, ResponseValidationError
+from covet.mounts import Mount
+from covet.params import DependsParam
 from covet.requests import Request
 from covet.responses import JSONResponse, Response
 
-__all__ = ["Route", "APIRouter"]
+__all__ = ["APIRoute", "Route", "APIRouter", "Mount"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
-_NO_DEFAULT = inspect.Parameter.empty
+
+class _DefaultPlaceholder:
+    def __repr__(self) -> str:
+        return "Default"
 
 
-class Route:
-    """One path + methods bound to a handler."""
+Default: Any = _DefaultPlaceholder()
+_TRIVIAL_MODELS = (dict, list, Any, object)
+
+
+class APIRoute:
+    """One path + methods bound to a handler, with FastAPI's route options."""
 
     def __init__(
         self,
         path: str,
         endpoint: Callable[..., Any],
         *,
-        methods: Sequence[str] | None = None,
-        name: str | None = None,
+        response_model: Any = Default,
         status_code: int | None = None,
-        response_class: type[Response] = JSONResponse,
-        include_in_schema: bool = True,
-        tags: list[str] | None = None,
+        tags: list[str | Enum] | None = None,
+        dependencies: Sequence[DependsParam] | None = None,
         summary: str | None = None,
         description: str | None = None,
+        response_description: str = "Successful Response",
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        deprecated: bool | None = None,
+        methods: Sequence[str] | None = None,
+        operation_id: str | None = None,
+        response_model_include: Any = None,
+        response_model_exclude: Any = None,
+        response_model_by_alias: bool = True,
+        response_model_exclude_unset: bool = False,
+        response_model_exclude_defaults: bool = False,
+        response_model_exclude_none: bool = False,
+        include_in_schema: bool = True,
+        response_class: type[Response] = JSONResponse,
+        name: str | None = None,
+        openapi_extra: dict[str, Any] | None = None,
     ) -> None:
         if not path.startswith("/"):
             raise ValueError(f"Route path {path!r} must start with '/'")
@@ -52,142 +79,194 @@ class Route:
         self.methods = {m.upper() for m in methods} if methods else {"GET"}
         if "GET" in self.methods:
             self.methods.add("HEAD")
-        self.name = name or getattr(endpoint, "__name__", None)
-        self.status_code = status_code or 200
-        self.response_class = response_class
-        self.include_in_schema = include_in_schema
-        self.tags = tags or []
+        self.name = name or getattr(endpoint, "__name__", type(endpoint).__name__)
+        self.status_code = status_code
+        self.tags = list(tags or [])
+        self.dependencies = list(dependencies or [])
         self.summary = summary
-        self.description = description
+        self.description = description if description is not None else inspect.cleandoc(endpoint.__doc__ or "")
+        self.response_description = response_description
+        self.responses = dict(responses or {})
+        self.deprecated = deprecated
+        self.operation_id = operation_id
+        self.include_in_schema = include_in_schema
+        self.response_class = response_class
+        self.openapi_extra = openapi_extra
+        self.response_model = _return_annotation(endpoint) if response_model is Default else response_model
+        self._dump_options = {
+            "include": response_model_include,
+            "exclude": response_model_exclude,
+            "by_alias": response_model_by_alias,
+            "exclude_unset": response_model_exclude_unset,
+            "exclude_defaults": response_model_exclude_defaults,
+            "exclude_none": response_model_exclude_none,
+        }
+        self._response_adapter = _response_adapter(self.response_model)
+        self.dependant = get_dependant(endpoint, path=path)
+        for dep in reversed(self.dependencies):
+            self.dependant.dependencies.insert(0, _route_dependency(dep, path))
         self.is_async = _is_async(endpoint)
-        self._args = _analyse(endpoint, set(_PARAM.findall(path)))
-        self.noarg = not self._args
-        # Background tasks are attached to the response afterwards, in Python.
-        self._background = any(arg.source == "background" for arg in self._args)
-        self.inline = self.is_async and not can_suspend(endpoint) and not self._background
+        d = self.dependant
+        # Everything the engine's inline path can do itself: validate synchronously, call, and
+        # hand the value to the Rust encoder.
+        self.simple = not (
+            d.dependencies
+            or d.response_param
+            or d.background_param
+            or d.security_scopes_param
+            or any(f.source != "body" for f in d.body_params)
+            or self._response_adapter is not None
+            or response_class is not JSONResponse
+        )
+        self.noarg = self.simple and not (d.all_params() or d.body_params or d.request_param)
+        self.inline = self.simple and self.is_async and not can_suspend(endpoint)
+
+    # --- the engine's fast path ---------------------------------------------------------------
 
     def engine_call(self, app: Any) -> Callable[..., Any]:
-        """What the engine calls: the handler itself, or a function building its arguments
-        from the engine's `RawRequest`."""
+        """What the engine calls: the handler itself, or a function that validates the request
+        and calls the handler (raising RequestValidationError for a 422)."""
         if self.noarg:
             return self.endpoint
-        endpoint, build = self.endpoint, self._build_kwargs
+        endpoint, dependant = self.endpoint, self.dependant
 
         def call(raw: Any) -> Any:
-            return endpoint(**build(Request(raw, app)))
+            return endpoint(**_simple_values(dependant, Request(raw, app)))
 
         return call
 
+    # --- the Python path ------------------------------------------------------------------------
+
     async def handle(self, request: Request) -> Response:
-        kwargs = self._build_kwargs(request) if self._args else {}
-        if self.is_async:
-            result = await self.endpoint(**kwargs)
+        app = request.app
+        ctx = RequestContext(
+            request,
+            getattr(app, "dependency_overrides", None) or {},
+            getattr(app, "_analysed_overrides", {}),
+        )
+        request._ctx = ctx
+        try:
+            if self.simple:
+                kwargs = _simple_values(self.dependant, request)
+            else:
+                kwargs = await solve(self.dependant, ctx)
+            if self.is_async:
+                result = await self.endpoint(**kwargs)
+            else:
+                result = await run_in_threadpool(self.endpoint, **kwargs)
+            return self.to_response(result, ctx)
+        except BaseException as exc:
+            ctx.exc = exc
+            raise
+
+    def to_response(self, result: Any, ctx: RequestContext | None = None) -> Response:
+        if isinstance(result, Response):
+            response = result
+        elif self._response_adapter is not None:
+            response = self._serialize(result)
         else:
-            result = await run_in_threadpool(self.endpoint, **kwargs)
-        response = self.to_response(result)
-        if self._background:
-            tasks = request.scope_extra.get("background")
-            if tasks is not None and response.background is None:
-                response.background = tasks
-            elif tasks is not None:
-                response.background = BackgroundTasks([response.background, tasks])
+            response = self.response_class(result, status_code=self.status_code or 200)
+        if ctx is not None:
+            _merge(response, ctx)
         return response
 
-    def to_response(self, result: Any) -> Response:
-        if isinstance(result, Response):
-            return result
-        return self.response_class(result, status_code=self.status_code)
+    def _serialize(self, result: Any) -> Response:
+        adapter = self._response_adapter
+        assert adapter is not None
+        try:
+            value = adapter.validate_python(result, from_attributes=True)
+        except ValidationError as exc:
+            raise ResponseValidationError(exc.errors(include_url=False), body=result) from None
+        status = self.status_code or 200
+        if self.response_class is JSONResponse:
+            body = adapter.dump_json(value, **self._dump_options)
+            return Response(body, status_code=status, media_type="application/json")
+        content = adapter.dump_python(value, mode="json", **self._dump_options)
+        return self.response_class(content, status_code=status)
 
-    def _build_kwargs(self, request: Request) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {}
-        errors: list[dict[str, Any]] = []
-        for arg in self._args:
-            arg.fill(request, kwargs, errors)
-        if errors:
-            raise RequestValidationError(errors)
-        return kwargs
+    def options(self) -> dict[str, Any]:
+        """The arguments this route was made with, to re-create it under a router's prefix."""
+        return {
+            "response_model": self.response_model,
+            "status_code": self.status_code,
+            "tags": self.tags,
+            "dependencies": self.dependencies,
+            "summary": self.summary,
+            "description": self.description,
+            "response_description": self.response_description,
+            "responses": self.responses,
+            "deprecated": self.deprecated,
+            "methods": sorted(self.methods - {"HEAD"}) if "GET" in self.methods else sorted(self.methods),
+            "operation_id": self.operation_id,
+            "include_in_schema": self.include_in_schema,
+            "response_class": self.response_class,
+            "name": self.name,
+            "openapi_extra": self.openapi_extra,
+            **{f"response_model_{k}": v for k, v in self._dump_options.items()},
+        }
 
     def __repr__(self) -> str:
-        return f"Route(path={self.path!r}, name={self.name!r}, methods={sorted(self.methods)!r})"
+        return f"APIRoute(path={self.path!r}, name={self.name!r}, methods={sorted(self.methods)!r})"
 
 
-class _Arg:
-    """How one handler argument is filled. The typed-API layer replaces this with full plans."""
+Route = APIRoute
 
-    __slots__ = ("name", "source", "convert", "default")
 
-    def __init__(self, name: str, source: str, convert: Callable[[str], Any] | None, default: Any) -> None:
-        self.name = name
-        self.source = source
-        self.convert = convert
-        self.default = default
+def _simple_values(dependant: Dependant, request: Request) -> dict[str, Any]:
+    errors: list[dict[str, Any]] = []
+    values = validate_request_values(dependant, request, errors)
+    if dependant.body_params:
+        values.update(body_values(dependant, request, errors))
+    if errors:
+        raise RequestValidationError(errors)
+    if dependant.request_param:
+        values[dependant.request_param] = request
+    return values
 
-    def fill(self, request: Request, kwargs: dict[str, Any], errors: list[dict[str, Any]]) -> None:
-        if self.source == "request":
-            kwargs[self.name] = request
-            return
-        if self.source == "background":
-            kwargs[self.name] = request.scope_extra.setdefault("background", BackgroundTasks())
-            return
-        if self.source == "path":
-            value: Any = request.path_params.get(self.name)
+
+def _merge(response: Response, ctx: RequestContext) -> None:
+    """Applies what the handler set on its `response: Response` parameter, and background tasks."""
+    sub = ctx.response
+    if sub is not None:
+        if sub.status_code:
+            response.status_code = sub.status_code
+        response.raw_headers.extend(sub.raw_headers)
+    tasks = ctx.background
+    if tasks is not None and tasks.tasks:
+        if response.background is None:
+            response.background = tasks
         else:
-            value = request.query_params.get(self.name)
-        if value is None:
-            if self.default is _NO_DEFAULT:
-                errors.append(
-                    {"type": "missing", "loc": [self.source, self.name], "msg": "Field required", "input": None}
-                )
-            else:
-                kwargs[self.name] = self.default
-            return
-        if self.convert is not None and isinstance(value, str):
-            try:
-                value = self.convert(value)
-            except ValueError:
-                kind, msg = _PARSE_ERRORS[self.convert]
-                errors.append({"type": kind, "loc": [self.source, self.name], "msg": msg, "input": value})
-                return
-        kwargs[self.name] = value
+            tasks.tasks.insert(0, response.background)  # type: ignore[arg-type]
+            response.background = tasks
 
 
-def _to_bool(value: str) -> bool:
-    lowered = value.lower()
-    if lowered in ("1", "true", "on", "yes", "t", "y"):
-        return True
-    if lowered in ("0", "false", "off", "no", "f", "n"):
-        return False
-    raise ValueError(value)
+def _route_dependency(dep: DependsParam, path: str) -> Dependant:
+    from covet.params import SecurityParam
+
+    scopes = dep.scopes if isinstance(dep, SecurityParam) else []
+    assert dep.dependency is not None, "route dependencies need a callable: Depends(func)"
+    return get_dependant(dep.dependency, path=path, name=None, use_cache=dep.use_cache, security_scopes=scopes)
 
 
-_CONVERTERS: dict[Any, Callable[[str], Any]] = {int: int, float: float, bool: _to_bool}
-# pydantic's error types and messages, which FastAPI clients see in 422 bodies.
-_PARSE_ERRORS: dict[Callable[[str], Any], tuple[str, str]] = {
-    int: ("int_parsing", "Input should be a valid integer, unable to parse string as an integer"),
-    float: ("float_parsing", "Input should be a valid number, unable to parse string as a number"),
-    _to_bool: ("bool_parsing", "Input should be a valid boolean, unable to interpret input"),
-}
-
-
-def _analyse(endpoint: Callable[..., Any], path_names: set[str]) -> list[_Arg]:
+def _return_annotation(endpoint: Callable[..., Any]) -> Any:
     try:
-        hints = get_type_hints(endpoint)
+        annotation = get_type_hints(endpoint).get("return")
     except Exception:
-        hints = {}
-    args = []
-    for param in inspect.signature(endpoint).parameters.values():
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            continue
-        hint = hints.get(param.name)
-        if (isinstance(hint, type) and issubclass(hint, Request)) or (hint is None and param.name == "request"):
-            args.append(_Arg(param.name, "request", None, _NO_DEFAULT))
-            continue
-        if isinstance(hint, type) and issubclass(hint, BackgroundTasks):
-            args.append(_Arg(param.name, "background", None, _NO_DEFAULT))
-            continue
-        source = "path" if param.name in path_names else "query"
-        args.append(_Arg(param.name, source, _CONVERTERS.get(hint), param.default))
-    return args
+        annotation = inspect.signature(endpoint).return_annotation
+        if isinstance(annotation, str) or annotation is inspect.Signature.empty:
+            return None
+    if annotation is None or annotation is type(None):
+        return None
+    if isinstance(annotation, type) and issubclass(annotation, Response):
+        return None
+    return annotation
+
+
+def _response_adapter(model: Any) -> TypeAdapter[Any] | None:
+    """A validator/serializer for the response model; none where it would change nothing."""
+    if model is None or model in _TRIVIAL_MODELS:
+        return None
+    return TypeAdapter(model)
 
 
 def _is_async(endpoint: Callable[..., Any]) -> bool:
@@ -201,11 +280,24 @@ def _is_async(endpoint: Callable[..., Any]) -> bool:
 class RouteRegistry:
     """The decorators shared by `Covet` and `APIRouter` (`get`, `post`, ... `api_route`)."""
 
-    routes: list[Route]
+    routes: list[Any]
     prefix: str = ""
+    tags: list[str | Enum]
+    dependencies: list[DependsParam]
+    responses: dict[int | str, dict[str, Any]]
+    deprecated: bool | None = None
+    include_in_schema: bool = True
+    default_response_class: type[Response] = JSONResponse
 
-    def add_api_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> Route:
-        route = Route(self.prefix + path, endpoint, **options)
+    def add_api_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> APIRoute:
+        options["tags"] = [*self.tags, *(options.get("tags") or [])]
+        options["dependencies"] = [*self.dependencies, *(options.get("dependencies") or [])]
+        options["responses"] = {**self.responses, **(options.get("responses") or {})}
+        if options.get("deprecated") is None:
+            options["deprecated"] = self.deprecated
+        options["include_in_schema"] = options.get("include_in_schema", True) and self.include_in_schema
+        options.setdefault("response_class", self.default_response_class)
+        route = APIRoute(self.prefix + path, endpoint, **options)
         self.routes.append(route)
         self._routes_changed()
         return route
@@ -245,28 +337,63 @@ class RouteRegistry:
     def head(self, path: str, **options: Any) -> Callable[[F], F]:
         return self.api_route(path, methods=["HEAD"], **options)
 
-    def include_router(self, router: APIRouter, *, prefix: str = "") -> None:
+    def trace(self, path: str, **options: Any) -> Callable[[F], F]:
+        return self.api_route(path, methods=["TRACE"], **options)
+
+    def include_router(
+        self,
+        router: APIRouter,
+        *,
+        prefix: str = "",
+        tags: list[str | Enum] | None = None,
+        dependencies: Sequence[DependsParam] | None = None,
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
+    ) -> None:
+        if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
+            raise ValueError("An include prefix must start with '/' and not end with '/'")
         for route in router.routes:
-            self.add_api_route(
-                prefix + route.path,
-                route.endpoint,
-                methods=sorted(route.methods - {"HEAD"} if "GET" in route.methods else route.methods),
-                name=route.name,
-                status_code=route.status_code,
-                response_class=route.response_class,
-                include_in_schema=route.include_in_schema,
-                tags=route.tags,
-                summary=route.summary,
-                description=route.description,
-            )
+            if isinstance(route, Mount):
+                self.routes.append(Mount(self.prefix + prefix + route.path, route.app, name=route.name))
+                self._routes_changed()
+                continue
+            options = route.options()
+            options["tags"] = [*(tags or []), *options["tags"]]
+            options["dependencies"] = [*(dependencies or []), *options["dependencies"]]
+            options["responses"] = {**(responses or {}), **options["responses"]}
+            if deprecated is not None and options["deprecated"] is None:
+                options["deprecated"] = deprecated
+            options["include_in_schema"] = options["include_in_schema"] and include_in_schema
+            self.add_api_route(prefix + route.path, route.endpoint, **options)
+
+    def mount(self, path: str, app: Any, name: str | None = None) -> None:
+        """Serves any ASGI application under `path` (a Starlette or FastAPI app, static files...)."""
+        self.routes.append(Mount(self.prefix + path, app, name=name))
+        self._routes_changed()
 
 
 class APIRouter(RouteRegistry):
-    """A group of routes with a common prefix, included into an app with `include_router`."""
+    """A group of routes with a common prefix, tags, dependencies and documented responses."""
 
-    def __init__(self, *, prefix: str = "", tags: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        prefix: str = "",
+        tags: list[str | Enum] | None = None,
+        dependencies: Sequence[DependsParam] | None = None,
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
+        default_response_class: type[Response] = JSONResponse,
+    ) -> None:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ValueError("A router prefix must start with '/' and not end with '/'")
         self.prefix = prefix
-        self.tags = tags or []
-        self.routes: list[Route] = []
+        self.tags = list(tags or [])
+        self.dependencies = list(dependencies or [])
+        self.responses = dict(responses or {})
+        self.deprecated = deprecated
+        self.include_in_schema = include_in_schema
+        self.default_response_class = default_response_class
+        self.routes: list[Any] = []

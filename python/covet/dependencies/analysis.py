@@ -1,0 +1,294 @@
+"""Turning a handler's or dependency's signature into a `Dependant` (once, at startup)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import decimal
+import enum
+import inspect
+import re
+import uuid
+from collections.abc import Callable
+from pathlib import PurePath
+from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter, create_model
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+from covet.background import BackgroundTasks
+from covet.dependencies.models import Dependant, ParamField
+from covet.params import (
+    BodyParam,
+    DependsParam,
+    HeaderParam,
+    Param,
+    PathParam,
+    QueryParam,
+    SecurityParam,
+)
+from covet.requests import Request
+from covet.responses import Response
+
+__all__ = ["get_dependant", "build_validators"]
+
+_PATH_PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
+_SCALARS = (str, int, float, bool, bytes, decimal.Decimal, uuid.UUID, enum.Enum, PurePath)
+_TIMES = (datetime.datetime, datetime.date, datetime.time, datetime.timedelta)
+_SEQUENCES = (list, tuple, set, frozenset)
+
+
+def path_param_names(path: str) -> set[str]:
+    return set(_PATH_PARAM.findall(path))
+
+
+def get_dependant(
+    call: Callable[..., Any],
+    *,
+    path: str,
+    name: str | None = None,
+    use_cache: bool = True,
+    security_scopes: list[str] | None = None,
+) -> Dependant:
+    """Analyses `call`'s parameters into a plan; sub-dependencies are analysed recursively."""
+    dependant = Dependant(
+        call=call,
+        name=name,
+        path=path,
+        use_cache=use_cache,
+        security_scopes=list(security_scopes or []),
+    )
+    _mark_kind(dependant, call)
+    path_names = path_param_names(path)
+    hints = _type_hints(call)
+    for param in _signature(call).parameters.values():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        annotation = hints.get(param.name, param.annotation)
+        if annotation is inspect.Parameter.empty:
+            annotation = Any
+        _add_param(dependant, param, annotation, path_names)
+    build_validators(dependant)
+    return dependant
+
+
+def _add_param(dependant: Dependant, param: inspect.Parameter, annotation: Any, path_names: set[str]) -> None:
+    base, declared = _split_annotated(annotation)
+    if isinstance(param.default, (FieldInfo, DependsParam)):
+        declared = param.default
+    if isinstance(declared, DependsParam):
+        sub_call = declared.dependency or base
+        scopes = dependant.security_scopes + (declared.scopes if isinstance(declared, SecurityParam) else [])
+        sub = get_dependant(
+            sub_call, path=dependant.path, name=param.name, use_cache=declared.use_cache, security_scopes=scopes
+        )
+        dependant.dependencies.append(sub)
+        return
+    if declared is None and _special(dependant, param.name, base):
+        return
+    default = param.default if param.default is not inspect.Parameter.empty else PydanticUndefined
+    field_info, source = _field_info(param.name, base, declared, default, path_names)
+    alias = field_info.alias or _default_alias(param.name, field_info)
+    is_sequence = source in ("query", "header", "form", "file") and _is_sequence(base)
+    is_model = source in ("query", "header", "cookie", "form") and _is_model(base)
+    field = ParamField(
+        name=param.name,
+        alias=alias,
+        source=source,
+        annotation=base,
+        field_info=field_info,
+        required=field_info.is_required(),
+        default=None if field_info.default is PydanticUndefined else field_info.default,
+        is_sequence=is_sequence,
+        is_model=is_model,
+    )
+    groups = {
+        "path": dependant.path_params,
+        "query": dependant.query_params,
+        "header": dependant.header_params,
+        "cookie": dependant.cookie_params,
+    }
+    groups.get(source, dependant.body_params).append(field)
+    if isinstance(field_info, BodyParam) and field_info.embed:
+        dependant.embed_body = True
+
+
+def _special(dependant: Dependant, name: str, base: Any) -> bool:
+    """Parameters filled by type, not from request data (FastAPI's special parameters)."""
+    if not isinstance(base, type):
+        return False
+    if issubclass(base, Request):
+        dependant.request_param = name
+    elif issubclass(base, Response):
+        dependant.response_param = name
+    elif issubclass(base, BackgroundTasks):
+        dependant.background_param = name
+    elif base.__name__ == "SecurityScopes" and base.__module__.startswith("covet.security"):
+        dependant.security_scopes_param = name
+    elif base.__name__ == "WebSocket" and base.__module__.startswith("covet"):
+        dependant.websocket_param = name
+    else:
+        return False
+    return True
+
+
+def _field_info(name: str, base: Any, declared: Any, default: Any, path_names: set[str]) -> tuple[FieldInfo, str]:
+    if isinstance(declared, FieldInfo):
+        info = declared
+        if default is not PydanticUndefined and info.default is PydanticUndefined and not info.default_factory:
+            info = _with_default(info, default)
+        if isinstance(info, Param):
+            source = info.source
+        else:
+            source = "path" if name in path_names else "query"
+        if name in path_names and source != "path":
+            raise ValueError(f"Parameter '{name}' is in the path, so it cannot be declared as {type(info).__name__}")
+        return info, source
+    if name in path_names:
+        return PathParam(), "path"
+    if _is_scalar(base) or (_is_sequence(base) and _is_scalar(_item_type(base))):
+        return QueryParam(default), "query"
+    return BodyParam(default), "body"
+
+
+def _with_default(info: FieldInfo, default: Any) -> FieldInfo:
+    # merge_field_infos keeps covet's Param subclass and its options (source, embed...).
+    return FieldInfo.merge_field_infos(info, default=default)
+
+
+def _default_alias(name: str, info: FieldInfo) -> str:
+    if isinstance(info, HeaderParam) and info.convert_underscores:
+        return name.replace("_", "-")
+    return name
+
+
+def _split_annotated(annotation: Any) -> tuple[Any, Any]:
+    declared = None
+    if get_origin(annotation) is Annotated:
+        base, *metadata = get_args(annotation)
+        for item in metadata:
+            if isinstance(item, (FieldInfo, DependsParam)):
+                declared = item
+        return base, declared
+    return annotation, declared
+
+
+def _strip_optional(tp: Any) -> Any:
+    if get_origin(tp) in (Union, getattr(__import__("types"), "UnionType", Union)):
+        args = [a for a in get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return tp
+
+
+def _is_scalar(tp: Any) -> bool:
+    tp = _strip_optional(tp)
+    if tp is Any:
+        return True
+    origin = get_origin(tp)
+    if origin is Annotated:
+        return _is_scalar(get_args(tp)[0])
+    if origin is not None and str(origin) == "typing.Literal":
+        return True
+    if origin in (Union,) or type(tp).__name__ == "UnionType":
+        return all(_is_scalar(a) for a in get_args(tp) if a is not type(None))
+    return isinstance(tp, type) and (issubclass(tp, _SCALARS) or issubclass(tp, _TIMES))
+
+
+def _is_sequence(tp: Any) -> bool:
+    tp = _strip_optional(tp)
+    return tp in _SEQUENCES or get_origin(tp) in _SEQUENCES
+
+
+def _item_type(tp: Any) -> Any:
+    args = get_args(_strip_optional(tp))
+    return args[0] if args else Any
+
+
+def _is_model(tp: Any) -> bool:
+    tp = _strip_optional(tp)
+    return isinstance(tp, type) and issubclass(tp, BaseModel)
+
+
+def _mark_kind(dependant: Dependant, call: Callable[..., Any]) -> None:
+    target = call if inspect.isroutine(call) or inspect.isclass(call) else getattr(call, "__call__", call)  # noqa: B004
+    dependant.is_async_gen = inspect.isasyncgenfunction(target)
+    dependant.is_gen = inspect.isgeneratorfunction(target)
+    dependant.is_coroutine = inspect.iscoroutinefunction(target)
+
+
+def _signature(call: Callable[..., Any]) -> inspect.Signature:
+    return inspect.signature(call)
+
+
+def _type_hints(call: Callable[..., Any]) -> dict[str, Any]:
+    target: Any = call
+    if inspect.isclass(call):
+        target = call.__init__
+    elif not inspect.isroutine(call) and hasattr(call, "__call__"):  # noqa: B004
+        target = call.__call__  # type: ignore[operator]
+    try:
+        return get_type_hints(target, include_extras=True)
+    except Exception:
+        hints = {}
+        for name, param in _signature(call).parameters.items():
+            if param.annotation is not inspect.Parameter.empty and not isinstance(param.annotation, str):
+                hints[name] = param.annotation
+        return hints
+
+
+# --- validators -------------------------------------------------------------------------------
+
+_CONFIG = ConfigDict(arbitrary_types_allowed=True)
+
+
+@dataclasses.dataclass(eq=False)
+class Validators:
+    """Compiled pydantic validators for one Dependant, one per request part."""
+
+    path: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    header: type[BaseModel] | None = None
+    cookie: type[BaseModel] | None = None
+    body: TypeAdapter[Any] | None = None  # validates the raw JSON bytes
+    body_single: ParamField | None = None  # the body is this one parameter's value
+    form: type[BaseModel] | None = None
+
+
+def build_validators(dependant: Dependant) -> None:
+    name = getattr(dependant.call, "__name__", type(dependant.call).__name__)
+    v = Validators()
+    for source in ("path", "query", "header", "cookie"):
+        fields = [f for f in getattr(dependant, f"{source}_params") if not f.is_model]
+        for f in getattr(dependant, f"{source}_params"):
+            if f.is_model:
+                f.adapter = TypeAdapter(f.annotation)
+        if fields:
+            setattr(v, source, _model(f"{source}_{name}", fields))
+    json_fields = [f for f in dependant.body_params if f.source == "body"]
+    form_fields = [f for f in dependant.body_params if f.source in ("form", "file")]
+    if json_fields and form_fields:
+        raise ValueError(f"{name}: a handler cannot take both JSON Body() and Form()/File() parameters")
+    if len(json_fields) == 1 and not dependant.embed_body:
+        field = json_fields[0]
+        v.body_single = field
+        metadata = field.field_info.metadata
+        v.body = TypeAdapter(Annotated[(field.annotation, *metadata)] if metadata else field.annotation)
+    elif json_fields:
+        v.body = TypeAdapter(_model(f"Body_{name}", json_fields))
+    for f in form_fields:
+        if f.is_model:
+            f.adapter = TypeAdapter(f.annotation)
+    plain_form = [f for f in form_fields if not f.is_model]
+    if plain_form:
+        v.form = _model(f"Form_{name}", plain_form)
+    dependant.validators = v  # type: ignore[attr-defined]
+
+
+def _model(name: str, fields: list[ParamField]) -> type[BaseModel]:
+    definitions: dict[str, Any] = {}
+    for f in fields:
+        definitions[f.name] = (f.annotation, FieldInfo.merge_field_infos(f.field_info, validation_alias=f.alias))
+    model_name = re.sub(r"\W", "_", name)
+    return create_model(model_name, __config__=_CONFIG, **definitions)

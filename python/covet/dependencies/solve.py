@@ -1,0 +1,308 @@
+"""Executing a `Dependant` for one request: validate its request values, solve its
+dependencies (cached per request), and collect every validation error before failing."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import ValidationError
+
+from covet.background import BackgroundTasks
+from covet.concurrency import run_in_threadpool
+from covet.dependencies.models import Dependant, ParamField
+from covet.exceptions import RequestValidationError
+from covet.requests import Request
+from covet.responses import Response
+
+__all__ = ["RequestContext", "solve", "validate_request_values"]
+
+
+class RequestContext:
+    """Per-request state shared by every dependency of one endpoint."""
+
+    __slots__ = ("request", "response", "background", "cache", "stack", "overrides", "analysed", "exc")
+
+    def __init__(self, request: Request, overrides: dict[Any, Any], analysed: dict[Any, Dependant]) -> None:
+        self.request = request
+        self.analysed = analysed  # overrides, analysed on first use
+        self.exc: BaseException | None = None  # the handler's exception, for `yield` clean-up
+        self.response: Response | None = None  # the `response: Response` parameter, if asked for
+        self.background: BackgroundTasks | None = None
+        self.cache: dict[Any, Any] = {}
+        self.stack: contextlib.AsyncExitStack | None = None
+        self.overrides = overrides
+
+    def sub_response(self) -> Response:
+        if self.response is None:
+            self.response = Response()
+            self.response.status_code = None  # type: ignore[assignment]
+        return self.response
+
+    def background_tasks(self) -> BackgroundTasks:
+        if self.background is None:
+            self.background = BackgroundTasks()
+        return self.background
+
+    def exit_stack(self) -> contextlib.AsyncExitStack:
+        if self.stack is None:
+            self.stack = contextlib.AsyncExitStack()
+        return self.stack
+
+
+async def solve(dependant: Dependant, ctx: RequestContext) -> dict[str, Any]:
+    """The keyword arguments for `dependant.call`; raises RequestValidationError."""
+    errors: list[dict[str, Any]] = []
+    values = await _solve(dependant, ctx, errors)
+    if errors:
+        raise RequestValidationError(errors)
+    return values
+
+
+async def _solve(dependant: Dependant, ctx: RequestContext, errors: list[dict[str, Any]]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for sub in dependant.dependencies:
+        sub = _overridden(sub, ctx)
+        key = sub.cache_key
+        if sub.use_cache and key in ctx.cache:
+            if sub.name is not None:
+                values[sub.name] = ctx.cache[key]
+            continue
+        before = len(errors)
+        kwargs = await _solve(sub, ctx, errors)
+        if len(errors) > before:
+            continue
+        value = await _call(sub, kwargs, ctx)
+        if sub.name is not None:  # route- and router-level dependencies give no argument
+            values[sub.name] = value
+        if sub.use_cache:
+            ctx.cache[key] = value
+    values.update(validate_request_values(dependant, ctx.request, errors))
+    if dependant.body_params:
+        values.update(await _body_values(dependant, ctx.request, errors))
+    _special_values(dependant, ctx, values)
+    return values
+
+
+def _overridden(sub: Dependant, ctx: RequestContext) -> Dependant:
+    if not ctx.overrides:
+        return sub
+    replacement = ctx.overrides.get(sub.call)
+    if replacement is None:
+        return sub
+    from covet.dependencies.analysis import get_dependant
+
+    key = (replacement, sub.name, sub.path, tuple(sub.security_scopes))
+    if key not in ctx.analysed:
+        ctx.analysed[key] = get_dependant(
+            replacement, path=sub.path, name=sub.name, use_cache=sub.use_cache, security_scopes=sub.security_scopes
+        )
+    return ctx.analysed[key]
+
+
+async def _call(dependant: Dependant, kwargs: dict[str, Any], ctx: RequestContext) -> Any:
+    call: Callable[..., Any] = dependant.call  # type: ignore[assignment]
+    if dependant.is_async_gen:
+        cm = contextlib.asynccontextmanager(call)(**kwargs)
+        return await ctx.exit_stack().enter_async_context(cm)
+    if dependant.is_gen:
+        cm_sync = contextlib.contextmanager(call)(**kwargs)
+        return await ctx.exit_stack().enter_async_context(_in_threadpool(cm_sync))
+    if dependant.is_coroutine:
+        return await call(**kwargs)
+    return await run_in_threadpool(call, **kwargs)
+
+
+@contextlib.asynccontextmanager
+async def _in_threadpool(cm: contextlib.AbstractContextManager[Any]) -> Any:
+    """A sync `yield` dependency: its set-up and clean-up both run in the thread pool."""
+    value = await run_in_threadpool(cm.__enter__)
+    try:
+        yield value
+    except BaseException as exc:
+        suppressed = await run_in_threadpool(cm.__exit__, type(exc), exc, exc.__traceback__)
+        if not suppressed:
+            raise
+    else:
+        await run_in_threadpool(cm.__exit__, None, None, None)
+
+
+def _special_values(dependant: Dependant, ctx: RequestContext, values: dict[str, Any]) -> None:
+    if dependant.request_param:
+        values[dependant.request_param] = ctx.request
+    if dependant.response_param:
+        values[dependant.response_param] = ctx.sub_response()
+    if dependant.background_param:
+        values[dependant.background_param] = ctx.background_tasks()
+    if dependant.security_scopes_param:
+        from covet.security import SecurityScopes
+
+        values[dependant.security_scopes_param] = SecurityScopes(scopes=dependant.security_scopes)
+
+
+# --- request values ---------------------------------------------------------------------------
+
+
+def validate_request_values(dependant: Dependant, request: Request, errors: list[dict[str, Any]]) -> dict[str, Any]:
+    """Path, query, header and cookie values, validated by pydantic (synchronous)."""
+    v = dependant.validators  # type: ignore[attr-defined]
+    values: dict[str, Any] = {}
+    if v.path is not None:
+        _validate(v.path, request.path_params, "path", values, errors)
+    if v.query is not None:
+        _validate(v.query, _collect(dependant.query_params, request.query_params), "query", values, errors)
+    if v.header is not None:
+        _validate(v.header, _collect(dependant.header_params, request.headers), "header", values, errors)
+    if v.cookie is not None:
+        cookies = request.cookies
+        _validate(
+            v.cookie,
+            {f.alias: cookies[f.alias] for f in dependant.cookie_params if f.alias in cookies},
+            "cookie",
+            values,
+            errors,
+        )
+    for group, source in (
+        (dependant.query_params, "query"),
+        (dependant.header_params, "header"),
+        (dependant.cookie_params, "cookie"),
+    ):
+        for f in group:
+            if f.is_model:
+                data = _model_input(f, request, source)
+                _validate_model(f, data, source, values, errors)
+    return values
+
+
+def _collect(fields: list[ParamField], multi: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for f in fields:
+        if f.is_model:
+            continue
+        if f.is_sequence:
+            items = multi.getlist(f.alias)
+            if items:
+                data[f.alias] = items
+        else:
+            value = multi.get(f.alias)
+            if value is not None:
+                data[f.alias] = value
+    return data
+
+
+def _model_input(field: ParamField, request: Request, source: str) -> dict[str, Any]:
+    """A parameter model (e.g. `Annotated[Filters, Query()]`) reads all of its part."""
+    if source == "cookie":
+        return dict(request.cookies)
+    multi = request.query_params if source == "query" else request.headers
+    data: dict[str, Any] = {}
+    model = field.annotation
+    for name, info in model.model_fields.items():
+        key = info.alias or (name.replace("_", "-") if source == "header" else name)
+        items = multi.getlist(key)
+        if not items:
+            continue
+        annotation = info.annotation
+        from covet.dependencies.analysis import _is_sequence
+
+        data[key] = items if _is_sequence(annotation) else items[-1] if source == "query" else items[0]
+    return data
+
+
+def _validate(model: Any, data: Any, source: str, values: dict[str, Any], errors: list[dict[str, Any]]) -> None:
+    try:
+        values.update(model.model_validate(data).__dict__)
+    except ValidationError as exc:
+        errors.extend(_errors(exc, (source,)))
+
+
+def _validate_model(
+    field: ParamField, data: Any, source: str, values: dict[str, Any], errors: list[dict[str, Any]]
+) -> None:
+    try:
+        values[field.name] = field.adapter.validate_python(data)  # type: ignore[union-attr]
+    except ValidationError as exc:
+        errors.extend(_errors(exc, (source,)))
+
+
+def _errors(exc: ValidationError, prefix: tuple[str | int, ...]) -> list[dict[str, Any]]:
+    """pydantic's errors in FastAPI's shape: loc prefixed with the request part, no URLs,
+    and no echo of the whole input for a missing field."""
+    out = []
+    for e in exc.errors(include_url=False):
+        item: dict[str, Any] = {"type": e["type"], "loc": [*prefix, *e["loc"]], "msg": e["msg"], "input": e["input"]}
+        if e["type"] == "missing":
+            item["input"] = None
+        if "ctx" in e:
+            item["ctx"] = e["ctx"]
+        out.append(item)
+    return out
+
+
+async def _body_values(dependant: Dependant, request: Request, errors: list[dict[str, Any]]) -> dict[str, Any]:
+    v = dependant.validators  # type: ignore[attr-defined]
+    if v.form is not None or any(f.is_model for f in dependant.body_params if f.source in ("form", "file")):
+        from covet.dependencies.forms import form_values
+
+        return await form_values(dependant, request, errors)
+    return body_values(dependant, request, errors)
+
+
+def body_values(dependant: Dependant, request: Request, errors: list[dict[str, Any]]) -> dict[str, Any]:
+    """A JSON body, validated by pydantic-core straight from the raw bytes."""
+    v = dependant.validators  # type: ignore[attr-defined]
+    raw = request._raw.body
+    if not raw:
+        fields = dependant.body_params
+        required = [f for f in fields if f.required]
+        if required:
+            errors.append({"type": "missing", "loc": ["body"], "msg": "Field required", "input": None})
+            return {}
+        return {f.name: f.field_info.get_default(call_default_factory=True) for f in fields}
+    try:
+        value = v.body.validate_json(raw)
+    except ValidationError as exc:
+        errors.extend(_body_errors(exc, raw, v.body_single))
+        return {}
+    if v.body_single is not None:
+        return {v.body_single.name: value}
+    return dict(value.__dict__)
+
+
+def _body_errors(exc: ValidationError, raw: bytes, single: ParamField | None) -> list[dict[str, Any]]:
+    first = exc.errors(include_url=False)[0]
+    if first["type"] == "json_invalid":
+        try:
+            json.loads(raw)
+        except ValueError as err:
+            pos, msg = getattr(err, "pos", 0), getattr(err, "msg", str(err))
+        else:
+            pos, msg = 0, first["msg"]
+        return [
+            {
+                "type": "json_invalid",
+                "loc": ["body", pos],
+                "msg": "JSON decode error",
+                "input": {},
+                "ctx": {"error": msg},
+            }
+        ]
+    return _errors(exc, ("body",))
+
+
+async def close(ctx: RequestContext) -> None:
+    """Runs the clean-up of `yield` dependencies, showing them the handler's exception."""
+    if ctx.stack is None:
+        return
+    stack, ctx.stack = ctx.stack, None
+    exc = ctx.exc
+    if exc is None:
+        await stack.aclose()
+    else:
+        try:
+            await stack.__aexit__(type(exc), exc, exc.__traceback__)
+        except BaseException as err:
+            if err is not exc:
+                raise

@@ -1,0 +1,83 @@
+"""`Mount`: any ASGI application served under a path prefix (a Starlette or FastAPI app,
+a static-files app...), from covet's own server, from ASGI servers and from TestClient."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from covet.requests import Request
+from covet.responses import StreamingResponse
+
+__all__ = ["Mount"]
+
+
+class Mount:
+    """`app.mount("/legacy", asgi_app)`: requests under the prefix go to `asgi_app`."""
+
+    def __init__(self, path: str, app: Any, *, name: str | None = None) -> None:
+        if path and (not path.startswith("/") or path.endswith("/")):
+            raise ValueError(f"Mount path {path!r} must start with '/' and not end with '/'")
+        self.path = path
+        self.app = app
+        self.name = name
+        self.include_in_schema = False
+        self.methods: set[str] = set()
+
+    async def handle(self, request: Request, root_path: str) -> StreamingResponse:
+        """Runs the mounted app; its response is streamed back as it sends it."""
+        scope = request.scope
+        scope.pop("path_params", None)
+        scope.pop("app", None)
+        scope["root_path"] = request._raw.root_path + root_path
+        body = await request.body()
+        loop = asyncio.get_running_loop()
+        started: asyncio.Future[dict[str, Any]] = loop.create_future()
+        chunks: asyncio.Queue[bytes | None] = asyncio.Queue()
+        sent_body = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent_body
+            if not sent_body:
+                sent_body = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await asyncio.Event().wait()  # no more messages until the response is done
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                started.set_result(message)
+            elif message["type"] == "http.response.body":
+                chunk = message.get("body", b"")
+                if chunk:
+                    await chunks.put(chunk)
+                if not message.get("more_body", False):
+                    await chunks.put(None)
+
+        task = loop.create_task(self.app(scope, receive, send))
+        task.add_done_callback(lambda t: chunks.put_nowait(None))
+        await asyncio.wait({started, task}, return_when=asyncio.FIRST_COMPLETED)
+        if not started.done():
+            task.result()  # re-raises the app's exception (answered 500 by covet)
+            raise RuntimeError(f"The ASGI app mounted at {self.path!r} returned without a response")
+        start = started.result()
+
+        async def stream() -> AsyncIterator[bytes]:
+            try:
+                while (chunk := await chunks.get()) is not None:
+                    yield chunk
+            finally:
+                if not task.done():
+                    task.cancel()
+
+        response = StreamingResponse(stream(), status_code=start["status"])
+        response.raw_headers = [(bytes(k).lower(), bytes(v)) for k, v in start.get("headers", [])]
+        length = response.headers.get("content-length")
+        if length is not None:
+            response.content_length = int(length)
+            del response.headers["content-length"]
+        return response
+
+    def __repr__(self) -> str:
+        return f"Mount(path={self.path!r}, app={self.app!r})"

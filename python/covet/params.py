@@ -1,0 +1,224 @@
+"""Parameter declarations: where a handler argument comes from, and its constraints.
+
+`Query()`, `Path()`, `Header()`, `Cookie()`, `Body()`, `Form()` and `File()` are pydantic
+`FieldInfo`s that also say which part of the request holds the value, so pydantic's
+constraints (`gt`, `max_length`, `pattern`...) apply unchanged. `Depends()` and `Security()`
+declare dependencies. The declarations are read once, when a route is registered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+__all__ = [
+    "Param",
+    "PathParam",
+    "QueryParam",
+    "HeaderParam",
+    "CookieParam",
+    "BodyParam",
+    "FormParam",
+    "FileParam",
+    "DependsParam",
+    "SecurityParam",
+    "Path",
+    "Query",
+    "Header",
+    "Cookie",
+    "Body",
+    "Form",
+    "File",
+    "Depends",
+    "Security",
+]
+
+_FIELD_OPTIONS = (
+    "default_factory",
+    "alias",
+    "alias_priority",
+    "validation_alias",
+    "serialization_alias",
+    "title",
+    "description",
+    "examples",
+    "deprecated",
+    "json_schema_extra",
+    "pattern",
+    "strict",
+    "gt",
+    "ge",
+    "lt",
+    "le",
+    "multiple_of",
+    "min_length",
+    "max_length",
+    "allow_inf_nan",
+    "max_digits",
+    "decimal_places",
+    "discriminator",
+)
+
+
+class Param(FieldInfo):
+    """A request value with pydantic constraints; `source` says where it is read from."""
+
+    source = "query"
+
+    def __init__(
+        self,
+        default: Any = PydanticUndefined,
+        *,
+        include_in_schema: bool = True,
+        openapi_examples: dict[str, Any] | None = None,
+        regex: str | None = None,
+        **options: Any,
+    ) -> None:
+        self.include_in_schema = include_in_schema
+        self.openapi_examples = openapi_examples
+        if regex is not None and options.get("pattern") is None:
+            options["pattern"] = regex
+        unknown = set(options) - set(_FIELD_OPTIONS)
+        extra = {k: options.pop(k) for k in unknown}
+        if extra:
+            schema_extra = dict(options.get("json_schema_extra") or {})
+            schema_extra.update(extra)
+            options["json_schema_extra"] = schema_extra
+        given = {k: v for k, v in options.items() if v is not None and v is not PydanticUndefined}
+        if default is ...:
+            default = PydanticUndefined
+        super().__init__(default=default, **given)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.default!r})"
+
+
+class PathParam(Param):
+    source = "path"
+
+    def __init__(self, default: Any = ..., **options: Any) -> None:
+        # Path parameters are always required (the route cannot match without them).
+        super().__init__(PydanticUndefined, **options)
+
+
+class QueryParam(Param):
+    source = "query"
+
+
+class HeaderParam(Param):
+    source = "header"
+
+    def __init__(self, default: Any = PydanticUndefined, *, convert_underscores: bool = True, **options: Any) -> None:
+        self.convert_underscores = convert_underscores
+        super().__init__(default, **options)
+
+
+class CookieParam(Param):
+    source = "cookie"
+
+
+class BodyParam(Param):
+    source = "body"
+
+    def __init__(
+        self,
+        default: Any = PydanticUndefined,
+        *,
+        embed: bool | None = None,
+        media_type: str = "application/json",
+        **options: Any,
+    ) -> None:
+        self.embed = embed
+        self.media_type = media_type
+        super().__init__(default, **options)
+
+
+class FormParam(BodyParam):
+    source = "form"
+
+    def __init__(
+        self, default: Any = PydanticUndefined, *, media_type: str = "application/x-www-form-urlencoded", **options: Any
+    ) -> None:
+        super().__init__(default, embed=True, media_type=media_type, **options)
+
+
+class FileParam(FormParam):
+    source = "file"
+
+    def __init__(
+        self, default: Any = PydanticUndefined, *, media_type: str = "multipart/form-data", **options: Any
+    ) -> None:
+        super().__init__(default, media_type=media_type, **options)
+
+
+class DependsParam:
+    """`Depends(call)`: the argument is whatever `call` returns (solved before the handler)."""
+
+    def __init__(self, dependency: Callable[..., Any] | None = None, *, use_cache: bool = True) -> None:
+        self.dependency = dependency
+        self.use_cache = use_cache
+
+    def __repr__(self) -> str:
+        name = getattr(self.dependency, "__name__", type(self.dependency).__name__)
+        return f"{type(self).__name__}({name})"
+
+
+class SecurityParam(DependsParam):
+    """`Security(call, scopes=[...])`: a dependency that also declares OAuth2 scopes."""
+
+    def __init__(
+        self,
+        dependency: Callable[..., Any] | None = None,
+        *,
+        scopes: list[str] | None = None,
+        use_cache: bool = True,
+    ) -> None:
+        super().__init__(dependency, use_cache=use_cache)
+        self.scopes = list(scopes or [])
+
+
+# The functions users call. They return the declaration objects above; their annotations say
+# `Any` so that `q: int = Query(1)` type-checks, as in FastAPI.
+
+
+def Path(default: Any = ..., **options: Any) -> Any:  # noqa: N802 - FastAPI's name
+    return PathParam(default, **options)
+
+
+def Query(default: Any = PydanticUndefined, **options: Any) -> Any:  # noqa: N802
+    return QueryParam(default, **options)
+
+
+def Header(default: Any = PydanticUndefined, *, convert_underscores: bool = True, **options: Any) -> Any:  # noqa: N802
+    return HeaderParam(default, convert_underscores=convert_underscores, **options)
+
+
+def Cookie(default: Any = PydanticUndefined, **options: Any) -> Any:  # noqa: N802
+    return CookieParam(default, **options)
+
+
+def Body(  # noqa: N802
+    default: Any = PydanticUndefined, *, embed: bool | None = None, media_type: str = "application/json", **options: Any
+) -> Any:
+    return BodyParam(default, embed=embed, media_type=media_type, **options)
+
+
+def Form(default: Any = PydanticUndefined, **options: Any) -> Any:  # noqa: N802
+    return FormParam(default, **options)
+
+
+def File(default: Any = PydanticUndefined, **options: Any) -> Any:  # noqa: N802
+    return FileParam(default, **options)
+
+
+def Depends(dependency: Callable[..., Any] | None = None, *, use_cache: bool = True) -> Any:  # noqa: N802
+    return DependsParam(dependency, use_cache=use_cache)
+
+
+def Security(  # noqa: N802
+    dependency: Callable[..., Any] | None = None, *, scopes: list[str] | None = None, use_cache: bool = True
+) -> Any:
+    return SecurityParam(dependency, scopes=scopes, use_cache=use_cache)
