@@ -15,11 +15,11 @@ test: build rust-test py-test
 
 build: $(BUILT)
 
-$(DEPS): pyproject.toml
+$(DEPS): pyproject.toml Makefile
 	@command -v cargo >/dev/null || { echo "covet needs a Rust toolchain (cargo) to build its engine"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "maturin>=1.5,<2" "pydantic>=2.5" uvloop httpx pytest uvicorn ruff
+	$(PY) -m pip install -q "maturin>=1.5,<2" "pydantic>=2.5" uvloop httpx pytest uvicorn ruff fastapi python-multipart
 	touch $@
 
 $(BUILT): $(DEPS) $(RUST_SOURCES)

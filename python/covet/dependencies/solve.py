@@ -227,13 +227,14 @@ def _validate_model(
         errors.extend(_errors(exc, (source,)))
 
 
-def _errors(exc: ValidationError, prefix: tuple[str | int, ...]) -> list[dict[str, Any]]:
-    """pydantic's errors in FastAPI's shape: loc prefixed with the request part, no URLs,
-    and no echo of the whole input for a missing field."""
+def _errors(exc: ValidationError, prefix: tuple[str | int, ...], per_field: bool = True) -> list[dict[str, Any]]:
+    """pydantic's errors in FastAPI's shape: loc prefixed with the request part, no URLs.
+    FastAPI validates each parameter on its own, so a missing parameter shows input None
+    (`per_field`); deeper inside a value, the enclosing object is the input, as pydantic says."""
     out = []
     for e in exc.errors(include_url=False):
         item: dict[str, Any] = {"type": e["type"], "loc": [*prefix, *e["loc"]], "msg": e["msg"], "input": e["input"]}
-        if e["type"] == "missing":
+        if e["type"] == "missing" and per_field and len(e["loc"]) == 1:
             item["input"] = None
         if "ctx" in e:
             item["ctx"] = e["ctx"]
@@ -289,7 +290,7 @@ def _body_errors(exc: ValidationError, raw: bytes, single: ParamField | None) ->
                 "ctx": {"error": msg},
             }
         ]
-    return _errors(exc, ("body",))
+    return _errors(exc, ("body",), per_field=single is None)
 
 
 async def close(ctx: RequestContext) -> None:
