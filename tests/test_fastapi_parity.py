@@ -128,7 +128,10 @@ async def cookie(session: Annotated[str | None, Cookie()] = None):
 
 
 @app.get("/headers")
-async def headers(user_agent: Annotated[str | None, Header()] = None, x_list: Annotated[list[str] | None, Header()] = None):
+async def headers(
+    user_agent: Annotated[str | None, Header()] = None,
+    x_list: Annotated[list[str] | None, Header()] = None,
+):
     return {{"ua": user_agent, "x_list": x_list}}
 
 
