@@ -93,9 +93,15 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("json", "GET", "/json"),
         Scenario("plaintext", "GET", "/plaintext"),
         Scenario("params", "GET", "/users/42?q=hello"),
+        Scenario(
+            "body",
+            "POST",
+            "/items/7",
+            {"name": "Widget", "price": 9.5, "tags": ["tools", "sale"]},
+        ),
     )
 }
-DEFAULT_SCENARIOS = ("json", "plaintext", "params")
+DEFAULT_SCENARIOS = ("json", "plaintext", "params", "body")
 
 
 @dataclass(frozen=True)

@@ -394,7 +394,7 @@ def _engine_entry(route: Any, app: Covet, inline_ok: bool) -> tuple[Any, bool, b
     """(call, noarg, inline, status) for the engine's endpoint table; mounts go to Python."""
     if isinstance(route, Mount):
         return (None, False, False, 200)
-    return (route.engine_call(app), route.noarg, inline_ok and route.inline, route.status_code or 200)
+    return (route.engine_call(app), route.noarg and not route.convert, inline_ok and route.inline, route.status_code or 200)
 
 
 def _bind_middleware(mw: Middleware, call_next: CallNext) -> CallNext:

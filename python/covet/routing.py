@@ -107,33 +107,42 @@ class APIRoute:
             self.dependant.dependencies.insert(0, _route_dependency(dep, path))
         self.is_async = _is_async(endpoint)
         d = self.dependant
-        # Everything the engine's inline path can do itself: validate synchronously, call, and
-        # hand the value to the Rust encoder.
+        # `simple`: the request values can be validated synchronously, with nothing to solve
+        # (no dependencies, no special objects to merge afterwards).
         self.simple = not (
             d.dependencies
             or d.response_param
             or d.background_param
             or d.security_scopes_param
             or any(f.source != "body" for f in d.body_params)
-            or self._response_adapter is not None
-            or response_class is not JSONResponse
         )
+        # `convert`: the return value needs Python (a response model, or not plain JSON).
+        self.convert = self._response_adapter is not None or response_class is not JSONResponse
         self.noarg = self.simple and not (d.all_params() or d.body_params or d.request_param)
         self.inline = self.simple and self.is_async and not can_suspend(endpoint)
 
     # --- the engine's fast path ---------------------------------------------------------------
 
     def engine_call(self, app: Any) -> Callable[..., Any]:
-        """What the engine calls: the handler itself, or a function that validates the request
-        and calls the handler (raising RequestValidationError for a 422)."""
-        if self.noarg:
-            return self.endpoint
-        endpoint, dependant = self.endpoint, self.dependant
+        """What the engine calls: the handler itself, or a function that validates the request,
+        calls the handler (raising RequestValidationError for a 422) and, where a response
+        model applies, turns the result into a response. A coroutine the engine runs inline
+        cannot suspend, and neither can one that only awaits it."""
+        endpoint, dependant, to_response = self.endpoint, self.dependant, self.to_response
+        if not self.convert:
+            if self.noarg:
+                return endpoint
 
-        def call(raw: Any) -> Any:
-            return endpoint(**_simple_values(dependant, Request(raw, app)))
+            def call(raw: Any) -> Any:
+                return endpoint(**_simple_values(dependant, Request(raw, app)))
 
-        return call
+            return call
+
+        async def call_and_convert(raw: Any) -> Response:
+            kwargs = _simple_values(dependant, Request(raw, app)) if not self.noarg else {}
+            return to_response(await endpoint(**kwargs))
+
+        return call_and_convert
 
     # --- the Python path ------------------------------------------------------------------------
 
