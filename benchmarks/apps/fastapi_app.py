@@ -5,8 +5,8 @@ parameters, dict return values) rather than hand-tuned: tuning it would flatter 
 """
 
 from fastapi import FastAPI
-from pydantic import BaseModel
 from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel
 
 app = FastAPI()
 
