@@ -3,6 +3,7 @@
 from covet import status
 from covet.applications import Covet
 from covet.background import BackgroundTasks
+from covet.datastructures import FormData, UploadFile
 from covet.exceptions import HTTPException, RequestValidationError, ResponseValidationError
 from covet.params import Body, Cookie, Depends, File, Form, Header, Path, Query, Security
 from covet.requests import Request
@@ -29,6 +30,7 @@ __all__ = [
     "File",
     "FileResponse",
     "Form",
+    "FormData",
     "HTMLResponse",
     "HTTPException",
     "Header",
@@ -43,5 +45,6 @@ __all__ = [
     "ResponseValidationError",
     "Security",
     "StreamingResponse",
+    "UploadFile",
     "status",
 ]

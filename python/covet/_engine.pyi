@@ -11,6 +11,15 @@ MOUNT: int
 
 def dumps(obj: Any, default: Callable[[Any], Any] | None = None) -> bytes: ...
 def parse_qsl(data: bytes) -> list[tuple[str, str]]: ...
+def parse_multipart(
+    body: bytes,
+    content_type: str,
+    max_parts: int = 1000,
+    max_field_size: int = 1048576,
+    max_header_size: int = 16384,
+) -> list[tuple[str, str | None, str | None, list[tuple[str, str]], bytes]]:
+    """(name, filename, content_type, headers, data) per part; ValueError when malformed,
+    OverflowError when over a limit."""
 
 class Router:
     def __init__(self, redirect_slashes: bool = True) -> None: ...

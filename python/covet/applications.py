@@ -65,6 +65,7 @@ class Covet(RouteRegistry):
         contact: dict[str, Any] | None = None,
         license_info: dict[str, Any] | None = None,
         responses: dict[int | str, dict[str, Any]] | None = None,
+        separate_input_output_schemas: bool = True,
     ) -> None:
         self.debug = debug
         self.title = title
@@ -90,6 +91,7 @@ class Covet(RouteRegistry):
         self.contact = contact
         self.license_info = license_info
         self.openapi_schema: dict[str, Any] | None = None
+        self.separate_input_output_schemas = separate_input_output_schemas
         self._docs_added = False
         self.state = State()
         self.lifespan = lifespan
@@ -343,6 +345,7 @@ class Covet(RouteRegistry):
                 description=self.description,
                 routes=self.routes,
                 tags=self.openapi_tags,
+                separate_input_output_schemas=self.separate_input_output_schemas,
                 servers=self.servers,
                 terms_of_service=self.terms_of_service,
                 contact=self.contact,
@@ -354,10 +357,8 @@ class Covet(RouteRegistry):
         if self._docs_added:
             return
         self._docs_added = True
-        try:
-            from covet.openapi import add_openapi_routes
-        except ImportError:  # the OpenAPI module is optional until it lands
-            return
+        from covet.openapi import add_openapi_routes
+
         add_openapi_routes(self)
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -394,7 +395,12 @@ def _engine_entry(route: Any, app: Covet, inline_ok: bool) -> tuple[Any, bool, b
     """(call, noarg, inline, status) for the engine's endpoint table; mounts go to Python."""
     if isinstance(route, Mount):
         return (None, False, False, 200)
-    return (route.engine_call(app), route.noarg and not route.convert, inline_ok and route.inline, route.status_code or 200)
+    return (
+        route.engine_call(app),
+        route.noarg and not route.convert,
+        inline_ok and route.inline,
+        route.status_code or 200,
+    )
 
 
 def _bind_middleware(mw: Middleware, call_next: CallNext) -> CallNext:

@@ -7,10 +7,13 @@ parameters) so code written against FastAPI's `Request` keeps working.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, NamedTuple, TypeVar
+from typing import IO, Any, Generic, NamedTuple, TypeVar
 from urllib.parse import urlencode
 
+from covet.concurrency import run_in_threadpool
+
 _T = TypeVar("_T")
+_V = TypeVar("_V")
 
 
 class Address(NamedTuple):
@@ -18,23 +21,23 @@ class Address(NamedTuple):
     port: int
 
 
-class ImmutableMultiDict(Mapping[str, str]):
+class ImmutableMultiDict(Mapping[str, _V], Generic[_V]):
     """A mapping whose keys may repeat; `d[k]` gives the last value, `getlist(k)` all of them."""
 
     __slots__ = ("_list", "_dict")
 
-    def __init__(self, items: Iterable[tuple[str, str]] | Mapping[str, str] = ()) -> None:
+    def __init__(self, items: Iterable[tuple[str, _V]] | Mapping[str, _V] = ()) -> None:
         pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
-        self._list: list[tuple[str, str]] = pairs
-        self._dict: dict[str, str] = dict(pairs)
+        self._list: list[tuple[str, _V]] = pairs
+        self._dict: dict[str, _V] = dict(pairs)
 
-    def getlist(self, key: str) -> list[str]:
+    def getlist(self, key: str) -> list[_V]:
         return [v for k, v in self._list if k == key]
 
-    def multi_items(self) -> list[tuple[str, str]]:
+    def multi_items(self) -> list[tuple[str, _V]]:
         return list(self._list)
 
-    def __getitem__(self, key: str) -> str:
+    def __getitem__(self, key: str) -> _V:
         return self._dict[key]
 
     def __iter__(self) -> Iterator[str]:
@@ -52,7 +55,7 @@ class ImmutableMultiDict(Mapping[str, str]):
         return f"{type(self).__name__}({self._list!r})"
 
 
-class QueryParams(ImmutableMultiDict):
+class QueryParams(ImmutableMultiDict[str]):
     """Query string parameters, decoded in Rust (blank values kept)."""
 
     __slots__ = ()
@@ -213,3 +216,107 @@ class State:
 
     def __delattr__(self, key: str) -> None:
         del self._state[key]
+
+
+class UploadFile:
+    """A file sent in a `multipart/form-data` body; Starlette/FastAPI-compatible.
+
+    `file` is a `tempfile.SpooledTemporaryFile`: small uploads stay in memory, larger ones roll
+    over to a temporary file on disk. The async methods run the blocking file call in the thread
+    pool only when it may touch the disk (the file has rolled over, or this write will roll it),
+    so reading a small upload costs no thread hop.
+    """
+
+    def __init__(
+        self,
+        file: IO[bytes],
+        *,
+        size: int | None = None,
+        filename: str | None = None,
+        headers: Headers | None = None,
+    ) -> None:
+        self.file = file
+        self.filename = filename
+        self.size = size
+        self.headers = headers if headers is not None else Headers()
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        # Validated as "an UploadFile instance"; documented in OpenAPI as binary data.
+        from pydantic_core import core_schema
+
+        return core_schema.is_instance_schema(cls)
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: Any, handler: Any) -> dict[str, Any]:
+        return {"type": "string", "format": "binary"}
+
+    @property
+    def content_type(self) -> str | None:
+        """The part's Content-Type header, as the client sent it."""
+        return self.headers.get("content-type")
+
+    @property
+    def _in_memory(self) -> bool:
+        # A plain file object (no `_rolled`) is treated as on disk: safe, if slower.
+        return not getattr(self.file, "_rolled", True)
+
+    def _may_block(self, size_to_add: int = 0) -> bool:
+        """Whether a file call could hit the disk: the file has rolled over already, or
+        `size_to_add` more bytes would make a SpooledTemporaryFile roll over now."""
+        if not self._in_memory:
+            return True
+        if size_to_add <= 0:
+            return False
+        max_size = getattr(self.file, "_max_size", 0)
+        return bool(max_size) and self.file.tell() + size_to_add > max_size
+
+    async def write(self, data: bytes) -> None:
+        """Appends at the current position; `size` counts what was written."""
+        if self.size is not None:
+            self.size += len(data)
+        if self._may_block(len(data)):
+            await run_in_threadpool(self.file.write, data)
+        else:
+            self.file.write(data)
+
+    async def read(self, size: int = -1) -> bytes:
+        """Reads up to `size` bytes (all that is left when negative) from the current position."""
+        if self._may_block():
+            return await run_in_threadpool(self.file.read, size)
+        return self.file.read(size)
+
+    async def seek(self, offset: int) -> None:
+        """Moves to byte `offset` from the start."""
+        if self._may_block():
+            await run_in_threadpool(self.file.seek, offset)
+        else:
+            self.file.seek(offset)
+
+    async def close(self) -> None:
+        """Closes the file (again is fine); a rolled-over temporary file is deleted from disk."""
+        if self.file.closed:
+            return
+        if self._may_block():
+            await run_in_threadpool(self.file.close)
+        else:
+            self.file.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(filename={self.filename!r}, size={self.size!r}, headers={self.headers!r})"
+
+
+class FormData(ImmutableMultiDict[str | UploadFile]):
+    """A parsed form: each value is a `str` (a field) or an `UploadFile` (a file part).
+
+    Keys may repeat (`getlist`). `close()` closes every upload; `Request.close()` calls it once
+    the response is sent, so a handler need not.
+    """
+
+    __slots__ = ()
+
+    async def close(self) -> None:
+        """Closes every `UploadFile` of the form (deleting any temporary files)."""
+        for _, value in self._list:
+            if isinstance(value, UploadFile):
+                await value.close()

@@ -7,12 +7,13 @@ built on first use and cached, so a handler that reads nothing pays for nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine, Generator
 from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any
 
 from covet._engine import RawRequest
-from covet.datastructures import URL, Address, Headers, QueryParams, State
+from covet.datastructures import URL, Address, FormData, Headers, QueryParams, State
+from covet.formparsers import parse_form
 
 if TYPE_CHECKING:
     from covet.applications import Covet
@@ -31,6 +32,7 @@ class Request:
         "_state",
         "_body",
         "_json",
+        "_form",
         "_path_params",
         "app",
         "scope_extra",
@@ -45,6 +47,7 @@ class Request:
         self._state: State | None = None
         self._body: bytes | None = None
         self._json: Any = _UNSET
+        self._form: FormData | None = None
         self._path_params: dict[str, Any] | None = None
         self.app = app
         self.scope_extra: dict[str, Any] = {}
@@ -153,23 +156,74 @@ class Request:
             yield body
         yield b""
 
+    def form(
+        self,
+        *,
+        max_files: int = 1000,
+        max_fields: int = 1000,
+        max_part_size: int = 1024 * 1024,
+    ) -> _FormCall:
+        """The body parsed as a form (urlencoded or multipart), cached after the first call.
+
+        Await it (`form = await request.form()`), or use it as `async with request.form() as
+        form:` to close the uploaded files on leaving the block. Otherwise they are closed by
+        `close()` once the response is sent. A malformed multipart body answers 400; one over
+        a limit answers 413. See `covet.formparsers.parse_form` for the limits.
+        """
+        return _FormCall(self._get_form(max_files, max_fields, max_part_size))
+
+    async def _get_form(self, max_files: int, max_fields: int, max_part_size: int) -> FormData:
+        if self._form is None:
+            self._form = await parse_form(self, max_files=max_files, max_fields=max_fields, max_part_size=max_part_size)
+        return self._form
+
     async def is_disconnected(self) -> bool:
         return False
 
     async def close(self) -> None:
         """Releases what the request holds once the response is sent: `yield` dependencies
-        clean up here (seeing the handler's exception, if any)."""
-        if self._ctx is not None:
-            from covet.dependencies.solve import close
+        clean up here (seeing the handler's exception, if any), and uploaded files are closed
+        (their temporary files deleted)."""
+        try:
+            if self._ctx is not None:
+                from covet.dependencies.solve import close
 
-            ctx, self._ctx = self._ctx, None
-            await close(ctx)
+                ctx, self._ctx = self._ctx, None
+                await close(ctx)
+        finally:
+            # After the dependencies, whose clean-up may still read an upload.
+            if self._form is not None:
+                form, self._form = self._form, None
+                await form.close()
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.path}>"
 
 
 HTTPConnection = Request
+
+
+class _FormCall:
+    """What `Request.form()` returns: awaitable for the form, or an async context manager that
+    closes the form's files on exit (Starlette's `AwaitableOrContextManager`)."""
+
+    __slots__ = ("_coro", "_form")
+
+    def __init__(self, coro: Coroutine[Any, Any, FormData]) -> None:
+        self._coro = coro
+        self._form: FormData | None = None
+
+    def __await__(self) -> Generator[Any, None, FormData]:
+        return self._coro.__await__()
+
+    async def __aenter__(self) -> FormData:
+        self._form = await self._coro
+        return self._form
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._form is not None:
+            await self._form.close()
+
 
 _UNSET: Any = object()
 

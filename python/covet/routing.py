@@ -84,7 +84,8 @@ class APIRoute:
         self.tags = list(tags or [])
         self.dependencies = list(dependencies or [])
         self.summary = summary
-        self.description = description if description is not None else inspect.cleandoc(endpoint.__doc__ or "")
+        # As FastAPI: the docstring describes the operation, up to a form feed (\f).
+        self.description = description if description is not None else _doc(endpoint)
         self.response_description = response_description
         self.responses = dict(responses or {})
         self.deprecated = deprecated
@@ -255,6 +256,10 @@ def _route_dependency(dep: DependsParam, path: str) -> Dependant:
     scopes = dep.scopes if isinstance(dep, SecurityParam) else []
     assert dep.dependency is not None, "route dependencies need a callable: Depends(func)"
     return get_dependant(dep.dependency, path=path, name=None, use_cache=dep.use_cache, security_scopes=scopes)
+
+
+def _doc(endpoint: Callable[..., Any]) -> str:
+    return inspect.cleandoc(endpoint.__doc__ or "").split("\f")[0]
 
 
 def _return_annotation(endpoint: Callable[..., Any]) -> Any:

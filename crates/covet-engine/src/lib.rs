@@ -8,11 +8,13 @@
 //! * [`connection`]: the HTTP/1.1 connection state machine that turns bytes into requests.
 //! * [`router`]: Starlette-style path routing.
 //! * [`urlencoded`]: query string and form decoding.
+//! * [`multipart`]: `multipart/form-data` decoding.
 
 #![warn(missing_docs)]
 
 pub mod connection;
 pub mod http;
 pub mod limits;
+pub mod multipart;
 pub mod router;
 pub mod urlencoded;

@@ -3,6 +3,7 @@
 
 use pyo3::prelude::*;
 
+mod forms;
 mod gil;
 mod json;
 mod protocol;
@@ -18,6 +19,7 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<protocol::HttpProtocol>()?;
     m.add_function(wrap_pyfunction!(json::dumps, m)?)?;
     m.add_function(wrap_pyfunction!(parse_qsl, m)?)?;
+    m.add_function(wrap_pyfunction!(forms::parse_multipart, m)?)?;
     m.add("FOUND", router::FOUND)?;
     m.add("NOT_FOUND", router::NOT_FOUND)?;
     m.add("METHOD_NOT_ALLOWED", router::METHOD_NOT_ALLOWED)?;

@@ -22,6 +22,7 @@ from covet.dependencies.models import Dependant, ParamField
 from covet.params import (
     BodyParam,
     DependsParam,
+    FileParam,
     HeaderParam,
     Param,
     PathParam,
@@ -147,6 +148,8 @@ def _field_info(name: str, base: Any, declared: Any, default: Any, path_names: s
         return info, source
     if name in path_names:
         return PathParam(), "path"
+    if _is_upload(base):
+        return FileParam(default), "file"
     if _is_scalar(base) or (_is_sequence(base) and _is_scalar(_item_type(base))):
         return QueryParam(default), "query"
     return BodyParam(default), "body"
@@ -196,6 +199,15 @@ def _is_scalar(tp: Any) -> bool:
     return isinstance(tp, type) and (issubclass(tp, _SCALARS) or issubclass(tp, _TIMES))
 
 
+def _is_upload(tp: Any) -> bool:
+    from covet.datastructures import UploadFile
+
+    tp = _strip_optional(tp)
+    if _is_sequence(tp):
+        tp = _item_type(tp)
+    return isinstance(tp, type) and issubclass(tp, UploadFile)
+
+
 def _is_sequence(tp: Any) -> bool:
     tp = _strip_optional(tp)
     return tp in _SEQUENCES or get_origin(tp) in _SEQUENCES
@@ -231,11 +243,24 @@ def _type_hints(call: Callable[..., Any]) -> dict[str, Any]:
     try:
         return get_type_hints(target, include_extras=True)
     except Exception:
-        hints = {}
-        for name, param in _signature(call).parameters.items():
-            if param.annotation is not inspect.Parameter.empty and not isinstance(param.annotation, str):
-                hints[name] = param.annotation
-        return hints
+        pass
+    # One annotation could not be resolved: resolve the others one by one, and name the culprit.
+    namespace = dict(getattr(inspect.unwrap(target), "__globals__", {}))
+    hints: dict[str, Any] = {}
+    for name, param in _signature(call).parameters.items():
+        annotation = param.annotation
+        if isinstance(annotation, str):
+            try:
+                annotation = eval(annotation, namespace)  # noqa: S307 - the code's own annotation
+            except Exception as exc:
+                where = getattr(call, "__qualname__", repr(call))
+                raise ValueError(
+                    f"Cannot resolve the annotation {param.annotation!r} of parameter '{name}' of {where}: "
+                    f"{exc}. Define or import the type at module level."
+                ) from None
+        if annotation is not inspect.Parameter.empty:
+            hints[name] = annotation
+    return hints
 
 
 # --- validators -------------------------------------------------------------------------------

@@ -199,15 +199,15 @@ def _model_input(field: ParamField, request: Request, source: str) -> dict[str, 
     multi = request.query_params if source == "query" else request.headers
     data: dict[str, Any] = {}
     model = field.annotation
+    from covet.dependencies.analysis import _is_sequence
+
     for name, info in model.model_fields.items():
-        key = info.alias or (name.replace("_", "-") if source == "header" else name)
-        items = multi.getlist(key)
+        key = info.alias or name
+        wire = key.replace("_", "-") if source == "header" and not info.alias else key
+        items = multi.getlist(wire)
         if not items:
             continue
-        annotation = info.annotation
-        from covet.dependencies.analysis import _is_sequence
-
-        data[key] = items if _is_sequence(annotation) else items[-1] if source == "query" else items[0]
+        data[key] = items if _is_sequence(info.annotation) else items[-1] if source == "query" else items[0]
     return data
 
 

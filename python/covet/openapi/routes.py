@@ -1,0 +1,98 @@
+"""The routes that publish the OpenAPI document and the documentation pages on an app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from covet.openapi.assets import asset_names, serve_asset
+from covet.openapi.docs import (
+    STATIC_PREFIX,
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
+from covet.requests import Request
+from covet.responses import JSONResponse, Response
+
+__all__ = ["add_openapi_routes"]
+
+
+def add_openapi_routes(app: Any) -> None:
+    """Registers, as GET routes left out of the document itself:
+
+    - `app.openapi_url` (default `/openapi.json`): the document, `app.openapi()`;
+    - `app.docs_url` (`/docs`): Swagger UI, and `app.swagger_ui_oauth2_redirect_url`
+      (`/docs/oauth2-redirect`) for its OAuth2 login;
+    - `app.redoc_url` (`/redoc`): ReDoc;
+    - `/_covet/static/{name}`: the pages' vendored JavaScript/CSS, when a page is served.
+
+    A URL set to None turns its route off; with no `openapi_url` there are no pages either.
+    URLs in the pages are prefixed with the request's `root_path`, so they stay right when the
+    app is mounted or served behind a proxy that strips a prefix."""
+    openapi_url: str | None = getattr(app, "openapi_url", "/openapi.json")
+    if not openapi_url:
+        return
+    docs_url: str | None = getattr(app, "docs_url", "/docs")
+    redoc_url: str | None = getattr(app, "redoc_url", "/redoc")
+    redirect_url: str | None = getattr(app, "swagger_ui_oauth2_redirect_url", "/docs/oauth2-redirect")
+    title: str = getattr(app, "title", "Covet")
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(app.openapi())
+
+    app.add_api_route(openapi_url, openapi, methods=["GET"], include_in_schema=False, name="openapi")
+
+    if docs_url:
+
+        async def swagger_ui_html(request: Request) -> Response:
+            root = _root_path(request)
+            return get_swagger_ui_html(
+                openapi_url=root + openapi_url,
+                title=f"{title} - Swagger UI",
+                swagger_js_url=f"{root}{STATIC_PREFIX}/swagger-ui-bundle.js",
+                swagger_css_url=f"{root}{STATIC_PREFIX}/swagger-ui.css",
+                swagger_favicon_url=f"{root}{STATIC_PREFIX}/favicon-32x32.png",
+                oauth2_redirect_url=root + redirect_url if redirect_url else None,
+                init_oauth=getattr(app, "swagger_ui_init_oauth", None),
+                swagger_ui_parameters=getattr(app, "swagger_ui_parameters", None),
+            )
+
+        app.add_api_route(docs_url, swagger_ui_html, methods=["GET"], include_in_schema=False, name="swagger_ui_html")
+
+        if redirect_url:
+
+            async def swagger_ui_redirect(request: Request) -> Response:
+                return get_swagger_ui_oauth2_redirect_html(
+                    script_url=f"{_root_path(request)}{STATIC_PREFIX}/oauth2-redirect.js"
+                )
+
+            app.add_api_route(
+                redirect_url, swagger_ui_redirect, methods=["GET"], include_in_schema=False, name="swagger_ui_redirect"
+            )
+
+    if redoc_url:
+
+        async def redoc_html(request: Request) -> Response:
+            root = _root_path(request)
+            return get_redoc_html(
+                openapi_url=root + openapi_url,
+                title=f"{title} - ReDoc",
+                redoc_js_url=f"{root}{STATIC_PREFIX}/redoc.standalone.js",
+                redoc_favicon_url=f"{root}{STATIC_PREFIX}/favicon-32x32.png",
+            )
+
+        app.add_api_route(redoc_url, redoc_html, methods=["GET"], include_in_schema=False, name="redoc_html")
+
+    if docs_url or redoc_url:
+        allowed = asset_names()
+
+        async def covet_static(request: Request, name: str) -> Response:
+            return serve_asset(request, name, allowed)
+
+        app.add_api_route(
+            STATIC_PREFIX + "/{name:path}", covet_static, methods=["GET"], include_in_schema=False, name="covet_static"
+        )
+
+
+def _root_path(request: Request) -> str:
+    return str(request.scope.get("root_path") or "").rstrip("/")

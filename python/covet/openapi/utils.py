@@ -1,0 +1,657 @@
+"""The OpenAPI 3.1 document, generated from the routes' analysed signatures.
+
+Everything here runs once, when the document is first asked for (`app.openapi()` caches it).
+The document is meant to be the one FastAPI would emit for the same app, so that Swagger UI,
+ReDoc, client generators and snapshot tests written against a FastAPI app keep working after a
+port. All JSON Schemas come from pydantic, generated in a single pass so that models shared by
+several operations land once in `components.schemas` under pydantic's names (`Item`, or
+`Item-Input`/`Item-Output` when validation and serialization differ).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.client
+import inspect
+import operator
+import re
+import types
+import typing
+import warnings
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Annotated, Any, Literal
+
+from pydantic import TypeAdapter
+from pydantic.fields import FieldInfo
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import PydanticUndefined, core_schema, to_jsonable_python
+
+__all__ = [
+    "REF_TEMPLATE",
+    "REF_PREFIX",
+    "get_openapi",
+    "get_openapi_path_format",
+    "generate_unique_id",
+    "VALIDATION_ERROR_SCHEMA",
+    "HTTP_VALIDATION_ERROR_SCHEMA",
+]
+
+REF_PREFIX = "#/components/schemas/"
+REF_TEMPLATE = REF_PREFIX + "{model}"
+
+# The 422 body schemas, exactly as FastAPI documents them (clients generate types from these).
+VALIDATION_ERROR_SCHEMA: dict[str, Any] = {
+    "properties": {
+        "loc": {
+            "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+            "type": "array",
+            "title": "Location",
+        },
+        "msg": {"type": "string", "title": "Message"},
+        "type": {"type": "string", "title": "Error Type"},
+        "input": {"title": "Input"},
+        "ctx": {"type": "object", "title": "Context"},
+    },
+    "type": "object",
+    "required": ["loc", "msg", "type"],
+    "title": "ValidationError",
+}
+HTTP_VALIDATION_ERROR_SCHEMA: dict[str, Any] = {
+    "properties": {
+        "detail": {
+            "items": {"$ref": REF_PREFIX + "ValidationError"},
+            "type": "array",
+            "title": "Detail",
+        }
+    },
+    "type": "object",
+    "title": "HTTPValidationError",
+}
+
+# Status codes whose responses have no body, so they document no content.
+_NO_BODY_STATUS = {204, 205, 304}
+# Descriptions of the range keys OpenAPI allows in `responses`.
+_RANGE_DESCRIPTIONS = {
+    "1XX": "Information",
+    "2XX": "Success",
+    "3XX": "Redirection",
+    "4XX": "Client Error",
+    "5XX": "Server Error",
+    "DEFAULT": "Default Response",
+}
+_METHOD_ORDER = ("GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE")
+_CONVERTER = re.compile(r"{([^}:]+):[^}]*}")
+_BODY_SOURCES = ("body", "form", "file")
+_DEFAULT_MEDIA = {
+    "body": "application/json",
+    "form": "application/x-www-form-urlencoded",
+    "file": "multipart/form-data",
+}
+
+
+def get_openapi_path_format(path: str) -> str:
+    """The route path as OpenAPI writes it: Starlette converters (`{id:int}`) removed."""
+    return _CONVERTER.sub(r"{\1}", path)
+
+
+def generate_unique_id(route: Any, method: str) -> str:
+    """FastAPI's default operation id: route name + path, non-word characters as `_`, + method.
+
+    Per method rather than per route, so that a route serving GET and POST gets two distinct
+    ids (FastAPI gives both the id of whichever method its set yields first)."""
+    base = re.sub(r"\W", "_", f"{route.name}{get_openapi_path_format(route.path)}")
+    return f"{base}_{method.lower()}"
+
+
+def get_openapi(
+    *,
+    title: str,
+    version: str,
+    openapi_version: str = "3.1.0",
+    summary: str | None = None,
+    description: str | None = None,
+    routes: Sequence[Any],
+    webhooks: Sequence[Any] | None = None,
+    tags: list[dict[str, Any]] | None = None,
+    servers: list[dict[str, Any]] | None = None,
+    terms_of_service: str | None = None,
+    contact: dict[str, Any] | None = None,
+    license_info: dict[str, Any] | None = None,
+    separate_input_output_schemas: bool = True,
+) -> dict[str, Any]:
+    """The OpenAPI document for `routes`, as a JSON-ready dict (FastAPI's signature).
+
+    `webhooks` are routes documented under `webhooks` instead of `paths` (FastAPI's
+    `app.webhooks`); they are described exactly like paths."""
+    info: dict[str, Any] = {"title": title}
+    if summary:
+        info["summary"] = summary
+    if description:
+        info["description"] = description
+    if terms_of_service:
+        info["termsOfService"] = terms_of_service
+    if contact:
+        info["contact"] = contact
+    if license_info:
+        info["license"] = license_info
+    info["version"] = version
+
+    builder = _Builder(separate_input_output_schemas)
+    paths = builder.document_routes(routes)
+    webhook_paths = builder.document_routes(webhooks or [], webhook=True)
+    builder.generate()
+
+    output: dict[str, Any] = {"openapi": openapi_version, "info": info}
+    if servers:
+        output["servers"] = servers
+    output["paths"] = builder.render(paths)
+    if webhooks:
+        output["webhooks"] = builder.render(webhook_paths)
+    components = builder.components()
+    if components:
+        output["components"] = components
+    if tags:
+        output["tags"] = tags
+    # FastAPI serializes its document with `exclude_none`: keys whose value is None (a
+    # `"default": null`, an unset `refreshUrl`) are absent. Match it, then make sure every
+    # value is plain JSON (Enum tags, datetime examples...).
+    return _drop_none(to_jsonable_python(output, fallback=str))
+
+
+# --- the builder -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Field:
+    """One documented value: a parameter, a body field or a whole body."""
+
+    alias: str
+    source: str
+    annotation: Any
+    field_info: FieldInfo
+    required: bool
+    default: Any
+    title: str | None  # the generated title; None when only an explicit one may be set
+
+
+@dataclass
+class _SchemaRef:
+    """A schema that will exist after the single generation pass: `key` in the mapping."""
+
+    key: Hashable
+    mode: Literal["validation", "serialization"]
+    field: _Field | None = None  # field-level keywords (title, description...) to add
+    title: str | None = None  # a title added when the generated schema is not a `$ref`
+
+
+class _Builder:
+    """Walks the routes, queues every type that needs a JSON Schema, generates them all in one
+    pydantic pass (shared definitions), then fills the placeholders left in the operations."""
+
+    def __init__(self, separate_input_output_schemas: bool) -> None:
+        self.response_mode: Literal["validation", "serialization"] = (
+            "serialization" if separate_input_output_schemas else "validation"
+        )
+        self._inputs: list[tuple[Hashable, Literal["validation", "serialization"], core_schema.CoreSchema]] = []
+        self._mapping: dict[tuple[Hashable, str], JsonSchemaValue] = {}
+        self._definitions: dict[str, JsonSchemaValue] = {}
+        self._bodies: dict[str, dict[str, Any]] = {}  # Body_{id} models, with placeholders
+        self.security_schemes: dict[str, Any] = {}
+        self.needs_validation_error = False
+        self._operation_ids: set[str] = set()
+
+    # queueing ---------------------------------------------------------------------------------
+
+    def schema_for(
+        self,
+        annotation: Any,
+        mode: Literal["validation", "serialization"],
+        *,
+        field: _Field | None = None,
+        title: str | None = None,
+    ) -> _SchemaRef:
+        """A placeholder for `annotation`'s schema, filled in by `render` after `generate`."""
+        key = len(self._inputs)
+        metadata = list(field.field_info.metadata) if field is not None else []
+        tp = _document_type(annotation)
+        try:
+            adapter: TypeAdapter[Any] = TypeAdapter(Annotated[tp, *metadata] if metadata else tp)
+            schema = adapter.core_schema
+        except Exception:  # a type pydantic cannot describe: document it as "anything"
+            schema = core_schema.any_schema()
+        self._inputs.append((key, mode, schema))
+        return _SchemaRef(key, mode, field, title)
+
+    def generate(self) -> None:
+        """Runs pydantic's JSON Schema generator once over everything queued."""
+        try:
+            self._mapping, self._definitions = _SchemaGenerator(ref_template=REF_TEMPLATE).generate_definitions(
+                self._inputs
+            )
+        except Exception:
+            # One type that has no JSON Schema (a Callable, a bare object) would otherwise make
+            # the whole document fail; find the culprits, document them as "anything", retry.
+            inputs = []
+            for key, mode, schema in self._inputs:
+                try:
+                    _SchemaGenerator(ref_template=REF_TEMPLATE).generate_definitions([(key, mode, schema)])
+                except Exception:
+                    schema = core_schema.any_schema()
+                inputs.append((key, mode, schema))
+            self._mapping, self._definitions = _SchemaGenerator(ref_template=REF_TEMPLATE).generate_definitions(inputs)
+
+    # routes -----------------------------------------------------------------------------------
+
+    def document_routes(self, routes: Iterable[Any], *, webhook: bool = False) -> dict[str, dict[str, Any]]:
+        paths: dict[str, dict[str, Any]] = {}
+        for route in routes:
+            methods = getattr(route, "methods", None)
+            if not methods or not getattr(route, "include_in_schema", False) or not hasattr(route, "endpoint"):
+                continue
+            documented = {m.upper() for m in methods}
+            if documented != {"HEAD"}:
+                documented.discard("HEAD")
+            path = route.path if not webhook else getattr(route, "path", route.name)
+            item = paths.setdefault(get_openapi_path_format(path), {})
+            for method in sorted(documented, key=_method_rank):
+                item[method.lower()] = self.operation(route, method)
+        return paths
+
+    def operation(self, route: Any, method: str) -> dict[str, Any]:
+        unique_id = getattr(route, "operation_id", None) or generate_unique_id(route, method)
+        if unique_id in self._operation_ids:
+            warnings.warn(
+                f"Duplicate Operation ID {unique_id} for function {getattr(route.endpoint, '__name__', route.name)}",
+                stacklevel=2,
+            )
+        self._operation_ids.add(unique_id)
+
+        op: dict[str, Any] = {}
+        tags = [t.value if isinstance(t, Enum) else t for t in (getattr(route, "tags", None) or [])]
+        if tags:
+            op["tags"] = tags
+        op["summary"] = getattr(route, "summary", None) or route.name.replace("_", " ").title()
+        description = _route_description(route)
+        if description:
+            op["description"] = description
+        op["operationId"] = unique_id
+        if getattr(route, "deprecated", False):
+            op["deprecated"] = True
+
+        dependant = getattr(route, "dependant", None)
+        flat = _flat(dependant)
+        parameters = self.parameters(flat) if flat is not None else []
+        if parameters:
+            op["parameters"] = parameters
+        body = self.request_body(flat, unique_id) if flat is not None else None
+        if body is not None:
+            op["requestBody"] = body
+
+        op["responses"] = self.responses(route, unique_id)
+        has_input = flat is not None and bool(flat.all_params() or flat.body_params)
+        if has_input and not any(k in op["responses"] for k in ("422", "4XX", "default")):
+            self.needs_validation_error = True
+            op["responses"]["422"] = {
+                "description": "Validation Error",
+                "content": {"application/json": {"schema": {"$ref": REF_PREFIX + "HTTPValidationError"}}},
+            }
+
+        security = self.security(dependant) if dependant is not None else []
+        if security:
+            op["security"] = security
+        extra = getattr(route, "openapi_extra", None)
+        if extra:
+            _deep_update(op, extra)
+        return op
+
+    # parameters -------------------------------------------------------------------------------
+
+    def parameters(self, flat: Any) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        seen: set[tuple[str, str]] = set()
+        for param in flat.all_params():
+            if not _in_schema(param.field_info):
+                continue
+            for f in _expand(param):
+                if (f.source, f.alias) in seen or not _in_schema(f.field_info):
+                    continue
+                seen.add((f.source, f.alias))
+                doc: dict[str, Any] = {
+                    "name": f.alias,
+                    "in": f.source,
+                    "required": f.required,
+                    "schema": self.schema_for(f.annotation, "validation", field=f, title=f.title),
+                }
+                fi = f.field_info
+                if fi.description:
+                    doc["description"] = fi.description
+                openapi_examples = getattr(fi, "openapi_examples", None)
+                if openapi_examples:
+                    doc["examples"] = openapi_examples
+                if fi.deprecated:
+                    doc["deprecated"] = True
+                out.append(doc)
+        return out
+
+    def request_body(self, flat: Any, unique_id: str) -> dict[str, Any] | None:
+        params = [p for p in flat.body_params if _in_schema(p.field_info)]
+        if not params:
+            return None
+        sources = {p.source for p in params}
+        if len(params) == 1 and not flat.embed_body:
+            only = params[0]
+            f = _field(only)
+            schema: Any = self.schema_for(f.annotation, "validation", field=f, title=f.title)
+            media_type = getattr(only.field_info, "media_type", None) or _DEFAULT_MEDIA.get(only.source)
+            required = only.required
+        else:
+            name = f"Body_{unique_id}"
+            properties: dict[str, Any] = {}
+            required_names: list[str] = []
+            for p in params:
+                fields = _expand(p) if p.is_model and len(params) > 1 else [_field(p)]
+                for f in fields:
+                    properties[f.alias] = self.schema_for(f.annotation, "validation", field=f, title=f.title)
+                    if f.required and f.alias not in required_names:
+                        required_names.append(f.alias)
+            model: dict[str, Any] = {"properties": properties, "type": "object"}
+            if required_names:
+                model["required"] = required_names
+            model["title"] = name
+            self._bodies[name] = model
+            schema = {"$ref": REF_PREFIX + _normalize_name(name)}
+            if "file" in sources:
+                media_type = "multipart/form-data"
+            elif "form" in sources:
+                media_type = "application/x-www-form-urlencoded"
+            else:
+                media_type = "application/json"
+            required = bool(required_names)
+        body: dict[str, Any] = {"content": {media_type or "application/json": {"schema": schema}}}
+        if required:
+            body["required"] = True
+        return body
+
+    # responses --------------------------------------------------------------------------------
+
+    def responses(self, route: Any, unique_id: str) -> dict[str, Any]:
+        from covet.responses import JSONResponse
+
+        response_class = getattr(route, "response_class", None) or JSONResponse
+        media_type = getattr(response_class, "media_type", None)
+        status = str(getattr(route, "status_code", None) or 200)
+        responses: dict[str, Any] = {}
+        main: dict[str, Any] = {"description": getattr(route, "response_description", None) or "Successful Response"}
+        if media_type and _body_allowed(status):
+            schema: Any = {"type": "string"}
+            if isinstance(response_class, type) and issubclass(response_class, JSONResponse):
+                model = getattr(route, "response_model", None)
+                if model is not None:
+                    title = f"Response_{unique_id}".title().replace("_", " ")
+                    schema = self.schema_for(model, self.response_mode, title=title)
+                else:
+                    schema = {}
+            main["content"] = {media_type: {"schema": schema}}
+        responses[status] = main
+
+        for code, extra in (getattr(route, "responses", None) or {}).items():
+            key = "default" if str(code).upper() == "DEFAULT" else str(code)
+            doc = dict(extra)
+            model = doc.pop("model", None)
+            if model is not None and media_type:
+                title = f"Response_{key}_{unique_id}".title().replace("_", " ")
+                content = dict(doc.get("content") or {})
+                entry = dict(content.get(media_type) or {})
+                entry["schema"] = self.schema_for(model, self.response_mode, title=title)
+                content[media_type] = entry
+                doc["content"] = content
+            target = responses.setdefault(key, {})
+            _deep_update(target, doc)
+            if not target.get("description"):
+                target["description"] = _status_description(key)
+        return responses
+
+    # security ---------------------------------------------------------------------------------
+
+    def security(self, dependant: Any) -> list[dict[str, list[str]]]:
+        from covet.security.base import SecurityBase
+
+        requirements: list[dict[str, list[str]]] = []
+
+        def visit(d: Any, scopes: list[str]) -> None:
+            for sub in getattr(d, "dependencies", None) or []:
+                sub_scopes = _unique([*scopes, *(getattr(sub, "security_scopes", None) or [])])
+                call = getattr(sub, "call", None)
+                if isinstance(call, SecurityBase):
+                    self.security_schemes[call.scheme_name] = call.model
+                    requirement = {call.scheme_name: sub_scopes}
+                    if requirement not in requirements:
+                        requirements.append(requirement)
+                visit(sub, sub_scopes)
+
+        visit(dependant, _unique(list(getattr(dependant, "security_scopes", None) or [])))
+        return requirements
+
+    # output -------------------------------------------------------------------------------------
+
+    def render(self, value: Any) -> Any:
+        """Replaces each `_SchemaRef` placeholder with its generated schema."""
+        if isinstance(value, _SchemaRef):
+            return self._resolve(value)
+        if isinstance(value, dict):
+            return {k: self.render(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.render(v) for v in value]
+        return value
+
+    def _resolve(self, ref: _SchemaRef) -> dict[str, Any]:
+        schema = dict(self._mapping.get((ref.key, ref.mode), {}))
+        f = ref.field
+        if f is not None:
+            fi = f.field_info
+            if fi.title:
+                schema["title"] = fi.title
+            if fi.description:
+                schema["description"] = fi.description
+            if fi.examples is not None:
+                schema["examples"] = to_jsonable_python(fi.examples, fallback=str)
+            if fi.deprecated:
+                schema["deprecated"] = True
+            if not f.required and fi.default_factory is None:
+                default = _json_default(f.default)
+                if default is not None:
+                    schema["default"] = default
+            extra = fi.json_schema_extra
+            if isinstance(extra, dict):
+                schema.update(extra)
+            elif callable(extra):
+                extra(schema)  # type: ignore[call-arg]
+        if ref.title and "$ref" not in schema and "title" not in schema:
+            schema["title"] = ref.title
+        return schema
+
+    def components(self) -> dict[str, Any]:
+        schemas: dict[str, Any] = dict(self._definitions)
+        for name, model in self._bodies.items():
+            schemas[_normalize_name(name)] = self.render(model)
+        if self.needs_validation_error:
+            schemas["ValidationError"] = VALIDATION_ERROR_SCHEMA
+            schemas["HTTPValidationError"] = HTTP_VALIDATION_ERROR_SCHEMA
+        out: dict[str, Any] = {}
+        if schemas:
+            out["schemas"] = {k: schemas[k] for k in sorted(schemas)}
+        if self.security_schemes:
+            out["securitySchemes"] = self.security_schemes
+        return out
+
+
+class _SchemaGenerator(GenerateJsonSchema):
+    """pydantic's generator, with `bytes` documented as binary content.
+
+    pydantic describes `bytes` as a base64/utf-8 string (`format: binary`); an uploaded file or
+    raw body is octet-stream content, which is how FastAPI and OpenAPI 3.1 describe it."""
+
+    def bytes_schema(self, schema: core_schema.BytesSchema) -> JsonSchemaValue:
+        json_schema: dict[str, Any] = {"type": "string", "contentMediaType": "application/octet-stream"}
+        config_mode = self._config.ser_json_bytes if self.mode == "serialization" else self._config.val_json_bytes
+        if config_mode == "base64":
+            json_schema["contentEncoding"] = "base64"
+        self.update_with_validations(json_schema, schema, self.ValidationsMapping.bytes)
+        return json_schema
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _flat(dependant: Any) -> Any:
+    if dependant is None:
+        return None
+    from covet.dependencies.models import flat_params
+
+    return flat_params(dependant)
+
+
+def _in_schema(field_info: Any) -> bool:
+    return bool(getattr(field_info, "include_in_schema", True))
+
+
+def _field(param: Any) -> _Field:
+    """A ParamField as a documented field; its generated title comes from its alias."""
+    return _Field(
+        alias=param.alias,
+        source=param.source,
+        annotation=param.annotation,
+        field_info=param.field_info,
+        required=param.required,
+        default=param.default,
+        title=_title(param.alias),
+    )
+
+
+def _expand(param: Any) -> list[_Field]:
+    """A parameter standing for a pydantic model (`q: Annotated[Filters, Query()]`) is
+    documented as one parameter per model field, named as the request carries them."""
+    if not getattr(param, "is_model", False):
+        return [_field(param)]
+    model = param.annotation
+    fields: dict[str, FieldInfo] = getattr(model, "model_fields", {})
+    convert = param.source == "header" and getattr(param.field_info, "convert_underscores", True)
+    out = []
+    for name, info in fields.items():
+        alias = info.alias or name
+        if convert:
+            alias = alias.replace("_", "-")
+        out.append(
+            _Field(
+                alias=alias,
+                source=param.source,
+                annotation=info.annotation,
+                field_info=info,
+                required=info.is_required(),
+                default=info.default,
+                title=_title(name),
+            )
+        )
+    return out
+
+
+def _title(name: str) -> str:
+    """pydantic's generated field title: `item_id` -> `Item Id`, `x-token` -> `X-Token`."""
+    return name.title().replace("_", " ")
+
+
+def _route_description(route: Any) -> str | None:
+    """The route's description, or its endpoint's docstring. A docstring is cut at its first
+    form feed (FastAPI's convention: what follows is for developers, not the docs)."""
+    description = getattr(route, "description", None)
+    doc = getattr(route.endpoint, "__doc__", None)
+    docstring = inspect.cleandoc(doc) if doc else None
+    if description is None or description == docstring:
+        description = docstring.split("\f")[0] if docstring else None
+    return description
+
+
+def _method_rank(method: str) -> int:
+    return _METHOD_ORDER.index(method) if method in _METHOD_ORDER else len(_METHOD_ORDER)
+
+
+def _body_allowed(status: str) -> bool:
+    if not status.isdigit():
+        return True
+    code = int(status)
+    return code >= 200 and code not in _NO_BODY_STATUS
+
+
+def _status_description(key: str) -> str:
+    if key.upper() in _RANGE_DESCRIPTIONS:
+        return _RANGE_DESCRIPTIONS[key.upper()]
+    if key.isdigit() and int(key) in http.client.responses:
+        return http.client.responses[int(key)]
+    return "Additional Response"
+
+
+def _json_default(value: Any) -> Any:
+    if value is PydanticUndefined or value is Ellipsis or value is None:
+        return None
+    try:
+        return to_jsonable_python(value)
+    except Exception:
+        return None
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _normalize_name(name: str) -> str:
+    """The component name pydantic would give a model called `name`."""
+    return re.sub(r"[^a-zA-Z0-9.\-_]", "_", name)
+
+
+def _deep_update(target: dict[str, Any], extra: dict[str, Any]) -> None:
+    """Merges `extra` into `target`: dicts recursively, lists appended, anything else replaced
+    (so `openapi_extra={"parameters": [...]}` adds parameters rather than losing the others)."""
+    for key, value in extra.items():
+        current = target.get(key)
+        if isinstance(current, dict) and isinstance(value, dict):
+            _deep_update(current, value)
+        elif isinstance(current, list) and isinstance(value, list):
+            target[key] = current + value
+        else:
+            target[key] = value
+
+
+def _drop_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_none(v) for v in value]
+    return value
+
+
+def _is_upload(tp: Any) -> bool:
+    return isinstance(tp, type) and tp.__name__ == "UploadFile"
+
+
+def _document_type(tp: Any) -> Any:
+    """The type to describe: uploaded files (`UploadFile`, in any container) become `bytes`,
+    which is what they are on the wire and has a JSON Schema."""
+    if _is_upload(tp):
+        return bytes
+    origin = typing.get_origin(tp)
+    if origin is None:
+        return tp
+    args = typing.get_args(tp)
+    if origin is Annotated:
+        return Annotated[_document_type(args[0]), *args[1:]]
+    new_args = tuple(_document_type(a) for a in args)
+    if new_args == args:
+        return tp
+    if origin is typing.Union or origin is types.UnionType:
+        return functools.reduce(operator.or_, new_args)
+    try:
+        return origin[new_args] if len(new_args) > 1 else origin[new_args[0]]
+    except TypeError:
+        return tp
