@@ -345,3 +345,13 @@ def test_same_answers_through_covets_server(apps: dict[str, types.ModuleType], t
             theirs = apps["fastapi"].client.request(method, url, **kwargs)
             assert ours.status_code == theirs.status_code, (method, url)
             assert ours.content == theirs.content or ours.json() == theirs.json(), (method, url)
+
+
+def test_same_openapi_document(apps: dict[str, types.ModuleType]) -> None:
+    ours = apps["covet"].app.openapi()
+    theirs = apps["fastapi"].app.openapi()
+    assert ours["paths"].keys() == theirs["paths"].keys()
+    for path in theirs["paths"]:
+        assert ours["paths"][path] == theirs["paths"][path], path
+    assert ours["components"] == theirs["components"]
+    assert ours == theirs
