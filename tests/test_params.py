@@ -152,6 +152,16 @@ def test_typed_endpoints_through_the_server(serve) -> None:
         assert bad.status_code == 422
         assert bad.json()["detail"][0]["type"] == "json_invalid"
         assert client.get("/model").json() == {"name": "m", "price": 1.0}
+        document = client.get("/openapi.json").json()
+        assert document["openapi"].startswith("3.1")
+        assert "/items/{item_id}" in document["paths"]
+        page = client.get("/docs")
+        assert page.status_code == 200
+        assert "/_covet/static/swagger-ui-bundle.js" in page.text
+        asset = client.get("/_covet/static/swagger-ui-bundle.js")
+        assert asset.status_code == 200
+        assert "javascript" in asset.headers["content-type"]
+        assert client.get("/redoc").status_code == 200
 
 
 class Login(BaseModel):
