@@ -289,6 +289,7 @@ def build_validators(dependant: Dependant) -> None:
         for f in getattr(dependant, f"{source}_params"):
             if f.is_model:
                 f.adapter = TypeAdapter(f.annotation)
+                f.model_keys = _model_keys(f.annotation, source)
         if fields:
             setattr(v, source, _model(f"{source}_{name}", fields))
     json_fields = [f for f in dependant.body_params if f.source == "body"]
@@ -309,6 +310,15 @@ def build_validators(dependant: Dependant) -> None:
     if plain_form:
         v.form = _model(f"Form_{name}", plain_form)
     dependant.validators = v  # type: ignore[attr-defined]
+
+
+def _model_keys(model: type[BaseModel], source: str) -> list[tuple[str, str, bool]]:
+    keys = []
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        wire = key.replace("_", "-") if source == "header" and not info.alias else key
+        keys.append((key, wire, _is_sequence(info.annotation)))
+    return keys
 
 
 def _model(name: str, fields: list[ParamField]) -> type[BaseModel]:

@@ -34,6 +34,8 @@ class ParamField:
     # A pydantic model standing for several query/header/cookie/form parameters at once.
     is_model: bool = False
     adapter: TypeAdapter[Any] | None = None
+    # For a parameter model: (key the model validates, name in the request, takes a list).
+    model_keys: list[tuple[str, str, bool]] = field(default_factory=list)
 
     @property
     def include_in_schema(self) -> bool:

@@ -198,16 +198,10 @@ def _model_input(field: ParamField, request: Request, source: str) -> dict[str, 
         return dict(request.cookies)
     multi = request.query_params if source == "query" else request.headers
     data: dict[str, Any] = {}
-    model = field.annotation
-    from covet.dependencies.analysis import _is_sequence
-
-    for name, info in model.model_fields.items():
-        key = info.alias or name
-        wire = key.replace("_", "-") if source == "header" and not info.alias else key
+    for key, wire, is_sequence in field.model_keys:
         items = multi.getlist(wire)
-        if not items:
-            continue
-        data[key] = items if _is_sequence(info.annotation) else items[-1] if source == "query" else items[0]
+        if items:
+            data[key] = items if is_sequence else items[-1] if source == "query" else items[0]
     return data
 
 
