@@ -29,7 +29,12 @@ fn drain(c: &mut Connection, failed: &mut bool) {
                         assert!(r.headers.len() <= limits.max_headers);
                         assert!(r.path.starts_with('/') || r.path == "*");
                     }
-                    Event::Continue => {}
+                    Event::Stream(r) => {
+                        assert!(r.body.len() <= limits.max_body_bytes);
+                        assert!(r.path.starts_with('/') || r.path == "*");
+                    }
+                    Event::BodyChunk(chunk) => assert!(chunk.len() <= limits.max_body_bytes),
+                    Event::Continue | Event::BodyEnd => {}
                     Event::Error(_) => {
                         *failed = true;
                         assert_eq!(c.next_event(), None);

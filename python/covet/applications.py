@@ -221,11 +221,12 @@ class Covet(RouteRegistry):
                 logger.exception("Error while sending the response to %s %s", raw.method, raw.path)
                 self._collect(err)
                 conn.abort()
-                return
-            finally:
                 await self._finish_request(request)
+                return
+            # As in FastAPI: background tasks, then the clean-up of `yield` dependencies.
             if response.background is not None:
                 await self._run_background(response)
+            await self._finish_request(request)
         except Exception as err:  # a bug in covet itself: still answer the client
             logger.exception("Unexpected error serving %s %s", raw.method, raw.path)
             self._collect(err)

@@ -64,13 +64,13 @@ async def _http(app: Covet, scope: dict[str, Any], receive: Any, send: Any) -> N
         response = PlainTextResponse("Internal Server Error", status_code=500)
     try:
         await response.send_asgi(send)
+        if response.background is not None:
+            await app._run_background(response)
     except Exception:
         logger.exception("Error while sending the response to %s %s", scope["method"], path)
         raise
     finally:
         await app._finish_request(request)
-    if response.background is not None:
-        await app._run_background(response)
 
 
 async def _lifespan(app: Covet, receive: Any, send: Any) -> None:

@@ -6,6 +6,7 @@ built on first use and cached, so a handler that reads nothing pays for nothing.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Coroutine, Generator
 from http.cookies import SimpleCookie
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from covet._engine import RawRequest
 from covet.datastructures import URL, Address, FormData, Headers, QueryParams, State
+from covet.exceptions import HTTPException
 from covet.formparsers import parse_form
 
 if TYPE_CHECKING:
@@ -31,6 +33,7 @@ class Request:
         "_cookies",
         "_state",
         "_body",
+        "_stream_taken",
         "_json",
         "_form",
         "_path_params",
@@ -46,6 +49,7 @@ class Request:
         self._cookies: dict[str, str] | None = None
         self._state: State | None = None
         self._body: bytes | None = None
+        self._stream_taken = False
         self._json: Any = _UNSET
         self._form: FormData | None = None
         self._path_params: dict[str, Any] | None = None
@@ -141,7 +145,10 @@ class Request:
 
     async def body(self) -> bytes:
         if self._body is None:
-            self._body = self._raw.body
+            if self._raw.body_stream is None:
+                self._body = self._raw.body
+            else:
+                self._body = b"".join([chunk async for chunk in self.stream()])
         return self._body
 
     async def json(self) -> Any:
@@ -150,10 +157,36 @@ class Request:
         return self._json
 
     async def stream(self) -> AsyncIterator[bytes]:
-        """The body in chunks. The engine has already read it whole (within the body limit)."""
-        body = await self.body()
-        if body:
-            yield body
+        """The body in chunks, as they arrive. A body up to the engine's stream threshold
+        (1 MiB) arrives whole; a larger one is handed over piece by piece, with the socket
+        paused while the handler is behind, so it never has to sit whole in memory."""
+        stream = self._raw.body_stream
+        if stream is None or self._body is not None:
+            body = await self.body()
+            if body:
+                yield body
+            yield b""
+            return
+        if self._stream_taken:
+            raise RuntimeError("The request body stream has already been consumed")
+        self._stream_taken = True
+        first = self._raw.body
+        if first:
+            yield first
+        loop = asyncio.get_running_loop()
+        while True:
+            chunk = stream.get_nowait()
+            if chunk is not None:
+                yield chunk
+                continue
+            error = stream.error
+            if error is not None:
+                raise ClientDisconnect(error[1]) if error[0] == 400 else HTTPException(error[0], error[1])
+            if stream.done:
+                break
+            waiter = loop.create_future()
+            stream.set_waiter(waiter)
+            await waiter
         yield b""
 
     def form(
@@ -201,6 +234,10 @@ class Request:
 
 
 HTTPConnection = Request
+
+
+class ClientDisconnect(Exception):
+    """The client went away (or sent a malformed body) before the request body was complete."""
 
 
 class _FormCall:

@@ -157,6 +157,8 @@ class APIRoute:
         request._ctx = ctx
         try:
             if self.simple:
+                if self.dependant.body_params and request._raw.body_stream is not None:
+                    await request.body()  # a large body arrives in chunks: collect it first
                 kwargs = _simple_values(self.dependant, request)
             else:
                 kwargs = await solve(self.dependant, ctx)
@@ -186,7 +188,8 @@ class APIRoute:
         try:
             value = adapter.validate_python(result, from_attributes=True)
         except ValidationError as exc:
-            raise ResponseValidationError(exc.errors(include_url=False), body=result) from None
+            errors = [{**e, "loc": ("response", *e["loc"])} for e in exc.errors(include_url=False)]
+            raise ResponseValidationError(errors, body=result) from None
         status = self.status_code or 200
         if self.response_class is JSONResponse:
             body = adapter.dump_json(value, **self._dump_options)

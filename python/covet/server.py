@@ -28,6 +28,8 @@ class Config:
     max_body_bytes: int = 10 * 1024 * 1024
     header_timeout: float = 10.0
     keepalive_timeout: float = 5.0
+    # Bodies larger than this reach the handler in chunks (Request.stream()) as they arrive.
+    stream_threshold: int = 1024 * 1024
     graceful_timeout: float = 30.0
     backlog: int = 2048
 
@@ -39,6 +41,7 @@ class Config:
             "max_body_bytes": self.max_body_bytes,
             "header_timeout": self.header_timeout,
             "keepalive_timeout": self.keepalive_timeout,
+            "stream_threshold": self.stream_threshold,
         }
 
 

@@ -2,7 +2,10 @@
 //!
 //! The caller owns the socket. It passes received bytes to [`Connection::feed`], then calls
 //! [`Connection::next_event`] until it returns `None`. Pipelined requests come out one by one,
-//! in order, each with its complete body.
+//! in order, each with its complete body, except a body larger than
+//! [`Limits::stream_threshold`]: that request comes out as [`Event::Stream`] as soon as the
+//! threshold is passed, and the rest of its body follows as [`Event::BodyChunk`]s and
+//! [`Event::BodyEnd`], so a large upload never has to sit whole in memory.
 
 use std::mem;
 
@@ -21,6 +24,12 @@ pub enum Event {
     /// request, only when the announced body fits the limit (otherwise `Error` 413 comes
     /// instead) or the body is chunked.
     Continue,
+    /// A request whose body is large: `body` holds what arrived so far; the rest follows.
+    Stream(Request),
+    /// The next piece of a streamed body.
+    BodyChunk(Vec<u8>),
+    /// The streamed body is complete.
+    BodyEnd,
     /// Unrecoverable: the caller writes [`write_error`](crate::http::response::write_error) and
     /// closes the connection. After an `Error`, `next_event` always returns `None`.
     Error(HttpError),
@@ -44,6 +53,8 @@ enum State {
     Head,
     /// The head is parsed; its body is arriving.
     Body { request: Request, pending: Pending },
+    /// The request went out as `Stream`; the rest of its body goes out in chunks.
+    Streaming { pending: Pending, received: usize },
     /// An error was reported; nothing more is parsed.
     Failed,
 }
@@ -115,6 +126,7 @@ impl Connection {
         match self.state {
             State::Head => self.read_head(),
             State::Body { .. } => self.read_body(),
+            State::Streaming { .. } => self.read_stream(),
             State::Failed => None,
         }
     }
@@ -124,7 +136,7 @@ impl Connection {
     pub fn has_partial(&self) -> bool {
         match self.state {
             State::Head => self.pos < self.buf.len(),
-            State::Body { .. } => true,
+            State::Body { .. } | State::Streaming { .. } => true,
             State::Failed => false,
         }
     }
@@ -138,7 +150,12 @@ impl Connection {
 
     /// True when a head was parsed and its body is still arriving.
     pub fn in_body(&self) -> bool {
-        matches!(self.state, State::Body { .. })
+        matches!(self.state, State::Body { .. } | State::Streaming { .. })
+    }
+
+    /// True while a streamed body is still arriving (between `Stream` and `BodyEnd`).
+    pub fn streaming(&self) -> bool {
+        matches!(self.state, State::Streaming { .. })
     }
 
     fn read_head(&mut self) -> Option<Event> {
@@ -211,12 +228,67 @@ impl Connection {
             },
         };
         if !finished {
-            return None;
+            let large = match pending {
+                Pending::Length(left) => request.body.len() + *left > self.limits.stream_threshold,
+                Pending::Chunked(_) => request.body.len() > self.limits.stream_threshold,
+            };
+            if !large {
+                return None;
+            }
+            // Too large to collect: hand the request over now; the body follows in chunks.
+            return match mem::replace(&mut self.state, State::Head) {
+                State::Body { request, pending } => {
+                    let received = request.body.len();
+                    self.state = State::Streaming { pending, received };
+                    Some(Event::Stream(request))
+                }
+                _ => unreachable!("read_body runs in the Body state"),
+            };
         }
         match mem::replace(&mut self.state, State::Head) {
             State::Body { request, .. } => Some(Event::Request(request)),
             _ => unreachable!("read_body runs in the Body state"),
         }
+    }
+
+    fn read_stream(&mut self) -> Option<Event> {
+        let State::Streaming { pending, received } = &mut self.state else {
+            return None;
+        };
+        let input = &self.buf[self.pos..];
+        let mut chunk = Vec::new();
+        let finished = match pending {
+            Pending::Length(left) => {
+                let take = (*left).min(input.len());
+                chunk.extend_from_slice(&input[..take]);
+                *left -= take;
+                self.pos += take;
+                *left == 0
+            }
+            Pending::Chunked(decoder) => match decoder.feed(input, &mut chunk) {
+                Ok((used, done)) => {
+                    self.pos += used;
+                    done
+                }
+                Err(err) => return self.fail(err),
+            },
+        };
+        *received += chunk.len();
+        if !chunk.is_empty() {
+            if finished {
+                // The end comes with the next call.
+                self.state = State::Streaming {
+                    pending: Pending::Length(0),
+                    received: *received,
+                };
+            }
+            return Some(Event::BodyChunk(chunk));
+        }
+        if finished {
+            self.state = State::Head;
+            return Some(Event::BodyEnd);
+        }
+        None
     }
 
     fn fail(&mut self, err: HttpError) -> Option<Event> {
@@ -414,5 +486,58 @@ mod tests {
         assert_eq!(c.next_event(), None);
         c.feed(&[b'a'; 40]);
         assert!(matches!(c.next_event(), Some(Event::Error(e)) if e.status == 431));
+    }
+
+    #[test]
+    fn large_bodies_stream_in_chunks() {
+        let limits = Limits {
+            stream_threshold: 10,
+            ..Limits::default()
+        };
+        let mut c = Connection::new(limits.clone());
+        c.feed(b"POST /up HTTP/1.1\r\nContent-Length: 25\r\n\r\n0123456789abc");
+        let got = events(&mut c);
+        assert_eq!(got.len(), 1);
+        let Event::Stream(req) = &got[0] else {
+            panic!("expected a stream, got {got:?}")
+        };
+        assert_eq!(req.body, b"0123456789abc");
+        assert!(c.streaming() && c.in_body());
+        c.feed(b"defghijklmnoGET /next HTTP/1.1\r\n\r\n");
+        let got = events(&mut c);
+        assert_eq!(got[0], Event::BodyChunk(b"defghijklmno".to_vec()));
+        assert_eq!(got[1], Event::BodyEnd);
+        assert_eq!(request(got[2].clone()).path, "/next");
+        assert!(!c.streaming());
+
+        // Chunked: collected until past the threshold, then streamed; the limit still holds.
+        let mut c = Connection::new(Limits {
+            max_body_bytes: 30,
+            ..limits
+        });
+        c.feed(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+        assert_eq!(events(&mut c), vec![]);
+        c.feed(b"8\r\n world!!\r\n");
+        let got = events(&mut c);
+        assert!(matches!(&got[0], Event::Stream(r) if r.body == b"hello world!!"));
+        c.feed(b"4\r\nmore\r\n");
+        assert_eq!(events(&mut c), vec![Event::BodyChunk(b"more".to_vec())]);
+        c.feed(b"10\r\n0123456789abcdef\r\n");
+        assert_eq!(
+            events(&mut c),
+            vec![Event::Error(HttpError::body_too_large())]
+        );
+    }
+
+    #[test]
+    fn small_bodies_are_not_streamed() {
+        let mut c = Connection::new(Limits {
+            stream_threshold: 10,
+            ..Limits::default()
+        });
+        c.feed(b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n01234");
+        assert_eq!(events(&mut c), vec![]);
+        c.feed(b"56789");
+        assert_eq!(request(events(&mut c).remove(0)).body, b"0123456789");
     }
 }

@@ -18,6 +18,9 @@ pub struct Limits {
     pub header_timeout: Duration,
     /// How long an idle keep-alive connection stays open between requests.
     pub keepalive_timeout: Duration,
+    /// A body larger than this is not collected: the request is handed over at once and its
+    /// body follows in chunks ([`Event::Stream`](crate::connection::Event::Stream)).
+    pub stream_threshold: usize,
 }
 
 impl Default for Limits {
@@ -28,6 +31,7 @@ impl Default for Limits {
             max_body_bytes: 10 * 1024 * 1024,
             header_timeout: Duration::from_secs(10),
             keepalive_timeout: Duration::from_secs(5),
+            stream_threshold: 1024 * 1024,
         }
     }
 }
@@ -44,5 +48,6 @@ mod tests {
         assert_eq!(l.max_body_bytes, 10 * 1024 * 1024);
         assert_eq!(l.header_timeout, Duration::from_secs(10));
         assert_eq!(l.keepalive_timeout, Duration::from_secs(5));
+        assert_eq!(l.stream_threshold, 1024 * 1024);
     }
 }

@@ -10,6 +10,7 @@ mod protocol;
 mod request;
 mod router;
 mod server;
+mod stream;
 
 #[pymodule]
 fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -17,6 +18,7 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<request::RawRequest>()?;
     m.add_class::<server::Server>()?;
     m.add_class::<protocol::HttpProtocol>()?;
+    m.add_class::<stream::BodyStream>()?;
     m.add_function(wrap_pyfunction!(json::dumps, m)?)?;
     m.add_function(wrap_pyfunction!(parse_qsl, m)?)?;
     m.add_function(wrap_pyfunction!(forms::parse_multipart, m)?)?;

@@ -28,6 +28,7 @@ use pyo3::{intern, IntoPyObjectExt};
 use crate::json;
 use crate::request::RawRequest;
 use crate::server::Server;
+use crate::stream::BodyStream;
 
 /// Bytes buffered from a client while a request is in flight before reading is paused.
 const MAX_PIPELINE_BUFFER: usize = 256 * 1024;
@@ -60,6 +61,10 @@ pub struct HttpProtocol {
     last_active: G<Cell<Instant>>,
     partial_since: G<Cell<Option<Instant>>>,
     log_line: G<RefCell<Option<(String, String)>>>,
+    /// The body of the request in flight, while it is still arriving in chunks.
+    body_stream: G<RefCell<Option<Py<BodyStream>>>>,
+    /// The head of the current response has been written.
+    response_started: G<Cell<bool>>,
 }
 
 impl HttpProtocol {
@@ -86,6 +91,8 @@ impl HttpProtocol {
             last_active: G(Cell::new(Instant::now())),
             partial_since: G(Cell::new(None)),
             log_line: G(RefCell::new(None)),
+            body_stream: G(RefCell::new(None)),
+            response_started: G(Cell::new(false)),
         }
     }
 
@@ -144,7 +151,8 @@ impl HttpProtocol {
     }
 
     pub fn check_timeouts(&self, py: Python<'_>, now: Instant, limits: &Limits) -> PyResult<()> {
-        if self.closed.get() || self.busy.get() {
+        let streaming = self.body_stream.borrow().is_some();
+        if self.closed.get() || (self.busy.get() && !streaming) {
             return Ok(());
         }
         if let Some(since) = self.partial_since.get() {
@@ -163,8 +171,14 @@ impl HttpProtocol {
 
     /// Answers a request the parser refused, logs it, and closes.
     fn refuse(&self, py: Python<'_>, err: &HttpError) -> PyResult<()> {
-        response::write_error(&mut self.out.borrow_mut(), err);
-        self.flush(py)?;
+        let stream = self.body_stream.borrow_mut().take();
+        if let Some(stream) = stream {
+            stream.bind(py).borrow().fail(py, err.status, err.detail)?;
+        }
+        if !(self.busy.get() && self.response_started.get()) {
+            response::write_error(&mut self.out.borrow_mut(), err);
+            self.flush(py)?;
+        }
         let server = self.server.bind(py).borrow();
         let client = self.client.borrow().as_ref().map(|c| c.clone_ref(py));
         server
@@ -178,7 +192,8 @@ impl HttpProtocol {
     fn process(slf: &Bound<'_, Self>) -> PyResult<()> {
         let py = slf.py();
         let this = slf.borrow();
-        while !this.busy.get() && !this.closed.get() {
+        // While a request is in flight only the rest of its streamed body is read.
+        while !this.closed.get() && (!this.busy.get() || this.body_stream.borrow().is_some()) {
             let event = this.conn.borrow_mut().next_event();
             match event {
                 None => break,
@@ -189,7 +204,19 @@ impl HttpProtocol {
                     this.flush(py)?;
                 }
                 Some(Event::Error(err)) => this.refuse(py, &err)?,
-                Some(Event::Request(req)) => this.handle(slf, req)?,
+                Some(Event::Request(req)) => this.handle(slf, req, None)?,
+                Some(Event::Stream(req)) => {
+                    let stream = Py::new(py, BodyStream::new(slf.clone().unbind()))?;
+                    *this.body_stream.borrow_mut() = Some(stream.clone_ref(py));
+                    this.handle(slf, req, Some(stream))?;
+                }
+                Some(Event::BodyChunk(chunk)) => this.body_chunk(py, &chunk)?,
+                Some(Event::BodyEnd) => {
+                    let stream = this.body_stream.borrow_mut().take();
+                    if let Some(stream) = stream {
+                        stream.bind(py).borrow().end(py)?;
+                    }
+                }
             }
         }
         let partial = this.conn.borrow().has_partial();
@@ -204,8 +231,36 @@ impl HttpProtocol {
         Ok(())
     }
 
-    fn handle(&self, slf: &Bound<'_, Self>, req: Request) -> PyResult<()> {
+    /// Queues a piece of the streamed body, pausing the socket while Python is behind.
+    fn body_chunk(&self, py: Python<'_>, chunk: &[u8]) -> PyResult<()> {
+        let stream = self.body_stream.borrow().as_ref().map(|s| s.clone_ref(py));
+        let Some(stream) = stream else {
+            return Ok(());
+        };
+        if stream.bind(py).borrow().push(py, chunk)? && !self.read_paused.get() {
+            self.read_paused.set(true);
+            self.transport_call(py, intern!(py, "pause_reading"))?;
+        }
+        Ok(())
+    }
+
+    /// Python has taken enough of a streamed body: read from the socket again.
+    pub fn resume_body(&self, py: Python<'_>) -> PyResult<()> {
+        if self.read_paused.get() && !self.closed.get() {
+            self.read_paused.set(false);
+            self.transport_call(py, intern!(py, "resume_reading"))?;
+        }
+        Ok(())
+    }
+
+    fn handle(
+        &self,
+        slf: &Bound<'_, Self>,
+        req: Request,
+        stream: Option<Py<BodyStream>>,
+    ) -> PyResult<()> {
         let py = slf.py();
+        self.response_started.set(false);
         let server_ref = self.server.bind(py).borrow();
         self.keep_alive
             .set(req.keep_alive && !server_ref.shutting_down.get() && !self.eof.get());
@@ -238,14 +293,16 @@ impl HttpProtocol {
                     (ep.call.clone_ref(py), ep.noarg, ep.inline, ep.status)
                 };
                 drop(server_ref);
+                let streamed = stream.is_some();
                 let raw = RawRequest::from_engine(
                     req,
                     params,
                     Some(endpoint),
                     self.client_obj(py),
                     self.sockname_obj(py),
+                    stream,
                 );
-                if !inline {
+                if !inline || streamed {
                     return self.spawn(slf, raw.into_py_any(py)?, None, None);
                 }
                 self.run_inline(slf, call, noarg, status, raw)
@@ -279,6 +336,7 @@ impl HttpProtocol {
                     None,
                     self.client_obj(py),
                     self.sockname_obj(py),
+                    stream,
                 );
                 self.spawn(slf, raw.into_py_any(py)?, None, None)
             }
@@ -464,6 +522,7 @@ impl HttpProtocol {
             }
         }
         self.finish_head(out, status, length, !has_date);
+        self.response_started.set(true);
         Ok(status)
     }
 
@@ -504,6 +563,16 @@ impl HttpProtocol {
 
     /// The current request is answered: close or get ready for the next one.
     fn finish(&self, py: Python<'_>) -> PyResult<()> {
+        let unread = self.body_stream.borrow_mut().take();
+        if let Some(stream) = unread {
+            // Answered before its body arrived: the rest is not worth reading.
+            stream.bind(py).borrow().fail(
+                py,
+                400,
+                "The response was sent before the body was read",
+            )?;
+            self.keep_alive.set(false);
+        }
         self.busy.set(false);
         self.streaming.set(false);
         self.last_active.set(Instant::now());
@@ -584,7 +653,7 @@ impl HttpProtocol {
                 // not the length of an upload.
                 this.partial_since.set(Some(now));
             }
-            if this.busy.get() {
+            if this.busy.get() && this.body_stream.borrow().is_none() {
                 if this.conn.borrow().buffered() > MAX_PIPELINE_BUFFER && !this.read_paused.get() {
                     this.read_paused.set(true);
                     this.transport_call(py, intern!(py, "pause_reading"))?;
@@ -609,6 +678,13 @@ impl HttpProtocol {
         }
         *self.write.borrow_mut() = None;
         *self.transport.borrow_mut() = None;
+        let stream = self.body_stream.borrow_mut().take();
+        if let Some(stream) = stream {
+            stream
+                .bind(py)
+                .borrow()
+                .fail(py, 400, "The client disconnected")?;
+        }
         self.wake_drain(py)
     }
 

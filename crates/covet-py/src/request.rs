@@ -9,6 +9,7 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 use pyo3::{intern, IntoPyObjectExt};
 
 use crate::router::params_dict;
+use crate::stream::BodyStream;
 
 enum Params {
     Rust(Vec<(String, ParamValue)>),
@@ -24,6 +25,7 @@ pub struct RawRequest {
     server: Option<PyObject>,
     scheme: String,
     root_path: String,
+    stream: Option<Py<BodyStream>>,
 }
 
 impl RawRequest {
@@ -34,6 +36,7 @@ impl RawRequest {
         endpoint: Option<usize>,
         client: Option<PyObject>,
         server: Option<PyObject>,
+        stream: Option<Py<BodyStream>>,
     ) -> Self {
         RawRequest {
             req,
@@ -43,6 +46,7 @@ impl RawRequest {
             server,
             scheme: "http".to_owned(),
             root_path: String::new(),
+            stream,
         }
     }
 
@@ -99,6 +103,7 @@ impl RawRequest {
             server,
             scheme: scheme.to_owned(),
             root_path: root_path.to_owned(),
+            stream: None,
         }
     }
 
@@ -191,6 +196,12 @@ impl RawRequest {
         self.req
             .header(name)
             .map(|v| v.iter().map(|&b| b as char).collect())
+    }
+
+    /// The rest of a large body, arriving in chunks (None when `body` is the whole body).
+    #[getter]
+    fn body_stream(&self, py: Python<'_>) -> Option<Py<BodyStream>> {
+        self.stream.as_ref().map(|s| s.clone_ref(py))
     }
 
     #[getter]

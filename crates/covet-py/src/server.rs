@@ -83,7 +83,7 @@ impl Server {
 #[pymethods]
 impl Server {
     #[new]
-    #[pyo3(signature = (router, spawn, response_type, json_default, error_log, access_log=None, max_head_bytes=16384, max_headers=100, max_body_bytes=10485760, header_timeout=10.0, keepalive_timeout=5.0))]
+    #[pyo3(signature = (router, spawn, response_type, json_default, error_log, access_log=None, max_head_bytes=16384, max_headers=100, max_body_bytes=10485760, header_timeout=10.0, keepalive_timeout=5.0, stream_threshold=1048576))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         router: Py<Router>,
@@ -97,6 +97,7 @@ impl Server {
         max_body_bytes: usize,
         header_timeout: f64,
         keepalive_timeout: f64,
+        stream_threshold: usize,
     ) -> Self {
         Server {
             router,
@@ -113,6 +114,7 @@ impl Server {
                 max_body_bytes,
                 header_timeout: Duration::from_secs_f64(header_timeout),
                 keepalive_timeout: Duration::from_secs_f64(keepalive_timeout),
+                stream_threshold,
             },
             conns: G(RefCell::new(Vec::new())),
             free: G(RefCell::new(Vec::new())),

@@ -150,8 +150,9 @@ def _field_info(name: str, base: Any, declared: Any, default: Any, path_names: s
         return PathParam(), "path"
     if _is_upload(base):
         return FileParam(default), "file"
-    if _is_scalar(base) or (_is_sequence(base) and _is_scalar(_item_type(base))):
+    if _is_scalar(base):
         return QueryParam(default), "query"
+    # As in FastAPI, a list is read from the query only when declared with Query().
     return BodyParam(default), "body"
 
 

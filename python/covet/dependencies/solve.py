@@ -198,6 +198,10 @@ def _model_input(field: ParamField, request: Request, source: str) -> dict[str, 
         return dict(request.cookies)
     multi = request.query_params if source == "query" else request.headers
     data: dict[str, Any] = {}
+    if source == "query":
+        # Every parameter goes in, so a model with extra="forbid" can refuse unknown ones.
+        for key in multi:
+            data[key] = multi[key]
     for key, wire, is_sequence in field.model_keys:
         items = multi.getlist(wire)
         if items:
@@ -231,12 +235,15 @@ def _errors(exc: ValidationError, prefix: tuple[str | int, ...], per_field: bool
         if e["type"] == "missing" and per_field and len(e["loc"]) == 1:
             item["input"] = None
         if "ctx" in e:
-            item["ctx"] = e["ctx"]
+            # An exception raised by a validator shows as {} (what FastAPI's encoder makes of it).
+            item["ctx"] = {k: {} if isinstance(v, BaseException) else v for k, v in e["ctx"].items()}
         out.append(item)
     return out
 
 
 async def _body_values(dependant: Dependant, request: Request, errors: list[dict[str, Any]]) -> dict[str, Any]:
+    if request._raw.body_stream is not None and any(f.source == "body" for f in dependant.body_params):
+        await request.body()  # a large JSON body: collect it before validating
     v = dependant.validators  # type: ignore[attr-defined]
     if v.form is not None or any(f.is_model for f in dependant.body_params if f.source in ("form", "file")):
         from covet.dependencies.forms import form_values
@@ -248,7 +255,7 @@ async def _body_values(dependant: Dependant, request: Request, errors: list[dict
 def body_values(dependant: Dependant, request: Request, errors: list[dict[str, Any]]) -> dict[str, Any]:
     """A JSON body, validated by pydantic-core straight from the raw bytes."""
     v = dependant.validators  # type: ignore[attr-defined]
-    raw = request._raw.body
+    raw = request._body if request._body is not None else request._raw.body
     if not raw:
         fields = dependant.body_params
         required = [f for f in fields if f.required]
@@ -257,13 +264,24 @@ def body_values(dependant: Dependant, request: Request, errors: list[dict[str, A
             return {}
         return {f.name: f.field_info.get_default(call_default_factory=True) for f in fields}
     try:
-        value = v.body.validate_json(raw)
+        if _is_json(request.headers.get("content-type")):
+            value = v.body.validate_json(raw)
+        else:
+            # Not declared as JSON: validated as the text it is, so a model refuses it (FastAPI).
+            value = v.body.validate_python(raw.decode("utf-8", "replace"))
     except ValidationError as exc:
         errors.extend(_body_errors(exc, raw, v.body_single))
         return {}
     if v.body_single is not None:
         return {v.body_single.name: value}
     return dict(value.__dict__)
+
+
+def _is_json(content_type: str | None) -> bool:
+    if not content_type:
+        return True  # no Content-Type: taken as JSON, as FastAPI does
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
 def _body_errors(exc: ValidationError, raw: bytes, single: ParamField | None) -> list[dict[str, Any]]:

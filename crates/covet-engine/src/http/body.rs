@@ -49,6 +49,9 @@ pub struct ChunkedDecoder {
     line_len: usize,
     trailer_bytes: usize,
     max_body: usize,
+    /// Data bytes announced by the chunks started so far (the limit counts these, so it holds
+    /// even when the caller takes the output away piece by piece).
+    decoded: u64,
 }
 
 impl ChunkedDecoder {
@@ -60,6 +63,7 @@ impl ChunkedDecoder {
             line_len: 0,
             trailer_bytes: 0,
             max_body,
+            decoded: 0,
         }
     }
 
@@ -72,7 +76,7 @@ impl ChunkedDecoder {
     ///
     /// Returns the number of bytes consumed and whether the body is complete; once complete,
     /// nothing past the end of the body is consumed. Errors: malformed framing gives 400, a body
-    /// growing past `max_body` (counting `out.len()`) gives 413 and oversized trailers give 431.
+    /// growing past `max_body` (all chunks together) gives 413 and oversized trailers give 431.
     pub fn feed(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(usize, bool), HttpError> {
         let mut i = 0;
         while i < input.len() {
@@ -91,14 +95,14 @@ impl ChunkedDecoder {
             if self.state == State::Done {
                 break;
             }
-            self.step(input[i], out.len())?;
+            self.step(input[i])?;
             i += 1;
         }
         Ok((i, self.state == State::Done))
     }
 
     /// Advances the state machine over one framing byte (anything but chunk data).
-    fn step(&mut self, b: u8, body_len: usize) -> Result<(), HttpError> {
+    fn step(&mut self, b: u8) -> Result<(), HttpError> {
         const BAD_SIZE: HttpError = HttpError::bad_request("Invalid chunk size line");
         match self.state {
             State::Size { digits } => {
@@ -124,7 +128,7 @@ impl ChunkedDecoder {
                 if b != b'\n' {
                     return Err(BAD_SIZE);
                 }
-                self.start_chunk(body_len)?;
+                self.start_chunk()?;
             }
             State::DataCr if b == b'\r' => self.state = State::DataLf,
             State::DataLf if b == b'\n' => self.begin_size_line(),
@@ -161,15 +165,16 @@ impl ChunkedDecoder {
     }
 
     /// The size line is complete: start the data, or the trailers after the last chunk.
-    fn start_chunk(&mut self, body_len: usize) -> Result<(), HttpError> {
+    fn start_chunk(&mut self) -> Result<(), HttpError> {
         if self.size == 0 {
             self.state = State::Trailer { line: 0 };
             return Ok(());
         }
-        let room = self.max_body.saturating_sub(body_len) as u64;
+        let room = (self.max_body as u64).saturating_sub(self.decoded);
         if self.size > room {
             return Err(HttpError::body_too_large());
         }
+        self.decoded += self.size;
         self.state = State::Data(self.size);
         Ok(())
     }
