@@ -220,8 +220,11 @@ def test_idle_keep_alive_connection_is_closed(serve) -> None:
 def test_graceful_shutdown_finishes_in_flight_requests(serve) -> None:
     server = serve(APP)
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
-        futures = [pool.submit(httpx.get, server.url + "/slow?delay=1", timeout=10) for _ in range(8)]
-        time.sleep(0.4)
+        futures = [pool.submit(httpx.get, server.url + "/slow?delay=2", timeout=20) for _ in range(8)]
+        # Signal only once all eight are inside their handler (not merely queued to connect).
+        deadline = time.monotonic() + 15
+        while httpx.get(server.url + "/in-flight").json()["slow"] < 8 and time.monotonic() < deadline:
+            time.sleep(0.05)
         server.proc.send_signal(signal.SIGTERM)
         results = [f.result() for f in futures]
     assert [r.status_code for r in results] == [200] * 8
@@ -327,3 +330,46 @@ def test_slow_but_steady_body_is_not_timed_out(serve) -> None:
         time.sleep(0.3)
         sock.sendall(bytes([byte]))
     assert read_response(sock)[2] == b"steady"
+
+
+def test_large_bodies_stream_to_the_handler(serve) -> None:
+    server = serve(APP, "--max-body-size", str(64 * 1024 * 1024))
+    payload = os.urandom(8 * 1024 * 1024)
+    r = httpx.post(server.url + "/upload-count", content=payload, timeout=30)
+    info = r.json()
+    assert info["size"] == len(payload)
+    assert info["chunks"] > 2  # handed over piece by piece, never as one 8 MiB bytes object
+    assert info["biggest"] < len(payload)
+
+    def chunked():
+        for _ in range(64):
+            yield b"x" * 65536
+
+    r = httpx.post(server.url + "/upload-count", content=chunked(), timeout=30)
+    assert r.json()["size"] == 64 * 65536
+    items = [{"name": f"item{i}", "price": 1.5, "tags": ["a"] * 5} for i in range(40000)]
+    r = httpx.post(server.url + "/bulk", json=items, timeout=30)
+    assert r.json() == {"count": 40000, "total": 60000.0}
+
+
+def test_streamed_body_over_the_limit_is_413(serve) -> None:
+    server = serve(APP, "--max-body-size", str(3 * 1024 * 1024))
+
+    def chunked():
+        for _ in range(100):
+            yield b"x" * 65536
+
+    r = httpx.post(server.url + "/upload-count", content=chunked(), timeout=30)
+    assert r.status_code == 413
+    assert httpx.get(server.url + "/").status_code == 200
+
+
+def test_answer_before_the_body_is_read(serve) -> None:
+    server = serve(APP)
+    sock = connect(server.port)
+    sock.sendall(b"POST /early HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n" + b"x" * 2_000_000)
+    status, headers, body = read_response(sock)
+    assert status.endswith(b"200 OK")
+    assert body == b'{"ignored":"body"}'
+    assert headers.get("connection") == "close"
+    assert httpx.get(server.url + "/").status_code == 200

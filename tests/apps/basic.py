@@ -261,10 +261,22 @@ async def bad_header():
     return Response("x", headers={"x-bad": "a\r\nInjected: yes"})
 
 
+IN_FLIGHT = {"slow": 0}
+
+
 @app.get("/slow")
 async def slow(delay: float = 0.5):
-    await asyncio.sleep(delay)
+    IN_FLIGHT["slow"] += 1
+    try:
+        await asyncio.sleep(delay)
+    finally:
+        IN_FLIGHT["slow"] -= 1
     return {"slept": delay}
+
+
+@app.get("/in-flight")
+async def in_flight():
+    return IN_FLIGHT
 
 
 @app.get("/sync")
@@ -331,3 +343,23 @@ async def file_missing():
 @app.get("/big-bytes")
 async def big_bytes():
     return Response(bytes(range(256)) * 400, media_type="application/octet-stream")
+
+
+@app.post("/upload-count")
+async def upload_count(request: Request):
+    size = chunks = biggest = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        chunks += 1
+        biggest = max(biggest, len(chunk))
+    return {"size": size, "chunks": chunks, "biggest": biggest}
+
+
+@app.post("/early")
+async def early():
+    return {"ignored": "body"}
+
+
+@app.post("/bulk")
+async def bulk(items: list[Item]):
+    return {"count": len(items), "total": sum(i.price for i in items)}

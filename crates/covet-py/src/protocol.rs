@@ -466,6 +466,10 @@ impl HttpProtocol {
     }
 
     fn finish_head(&self, out: &mut Vec<u8>, status: u16, length: Option<usize>, date: bool) {
+        if self.body_stream.borrow().is_some() {
+            // Answered while the body is still arriving: say the connection will close.
+            self.keep_alive.set(false);
+        }
         let framing = if !status_has_body(status) {
             Framing::NoBody
         } else {
