@@ -217,6 +217,27 @@ async def background(tasks: BackgroundTasks):
     return {{"queued": True}}
 
 
+@app.post("/list-param")
+async def list_param(tag: list[str]):
+    return tag
+
+
+class StrictFilters(BaseModel):
+    model_config = {{"extra": "forbid"}}
+    page: int = 1
+
+
+@app.get("/strict")
+async def strict(filters: Annotated[StrictFilters, Query()]):
+    return filters
+
+
+@app.post("/background-and-yield")
+async def background_and_yield(tasks: BackgroundTasks, db: str = Depends(session)):
+    tasks.add_task(LOG.append, "task")
+    return {{"db": db}}
+
+
 @app.get("/items/{{item_id}}")
 async def read_item(item_id: int, q: str | None = None, short: bool = False):
     item = {{"item_id": item_id}}
@@ -300,6 +321,15 @@ REQUESTS: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "/items/five", {}),
     ("DELETE", "/items/5", {}),
     ("GET", "/nowhere", {}),
+    ("POST", "/list-param?tag=a", {"json": ["x", "y"]}),
+    ("GET", "/strict?page=2", {}),
+    ("GET", "/strict?page=2&sort=x", {}),
+    ("POST", "/embed", {"content": b'{"item": {"name": "a", "price": 1}}', "headers": {"content-type": "text/plain"}}),
+    (
+        "POST",
+        "/embed",
+        {"content": b'{"item": {"name": "a", "price": 1}}', "headers": {"content-type": "application/vnd.x+json"}},
+    ),
 ]
 
 
@@ -325,6 +355,7 @@ def test_yield_dependency_cleanup_sees_the_error(apps: dict[str, types.ModuleTyp
         module.LOG.clear()
         module.client.get("/yield?fail=true")
         module.client.post("/background")
+        module.client.post("/background-and-yield")
     assert apps["covet"].LOG == apps["fastapi"].LOG
 
 

@@ -263,6 +263,15 @@ def body_values(dependant: Dependant, request: Request, errors: list[dict[str, A
             errors.append({"type": "missing", "loc": ["body"], "msg": "Field required", "input": None})
             return {}
         return {f.name: f.field_info.get_default(call_default_factory=True) for f in fields}
+    if not _is_json(request.headers.get("content-type")) and v.body_single is None:
+        # Not declared as JSON: no field can be found in it (FastAPI's reading).
+        values: dict[str, Any] = {}
+        for f in dependant.body_params:
+            if f.required:
+                errors.append({"type": "missing", "loc": ["body", f.alias], "msg": "Field required", "input": None})
+            else:
+                values[f.name] = f.field_info.get_default(call_default_factory=True)
+        return values
     try:
         if _is_json(request.headers.get("content-type")):
             value = v.body.validate_json(raw)
