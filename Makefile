@@ -19,7 +19,7 @@ $(DEPS): pyproject.toml Makefile
 	@command -v cargo >/dev/null || { echo "covet needs a Rust toolchain (cargo) to build its engine"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "maturin>=1.5,<2" "pydantic>=2.5" uvloop httpx pytest uvicorn ruff fastapi python-multipart
+	$(PY) -m pip install -q "maturin>=1.5,<2" "pydantic>=2.5" uvloop httpx pytest uvicorn ruff fastapi python-multipart "schemathesis>=4,<5"
 	touch $@
 
 $(BUILT): $(DEPS) $(RUST_SOURCES)
@@ -45,7 +45,7 @@ bench: build
 	$(PY) benchmarks/run.py
 
 bench-quick: build
-	$(PY) benchmarks/run.py --quick --servers covet,fastapi,hyper
+	$(PY) benchmarks/run.py --quick --servers covet,fastapi,hyper --scenarios json,params,body
 
 clean:
 	rm -rf target $(VENV) .pytest_cache

@@ -1,7 +1,7 @@
 """Type stubs for covet's Rust extension (crates/covet-py)."""
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 FOUND: int
 NOT_FOUND: int
@@ -11,15 +11,28 @@ MOUNT: int
 
 def dumps(obj: Any, default: Callable[[Any], Any] | None = None) -> bytes: ...
 def parse_qsl(data: bytes) -> list[tuple[str, str]]: ...
-def parse_multipart(
-    body: bytes,
-    content_type: str,
-    max_parts: int = 1000,
-    max_field_size: int = 1048576,
-    max_header_size: int = 16384,
-) -> list[tuple[str, str | None, str | None, list[tuple[str, str]], bytes]]:
-    """(name, filename, content_type, headers, data) per part; ValueError when malformed,
-    OverflowError when over a limit."""
+
+# ("start", name, filename, content_type, headers), ("data", content), ("end",), ("done",)
+MultipartEvent = (
+    tuple[Literal["start"], str, str | None, str | None, list[tuple[str, str]]]
+    | tuple[Literal["data"], bytes]
+    | tuple[Literal["end"]]
+    | tuple[Literal["done"]]
+)
+
+class MultipartParser:
+    """Incremental multipart/form-data parser: feed it the body in any pieces, get events back.
+    ValueError when malformed (or no boundary in content_type), OverflowError over a limit."""
+
+    def __init__(
+        self,
+        content_type: str,
+        max_parts: int = 1000,
+        max_field_size: int = 1048576,
+        max_header_size: int = 16384,
+    ) -> None: ...
+    def feed(self, data: bytes) -> list[MultipartEvent]: ...
+    def finish(self) -> list[MultipartEvent]: ...
 
 class Router:
     def __init__(self, redirect_slashes: bool = True) -> None: ...

@@ -2,7 +2,7 @@
 
 The same object serves three ways: from covet's own Rust server (`covet run`), as an ASGI 3
 app (uvicorn, hypercorn, granian), and from `TestClient`. All three use one routing table (the
-engine's Rust router) and one request path (`_handle`).
+engine's Rust router) and one request path (`_handle_request`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from covet.encoders import json_default
 from covet.exceptions import HTTPException, RequestValidationError
 from covet.mounts import Mount
 from covet.params import DependsParam
-from covet.requests import Request
+from covet.requests import ClientDisconnect, Request
 from covet.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response, send_to_engine
 from covet.routing import F, RouteRegistry
 
@@ -251,10 +251,6 @@ class Covet(RouteRegistry):
             logger.exception("Background task failed")
             self._collect(err)
 
-    async def _handle(self, raw: Any) -> Response:
-        """The whole request path in Python: used by ASGI and by the engine for Tasks."""
-        return await self._handle_request(Request(raw, self))
-
     async def _handle_request(self, request: Request) -> Response:
         self.engine_router  # noqa: B018 - builds the chain on first use
         try:
@@ -316,6 +312,10 @@ class Covet(RouteRegistry):
         return None
 
     async def _server_error(self, request: Request, exc: BaseException) -> Response:
+        if isinstance(exc, ClientDisconnect):
+            # Nobody is left to answer; not a server error.
+            logger.info("Client left during %s %s: %s", request.method, request.path, exc)
+            return PlainTextResponse("Client disconnected", status_code=400)
         logger.error("Exception in handler for %s %s", request.method, request.path, exc_info=exc)
         self._collect(exc)
         handler = self.exception_handlers.get(500) or self.exception_handlers.get(Exception)
