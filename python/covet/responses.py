@@ -39,6 +39,20 @@ __all__ = [
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
+_CONTENT_TYPES: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+
+
+def _content_type(media_type: str, charset: str) -> tuple[bytes, bytes]:
+    """The content-type header for a media type (text types get a charset), built once."""
+    header = _CONTENT_TYPES.get((media_type, charset))
+    if header is None:
+        value = media_type
+        if value.startswith("text/") and "charset=" not in value.lower():
+            value += f"; charset={charset}"
+        header = _CONTENT_TYPES[(media_type, charset)] = (b"content-type", value.encode("latin-1"))
+    return header
+
+
 class Response:
     """A complete response with a bytes body."""
 
@@ -58,10 +72,17 @@ class Response:
             self.media_type = media_type
         self.background = background
         self.body = self.render(content)
-        self.raw_headers: list[tuple[bytes, bytes]] = []
-        self.init_headers(headers)
+        if headers is None:
+            # The common case, kept cheap: one cached content-type header.
+            media = self.media_type
+            self.raw_headers: list[tuple[bytes, bytes]] = [] if media is None else [_content_type(media, self.charset)]
+        else:
+            self.raw_headers = []
+            self.init_headers(headers)
 
     def render(self, content: Any) -> bytes:
+        if type(content) is str:
+            return content.encode(self.charset)
         if content is None:
             return b""
         if isinstance(content, (bytes, memoryview)):
@@ -75,9 +96,7 @@ class Response:
                 raw.append((k.lower().encode("latin-1"), v.encode("latin-1")))
         media_type = self.media_type
         if media_type is not None and not any(k == b"content-type" for k, _ in raw):
-            if media_type.startswith("text/") and "charset=" not in media_type.lower():
-                media_type += f"; charset={self.charset}"
-            raw.append((b"content-type", media_type.encode("latin-1")))
+            raw.append(_content_type(media_type, self.charset))
 
     async def prepare(self) -> None:
         """Work done before the head is sent (a file response stats its file here)."""
