@@ -4,15 +4,21 @@ malformed input; through TestClient, a real `covet run` server and uvicorn (the 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import itertools
+import random
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from covet._engine import parse_multipart
+from covet import Covet
+from covet._engine import MultipartParser
 from covet.datastructures import FormData, UploadFile
-from covet.testclient import TestClient
+from covet.testclient import TestClient, _MemoryTransport
 from tests.apps import forms
 from tests.conftest import Server, start_server
 
@@ -206,19 +212,187 @@ def test_uploads_are_closed_after_the_response() -> None:
     assert upload.file.closed
 
 
-def test_parse_multipart_binding() -> None:
-    body = part("a", b"1") + part("f", b"data", '; filename="x.bin"') + b"--xyz--"
-    parts = parse_multipart(body, "multipart/form-data; boundary=xyz")
-    assert parts[0] == ("a", None, None, [("content-disposition", 'form-data; name="a"')], b"1")
-    assert parts[1][:2] == ("f", "x.bin") and parts[1][4] == b"data"
+def test_multipart_parser_binding() -> None:
+    body = part("a", b"1") + part("f", b"da\r\n--xy\r\nta", '; filename="x.bin"') + b"--xyz--\r\nepilogue"
+    whole = MultipartParser("multipart/form-data; boundary=xyz")
+    events = whole.feed(body) + whole.finish()
+    assert events == [
+        ("start", "a", None, None, [("content-disposition", 'form-data; name="a"')]),
+        ("data", b"1"),
+        ("end",),
+        ("start", "f", "x.bin", None, [("content-disposition", 'form-data; name="f"; filename="x.bin"')]),
+        ("data", b"da\r\n--xy\r\nta"),
+        ("end",),
+        ("done",),
+    ]
+    # Fed a byte at a time, the same parts come out, content in pieces.
+    parser = MultipartParser("multipart/form-data; boundary=xyz")
+    pieces = [e for i in range(len(body)) for e in parser.feed(body[i : i + 1])] + parser.finish()
+    assert [e for e in pieces if e[0] != "data"] == [e for e in events if e[0] != "data"]
+    assert b"".join(e[1] for e in pieces if e[0] == "data") == b"1da\r\n--xy\r\nta"
+
+    with pytest.raises(ValueError, match="no usable boundary"):
+        MultipartParser("multipart/form-data")
+    truncated = MultipartParser("multipart/form-data; boundary=xyz")
+    truncated.feed(body[:-20])
     with pytest.raises(ValueError, match="closing boundary"):
-        parse_multipart(body[:-7], "multipart/form-data; boundary=xyz")
+        truncated.finish()
+    with pytest.raises(ValueError, match="closing boundary"):
+        truncated.finish()  # a spent parser keeps its error
     with pytest.raises(OverflowError, match="too many parts"):
-        parse_multipart(body, "multipart/form-data; boundary=xyz", 1)
+        MultipartParser("multipart/form-data; boundary=xyz", 1).feed(body)
     with pytest.raises(OverflowError, match="field is too large"):
-        parse_multipart(body, "multipart/form-data; boundary=xyz", 10, 0)
+        MultipartParser("multipart/form-data; boundary=xyz", 10, 0).feed(body)
     with pytest.raises(OverflowError, match="headers are too large"):
-        parse_multipart(body, "multipart/form-data; boundary=xyz", 10, 10, 10)
+        MultipartParser("multipart/form-data; boundary=xyz", 10, 10, 10).feed(body)
+
+
+class SplitTestClient(TestClient):
+    """A TestClient that hands the request to the engine in pieces of the given sizes (cycled),
+    letting the app run between them, as a slow network would: with a low stream threshold the
+    handler gets the body in exactly those chunks."""
+
+    __test__ = False
+
+    def __init__(self, app: Covet, sizes: list[int], **engine_options: Any) -> None:
+        super().__init__(app, **engine_options)
+        self.sizes = sizes
+
+    async def _send(self, data: bytes) -> bytes:
+        transport = _MemoryTransport(self._loop, self._peer)
+        protocol = self._server()()
+        transport.protocol = protocol
+        protocol.connection_made(transport)
+        pos = 0
+        for size in itertools.cycle(self.sizes):
+            if pos >= len(data):
+                break
+            protocol.data_received(data[pos : pos + size])
+            pos += size
+            await asyncio.sleep(0)
+        await transport.done
+        await asyncio.sleep(0)
+        return bytes(transport.data)
+
+
+def awkward_body() -> tuple[bytes, dict[str, bytes]]:
+    """A body of ~20 KB whose content looks like delimiters in the making, and what it holds."""
+    near_misses = b"\r\n--xy\r\n-\r\n--x" + b"\r" * 3 + b"\r\n--" + b"-xyz"
+    files = {
+        "one": near_misses * 300 + b"\r\n--xy",
+        "two": bytes(range(256)) * 20 + b"\r",
+        "empty": b"",
+    }
+    body = (
+        b"preamble \r\n--x\r\n"
+        + part("title", "tytuł\r\n--xy".encode())
+        + part("one", files["one"], '; filename="one.bin"')
+        + part("empty", b"", '; filename="empty"')
+        + part("tag", b"a")
+        + part("two", files["two"], "; filename=\"two.bin\"; filename*=UTF-8''tw%C3%B3.bin")
+        + part("tag", b"b\r\n")
+        + b"--xyz--\r\n--xyz\r\nepilogue"
+    )
+    return body, files
+
+
+@pytest.mark.parametrize("sizes", [[1], [7], [2, 13, 1, 64, 3], [4096], [1, 1022, 9, 5000]])
+def test_streamed_multipart_split_anywhere(sizes: list[int]) -> None:
+    body, files = awkward_body()
+    with SplitTestClient(forms.app, sizes, stream_threshold=1024) as tc:
+        r = tc.post("/checksum", content=body, headers=MULTIPART)
+        assert r.status_code == 200, r.text
+        out = r.json()
+        assert out["title"] == "tytuł\r\n--xy"
+        assert out["tag"] == "b\r\n"
+        for name, data in files.items():
+            got = out[name]
+            assert (got["size"], got["length"]) == (len(data), len(data)), name
+            assert got["sha256"] == hashlib.sha256(data).hexdigest(), name
+        # Through /spool (files over 100 bytes roll over to disk) with every part in order.
+        r = tc.post("/spool", content=body, headers=MULTIPART)
+        out = r.json()
+        assert out["tag"] == ["a", "b\r\n"]
+        assert [(f["size"], f["rolled"]) for f in out["one"] + out["empty"] + out["two"]] == [
+            (len(files["one"]), True),
+            (0, False),
+            (len(files["two"]), True),
+        ]
+        assert out["two"][0]["filename"] == "tw\u00f3.bin"
+        # Errors found mid-stream still answer 400 and 413; the form's files are closed.
+        r = tc.post("/form", content=body.replace(b"--xyz--", b"--xyz!!"), headers=MULTIPART)
+        assert r.status_code == 400
+        assert r.json()["detail"].startswith("Malformed multipart body: a boundary is followed by")
+        r = tc.post("/limited?max_files=1", content=body, headers=MULTIPART)
+        assert (r.status_code, r.json()) == (413, {"detail": "Too many files: the limit is 1"})
+        r = tc.post("/limited?max_part_size=5", content=body, headers=MULTIPART)
+        assert r.status_code == 413
+        assert "form field is too large (the limit is 5 bytes)" in r.json()["detail"]
+        # A streamed urlencoded body is collected, and the raw body can still be read after it.
+        r = tc.post("/twice", data={"a": "x" * 5000})
+        assert r.json() == {"same": True, "body": "a=" + "x" * 5000}
+
+
+def test_urlencoded_body_over_1_mib_is_413(client: httpx.Client) -> None:
+    r = client.post("/form", data={"a": "x" * (1024 * 1024 - 2)})
+    assert r.status_code == 200
+    assert len(r.json()["a"][0]) == 1024 * 1024 - 2
+    r = client.post("/form", data={"a": "x" * (1024 * 1024 - 1)})
+    assert r.status_code == 413
+    assert r.json() == {"detail": "Form body too large: the limit is 1048576 bytes"}
+
+
+def vm_hwm(pid: int) -> int:
+    """The peak resident set size of a process, in bytes."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    (line,) = [line for line in status.splitlines() if line.startswith("VmHWM:")]
+    return int(line.split()[1]) * 1024
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
+def test_large_upload_streams_to_disk(serve: Callable[..., Server]) -> None:
+    server = serve("tests.apps.forms:app", "--no-access-log", "--max-body-size", "100000000")
+    mib = 1024 * 1024
+    size = 40 * mib
+    # 1 MiB of noise with a near-delimiter in it, rotated for each MiB so order matters.
+    near_delimiter = b"\r\n--covet-boundar" + b"\r\n" * 41
+    block = random.Random(7).randbytes(mib - len(near_delimiter)) + near_delimiter
+    head = part("note", b"forty").replace(b"xyz", b"covet-boundary") + (
+        b'--covet-boundary\r\nContent-Disposition: form-data; name="f"; filename="big.bin"\r\n'
+        b"Content-Type: application/octet-stream\r\n\r\n"
+    )
+    tail = b"\r\n--covet-boundary--\r\n"
+    digest = hashlib.sha256()
+
+    def body() -> Iterator[bytes]:
+        yield head
+        for i in range(size // mib):
+            chunk = block[i:] + block[:i]
+            digest.update(chunk)
+            yield chunk
+        yield tail
+
+    with httpx.Client(base_url=server.url, timeout=120) as c:
+        # Warm up (imports, the thread pool, a first roll-over) so the peak measured is the upload's.
+        warm = c.post("/checksum", files={"f": ("warm.bin", b"w" * (3 * mib))})
+        assert warm.status_code == 200
+        before = vm_hwm(server.proc.pid)
+        r = c.post(
+            "/checksum",
+            content=body(),
+            headers={
+                "content-type": "multipart/form-data; boundary=covet-boundary",
+                "content-length": str(len(head) + size + len(tail)),
+            },
+        )
+        after = vm_hwm(server.proc.pid)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["note"] == "forty"
+    assert out["f"] == {"size": size, "length": size, "sha256": digest.hexdigest(), "rolled": True}
+    growth = after - before
+    print(f"VmHWM before {before / mib:.1f} MiB, after {after / mib:.1f} MiB, growth {growth / mib:.1f} MiB")
+    assert growth < 20 * mib, f"peak RSS grew by {growth / mib:.1f} MiB for a {size // mib} MiB upload"
 
 
 def test_upload_file_and_form_data_api() -> None:

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("covet.error")
 
+STREAM_THRESHOLD = 1024 * 1024
+
 
 async def handle_asgi(app: Covet, scope: dict[str, Any], receive: Any, send: Any) -> None:
     kind = scope["type"]
@@ -30,13 +32,20 @@ async def handle_asgi(app: Covet, scope: dict[str, Any], receive: Any, send: Any
 
 
 async def _http(app: Covet, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    # As covet's own server does: up to STREAM_THRESHOLD the body is read before the handler
+    # runs; past it, the handler reads the rest from `receive` as it arrives (request.stream()).
     chunks: list[bytes] = []
-    while True:
+    size = 0
+    complete = False
+    while size <= STREAM_THRESHOLD:
         message = await receive()
         if message["type"] == "http.disconnect":
             return
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
         if not message.get("more_body", False):
+            complete = True
             break
     path = scope["path"]
     raw = RawRequest(
@@ -53,6 +62,8 @@ async def _http(app: Covet, scope: dict[str, Any], receive: Any, send: Any) -> N
         scope.get("root_path", ""),
     )
     request = Request(raw, app)
+    if not complete:
+        request._receive = receive
     response = await app._handle_request(request)
     try:
         await response.prepare()

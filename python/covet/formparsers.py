@@ -95,7 +95,9 @@ async def _parse_multipart(
     max_part_size: int,
     spool_max_size: int,
 ) -> FormData:
-    parser = _checked(_engine.MultipartParser, content_type, max_files + max_fields, max_part_size, _MAX_PART_HEADER_SIZE)
+    parser = _checked(
+        _engine.MultipartParser, content_type, max_files + max_fields, max_part_size, _MAX_PART_HEADER_SIZE
+    )
     parts = _Parts(max_files, max_fields, spool_max_size)
     try:
         async for chunk in request.stream():

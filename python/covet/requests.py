@@ -34,6 +34,7 @@ class Request:
         "_state",
         "_body",
         "_stream_taken",
+        "_receive",
         "_json",
         "_form",
         "_path_params",
@@ -50,6 +51,7 @@ class Request:
         self._state: State | None = None
         self._body: bytes | None = None
         self._stream_taken = False
+        self._receive: Any = None  # under ASGI: where the rest of a large body comes from
         self._json: Any = _UNSET
         self._form: FormData | None = None
         self._path_params: dict[str, Any] | None = None
@@ -143,12 +145,17 @@ class Request:
         assert self.app is not None, "url_for needs the request's app"
         return str(self.base_url).rstrip("/") + self.app.url_path_for(name, **path_params)
 
+    @property
+    def _body_pending(self) -> bool:
+        """True while part of a large body is still to be read (see `stream()`)."""
+        return self._body is None and (self._raw.body_stream is not None or self._receive is not None)
+
     async def body(self) -> bytes:
         if self._body is None:
-            if self._raw.body_stream is None:
-                self._body = self._raw.body
-            else:
+            if self._body_pending:
                 self._body = b"".join([chunk async for chunk in self.stream()])
+            else:
+                self._body = self._raw.body
         return self._body
 
     async def json(self) -> Any:
@@ -160,8 +167,7 @@ class Request:
         """The body in chunks, as they arrive. A body up to the engine's stream threshold
         (1 MiB) arrives whole; a larger one is handed over piece by piece, with the socket
         paused while the handler is behind, so it never has to sit whole in memory."""
-        stream = self._raw.body_stream
-        if stream is None or self._body is not None:
+        if not self._body_pending:
             body = await self.body()
             if body:
                 yield body
@@ -173,6 +179,12 @@ class Request:
         first = self._raw.body
         if first:
             yield first
+        stream = self._raw.body_stream
+        if stream is None:  # under an ASGI server: the rest comes from `receive`
+            async for chunk in self._receive_rest():
+                yield chunk
+            yield b""
+            return
         loop = asyncio.get_running_loop()
         while True:
             chunk = stream.get_nowait()
@@ -188,6 +200,17 @@ class Request:
             stream.set_waiter(waiter)
             await waiter
         yield b""
+
+    async def _receive_rest(self) -> AsyncIterator[bytes]:
+        while True:
+            message = await self._receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect("The client disconnected")
+            chunk = message.get("body", b"")
+            if chunk:
+                yield chunk
+            if not message.get("more_body", False):
+                return
 
     def form(
         self,

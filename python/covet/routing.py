@@ -157,7 +157,7 @@ class APIRoute:
         request._ctx = ctx
         try:
             if self.simple:
-                if self.dependant.body_params and request._raw.body_stream is not None:
+                if self.dependant.body_params and request._body_pending:
                     await request.body()  # a large body arrives in chunks: collect it first
                 kwargs = _simple_values(self.dependant, request)
             else:

@@ -3,6 +3,7 @@ through `covet run`."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from covet import Covet, Request
@@ -69,3 +70,25 @@ async def twice(request: Request):
     first = await request.form()
     second = await request.form()
     return {"same": first is second, "body": (await request.body()).decode("latin-1")}
+
+
+@app.post("/checksum")
+async def checksum(request: Request):
+    """Each file's size, SHA-256 (of what reading the UploadFile gives back, 1 MiB at a time, so
+    the handler itself holds little) and whether it rolled over to disk; fields as their text."""
+    form = await request.form()
+    out: dict[str, Any] = {}
+    for name, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            digest, length = hashlib.sha256(), 0
+            while chunk := await value.read(1024 * 1024):
+                digest.update(chunk)
+                length += len(chunk)
+            value = {
+                "size": value.size,
+                "length": length,
+                "sha256": digest.hexdigest(),
+                "rolled": value.file._rolled,  # type: ignore[attr-defined]
+            }
+        out[name] = value
+    return out

@@ -242,7 +242,7 @@ def _errors(exc: ValidationError, prefix: tuple[str | int, ...], per_field: bool
 
 
 async def _body_values(dependant: Dependant, request: Request, errors: list[dict[str, Any]]) -> dict[str, Any]:
-    if request._raw.body_stream is not None and any(f.source == "body" for f in dependant.body_params):
+    if request._body_pending and any(f.source == "body" for f in dependant.body_params):
         await request.body()  # a large JSON body: collect it before validating
     v = dependant.validators  # type: ignore[attr-defined]
     if v.form is not None or any(f.is_model for f in dependant.body_params if f.source in ("form", "file")):
