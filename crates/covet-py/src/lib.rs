@@ -21,7 +21,7 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<stream::BodyStream>()?;
     m.add_function(wrap_pyfunction!(json::dumps, m)?)?;
     m.add_function(wrap_pyfunction!(parse_qsl, m)?)?;
-    m.add_function(wrap_pyfunction!(forms::parse_multipart, m)?)?;
+    m.add_class::<forms::MultipartParser>()?;
     m.add("FOUND", router::FOUND)?;
     m.add("NOT_FOUND", router::NOT_FOUND)?;
     m.add("METHOD_NOT_ALLOWED", router::METHOD_NOT_ALLOWED)?;
