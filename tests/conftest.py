@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -98,3 +99,27 @@ def live(request: pytest.FixtureRequest) -> Iterator[Server]:
     server = start_server("tests.apps.basic:app", kind=request.param)
     yield server
     server.stop(timeout=10)
+
+
+def served_three_ways(app_spec: str, *, raise_server_exceptions: bool = True) -> Any:
+    """A module-scoped `client` fixture serving `app_spec` through TestClient, covet's own
+    server and uvicorn in turn, so a test module checks that all three behave the same."""
+
+    @pytest.fixture(scope="module", params=["testclient", "covet", "uvicorn"])
+    def client(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
+        if request.param == "testclient":
+            from covet.cli import load_app
+            from covet.testclient import TestClient
+
+            with TestClient(load_app(app_spec), raise_server_exceptions=raise_server_exceptions) as tc:
+                yield tc
+            return
+        args = ["--no-access-log"] if request.param == "covet" else []
+        server = start_server(app_spec, *args, kind=request.param)
+        try:
+            with server.client() as c:
+                yield c
+        finally:
+            server.stop()
+
+    return client

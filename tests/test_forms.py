@@ -20,34 +20,12 @@ from covet._engine import MultipartParser
 from covet.datastructures import FormData, UploadFile
 from covet.testclient import TestClient, _MemoryTransport
 from tests.apps import forms
-from tests.conftest import Server, start_server
+from tests.conftest import Server, served_three_ways
 
 MULTIPART = {"content-type": "multipart/form-data; boundary=xyz"}
 
 
-@pytest.fixture(scope="module")
-def live_covet() -> Iterator[Server]:
-    server = start_server("tests.apps.forms:app", "--no-access-log")
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def live_uvicorn() -> Iterator[Server]:
-    server = start_server("tests.apps.forms:app", kind="uvicorn")
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module", params=["testclient", "covet", "uvicorn"])
-def client(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
-    if request.param == "testclient":
-        with TestClient(forms.app) as tc:
-            yield tc
-        return
-    server: Server = request.getfixturevalue("live_" + request.param)
-    with server.client() as c:
-        yield c
+client = served_three_ways("tests.apps.forms:app")
 
 
 def part(name: str, data: bytes, extra: str = "") -> bytes:

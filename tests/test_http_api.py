@@ -4,43 +4,13 @@ must give the same answers."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
 from covet.testclient import TestClient
-from tests.apps.basic import app
-from tests.conftest import Server
+from tests.conftest import served_three_ways
 
-
-@pytest.fixture(scope="module", params=["covet", "uvicorn", "testclient"])
-def client(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
-    if request.param == "testclient":
-        with TestClient(app, raise_server_exceptions=False) as tc:
-            yield tc
-        return
-    server: Server = request.getfixturevalue("live_" + request.param)
-    with server.client() as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def live_covet() -> Iterator[Server]:
-    from tests.conftest import start_server
-
-    server = start_server("tests.apps.basic:app", "--no-access-log")
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def live_uvicorn() -> Iterator[Server]:
-    from tests.conftest import start_server
-
-    server = start_server("tests.apps.basic:app", kind="uvicorn")
-    yield server
-    server.stop()
+client = served_three_ways("tests.apps.basic:app", raise_server_exceptions=False)
 
 
 def test_json(client: httpx.Client) -> None:

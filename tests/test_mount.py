@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
-import pytest
 
-from covet.testclient import TestClient
 from tests.apps.mounted import app
-from tests.conftest import start_server
+from tests.conftest import served_three_ways
 
-
-@pytest.fixture(scope="module", params=["testclient", "covet", "uvicorn"])
-def client(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
-    if request.param == "testclient":
-        with TestClient(app) as tc:
-            yield tc
-        return
-    server = start_server("tests.apps.mounted:app", kind=request.param)
-    try:
-        with server.client() as c:
-            yield c
-    finally:
-        server.stop()
+client = served_three_ways("tests.apps.mounted:app")
 
 
 def test_mounted_fastapi_app(client: httpx.Client) -> None:

@@ -35,34 +35,27 @@ class HTTPException(Exception):
         return f"{type(self).__name__}(status_code={self.status_code!r}, detail={self.detail!r})"
 
 
-class RequestValidationError(Exception):
+class ValidationException(Exception):
+    """Data that did not validate, with pydantic's errors in FastAPI's shape."""
+
+    def __init__(self, errors: list[dict[str, Any]], *, body: Any = None) -> None:
+        super().__init__(errors)
+        self._errors = errors
+        self.body = body
+
+    def errors(self) -> list[dict[str, Any]]:
+        return self._errors
+
+
+class RequestValidationError(ValidationException):
     """Request data did not validate: answered 422 with FastAPI's `{"detail": [...]}` body."""
 
-    def __init__(self, errors: list[dict[str, Any]], *, body: Any = None) -> None:
-        super().__init__(errors)
-        self._errors = errors
-        self.body = body
 
-    def errors(self) -> list[dict[str, Any]]:
-        return self._errors
-
-
-__all__ += ["RequestValidationError"]
-
-
-class ResponseValidationError(Exception):
+class ResponseValidationError(ValidationException):
     """A handler's return value did not match its response model: a bug on the server (500)."""
-
-    def __init__(self, errors: list[dict[str, Any]], *, body: Any = None) -> None:
-        super().__init__(errors)
-        self._errors = errors
-        self.body = body
-
-    def errors(self) -> list[dict[str, Any]]:
-        return self._errors
 
     def __str__(self) -> str:
         return f"{len(self._errors)} validation error(s) for the response: {self._errors}"
 
 
-__all__ += ["ResponseValidationError"]
+__all__ += ["ValidationException", "RequestValidationError", "ResponseValidationError"]
