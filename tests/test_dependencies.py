@@ -198,3 +198,19 @@ def test_bad_declarations_fail_at_startup() -> None:
         @app.get("/unresolved")
         async def unresolved(x: Missing):  # noqa: F821 - the point of the test
             return {}
+
+
+def test_app_dependencies_do_not_guard_the_docs_pages() -> None:
+    def deny() -> None:
+        raise HTTPException(401, "no")
+
+    app = Covet(dependencies=[Depends(deny)])
+
+    @app.get("/private")
+    async def private():
+        return {}
+
+    client = TestClient(app)
+    assert client.get("/private").status_code == 401
+    assert client.get("/openapi.json").status_code == 200
+    assert client.get("/docs").status_code == 200

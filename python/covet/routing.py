@@ -319,7 +319,13 @@ class RouteRegistry:
         self._routes_changed()
         return route
 
-    add_route = add_api_route
+    def add_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> APIRoute:
+        """A plain route: none of this app's or router's tags, dependencies or responses
+        (Starlette's `add_route`; covet's own docs pages use it)."""
+        route = APIRoute(self.prefix + path, endpoint, **options)
+        self.routes.append(route)
+        self._routes_changed()
+        return route
 
     def _routes_changed(self) -> None:
         pass

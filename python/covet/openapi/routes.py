@@ -40,7 +40,7 @@ def add_openapi_routes(app: Any) -> None:
     async def openapi(request: Request) -> Response:
         return JSONResponse(app.openapi())
 
-    app.add_api_route(openapi_url, openapi, methods=["GET"], include_in_schema=False, name="openapi")
+    app.add_route(openapi_url, openapi, methods=["GET"], include_in_schema=False, name="openapi")
 
     if docs_url:
 
@@ -57,7 +57,7 @@ def add_openapi_routes(app: Any) -> None:
                 swagger_ui_parameters=getattr(app, "swagger_ui_parameters", None),
             )
 
-        app.add_api_route(docs_url, swagger_ui_html, methods=["GET"], include_in_schema=False, name="swagger_ui_html")
+        app.add_route(docs_url, swagger_ui_html, methods=["GET"], include_in_schema=False, name="swagger_ui_html")
 
         if redirect_url:
 
@@ -66,7 +66,7 @@ def add_openapi_routes(app: Any) -> None:
                     script_url=f"{_root_path(request)}{STATIC_PREFIX}/oauth2-redirect.js"
                 )
 
-            app.add_api_route(
+            app.add_route(
                 redirect_url, swagger_ui_redirect, methods=["GET"], include_in_schema=False, name="swagger_ui_redirect"
             )
 
@@ -81,7 +81,7 @@ def add_openapi_routes(app: Any) -> None:
                 redoc_favicon_url=f"{root}{STATIC_PREFIX}/favicon-32x32.png",
             )
 
-        app.add_api_route(redoc_url, redoc_html, methods=["GET"], include_in_schema=False, name="redoc_html")
+        app.add_route(redoc_url, redoc_html, methods=["GET"], include_in_schema=False, name="redoc_html")
 
     if docs_url or redoc_url:
         allowed = asset_names()
@@ -89,7 +89,7 @@ def add_openapi_routes(app: Any) -> None:
         async def covet_static(request: Request, name: str) -> Response:
             return serve_asset(request, name, allowed)
 
-        app.add_api_route(
+        app.add_route(
             STATIC_PREFIX + "/{name:path}", covet_static, methods=["GET"], include_in_schema=False, name="covet_static"
         )
 
