@@ -27,7 +27,10 @@ class ImmutableMultiDict(Mapping[str, _V], Generic[_V]):
     __slots__ = ("_list", "_dict")
 
     def __init__(self, items: Iterable[tuple[str, _V]] | Mapping[str, _V] = ()) -> None:
-        pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
+        if type(items) is list:
+            pairs = items  # already a fresh list (the engine's decoded query): no copy
+        else:
+            pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
         self._list: list[tuple[str, _V]] = pairs
         self._dict: dict[str, _V] = dict(pairs)
 

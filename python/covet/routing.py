@@ -192,8 +192,7 @@ class APIRoute:
             raise ResponseValidationError(errors, body=result) from None
         status = self.status_code or 200
         if self.response_class is JSONResponse:
-            body = adapter.dump_json(value, **self._dump_options)
-            return Response(body, status_code=status, media_type="application/json")
+            return _json_bytes_response(adapter.dump_json(value, **self._dump_options), status)
         content = adapter.dump_python(value, mode="json", **self._dump_options)
         return self.response_class(content, status_code=status)
 
@@ -223,6 +222,19 @@ class APIRoute:
 
 
 Route = APIRoute
+
+
+_JSON_HEADER = (b"content-type", b"application/json")
+
+
+def _json_bytes_response(body: bytes, status: int) -> Response:
+    """A JSON response from bytes pydantic-core already serialized (no second encoding)."""
+    response = JSONResponse.__new__(JSONResponse)
+    response.status_code = status
+    response.background = None
+    response.body = body
+    response.raw_headers = [_JSON_HEADER]
+    return response
 
 
 def _simple_values(dependant: Dependant, request: Request) -> dict[str, Any]:
