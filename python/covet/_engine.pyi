@@ -109,7 +109,19 @@ class Server:
         header_timeout: float = 10.0,
         keepalive_timeout: float = 5.0,
     ) -> None: ...
-    def set_endpoints(self, endpoints: list[tuple[Callable[..., Any], bool, bool, int]]) -> None: ...
+    def set_endpoints(
+        self,
+        endpoints: list[
+            tuple[
+                Callable[..., Any] | None,
+                bool,
+                bool,
+                int,
+                tuple[Callable[..., Any], list[tuple[str, bool, str, int, bool, Any]], Callable[..., Any] | None]
+                | None,
+            ]
+        ],
+    ) -> None: ...
     def set_native_errors(self, on: bool) -> None: ...
     def __call__(self) -> HttpProtocol: ...
     def sweep(self) -> None: ...

@@ -392,15 +392,20 @@ class Covet(RouteRegistry):
         await handle_asgi(self, scope, receive, send)
 
 
-def _engine_entry(route: Any, app: Covet, inline_ok: bool) -> tuple[Any, bool, bool, int]:
-    """(call, noarg, inline, status) for the engine's endpoint table; mounts go to Python."""
+def _engine_entry(route: Any, app: Covet, inline_ok: bool) -> tuple[Any, bool, bool, int, Any]:
+    """(call, noarg, inline, status, fast) for the engine's endpoint table; mounts go to Python.
+    `fast` lets the engine build simple arguments itself: (handler, specs, convert)."""
     if isinstance(route, Mount):
-        return (None, False, False, 200)
+        return (None, False, False, 200, None)
+    fast = None
+    if route.fast_args is not None:
+        fast = (route.endpoint, route.fast_args, route.to_response if route.convert else None)
     return (
         route.engine_call(app),
         route.noarg and not route.convert,
         inline_ok and route.inline,
         route.status_code or 200,
+        fast,
     )
 
 

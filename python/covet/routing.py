@@ -19,7 +19,7 @@ from typing import Any, TypeVar, get_type_hints
 from pydantic import TypeAdapter, ValidationError
 
 from covet.concurrency import can_suspend, run_in_threadpool
-from covet.dependencies.analysis import get_dependant
+from covet.dependencies.analysis import _strip_optional, get_dependant
 from covet.dependencies.models import Dependant
 from covet.dependencies.solve import RequestContext, body_values, solve, validate_request_values
 from covet.exceptions import RequestValidationError, ResponseValidationError
@@ -121,6 +121,8 @@ class APIRoute:
         self.convert = self._response_adapter is not None or response_class is not JSONResponse
         self.noarg = self.simple and not (d.all_params() or d.body_params or d.request_param)
         self.inline = self.simple and self.is_async and not can_suspend(endpoint)
+        # Arguments the engine can build in Rust, skipping the Request object and pydantic.
+        self.fast_args = _fast_args(d) if self.simple else None
 
     # --- the engine's fast path ---------------------------------------------------------------
 
@@ -222,6 +224,27 @@ class APIRoute:
 
 
 Route = APIRoute
+
+
+_FAST_KINDS = {int: 0, float: 1, str: 2, bool: 3}
+
+
+def _fast_args(dependant: Dependant) -> list[tuple[str, bool, str, int, bool, Any]] | None:
+    """(name, from_path, key, kind, has_default, default) for each argument, when all of them
+    are unconstrained path/query scalars; None otherwise (pydantic validates as usual)."""
+    d = dependant
+    if d.body_params or d.header_params or d.cookie_params or d.request_param:
+        return None
+    specs = []
+    for f in (*d.path_params, *d.query_params):
+        kind = _FAST_KINDS.get(_strip_optional(f.annotation))
+        info = f.field_info
+        if kind is None or f.is_model or f.is_sequence or info.metadata or info.default_factory:
+            return None
+        if f.annotation is not _strip_optional(f.annotation) and not f.required and f.default is not None:
+            return None  # `X | None` with a non-None default: leave it to pydantic
+        specs.append((f.name, f.source == "path", f.alias, kind, not f.required, f.default))
+    return specs
 
 
 _JSON_HEADER = (b"content-type", b"application/json")

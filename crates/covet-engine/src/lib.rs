@@ -17,4 +17,5 @@ pub mod http;
 pub mod limits;
 pub mod multipart;
 pub mod router;
+pub mod scalars;
 pub mod urlencoded;

@@ -3,6 +3,7 @@
 
 use pyo3::prelude::*;
 
+mod fastargs;
 mod forms;
 mod gil;
 mod json;

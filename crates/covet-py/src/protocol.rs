@@ -16,15 +16,16 @@ use covet_engine::http::error::HttpError;
 use covet_engine::http::request::Request;
 use covet_engine::http::response::{self, Framing};
 use covet_engine::limits::Limits;
-use covet_engine::router::Lookup;
+use covet_engine::router::{Lookup, ParamValue};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::ffi;
 use pyo3::prelude::*;
 
 use crate::gil::G;
-use pyo3::types::{PyBytes, PyList};
+use pyo3::types::{PyBytes, PyDict, PyList};
 use pyo3::{intern, IntoPyObjectExt};
 
+use crate::fastargs::FastCall;
 use crate::json;
 use crate::request::RawRequest;
 use crate::server::Server;
@@ -287,13 +288,29 @@ impl HttpProtocol {
             Lookup::Found {
                 endpoint, params, ..
             } => {
-                let (call, noarg, inline, status) = {
+                let (call, noarg, inline, status, fast) = {
                     let eps = server_ref.endpoints.borrow();
                     let ep = &eps[endpoint];
-                    (ep.call.clone_ref(py), ep.noarg, ep.inline, ep.status)
+                    (
+                        ep.call.clone_ref(py),
+                        ep.noarg,
+                        ep.inline,
+                        ep.status,
+                        ep.fast.clone(),
+                    )
                 };
                 drop(server_ref);
                 let streamed = stream.is_some();
+                if let (true, false, Some(fast)) = (inline, streamed, &fast) {
+                    if let Some(kwargs) = fast.kwargs(py, &params, &req.query)? {
+                        let pending = Pending {
+                            req,
+                            params,
+                            endpoint,
+                        };
+                        return self.run_fast(slf, fast, kwargs, status, pending);
+                    }
+                }
                 let raw = RawRequest::from_engine(
                     req,
                     params,
@@ -349,6 +366,43 @@ impl HttpProtocol {
 
     fn sockname_obj(&self, py: Python<'_>) -> Option<PyObject> {
         self.sockname.borrow().as_ref().map(|c| c.clone_ref(py))
+    }
+
+    /// Calls a handler with arguments built in Rust (see `fastargs`) and writes its result.
+    /// The request becomes a Python object only if something goes wrong.
+    fn run_fast(
+        &self,
+        slf: &Bound<'_, Self>,
+        fast: &FastCall,
+        kwargs: Bound<'_, PyDict>,
+        status: u16,
+        pending: Pending,
+    ) -> PyResult<()> {
+        let py = slf.py();
+        let called = fast
+            .handler
+            .bind(py)
+            .call((), Some(&kwargs))
+            .and_then(|c| drive(py, c))
+            .and_then(|v| match &fast.convert {
+                Some(convert) => convert.bind(py).call1((v,)),
+                None => Ok(v),
+            });
+        let outcome = called.and_then(|value| {
+            let written = self.write_result(py, &value, status)?;
+            Ok((written, value))
+        });
+        match outcome {
+            Ok((true, _)) => self.finish(py),
+            Ok((false, value)) => {
+                let raw = pending.into_raw(py, self)?;
+                self.spawn(slf, raw, None, Some(value.unbind()))
+            }
+            Err(e) => {
+                let raw = pending.into_raw(py, self)?;
+                self.spawn(slf, raw, Some(e.into_value(py).into_any()), None)
+            }
+        }
     }
 
     /// Calls an endpoint whose coroutine cannot suspend and writes its result.
@@ -588,6 +642,27 @@ impl HttpProtocol {
             self.transport_call(py, intern!(py, "resume_reading"))?;
         }
         Ok(())
+    }
+}
+
+/// A request served on the fast path, kept in Rust form until Python needs to see it.
+struct Pending {
+    req: Request,
+    params: Vec<(String, ParamValue)>,
+    endpoint: usize,
+}
+
+impl Pending {
+    fn into_raw(self, py: Python<'_>, conn: &HttpProtocol) -> PyResult<PyObject> {
+        RawRequest::from_engine(
+            self.req,
+            self.params,
+            Some(self.endpoint),
+            conn.client_obj(py),
+            conn.sockname_obj(py),
+            None,
+        )
+        .into_py_any(py)
     }
 }
 

@@ -2,11 +2,13 @@
 //! Python hooks, the limits, and the set of live connections (for timeouts and shutdown).
 
 use std::cell::{Cell, RefCell};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use covet_engine::limits::Limits;
 use pyo3::prelude::*;
 
+use crate::fastargs::{ArgSpec, FastCall};
 use crate::gil::G;
 use pyo3::types::PyType;
 
@@ -23,7 +25,19 @@ pub struct Endpoint {
     pub inline: bool,
     /// Status code for a plain (non-Response) return value.
     pub status: u16,
+    /// Arguments the engine can build itself (simple path/query scalars), when it can.
+    pub fast: Option<Arc<FastCall>>,
 }
+
+/// One endpoint as Python describes it: (call, noarg, inline, status, fast), where fast is
+/// None or (handler, argument specs, convert).
+type EndpointSpec = (
+    PyObject,
+    bool,
+    bool,
+    u16,
+    Option<(PyObject, Vec<ArgSpec>, Option<PyObject>)>,
+);
 
 #[pyclass(module = "covet._engine")]
 pub struct Server {
@@ -122,17 +136,26 @@ impl Server {
         }
     }
 
-    /// Replaces the endpoint table: a list of (call, noarg, inline, status_code).
-    fn set_endpoints(&self, endpoints: Vec<(PyObject, bool, bool, u16)>) {
-        *self.endpoints.borrow_mut() = endpoints
-            .into_iter()
-            .map(|(call, noarg, inline, status)| Endpoint {
+    /// Replaces the endpoint table (see `EndpointSpec`).
+    fn set_endpoints(&self, py: Python<'_>, endpoints: Vec<EndpointSpec>) -> PyResult<()> {
+        let mut table = Vec::with_capacity(endpoints.len());
+        for (call, noarg, inline, status, fast) in endpoints {
+            let fast = match fast {
+                Some((handler, specs, convert)) => {
+                    Some(FastCall::new(py, handler, specs, convert)?)
+                }
+                None => None,
+            };
+            table.push(Endpoint {
                 call,
                 noarg,
                 inline,
                 status,
-            })
-            .collect();
+                fast,
+            });
+        }
+        *self.endpoints.borrow_mut() = table;
+        Ok(())
     }
 
     fn set_native_errors(&self, on: bool) {

@@ -1,0 +1,149 @@
+//! Handler arguments built in Rust for the simplest typed endpoints.
+//!
+//! An endpoint whose parameters are all path or query scalars (`int`, `float`, `str`, `bool`,
+//! optionally `| None`, with plain defaults and no constraints) gets its keyword arguments
+//! straight from the router's parameters and the query string, with no `Request` object and
+//! no pydantic call. Only input whose meaning is unambiguous is converted here (canonical
+//! integers and decimals, the usual boolean words); anything else, and any missing required
+//! value, returns `None` so that pydantic validates the request and writes the 422 exactly
+//! as it always does.
+
+use std::sync::Arc;
+
+use covet_engine::router::ParamValue;
+use covet_engine::scalars::{bool_word, canonical_float, canonical_int};
+use covet_engine::urlencoded;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString};
+
+/// How to convert one argument.
+#[derive(Clone, Copy)]
+enum Kind {
+    Int,
+    Float,
+    Str,
+    Bool,
+}
+
+struct FastArg {
+    name: Py<PyString>,
+    from_path: bool,
+    key: String,
+    kind: Kind,
+    default: Option<PyObject>,
+}
+
+/// Everything the engine needs to call an endpoint with arguments built here.
+pub struct FastCall {
+    /// The handler itself.
+    pub handler: PyObject,
+    /// Turns the handler's return value into a response (a response model), when needed.
+    pub convert: Option<PyObject>,
+    args: Vec<FastArg>,
+}
+
+/// A spec from Python: (name, from_path, key, kind 0-3, has_default, default).
+pub type ArgSpec = (String, bool, String, u8, bool, PyObject);
+
+impl FastCall {
+    pub fn new(
+        py: Python<'_>,
+        handler: PyObject,
+        specs: Vec<ArgSpec>,
+        convert: Option<PyObject>,
+    ) -> PyResult<Arc<Self>> {
+        let mut args = Vec::with_capacity(specs.len());
+        for (name, from_path, key, kind, has_default, default) in specs {
+            let kind = match kind {
+                0 => Kind::Int,
+                1 => Kind::Float,
+                2 => Kind::Str,
+                3 => Kind::Bool,
+                _ => {
+                    return Err(pyo3::exceptions::PyValueError::new_err(
+                        "unknown argument kind",
+                    ))
+                }
+            };
+            args.push(FastArg {
+                name: PyString::intern(py, &name).unbind(),
+                from_path,
+                key,
+                kind,
+                default: has_default.then_some(default),
+            });
+        }
+        Ok(Arc::new(FastCall {
+            handler,
+            convert,
+            args,
+        }))
+    }
+
+    /// The keyword arguments, or `None` when pydantic must look at this request.
+    pub fn kwargs<'py>(
+        &self,
+        py: Python<'py>,
+        params: &[(String, ParamValue)],
+        query: &[u8],
+    ) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let pairs = if self.args.iter().any(|a| !a.from_path) && !query.is_empty() {
+            urlencoded::parse_pairs(query)
+        } else {
+            Vec::new()
+        };
+        let kwargs = PyDict::new(py);
+        for arg in &self.args {
+            let value = if arg.from_path {
+                match params.iter().find(|(name, _)| *name == arg.key) {
+                    Some((_, value)) => from_path(py, arg.kind, value)?,
+                    None => return Ok(None),
+                }
+            } else {
+                // The last occurrence wins, as Starlette's QueryParams.get does.
+                match pairs.iter().rev().find(|(name, _)| *name == arg.key) {
+                    Some((_, text)) => from_text(py, arg.kind, text)?,
+                    None => match &arg.default {
+                        Some(default) => Some(default.clone_ref(py)),
+                        None => return Ok(None),
+                    },
+                }
+            };
+            match value {
+                Some(value) => kwargs.set_item(arg.name.bind(py), value)?,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(kwargs))
+    }
+}
+
+fn from_path(py: Python<'_>, kind: Kind, value: &ParamValue) -> PyResult<Option<PyObject>> {
+    Ok(match (kind, value) {
+        (Kind::Int, ParamValue::Int(i)) => Some(i.into_pyobject(py)?.into_any().unbind()),
+        (Kind::Float, ParamValue::Float(f)) => Some(f.into_pyobject(py)?.into_any().unbind()),
+        (Kind::Float, ParamValue::Int(i)) => {
+            Some((*i as f64).into_pyobject(py)?.into_any().unbind())
+        }
+        (_, ParamValue::Str(text)) => return from_text(py, kind, text),
+        _ => None,
+    })
+}
+
+fn from_text(py: Python<'_>, kind: Kind, text: &str) -> PyResult<Option<PyObject>> {
+    Ok(match kind {
+        Kind::Str => Some(PyString::new(py, text).into_any().unbind()),
+        Kind::Int => canonical_int(text)
+            .map(|i| i.into_pyobject(py).map(|o| o.into_any().unbind()))
+            .transpose()?,
+        Kind::Float => canonical_float(text)
+            .map(|f| f.into_pyobject(py).map(|o| o.into_any().unbind()))
+            .transpose()?,
+        Kind::Bool => bool_word(text).map(|b| {
+            pyo3::types::PyBool::new(py, b)
+                .to_owned()
+                .into_any()
+                .unbind()
+        }),
+    })
+}
