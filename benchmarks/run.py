@@ -13,13 +13,21 @@ headline, as a ratio against FastAPI and against hyper measured in the same run 
 machine is shared, so only figures taken side by side are comparable).
 
 Standard library only, so it runs before anything is installed; peers install themselves
-into benchmarks/.venv and the hyper server builds itself with cargo on first use."""
+into benchmarks/.venv (from requirements-peers.txt), covet's app gets asyncpg and jinja2 in
+benchmarks/.covet-deps, and the hyper server builds itself with cargo on first use. The
+database scenarios use the PostgreSQL at COVET_BENCH_DSN (benchmarks/db_setup.py prepares
+it) and are skipped, with the reason, when it cannot be reached.
+
+`--check` sends each scenario's request once to each server and compares status,
+content type and body with covet's, instead of measuring."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import datetime as dt
+import functools
+import hashlib
 import http.client
 import json
 import os
@@ -40,7 +48,13 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"
 VENV_DIR = BENCH_DIR / ".venv"
-VENV_MARKER = VENV_DIR / ".covet-bench-installed.json"
+VENV_MARKER = VENV_DIR / ".covet-bench-requirements.json"
+PEERS_REQUIREMENTS = BENCH_DIR / "requirements-peers.txt"
+COVET_DEPS_DIR = BENCH_DIR / ".covet-deps"
+COVET_DEPS_MARKER = COVET_DEPS_DIR / ".covet-bench-requirements.json"
+COVET_REQUIREMENTS = BENCH_DIR / "requirements-covet.txt"
+DB_SETUP = BENCH_DIR / "db_setup.py"
+PLOT = BENCH_DIR / "plot.py"
 HYPER_DIR = BENCH_DIR / "hyper-limit"
 HYPER_BIN = HYPER_DIR / "target" / "release" / "hyper-limit"
 
@@ -52,10 +66,15 @@ STARTUP_TIMEOUT_S = 30.0
 STOP_GRACE_S = 3.0
 SUBJECT = "covet"  # the server whose ratios are the headline
 REFERENCES = ("fastapi", "hyper")  # ratio columns: SUBJECT / each of these
+LIMIT = "hyper"  # not a peer: the "lower than every peer?" column leaves it out
 
 
 class BenchError(Exception):
     """A failure of one server or scenario: reported in the table, never fatal."""
+
+
+class Unavailable(BenchError):
+    """A server that cannot be run on this machine (its packages did not install)."""
 
 
 # --------------------------------------------------------------------------------------
@@ -72,6 +91,13 @@ class Scenario:
     path: str
     body: object | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # The status every response must have; wrk's "non-2xx" count is then not an error.
+    expect_status: int = 200
+    # Needs PostgreSQL: skipped, with the reason, when it is not reachable.
+    db: bool = False
+    # How --check compares bodies with covet's: "exact" (after JSON normalisation) or
+    # "shape" (random values: the same keys, lengths and value types).
+    compare: str = "exact"
 
     def request_headers(self) -> dict[str, str]:
         """Headers to send, with the JSON content type added when there is a body."""
@@ -99,9 +125,16 @@ SCENARIOS: dict[str, Scenario] = {
             "/items/7",
             {"name": "Widget", "price": 9.5, "tags": ["tools", "sale"]},
         ),
+        Scenario("large", "GET", "/large"),
+        Scenario("404", "GET", "/does-not-exist", expect_status=404),
+        # TechEmpower-style, against PostgreSQL (benchmarks/db_setup.py, apps/common.py).
+        Scenario("db", "GET", "/db", db=True, compare="shape"),
+        Scenario("queries", "GET", "/queries?n=20", db=True, compare="shape"),
+        Scenario("fortunes", "GET", "/fortunes", db=True),
+        Scenario("updates", "GET", "/updates?n=20", db=True, compare="shape"),
     )
 }
-DEFAULT_SCENARIOS = ("json", "plaintext", "params", "body")
+DEFAULT_SCENARIOS = tuple(SCENARIOS)
 
 
 @dataclass(frozen=True)
@@ -119,6 +152,8 @@ class Server:
     setup: Callable[[], None] | None = None
     cwd: Path = REPO_ROOT
     env: dict[str, str] = field(default_factory=dict)
+    # Scenarios this server has no endpoint for (shown as n/a, not as failures).
+    lacks: frozenset[str] = frozenset()
 
 
 def venv_bin(tool: str) -> str:
@@ -160,30 +195,117 @@ def hyper_command(port: int) -> list[str]:
     return [str(HYPER_BIN), str(port)]
 
 
-def venv_setup(*requirements: str) -> Callable[[], None]:
-    """Make a setup step ensuring a peer's `requirements` are in benchmarks/.venv."""
+def robyn_command(port: int) -> list[str]:
+    """Robyn runs its own server: one process, one worker thread; port from ROBYN_PORT."""
+    return [
+        "env", f"ROBYN_PORT={port}",
+        venv_bin("python"), "-m", "benchmarks.apps.robyn_app",
+        "--processes", "1",
+        "--workers", "1",
+        "--log-level", "WARN",
+        "--disable-openapi",
+    ]  # fmt: skip
+
+
+def granian_command(app: str) -> Callable[[int], list[str]]:
+    """An ASGI app under granian: one worker, one runtime thread, one blocking thread (the
+    Python one), a single-threaded runtime, uvloop, HTTP/1 only, no websockets."""
+
+    def build(port: int) -> list[str]:
+        return [
+            venv_bin("granian"),
+            "--interface", "asgi",
+            "--host", HOST,
+            "--port", str(port),
+            "--workers", "1",
+            "--runtime-mode", "st",
+            "--runtime-threads", "1",
+            "--blocking-threads", "1",
+            "--loop", "uvloop",
+            "--http", "1",
+            "--no-ws",
+            "--no-access-log",
+            "--log-level", "warning",
+            app,
+        ]  # fmt: skip
+
+    return build
+
+
+def peer_setup(*distributions: str) -> Callable[[], None]:
+    """Make a setup step: benchmarks/.venv is current, and `distributions` (names as in
+    requirements-peers.txt) installed; otherwise the peer is unavailable."""
 
     def setup() -> None:
-        ensure_venv(requirements)
+        failed = ensure_venv()
+        missing = {d: failed[d] for d in distributions if d in failed}
+        if missing:
+            reasons = "; ".join(f"{d}: {why}" for d, why in missing.items())
+            raise Unavailable(f"did not install on this machine ({reasons})")
 
     return setup
 
 
+DB_SCENARIOS = frozenset(s.name for s in SCENARIOS.values() if s.db)
+
 SERVERS: dict[str, Server] = {
     s.name: s
     for s in (
-        Server("covet", "covet", 8101, covet_command),
+        Server(
+            "covet",
+            "covet",
+            8101,
+            covet_command,
+            setup=lambda: ensure_covet_deps(),
+            env={"PYTHONPATH": str(COVET_DEPS_DIR)},
+        ),
         Server(
             "fastapi",
             "FastAPI",
             8102,
             uvicorn_command("benchmarks.apps.fastapi_app:app"),
-            setup=venv_setup("fastapi", "uvicorn[standard]"),
+            setup=peer_setup("fastapi", "uvicorn", "asyncpg", "jinja2"),
         ),
-        Server("hyper", "hyper", 8103, hyper_command, setup=lambda: build_hyper()),
+        Server(
+            "starlette",
+            "Starlette",
+            8104,
+            uvicorn_command("benchmarks.apps.starlette_app:app"),
+            setup=peer_setup("starlette", "uvicorn", "asyncpg", "jinja2"),
+        ),
+        Server(
+            "blacksheep",
+            "BlackSheep",
+            8105,
+            uvicorn_command("benchmarks.apps.blacksheep_app:app"),
+            setup=peer_setup("blacksheep", "uvicorn", "asyncpg", "jinja2"),
+        ),
+        Server(
+            "litestar",
+            "Litestar",
+            8106,
+            uvicorn_command("benchmarks.apps.litestar_app:app"),
+            setup=peer_setup("litestar", "uvicorn", "asyncpg", "jinja2"),
+        ),
+        Server(
+            "robyn",
+            "Robyn",
+            8107,
+            robyn_command,
+            setup=peer_setup("robyn", "asyncpg", "jinja2"),
+        ),
+        Server(
+            "granian",
+            "FastAPI+granian",
+            8108,
+            granian_command("benchmarks.apps.fastapi_app:app"),
+            setup=peer_setup("fastapi", "granian", "asyncpg", "jinja2"),
+        ),
+        # The HTTP limit only: it has no database endpoints.
+        Server("hyper", "hyper", 8103, hyper_command, setup=lambda: build_hyper(), lacks=DB_SCENARIOS),
     )
 }
-DEFAULT_SERVERS = ("covet", "fastapi", "hyper")
+DEFAULT_SERVERS = tuple(SERVERS)
 
 
 # --------------------------------------------------------------------------------------
@@ -210,35 +332,121 @@ def run_logged(cmd: list[str], what: str, timeout: float, env: dict[str, str] | 
         raise BenchError(f"{what} failed (exit {proc.returncode}):\n{tail}")
 
 
-def ensure_venv(requirements: tuple[str, ...]) -> None:
-    """Create benchmarks/.venv and install whichever `requirements` it lacks.
+def _requirement_lines(path: Path) -> list[str]:
+    """The requirement lines of a requirements file (comments and blanks dropped)."""
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+    return [line for line in lines if line]
 
-    A marker file lists what was installed, so adding a peer installs only its new
-    packages and an unchanged run does not touch pip at all.
+
+def _distribution(requirement: str) -> str:
+    """'uvicorn[standard]==0.54.0' -> 'uvicorn' (lower case, as Server setups name them)."""
+    match = re.match(r"[A-Za-z0-9_.-]+", requirement)
+    return (match.group(0) if match else requirement).lower()
+
+
+def _file_hash(path: Path) -> str:
+    """SHA-256 of a requirements file: the marker that says what a directory holds."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _read_marker(marker: Path) -> dict[str, object]:
+    """The JSON marker a previous install left, or {} if none (or unreadable)."""
+    try:
+        data = json.loads(marker.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _pip_install(pip: list[str], requirements: Path) -> dict[str, str]:
+    """Install a requirements file; if that fails, each line on its own.
+
+    Returns the distributions that did not install, each with the last line pip said, so
+    one peer that has no wheel for this machine does not take the others down with it.
     """
-    installed: list[str] = []
-    if VENV_MARKER.exists():
+    try:
+        run_logged([*pip, "-r", str(requirements)], "pip install", 900)
+        return {}
+    except BenchError as exc:
+        log(f"installing {requirements.name} at once failed ({str(exc).splitlines()[-1]}); one at a time")
+    failed: dict[str, str] = {}
+    for requirement in _requirement_lines(requirements):
         try:
-            installed = list(json.loads(VENV_MARKER.read_text()))
-        except (ValueError, TypeError):
-            installed = []
-    missing = [r for r in requirements if r not in installed]
-    if not missing and Path(venv_bin("python")).exists():
+            run_logged([*pip, requirement], "pip install", 900)
+        except BenchError as exc:
+            failed[_distribution(requirement)] = str(exc).strip().splitlines()[-1][:300]
+    return failed
+
+
+@functools.cache
+def ensure_venv() -> dict[str, str]:
+    """Make benchmarks/.venv hold requirements-peers.txt; return what failed to install.
+
+    The venv keeps a marker with the file's hash: pip runs only when the file has
+    changed since the last install (or the venv is new). Once per run.
+    """
+    want = _file_hash(PEERS_REQUIREMENTS)
+    marker = _read_marker(VENV_MARKER)
+    python = Path(venv_bin("python"))
+    if python.exists() and marker.get("sha256") == want:
+        return dict(marker.get("failed") or {})  # type: ignore[call-overload]
+    if not python.exists():
+        try:
+            run_logged([sys.executable, "-m", "venv", str(VENV_DIR)], "create venv", 300)
+        except BenchError as exc:
+            why = str(exc).splitlines()[-1][:300]
+            return {_distribution(r): why for r in _requirement_lines(PEERS_REQUIREMENTS)}
+    pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    failed = _pip_install(pip, PEERS_REQUIREMENTS)
+    VENV_MARKER.write_text(json.dumps({"sha256": want, "failed": failed}, indent=2) + "\n")
+    return failed
+
+
+@functools.cache
+def ensure_covet_deps() -> None:
+    """Install requirements-covet.txt into benchmarks/.covet-deps with covet's interpreter.
+
+    It goes on the covet server's PYTHONPATH (and nowhere else), so the project's venv
+    gets nothing new. Reinstalled only when the file changes. Without it covet still runs,
+    but its database endpoints cannot: the database scenarios then fail for covet.
+    """
+    want = _file_hash(COVET_REQUIREMENTS)
+    if _read_marker(COVET_DEPS_MARKER).get("sha256") == want:
         return
-    if not Path(venv_bin("python")).exists():
-        run_logged([sys.executable, "-m", "venv", str(VENV_DIR)], "create venv", 300)
-        installed = []
-        missing = list(requirements)
+    shutil.rmtree(COVET_DEPS_DIR, ignore_errors=True)
     pip = [
-        venv_bin("python"),
-        "-m",
-        "pip",
-        "install",
-        "--disable-pip-version-check",
-        "-q",
-    ]
-    run_logged([*pip, *missing], "pip install", 900)
-    VENV_MARKER.write_text(json.dumps(sorted({*installed, *missing})))
+        sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "-q",
+        "--target", str(COVET_DEPS_DIR),
+    ]  # fmt: skip
+    failed = _pip_install(pip, COVET_REQUIREMENTS)
+    if failed:
+        log(f"warning: covet's app lacks {', '.join(failed)}: its database scenarios will fail")
+    COVET_DEPS_DIR.mkdir(exist_ok=True)
+    COVET_DEPS_MARKER.write_text(json.dumps({"sha256": want, "failed": failed}, indent=2) + "\n")
+
+
+def prepare_database() -> str | None:
+    """Create or refresh the tables (db_setup.py, in the peers' venv); None if ready,
+    otherwise why the database scenarios are skipped."""
+    failed = ensure_venv()
+    if "asyncpg" in failed:
+        return f"asyncpg did not install into benchmarks/.venv ({failed['asyncpg']})"
+    try:
+        proc = subprocess.run(
+            [venv_bin("python"), str(DB_SETUP)],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+            cwd=REPO_ROOT,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"db_setup.py did not run: {exc}"
+    said = (proc.stdout + proc.stderr).strip()
+    if proc.returncode != 0:
+        return said.splitlines()[-1] if said else f"db_setup.py exited {proc.returncode}"
+    log(said)
+    return None
 
 
 def build_hyper() -> None:
@@ -335,26 +543,31 @@ def port_open(port: int) -> bool:
         return False
 
 
-def probe(port: int, scenario: Scenario) -> int:
-    """Send the scenario's request once and return the status code."""
-    conn = http.client.HTTPConnection(HOST, port, timeout=2)
+def fetch(port: int, scenario: Scenario, timeout: float = 2) -> tuple[int, str, bytes]:
+    """Send the scenario's request once: status, content type and body."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
         conn.request(
             scenario.method, scenario.path, body=scenario.body_bytes(),
             headers=scenario.request_headers(),
         )  # fmt: skip
         response = conn.getresponse()
-        response.read()
-        return response.status
+        body = response.read()
+        return response.status, response.getheader("content-type", ""), body
     finally:
         conn.close()
+
+
+def probe(port: int, scenario: Scenario) -> int:
+    """Send the scenario's request once and return the status code."""
+    return fetch(port, scenario)[0]
 
 
 class RunningServer:
     """A server pinned to SERVER_CPU, in its own session so its whole group can die."""
 
-    def __init__(self, server: Server, log_path: Path) -> None:
-        """Start the server; its output goes to `log_path` for error reports."""
+    def __init__(self, server: Server, log_path: Path, env: dict[str, str] | None = None) -> None:
+        """Start the server (with `env` added); its output goes to `log_path`."""
         self.server = server
         self.log_path = log_path
         self._log = log_path.open("wb")
@@ -363,7 +576,7 @@ class RunningServer:
         self.proc = subprocess.Popen(
             cmd,
             cwd=server.cwd,
-            env={**os.environ, **server.env},
+            env={**os.environ, **server.env, **(env or {})},
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -388,7 +601,7 @@ class RunningServer:
             raise BenchError(f"server exited with code {code}; its output:\n{self.output()}")
 
     def wait_ready(self, scenario: Scenario) -> None:
-        """Wait until the port accepts and the first scenario's request answers 200."""
+        """Wait until the port accepts and `scenario` answers its expected status."""
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         last = "port never accepted a connection"
         while time.monotonic() < deadline:
@@ -399,7 +612,7 @@ class RunningServer:
                 except (OSError, http.client.HTTPException) as exc:
                     last = f"{scenario.method} {scenario.path} failed: {exc!r}"
                 else:
-                    if status == 200:
+                    if status == scenario.expect_status:
                         return
                     last = f"{scenario.method} {scenario.path} answered {status}"
             time.sleep(0.1)
@@ -532,6 +745,9 @@ class Options:
     warmup: int
     connections: int
     strict: bool
+    check: bool = False
+    # Scenarios chosen but not run, with the reason (PostgreSQL not reachable).
+    skipped: dict[str, str] = field(default_factory=dict)
 
 
 def log(message: str) -> None:
@@ -555,6 +771,12 @@ def measure_scenario(running: RunningServer, scenario: Scenario, opts: Options, 
     if result.requests == 0:
         raise BenchError("wrk completed no requests")
     cpu_s = (ticks1 - ticks0) / hz
+    # wrk counts every non-2xx response; for a scenario that expects one (404), the
+    # unexpected ones are the others.
+    if scenario.expect_status < 300:
+        unexpected = result.non2xx
+    else:
+        unexpected = result.requests - result.non2xx
     return {
         "status": "ok",
         "requests": result.requests,
@@ -566,32 +788,68 @@ def measure_scenario(running: RunningServer, scenario: Scenario, opts: Options, 
         "p50_ms": result.p50_ms,
         "p99_ms": result.p99_ms,
         "non2xx": result.non2xx,
+        "expect_status": scenario.expect_status,
+        "unexpected_status": unexpected,
         "socket_errors": result.socket_errors,
         "peak_rss_mib": peak_rss_kib(running.pid) / 1024,
     }
 
 
+def planned(server: Server, opts: Options) -> tuple[list[str], dict[str, dict[str, object]]]:
+    """The scenarios to run on `server`, and the records of those it will not run."""
+    todo, records = [], {}
+    for name in opts.scenarios:
+        if name in server.lacks:
+            records[name] = {"status": "n/a", "error": f"{server.label} has no such endpoint"}
+        elif name in opts.skipped:
+            records[name] = {"status": "skipped", "error": opts.skipped[name]}
+        else:
+            todo.append(name)
+    return todo, records
+
+
+def start_server(server: Server, todo: list[str], tmp: Path) -> RunningServer:
+    """Set up and start `server` and wait until it answers; raises BenchError."""
+    if server.setup is not None:
+        server.setup()
+    if port_open(server.port):
+        raise BenchError(f"port {server.port} is already in use: stop what holds it first")
+    # Without a database scenario to run, the apps open no pool (apps/common.py).
+    db_on = any(SCENARIOS[name].db for name in todo)
+    try:
+        running = RunningServer(server, tmp / f"{server.name}.log", env={"COVET_BENCH_DB": "1" if db_on else "0"})
+    except OSError as exc:
+        raise BenchError(f"could not start: {exc}") from exc
+    # Ready when a request that needs no database answers (the database's own failures
+    # are then each scenario's, not the whole server's).
+    first = next((name for name in todo if not SCENARIOS[name].db), todo[0])
+    try:
+        running.wait_ready(SCENARIOS[first])
+    except BaseException:
+        running.stop()
+        raise
+    return running
+
+
 def bench_server(server: Server, opts: Options, tmp: Path) -> dict[str, object]:
     """Set up, start, measure each scenario, stop. Failures are recorded, not raised."""
+    todo, not_run = planned(server, opts)
     record: dict[str, object] = {
         "label": server.label,
         "port": server.port,
-        "scenarios": {},
+        "scenarios": dict(not_run),
     }
     scenarios: dict[str, object] = record["scenarios"]  # type: ignore[assignment]
+    if not todo:
+        return {**record, "status": "ok"}
     try:
-        if server.setup is not None:
-            server.setup()
-        if port_open(server.port):
-            raise BenchError(f"port {server.port} is already in use: stop what holds it first")
-        running = RunningServer(server, tmp / f"{server.name}.log")
+        running = start_server(server, todo, tmp)
+    except Unavailable as exc:
+        return {**record, "status": "unavailable", "error": str(exc)}
     except BenchError as exc:
         return {**record, "status": "failed", "error": str(exc)}
-    except OSError as exc:
-        return {**record, "status": "failed", "error": f"could not start: {exc}"}
     try:
-        running.wait_ready(SCENARIOS[opts.scenarios[0]])
-        for name in opts.scenarios:
+        for name in todo:
             log(f"{server.name}: {name}")
             try:
                 scenarios[name] = measure_scenario(running, SCENARIOS[name], opts, tmp)
@@ -606,6 +864,105 @@ def bench_server(server: Server, opts: Options, tmp: Path) -> dict[str, object]:
     finally:
         running.stop()
     return record
+
+
+# --------------------------------------------------------------------------------------
+# --check: the same bytes from every server?
+# --------------------------------------------------------------------------------------
+
+
+def _shape(value: object) -> object:
+    """A JSON value with its numbers replaced by their type: random rows compare by shape."""
+    if isinstance(value, dict):
+        return {k: _shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shape(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    return type(value).__name__
+
+
+def _normalised(scenario: Scenario, content_type: str, body: bytes) -> object:
+    """The body as compared: parsed JSON (shape only for random rows) or the raw bytes."""
+    if "json" in content_type:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return body
+        return _shape(data) if scenario.compare == "shape" else data
+    return body
+
+
+def compare_answer(scenario: Scenario, ref: tuple[int, str, bytes], got: tuple[int, str, bytes]) -> str:
+    """How `got` differs from the reference answer ("same" if it does not)."""
+    notes = []
+    if got[0] != ref[0]:
+        notes.append(f"status {got[0]} (covet {ref[0]})")
+    if got[1].replace(" ", "").lower() != ref[1].replace(" ", "").lower():
+        notes.append(f"content-type {got[1]!r} (covet {ref[1]!r})")
+    if _normalised(scenario, got[1], got[2]) != _normalised(scenario, ref[1], ref[2]):
+        shown = got[2][:120].decode(errors="replace")
+        notes.append(f"BODY DIFFERS: {shown!r}{'...' if len(got[2]) > 120 else ''} ({len(got[2])} bytes)")
+    elif got[2] != ref[2] and scenario.compare == "exact":
+        notes.append("body equal after JSON normalisation, bytes differ")
+    return "; ".join(notes) or "same"
+
+
+def check_server(server: Server, opts: Options, tmp: Path) -> dict[str, object]:
+    """Start `server` and fetch each scenario once: {scenario: (status, type, body) or error}."""
+    todo, not_run = planned(server, opts)
+    answers: dict[str, object] = {name: str(rec["status"]) for name, rec in not_run.items()}
+    if not todo:
+        return answers
+    try:
+        running = start_server(server, todo, tmp)
+    except BenchError as exc:
+        return {name: f"server {type(exc).__name__.lower()}: {str(exc).splitlines()[0]}" for name in todo}
+    try:
+        for name in todo:
+            try:
+                answers[name] = fetch(server.port, SCENARIOS[name], timeout=10)
+            except (OSError, http.client.HTTPException) as exc:
+                answers[name] = f"request failed: {exc!r}"
+    finally:
+        running.stop()
+    return answers
+
+
+def run_check(opts: Options, tmp: Path) -> str:
+    """--check: compare every server's answers with covet's; a markdown report."""
+    answers = {}
+    for name in opts.servers:
+        log(f"== check {name}")
+        answers[name] = check_server(SERVERS[name], opts, tmp)
+    ref_name = SUBJECT if SUBJECT in answers else opts.servers[0]
+    lines = [
+        f"# Same answers as {ref_name}?",
+        "",
+        (
+            "Each scenario's request sent once. Bodies compared after JSON normalisation "
+            "(db, queries, updates: by shape, their values are random); other headers "
+            "are not compared."
+        ),
+        "",
+        "| scenario | server | status | content-type | result |",
+        "|---|---|---|---|---|",
+    ]
+    for scenario in opts.scenarios:
+        ref = answers[ref_name].get(scenario)
+        for name in opts.servers:
+            got = answers[name].get(scenario)
+            label = SERVERS[name].label
+            if not isinstance(got, tuple):
+                lines.append(f"| {scenario} | {label} | - | - | {got} |")
+                continue
+            if name == ref_name or not isinstance(ref, tuple):
+                result = "(reference)" if name == ref_name else "no reference"
+            else:
+                result = compare_answer(SCENARIOS[scenario], ref, got)
+            cell = result.replace("|", "\\|")
+            lines.append(f"| {scenario} | {label} | {got[0]} | {got[1]} | {cell} |")
+    return "\n".join(lines) + "\n"
 
 
 def machine_info() -> dict[str, object]:
@@ -660,64 +1017,103 @@ def _cell(record: dict[str, object], scenario: str) -> dict[str, object] | None:
 
 def _suspect(data: dict[str, object]) -> str:
     """Mark figures taken while the server answered errors: they are not comparable."""
-    return "*" if data["non2xx"] or data["socket_errors"] else ""
+    unexpected = data.get("unexpected_status", data["non2xx"])
+    return "*" if unexpected or data["socket_errors"] else ""
+
+
+def _missing(record: dict[str, object], scenario: str) -> str:
+    """What a table cell says for a scenario without figures."""
+    if record.get("status") == "unavailable":
+        return "unavailable"
+    data = record.get("scenarios", {}).get(scenario)  # type: ignore[union-attr]
+    if data and data.get("status") in ("n/a", "skipped"):
+        return str(data["status"])
+    return "failed"
+
+
+def _cpu(record: dict[str, object], scenario: str) -> float | None:
+    """CPU µs/req of one server for one scenario, if measured."""
+    data = _cell(record, scenario)
+    return None if data is None else float(data["cpu_us_per_req"])  # type: ignore[arg-type]
+
+
+def _lower_than_peers(servers: dict[str, dict[str, object]], scenario: str) -> str:
+    """'yes' if covet's CPU µs/req is below every measured peer's, else who is lower."""
+    mine = _cpu(servers[SUBJECT], scenario)
+    if mine is None:
+        return "-"
+    peers = {
+        record["label"]: cpu
+        for name, record in servers.items()
+        if name not in (SUBJECT, LIMIT) and (cpu := _cpu(record, scenario)) is not None
+    }
+    if not peers:
+        return "-"
+    lower = [f"{label} {_fmt(cpu)}" for label, cpu in sorted(peers.items(), key=lambda p: p[1]) if cpu <= mine]
+    return "yes" if not lower else "no: " + ", ".join(lower)
 
 
 def _rows(servers: dict[str, dict[str, object]], scenarios: list[str]) -> Iterator[str]:
-    """Main table: CPU µs/req and req/s per server, then the headline ratios."""
+    """Main table: CPU µs/req per server, the headline ratios, and 'lower than every peer?'."""
     refs = [r for r in REFERENCES if r in servers and SUBJECT in servers]
-    header = ["scenario"]
-    for record in servers.values():
-        header += [f"{record['label']} CPU µs/req", f"{record['label']} req/s"]
+    header = ["scenario", *(f"{record['label']}" for record in servers.values())]
     header += [f"{SUBJECT}/{servers[r]['label']}" for r in refs]
+    if SUBJECT in servers:
+        header.append(f"{SUBJECT} lower than every peer?")
     yield "| " + " | ".join(header) + " |"
     yield "|" + "---|" * len(header)
     for scenario in scenarios:
         row = [scenario]
         for record in servers.values():
             data = _cell(record, scenario)
-            if data is None:
-                row += ["failed", "-"]
-            else:
-                row += [
-                    _fmt(data["cpu_us_per_req"]) + _suspect(data),
-                    _fmt(data["rps"], 0),
-                ]
-        subject = _cell(servers[SUBJECT], scenario) if refs else None
+            row.append(_missing(record, scenario) if data is None else _fmt(data["cpu_us_per_req"]) + _suspect(data))
+        subject = _cpu(servers[SUBJECT], scenario) if refs else None
         for ref in refs:
-            other = _cell(servers[ref], scenario)
-            if subject is None or other is None or not other["cpu_us_per_req"]:
-                row.append("-")
-            else:
-                ratio = subject["cpu_us_per_req"] / other["cpu_us_per_req"]  # type: ignore[operator]
-                row.append(f"{ratio:.2f}x")
+            other = _cpu(servers[ref], scenario)
+            row.append("-" if subject is None or not other else f"{subject / other:.2f}x")
+        if SUBJECT in servers:
+            row.append(_lower_than_peers(servers, scenario))
+        yield "| " + " | ".join(row) + " |"
+
+
+def _rps_rows(servers: dict[str, dict[str, object]], scenarios: list[str]) -> Iterator[str]:
+    """Requests per second per server (this one depends on the load generator too)."""
+    header = ["scenario", *(f"{record['label']}" for record in servers.values())]
+    yield "| " + " | ".join(header) + " |"
+    yield "|" + "---|" * len(header)
+    for scenario in scenarios:
+        row = [scenario]
+        for record in servers.values():
+            data = _cell(record, scenario)
+            row.append(_missing(record, scenario) if data is None else _fmt(data["rps"], 0) + _suspect(data))
         yield "| " + " | ".join(row) + " |"
 
 
 def _detail_rows(servers: dict[str, dict[str, object]], scenarios: list[str]) -> Iterator[str]:
-    """Second table: latency, errors and memory, one row per scenario and server."""
-    yield ("| scenario | server | p50 ms | p99 ms | non-2xx | socket errors | peak RSS MiB |")
+    """Third table: latency, errors and memory, one row per scenario and server."""
+    yield "| scenario | server | p50 ms | p99 ms | unexpected status | socket errors | peak RSS MiB |"
     yield "|---|---|---|---|---|---|---|"
     for scenario in scenarios:
         for record in servers.values():
             data = _cell(record, scenario)
             if data is None:
-                yield f"| {scenario} | {record['label']} | failed | - | - | - | - |"
+                yield f"| {scenario} | {record['label']} | {_missing(record, scenario)} | - | - | - | - |"
                 continue
             yield (
                 f"| {scenario} | {record['label']} | {_fmt(data['p50_ms'], 2)} | "
-                f"{_fmt(data['p99_ms'], 2)} | {data['non2xx']} | "
+                f"{_fmt(data['p99_ms'], 2)} | {data.get('unexpected_status', data['non2xx'])} | "
                 f"{data['socket_errors']} | "
                 f"{_fmt(data['peak_rss_mib'])} |"
             )
 
 
 def render_markdown(report: dict[str, object]) -> str:
-    """The human-readable report: headline table, detail table, failures."""
+    """The human-readable report: headline table, rates, detail table, failures."""
     servers: dict[str, dict[str, object]] = report["servers"]  # type: ignore[assignment]
     config: dict[str, object] = report["config"]  # type: ignore[assignment]
     machine: dict[str, object] = report["machine"]  # type: ignore[assignment]
     scenarios: list[str] = config["scenarios"]  # type: ignore[assignment]
+    skipped: dict[str, str] = config.get("skipped", {})  # type: ignore[assignment]
     lines = [
         f"# covet benchmark — {report['date']}",
         "",
@@ -729,24 +1125,40 @@ def render_markdown(report: dict[str, object]) -> str:
             f"measured {config['duration']:g} s."
         ),
         "",
+        "## Server CPU µs per request (lower is better)",
+        "",
         (
-            "Server CPU µs per request (lower is better) and requests per second; "
-            "the ratio columns divide covet's CPU µs/req by the peer's "
-            "(below 1 means covet is cheaper)."
+            f"The ratio columns divide {SUBJECT}'s figure by the other server's (below 1 means "
+            f"{SUBJECT} is cheaper); the last column compares {SUBJECT} with every peer measured "
+            f"(not with {LIMIT}, the limit). Database scenarios count the server's CPU only, "
+            "not PostgreSQL's."
         ),
         "",
         *_rows(servers, scenarios),
         "",
-        ("`*` marks figures taken while the server answered non-2xx or wrk saw socket errors."),
+        "`*` marks figures taken while the server answered an unexpected status or wrk saw socket errors.",
+        "",
+        "## Requests per second",
+        "",
+        *_rps_rows(servers, scenarios),
+        "",
+        "## Latency, errors, memory",
         "",
         *_detail_rows(servers, scenarios),
     ]
+    if skipped:
+        lines += ["", "## Skipped scenarios", ""]
+        lines += [f"- **{name}**: {why}" for name, why in skipped.items()]
+    unavailable = [(n, r) for n, r in servers.items() if r.get("status") == "unavailable"]
+    if unavailable:
+        lines += ["", "## Unavailable servers", ""]
+        lines += [f"- **{name}**: {record.get('error', 'unknown')}" for name, record in unavailable]
     failures = []
     for name, record in servers.items():
-        if record.get("status") != "ok":
+        if record.get("status") == "failed":
             failures.append((name, record.get("error", "unknown error")))
         for scenario, data in record.get("scenarios", {}).items():  # type: ignore[union-attr]
-            if data.get("status") != "ok":
+            if data.get("status") == "failed":
                 failures.append((f"{name}/{scenario}", data.get("error", "unknown error")))
     if failures:
         lines += ["", "## Failures", ""]
@@ -761,6 +1173,28 @@ def render_markdown(report: dict[str, object]) -> str:
                     "  ```",
                 ]
     return "\n".join(lines) + "\n"
+
+
+def draw_chart() -> None:
+    """benchmarks/results/latest.png, drawn by plot.py with the peers' venv (matplotlib)."""
+    if "matplotlib" in ensure_venv():
+        log("no chart: matplotlib did not install into benchmarks/.venv")
+        return
+    try:
+        proc = subprocess.run(
+            [venv_bin("python"), str(PLOT), str(RESULTS_DIR / "latest.json"), str(RESULTS_DIR / "latest.png")],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        log(f"no chart: {exc}")
+        return
+    if proc.returncode != 0:
+        log(f"no chart: plot.py failed:\n{(proc.stdout + proc.stderr).strip()[-2000:]}")
+    else:
+        log(f"wrote {RESULTS_DIR / 'latest.png'}")
 
 
 # --------------------------------------------------------------------------------------
@@ -803,6 +1237,11 @@ def parse_args(argv: list[str] | None) -> Options:
         help="warm-up 1 s, measured 3 s: for checking, not figures",
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 if any server or scenario failed")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="send each scenario once per server and compare the answers with covet's; no measuring",
+    )
     args = parser.parse_args(argv)
     # Whole seconds: wrk's -d takes no fractions.
     duration = args.duration if args.duration is not None else (3 if args.quick else 5)
@@ -818,6 +1257,7 @@ def parse_args(argv: list[str] | None) -> Options:
         warmup=warmup,
         connections=args.connections,
         strict=args.strict,
+        check=args.check,
     )
 
 
@@ -837,12 +1277,22 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     if (os.cpu_count() or 1) < 2:
         log("warning: fewer than 2 CPUs; server and wrk will share a core")
+    if any(SCENARIOS[name].db for name in opts.scenarios):
+        why = prepare_database()
+        if why is not None:
+            log(f"skipping the database scenarios: {why}")
+            opts.skipped = {name: why for name in opts.scenarios if SCENARIOS[name].db}
+    if opts.check:
+        with tempfile.TemporaryDirectory(prefix="covet-bench-") as tmpdir:
+            print(run_check(opts, Path(tmpdir)))
+        return 0
     report: dict[str, object] = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": machine_info(),
         "config": {
             "servers": opts.servers,
             "scenarios": opts.scenarios,
+            "skipped": opts.skipped,
             "duration": opts.duration,
             "warmup": opts.warmup,
             "connections": opts.connections,
@@ -859,16 +1309,18 @@ def main(argv: list[str] | None = None) -> int:
             if servers[name]["status"] != "ok":
                 error = str(servers[name].get("error", "unknown error")).splitlines()
                 detail = f" ... {error[-1]}" if len(error) > 1 else ""
-                log(f"{name} failed: {error[0]}{detail}")
+                log(f"{name} {servers[name]['status']}: {error[0]}{detail}")
     markdown = render_markdown(report)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     (RESULTS_DIR / "latest.md").write_text(markdown)
     (RESULTS_DIR / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
     print(markdown)
     log(f"wrote {RESULTS_DIR / 'latest.md'} and {RESULTS_DIR / 'latest.json'}")
+    draw_chart()
     any_ok = any(_cell(record, s) is not None for record in servers.values() for s in opts.scenarios)
     any_failed = any(
-        record["status"] != "ok" or any(_cell(record, s) is None for s in opts.scenarios) for record in servers.values()
+        record["status"] == "failed" or any(data.get("status") == "failed" for data in record["scenarios"].values())  # type: ignore[union-attr]
+        for record in servers.values()
     )
     if not any_ok or (opts.strict and any_failed):
         return 1

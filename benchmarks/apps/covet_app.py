@@ -1,21 +1,35 @@
 """covet app: the peers' endpoints, written exactly as the FastAPI app is (changed imports).
 
 The bytes on the wire must match the other apps exactly, so the comparison is like
-for like.
+for like. The database endpoints use covet's lifespan and asyncpg directly, as the FastAPI
+app does: covet's own database integration comes later, and this app should move to it then
+(keeping the asyncpg version as the like-for-like line).
 """
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 from pydantic import BaseModel
 
+from benchmarks.apps import common
 from covet import Covet
-from covet.responses import PlainTextResponse
+from covet.responses import HTMLResponse, PlainTextResponse
 
-app = Covet()
+db: dict[str, Any] = {}
+rng = common.make_rng()
+template = common.fortunes_template()
 
 
-class Item(BaseModel):
-    name: str
-    price: float
-    tags: list[str] = []
+@asynccontextmanager
+async def lifespan(_app: Covet) -> AsyncIterator[None]:
+    """Open the database pool at startup, close it at shutdown."""
+    db["pool"] = await common.create_pool()
+    yield
+    await common.close_pool(db.pop("pool"))
+
+
+app = Covet(lifespan=lifespan)
 
 
 @app.get("/json")
@@ -36,7 +50,44 @@ async def user(uid: int, q: str | None = None) -> dict[str, int | str | None]:
     return {"uid": uid, "q": q}
 
 
+class Item(BaseModel):
+    name: str
+    price: float
+    tags: list[str] = []
+
+
 @app.post("/items/{item_id}")
 async def create_item(item_id: int, item: Item) -> dict[str, object]:
     """A pydantic body validated from the raw bytes: measures body parsing and validation."""
     return {"id": item_id, **item.model_dump()}
+
+
+@app.get("/large")
+async def large() -> list[dict[str, Any]]:
+    """A 100 KB JSON list of 500 objects: measures the serialiser on a big response."""
+    return common.LARGE
+
+
+@app.get("/db")
+async def single_query() -> dict[str, int]:
+    """One random row of `world`."""
+    return await common.random_world(db["pool"], rng)
+
+
+@app.get("/queries")
+async def queries(n: int = 1) -> list[dict[str, int]]:
+    """`n` random rows of `world`, one query each."""
+    return await common.random_worlds(db["pool"], rng, common.clamp_queries(n))
+
+
+@app.get("/fortunes", response_class=HTMLResponse)
+async def fortunes() -> HTMLResponse:
+    """All fortunes plus one, sorted, rendered by Jinja2 with HTML escaping."""
+    rows = await common.fortunes(db["pool"])
+    return HTMLResponse(template.render(fortunes=rows))
+
+
+@app.get("/updates")
+async def updates(n: int = 1) -> list[dict[str, int]]:
+    """`n` random rows given new random numbers, written back in one statement."""
+    return await common.update_worlds(db["pool"], rng, common.clamp_queries(n))

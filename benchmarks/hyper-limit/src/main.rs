@@ -5,7 +5,9 @@
 //! Usage: `hyper-limit [PORT]` (default 8103), listening on 127.0.0.1 only.
 
 use std::convert::Infallible;
+use std::fmt::Write as _;
 use std::net::SocketAddr;
+use std::sync::OnceLock;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -35,6 +37,40 @@ fn not_found() -> Response<Full<Bytes>> {
         JSON_TYPE,
         Bytes::from_static(br#"{"detail":"Not Found"}"#),
     )
+}
+
+/// The /large body: 500 small objects (about 100 KB), built with the same formula as
+/// `large_payload()` in benchmarks/apps/common.py, so the bytes are the Python apps' bytes.
+fn large_body() -> Bytes {
+    static BODY: OnceLock<Bytes> = OnceLock::new();
+    BODY.get_or_init(|| {
+        let mut out = String::with_capacity(110_000);
+        out.push('[');
+        for i in 1..=500u32 {
+            if i > 1 {
+                out.push(',');
+            }
+            let _ = write!(
+                out,
+                concat!(
+                    r#"{{"id":{i},"name":"item-{i:04}","category":"category-{cat}","#,
+                    r#""price_cents":{price},"in_stock":{stock},"#,
+                    r#""tags":["tag-{t5}","tag-{t11}","tag-{t13}"],"#,
+                    r#""description":"Deterministic sample object number {i:04} for the large response."}}"#,
+                ),
+                i = i,
+                cat = i % 7,
+                price = (i * 7919) % 100_000,
+                stock = i % 3 != 0,
+                t5 = i % 5,
+                t11 = i % 11,
+                t13 = i % 13,
+            );
+        }
+        out.push(']');
+        Bytes::from(out)
+    })
+    .clone()
 }
 
 /// Append `s` to `out` as a JSON string literal (quotes included).
@@ -109,6 +145,7 @@ async fn handle(req: Request<hyper::body::Incoming>) -> Result<Response<Full<Byt
     let resp = match uri.path() {
         "/json" => respond(StatusCode::OK, JSON_TYPE, Bytes::from_static(JSON_BODY)),
         "/plaintext" => respond(StatusCode::OK, PLAIN_TYPE, Bytes::from_static(PLAIN_BODY)),
+        "/large" => respond(StatusCode::OK, JSON_TYPE, large_body()),
         path => match path.strip_prefix("/users/") {
             Some(rest) if !rest.is_empty() && !rest.contains('/') => user(rest, uri.query()),
             _ => not_found(),
