@@ -15,7 +15,7 @@ import datetime
 import decimal
 import enum
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -238,6 +238,21 @@ async def background_and_yield(tasks: BackgroundTasks, db: str = Depends(session
     return {{"db": db}}
 
 
+@app.get("/shaped")
+async def shaped(n: int = 2) -> list[dict[str, Any]]:
+    return [{{"i": i, "tags": ["a", "b"], "ok": True, "none": None, "f": 0.5}} for i in range(n)]
+
+
+@app.get("/shaped-decimal")
+async def shaped_decimal() -> dict[str, Any]:
+    return {{"d": decimal.Decimal("1.50"), "when": datetime.date(2026, 1, 2), "u": uuid.UUID(int=1)}}
+
+
+@app.get("/shaped-wrong")
+async def shaped_wrong() -> list[dict[str, Any]]:
+    return {{"not": "a list"}}
+
+
 @app.get("/items/{{item_id}}")
 async def read_item(item_id: int, q: str | None = None, short: bool = False):
     item = {{"item_id": item_id}}
@@ -321,6 +336,10 @@ REQUESTS: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "/items/five", {}),
     ("DELETE", "/items/5", {}),
     ("GET", "/nowhere", {}),
+    ("GET", "/shaped", {}),
+    ("GET", "/shaped?n=0", {}),
+    ("GET", "/shaped-decimal", {}),
+    ("GET", "/shaped-wrong", {}),
     ("POST", "/list-param?tag=a", {"json": ["x", "y"]}),
     ("GET", "/strict?page=2", {}),
     ("GET", "/strict?page=2&sort=x", {}),

@@ -392,20 +392,21 @@ class Covet(RouteRegistry):
         await handle_asgi(self, scope, receive, send)
 
 
-def _engine_entry(route: Any, app: Covet, inline_ok: bool) -> tuple[Any, bool, bool, int, Any]:
-    """(call, noarg, inline, status, fast) for the engine's endpoint table; mounts go to Python.
-    `fast` lets the engine build simple arguments itself: (handler, specs, convert)."""
+def _engine_entry(route: Any, app: Covet, inline_ok: bool) -> tuple[Any, ...]:
+    """(call, noarg, inline, status, fast, convert, shape) for the engine's endpoint table:
+    `fast` lets the engine build simple arguments itself, `convert` applies a response model,
+    `shape` lets the engine check a list/dict/Any model itself. Mounts go to Python."""
     if isinstance(route, Mount):
-        return (None, False, False, 200, None)
-    fast = None
-    if route.fast_args is not None:
-        fast = (route.endpoint, route.fast_args, route.to_response if route.convert else None)
+        return (None, False, False, 200, None, None, None)
+    fast = (route.endpoint, route.fast_args) if route.fast_args is not None else None
     return (
         route.engine_call(app),
-        route.noarg and not route.convert,
+        route.noarg,
         inline_ok and route.inline,
         route.status_code or 200,
         fast,
+        route.to_response if route.convert else None,
+        route.response_shape,
     )
 
 

@@ -14,7 +14,7 @@ import functools
 import inspect
 from collections.abc import Callable, Sequence
 from enum import Enum
-from typing import Any, TypeVar, get_type_hints
+from typing import Any, TypeVar, get_args, get_origin, get_type_hints
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -120,6 +120,8 @@ class APIRoute:
         # `convert`: the return value needs Python (a response model, or not plain JSON).
         self.convert = self._response_adapter is not None or response_class is not JSONResponse
         self.noarg = self.simple and not (d.all_params() or d.body_params or d.request_param)
+        # A response model of lists, str-keyed dicts and Any the engine can check itself.
+        self.response_shape = _shape(self.response_model) if self._response_adapter is not None else None
         self.inline = self.simple and self.is_async and not can_suspend(endpoint)
         # Arguments the engine can build in Rust, skipping the Request object and pydantic.
         self.fast_args = _fast_args(d) if self.simple else None
@@ -127,25 +129,17 @@ class APIRoute:
     # --- the engine's fast path ---------------------------------------------------------------
 
     def engine_call(self, app: Any) -> Callable[..., Any]:
-        """What the engine calls: the handler itself, or a function that validates the request,
-        calls the handler (raising RequestValidationError for a 422) and, where a response
-        model applies, turns the result into a response. A coroutine the engine runs inline
-        cannot suspend, and neither can one that only awaits it."""
-        endpoint, dependant, to_response = self.endpoint, self.dependant, self.to_response
-        if not self.convert:
-            if self.noarg:
-                return endpoint
+        """What the engine calls: the handler itself, or a function that validates the request
+        and calls the handler (raising RequestValidationError for a 422). A response model is
+        applied by the engine afterwards (`response_shape`, then `to_response`)."""
+        endpoint, dependant = self.endpoint, self.dependant
+        if self.noarg:
+            return endpoint
 
-            def call(raw: Any) -> Any:
-                return endpoint(**_simple_values(dependant, Request(raw, app)))
+        def call(raw: Any) -> Any:
+            return endpoint(**_simple_values(dependant, Request(raw, app)))
 
-            return call
-
-        async def call_and_convert(raw: Any) -> Response:
-            kwargs = _simple_values(dependant, Request(raw, app)) if not self.noarg else {}
-            return to_response(await endpoint(**kwargs))
-
-        return call_and_convert
+        return call
 
     # --- the Python path ------------------------------------------------------------------------
 
@@ -227,6 +221,21 @@ Route = APIRoute
 
 
 _FAST_KINDS = {int: 0, float: 1, str: 2, bool: 3}
+
+
+def _shape(model: Any) -> Any:
+    """ "any", ("list", inner) or ("dict", inner) for models made of list[...],
+    dict[str, ...] and Any; None for anything else."""
+    if model is Any:
+        return "any"
+    origin, args = get_origin(model), get_args(model)
+    if origin is list and len(args) == 1:
+        inner = _shape(args[0])
+        return None if inner is None else ("list", inner)
+    if origin is dict and len(args) == 2 and args[0] is str:
+        inner = _shape(args[1])
+        return None if inner is None else ("dict", inner)
+    return None
 
 
 def _fast_args(dependant: Dependant) -> list[tuple[str, bool, str, int, bool, Any]] | None:

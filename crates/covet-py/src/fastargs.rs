@@ -37,8 +37,6 @@ struct FastArg {
 pub struct FastCall {
     /// The handler itself.
     pub handler: PyObject,
-    /// Turns the handler's return value into a response (a response model), when needed.
-    pub convert: Option<PyObject>,
     args: Vec<FastArg>,
 }
 
@@ -46,12 +44,7 @@ pub struct FastCall {
 pub type ArgSpec = (String, bool, String, u8, bool, PyObject);
 
 impl FastCall {
-    pub fn new(
-        py: Python<'_>,
-        handler: PyObject,
-        specs: Vec<ArgSpec>,
-        convert: Option<PyObject>,
-    ) -> PyResult<Arc<Self>> {
+    pub fn new(py: Python<'_>, handler: PyObject, specs: Vec<ArgSpec>) -> PyResult<Arc<Self>> {
         let mut args = Vec::with_capacity(specs.len());
         for (name, from_path, key, kind, has_default, default) in specs {
             let kind = match kind {
@@ -73,11 +66,7 @@ impl FastCall {
                 default: has_default.then_some(default),
             });
         }
-        Ok(Arc::new(FastCall {
-            handler,
-            convert,
-            args,
-        }))
+        Ok(Arc::new(FastCall { handler, args }))
     }
 
     /// The keyword arguments, or `None` when pydantic must look at this request.

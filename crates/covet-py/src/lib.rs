@@ -3,6 +3,7 @@
 
 use pyo3::prelude::*;
 
+mod dispatch;
 mod fastargs;
 mod forms;
 mod gil;
@@ -11,6 +12,7 @@ mod protocol;
 mod request;
 mod router;
 mod server;
+mod shape;
 mod stream;
 
 #[pymodule]

@@ -16,16 +16,15 @@ use covet_engine::http::error::HttpError;
 use covet_engine::http::request::Request;
 use covet_engine::http::response::{self, Framing};
 use covet_engine::limits::Limits;
-use covet_engine::router::{Lookup, ParamValue};
+use covet_engine::router::Lookup;
 use pyo3::exceptions::PyRuntimeError;
-use pyo3::ffi;
 use pyo3::prelude::*;
 
 use crate::gil::G;
-use pyo3::types::{PyBytes, PyDict, PyList};
+use pyo3::types::{PyBytes, PyList};
 use pyo3::{intern, IntoPyObjectExt};
 
-use crate::fastargs::FastCall;
+use crate::dispatch::{drive, Call, Later, Pending};
 use crate::json;
 use crate::request::RawRequest;
 use crate::server::Server;
@@ -288,27 +287,30 @@ impl HttpProtocol {
             Lookup::Found {
                 endpoint, params, ..
             } => {
-                let (call, noarg, inline, status, fast) = {
+                let ep = {
                     let eps = server_ref.endpoints.borrow();
                     let ep = &eps[endpoint];
-                    (
-                        ep.call.clone_ref(py),
-                        ep.noarg,
-                        ep.inline,
-                        ep.status,
-                        ep.fast.clone(),
-                    )
+                    Call {
+                        call: ep.call.clone_ref(py),
+                        noarg: ep.noarg,
+                        inline: ep.inline,
+                        status: ep.status,
+                        fast: ep.fast.clone(),
+                        convert: ep.convert.as_ref().map(|c| c.clone_ref(py)),
+                        shape: ep.shape.clone(),
+                    }
                 };
                 drop(server_ref);
                 let streamed = stream.is_some();
-                if let (true, false, Some(fast)) = (inline, streamed, &fast) {
+                if let (true, false, Some(fast)) = (ep.inline, streamed, &ep.fast) {
                     if let Some(kwargs) = fast.kwargs(py, &params, &req.query)? {
                         let pending = Pending {
                             req,
                             params,
                             endpoint,
                         };
-                        return self.run_fast(slf, fast, kwargs, status, pending);
+                        let called = fast.handler.bind(py).call((), Some(&kwargs));
+                        return self.complete(slf, &ep, called, Later::Engine(pending));
                     }
                 }
                 let raw = RawRequest::from_engine(
@@ -319,10 +321,16 @@ impl HttpProtocol {
                     self.sockname_obj(py),
                     stream,
                 );
-                if !inline || streamed {
+                if !ep.inline || streamed {
                     return self.spawn(slf, raw.into_py_any(py)?, None, None);
                 }
-                self.run_inline(slf, call, noarg, status, raw)
+                let raw = Bound::new(py, raw)?;
+                let called = if ep.noarg {
+                    ep.call.bind(py).call0()
+                } else {
+                    ep.call.bind(py).call1((&raw,))
+                };
+                self.complete(slf, &ep, called, Later::Python(raw.into_any().unbind()))
             }
             Lookup::NotFound if native => {
                 self.write_simple(py, 404, b"{\"detail\":\"Not Found\"}", None)?;
@@ -360,87 +368,43 @@ impl HttpProtocol {
         }
     }
 
-    fn client_obj(&self, py: Python<'_>) -> Option<PyObject> {
+    pub fn client_obj(&self, py: Python<'_>) -> Option<PyObject> {
         self.client.borrow().as_ref().map(|c| c.clone_ref(py))
     }
 
-    fn sockname_obj(&self, py: Python<'_>) -> Option<PyObject> {
+    pub fn sockname_obj(&self, py: Python<'_>) -> Option<PyObject> {
         self.sockname.borrow().as_ref().map(|c| c.clone_ref(py))
     }
 
-    /// Calls a handler with arguments built in Rust (see `fastargs`) and writes its result.
-    /// The request becomes a Python object only if something goes wrong.
-    fn run_fast(
+    /// Finishes an inline call: drives the coroutine, applies the response model (checked
+    /// here when its shape allows), writes the result. On any error, or a response Python must
+    /// send (streaming, background work), the request goes to Python with what happened.
+    fn complete(
         &self,
         slf: &Bound<'_, Self>,
-        fast: &FastCall,
-        kwargs: Bound<'_, PyDict>,
-        status: u16,
-        pending: Pending,
+        ep: &Call,
+        called: PyResult<Bound<'_, PyAny>>,
+        later: Later,
     ) -> PyResult<()> {
         let py = slf.py();
-        let called = fast
-            .handler
-            .bind(py)
-            .call((), Some(&kwargs))
+        let value = called
             .and_then(|c| drive(py, c))
-            .and_then(|v| match &fast.convert {
+            .and_then(|v| match &ep.convert {
+                Some(_) if ep.shape.as_ref().is_some_and(|s| s.matches(&v)) => Ok(v),
                 Some(convert) => convert.bind(py).call1((v,)),
                 None => Ok(v),
             });
-        let outcome = called.and_then(|value| {
-            let written = self.write_result(py, &value, status)?;
-            Ok((written, value))
-        });
+        let outcome = value.and_then(|v| Ok((self.write_result(py, &v, ep.status)?, v)));
         match outcome {
             Ok((true, _)) => self.finish(py),
             Ok((false, value)) => {
-                let raw = pending.into_raw(py, self)?;
+                let raw = later.into_raw(py, self)?;
                 self.spawn(slf, raw, None, Some(value.unbind()))
             }
             Err(e) => {
-                let raw = pending.into_raw(py, self)?;
+                let raw = later.into_raw(py, self)?;
                 self.spawn(slf, raw, Some(e.into_value(py).into_any()), None)
             }
-        }
-    }
-
-    /// Calls an endpoint whose coroutine cannot suspend and writes its result.
-    fn run_inline(
-        &self,
-        slf: &Bound<'_, Self>,
-        call: PyObject,
-        noarg: bool,
-        status: u16,
-        raw: RawRequest,
-    ) -> PyResult<()> {
-        let py = slf.py();
-        let raw = Bound::new(py, raw)?;
-        let called = if noarg {
-            call.bind(py).call0()
-        } else {
-            call.bind(py).call1((&raw,))
-        };
-        let value = match called.and_then(|c| drive(py, c)) {
-            Ok(v) => v,
-            Err(e) => {
-                return self.spawn(
-                    slf,
-                    raw.into_any().unbind(),
-                    Some(e.into_value(py).into_any()),
-                    None,
-                )
-            }
-        };
-        match self.write_result(py, &value, status) {
-            Ok(true) => self.finish(py),
-            Ok(false) => self.spawn(slf, raw.into_any().unbind(), None, Some(value.unbind())),
-            Err(e) => self.spawn(
-                slf,
-                raw.into_any().unbind(),
-                Some(e.into_value(py).into_any()),
-                None,
-            ),
         }
     }
 
@@ -645,51 +609,9 @@ impl HttpProtocol {
     }
 }
 
-/// A request served on the fast path, kept in Rust form until Python needs to see it.
-struct Pending {
-    req: Request,
-    params: Vec<(String, ParamValue)>,
-    endpoint: usize,
-}
-
-impl Pending {
-    fn into_raw(self, py: Python<'_>, conn: &HttpProtocol) -> PyResult<PyObject> {
-        RawRequest::from_engine(
-            self.req,
-            self.params,
-            Some(self.endpoint),
-            conn.client_obj(py),
-            conn.sockname_obj(py),
-            None,
-        )
-        .into_py_any(py)
-    }
-}
-
 /// 1xx, 204 and 304 responses never carry a body.
 fn status_has_body(status: u16) -> bool {
     !(status < 200 || status == 204 || status == 304)
-}
-
-/// Runs a coroutine that cannot suspend to its end; a plain value passes through.
-fn drive<'py>(py: Python<'py>, value: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-    unsafe {
-        if ffi::PyCoro_CheckExact(value.as_ptr()) == 0 {
-            return Ok(value);
-        }
-        let mut result: *mut ffi::PyObject = std::ptr::null_mut();
-        match ffi::PyIter_Send(value.as_ptr(), ffi::Py_None(), &mut result) {
-            ffi::PySendResult::PYGEN_RETURN => Ok(Bound::from_owned_ptr(py, result)),
-            ffi::PySendResult::PYGEN_ERROR => Err(PyErr::fetch(py)),
-            ffi::PySendResult::PYGEN_NEXT => {
-                let _yielded = Bound::from_owned_ptr(py, result);
-                value.call_method0(intern!(py, "close"))?;
-                Err(PyRuntimeError::new_err(
-                    "covet ran this handler inline because its code has no await, but it suspended; report this as a covet bug",
-                ))
-            }
-        }
-    }
 }
 
 #[pymethods]

@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 
 use crate::fastargs::{ArgSpec, FastCall};
 use crate::gil::G;
+use crate::shape::Shape;
 use pyo3::types::PyType;
 
 use crate::protocol::HttpProtocol;
@@ -27,16 +28,22 @@ pub struct Endpoint {
     pub status: u16,
     /// Arguments the engine can build itself (simple path/query scalars), when it can.
     pub fast: Option<Arc<FastCall>>,
+    /// Turns the handler's return value into a response (a response model), when needed.
+    pub convert: Option<PyObject>,
+    /// A response model the engine can check itself (lists, str-keyed dicts, Any).
+    pub shape: Option<Arc<Shape>>,
 }
 
-/// One endpoint as Python describes it: (call, noarg, inline, status, fast), where fast is
-/// None or (handler, argument specs, convert).
+/// One endpoint as Python describes it: (call, noarg, inline, status, fast, convert, shape),
+/// where fast is None or (handler, argument specs).
 type EndpointSpec = (
     PyObject,
     bool,
     bool,
     u16,
-    Option<(PyObject, Vec<ArgSpec>, Option<PyObject>)>,
+    Option<(PyObject, Vec<ArgSpec>)>,
+    Option<PyObject>,
+    Option<PyObject>,
 );
 
 #[pyclass(module = "covet._engine")]
@@ -139,11 +146,13 @@ impl Server {
     /// Replaces the endpoint table (see `EndpointSpec`).
     fn set_endpoints(&self, py: Python<'_>, endpoints: Vec<EndpointSpec>) -> PyResult<()> {
         let mut table = Vec::with_capacity(endpoints.len());
-        for (call, noarg, inline, status, fast) in endpoints {
+        for (call, noarg, inline, status, fast, convert, shape) in endpoints {
             let fast = match fast {
-                Some((handler, specs, convert)) => {
-                    Some(FastCall::new(py, handler, specs, convert)?)
-                }
+                Some((handler, specs)) => Some(FastCall::new(py, handler, specs)?),
+                None => None,
+            };
+            let shape = match shape {
+                Some(spec) => Some(Arc::new(Shape::from_spec(spec.bind(py))?)),
                 None => None,
             };
             table.push(Endpoint {
@@ -152,6 +161,8 @@ impl Server {
                 inline,
                 status,
                 fast,
+                convert,
+                shape,
             });
         }
         *self.endpoints.borrow_mut() = table;

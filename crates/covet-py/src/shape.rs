@@ -1,0 +1,97 @@
+//! A quick structural check of a handler's return value against a response model made only of
+//! `list[...]`, `dict[str, ...]` and `Any` (e.g. `-> list[dict[str, Any]]`).
+//!
+//! For such models pydantic's validation changes nothing when the value already has the
+//! declared shape and holds only plain JSON values, so the engine checks that and encodes the
+//! value itself; any other value goes through pydantic, which converts it or reports the error.
+
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyTuple};
+
+/// The declared shape of a response.
+pub enum Shape {
+    Any,
+    List(Box<Shape>),
+    Dict(Box<Shape>),
+}
+
+impl Shape {
+    /// From Python's description: "any", ("list", inner) or ("dict", inner).
+    pub fn from_spec(spec: &Bound<'_, PyAny>) -> PyResult<Shape> {
+        if let Ok(tuple) = spec.downcast::<PyTuple>() {
+            let kind: String = tuple.get_item(0)?.extract()?;
+            let inner = Box::new(Shape::from_spec(&tuple.get_item(1)?)?);
+            return match kind.as_str() {
+                "list" => Ok(Shape::List(inner)),
+                "dict" => Ok(Shape::Dict(inner)),
+                _ => Err(pyo3::exceptions::PyValueError::new_err(
+                    "unknown response shape",
+                )),
+            };
+        }
+        Ok(Shape::Any)
+    }
+
+    /// True when `value` (exact lists and dicts with str keys) has this shape.
+    pub fn matches(&self, value: &Bound<'_, PyAny>) -> bool {
+        match self {
+            // Only plain JSON values: for anything else (Decimal, datetime...) pydantic's
+            // serialization may differ from the engine's, so pydantic handles it.
+            Shape::Any => plain_json(value, 0),
+            Shape::List(inner) => {
+                let is_list = unsafe { ffi::PyList_CheckExact(value.as_ptr()) != 0 };
+                is_list
+                    && value
+                        .downcast::<PyList>()
+                        .map(|list| list.iter().all(|item| inner.matches(&item)))
+                        .unwrap_or(false)
+            }
+            Shape::Dict(inner) => {
+                let is_dict = unsafe { ffi::PyDict_CheckExact(value.as_ptr()) != 0 };
+                is_dict
+                    && value
+                        .downcast::<PyDict>()
+                        .map(|dict| {
+                            dict.iter().all(|(k, v)| {
+                                let str_key = unsafe { ffi::PyUnicode_CheckExact(k.as_ptr()) != 0 };
+                                str_key && inner.matches(&v)
+                            })
+                        })
+                        .unwrap_or(false)
+            }
+        }
+    }
+}
+
+fn plain_json(value: &Bound<'_, PyAny>, depth: u32) -> bool {
+    if depth > 64 {
+        return false;
+    }
+    let ptr = value.as_ptr();
+    unsafe {
+        if ptr == ffi::Py_None()
+            || ptr == ffi::Py_True()
+            || ptr == ffi::Py_False()
+            || ffi::PyUnicode_CheckExact(ptr) != 0
+            || ffi::PyLong_CheckExact(ptr) != 0
+        {
+            return true;
+        }
+        if ffi::PyFloat_CheckExact(ptr) != 0 {
+            return ffi::PyFloat_AS_DOUBLE(ptr).is_finite();
+        }
+        if ffi::PyList_CheckExact(ptr) != 0 {
+            return value
+                .downcast_unchecked::<PyList>()
+                .iter()
+                .all(|item| plain_json(&item, depth + 1));
+        }
+        if ffi::PyDict_CheckExact(ptr) != 0 {
+            return value.downcast_unchecked::<PyDict>().iter().all(|(k, v)| {
+                ffi::PyUnicode_CheckExact(k.as_ptr()) != 0 && plain_json(&v, depth + 1)
+            });
+        }
+    }
+    false
+}
