@@ -248,6 +248,18 @@ async def shaped_decimal() -> dict[str, Any]:
     return {{"d": decimal.Decimal("1.50"), "when": datetime.date(2026, 1, 2), "u": uuid.UUID(int=1)}}
 
 
+@app.get("/scalars")
+async def scalars(kind: str = "plain") -> dict[str, int | str | None]:
+    if kind == "coerced":
+        return {{"flag": True, "n": "7", "f": 2.0}}
+    return {{"n": 1, "s": "x", "none": None}}
+
+
+@app.get("/floats")
+async def floats() -> dict[str, float]:
+    return {{"int": 1, "float": 2.5}}
+
+
 @app.get("/shaped-wrong")
 async def shaped_wrong() -> list[dict[str, Any]]:
     return {{"not": "a list"}}
@@ -340,6 +352,9 @@ REQUESTS: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "/shaped?n=0", {}),
     ("GET", "/shaped-decimal", {}),
     ("GET", "/shaped-wrong", {}),
+    ("GET", "/scalars", {}),
+    ("GET", "/scalars?kind=coerced", {}),
+    ("GET", "/floats", {}),
     ("POST", "/list-param?tag=a", {"json": ["x", "y"]}),
     ("GET", "/strict?page=2", {}),
     ("GET", "/strict?page=2&sort=x", {}),

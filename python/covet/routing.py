@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import types
 from collections.abc import Callable, Sequence
 from enum import Enum
-from typing import Any, TypeVar, get_args, get_origin, get_type_hints
+from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -223,12 +224,26 @@ Route = APIRoute
 _FAST_KINDS = {int: 0, float: 1, str: 2, bool: 3}
 
 
+_SCALAR_BITS = {str: 1, int: 2, float: 4, bool: 8, type(None): 16}
+
+
 def _shape(model: Any) -> Any:
-    """ "any", ("list", inner) or ("dict", inner) for models made of list[...],
-    dict[str, ...] and Any; None for anything else."""
-    if model is Any:
+    """What the engine checks a return value against instead of calling pydantic: "any",
+    ("scalar", mask), ("list", inner) or ("dict", inner) for models made of list[...],
+    dict[str, ...], Any/object and str/int/float/bool/None (and unions of those); None for
+    anything else. A value that does not fit exactly is still given to pydantic."""
+    if model is Any or model is object:
         return "any"
+    if model in _SCALAR_BITS:
+        return ("scalar", _SCALAR_BITS[model])
     origin, args = get_origin(model), get_args(model)
+    if origin in (Union, types.UnionType):
+        mask = 0
+        for arg in args:
+            if arg not in _SCALAR_BITS:
+                return None
+            mask |= _SCALAR_BITS[arg]
+        return ("scalar", mask)
     if origin is list and len(args) == 1:
         inner = _shape(args[0])
         return None if inner is None else ("list", inner)

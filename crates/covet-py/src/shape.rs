@@ -9,18 +9,30 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
+/// Scalar types, as bits of `Shape::Scalars`.
+const SCALAR_STR: u8 = 1;
+const SCALAR_INT: u8 = 2;
+const SCALAR_FLOAT: u8 = 4;
+const SCALAR_BOOL: u8 = 8;
+const SCALAR_NONE: u8 = 16;
+
 /// The declared shape of a response.
 pub enum Shape {
     Any,
+    /// One of the scalar types in the mask (`SCALAR_*`), each as its exact type.
+    Scalars(u8),
     List(Box<Shape>),
     Dict(Box<Shape>),
 }
 
 impl Shape {
-    /// From Python's description: "any", ("list", inner) or ("dict", inner).
+    /// From Python's description: "any", ("scalar", mask), ("list", inner) or ("dict", inner).
     pub fn from_spec(spec: &Bound<'_, PyAny>) -> PyResult<Shape> {
         if let Ok(tuple) = spec.downcast::<PyTuple>() {
             let kind: String = tuple.get_item(0)?.extract()?;
+            if kind == "scalar" {
+                return Ok(Shape::Scalars(tuple.get_item(1)?.extract()?));
+            }
             let inner = Box::new(Shape::from_spec(&tuple.get_item(1)?)?);
             return match kind.as_str() {
                 "list" => Ok(Shape::List(inner)),
@@ -39,6 +51,7 @@ impl Shape {
             // Only plain JSON values: for anything else (Decimal, datetime...) pydantic's
             // serialization may differ from the engine's, so pydantic handles it.
             Shape::Any => plain_json(value, 0),
+            Shape::Scalars(mask) => scalar_kind(value).is_some_and(|kind| mask & kind != 0),
             Shape::List(inner) => {
                 let is_list = unsafe { ffi::PyList_CheckExact(value.as_ptr()) != 0 };
                 is_list
@@ -94,4 +107,25 @@ fn plain_json(value: &Bound<'_, PyAny>, depth: u32) -> bool {
         }
     }
     false
+}
+
+/// The scalar kind of a value of exactly one of the scalar types (a bool is not an int here,
+/// nor an int a float: pydantic would convert those, so they go to pydantic).
+fn scalar_kind(value: &Bound<'_, PyAny>) -> Option<u8> {
+    let ptr = value.as_ptr();
+    unsafe {
+        if ptr == ffi::Py_None() {
+            Some(SCALAR_NONE)
+        } else if ptr == ffi::Py_True() || ptr == ffi::Py_False() {
+            Some(SCALAR_BOOL)
+        } else if ffi::PyUnicode_CheckExact(ptr) != 0 {
+            Some(SCALAR_STR)
+        } else if ffi::PyLong_CheckExact(ptr) != 0 {
+            Some(SCALAR_INT)
+        } else if ffi::PyFloat_CheckExact(ptr) != 0 && ffi::PyFloat_AS_DOUBLE(ptr).is_finite() {
+            Some(SCALAR_FLOAT)
+        } else {
+            None
+        }
+    }
 }
