@@ -23,7 +23,7 @@ from covet.mounts import Mount
 from covet.params import DependsParam
 from covet.requests import ClientDisconnect, Request
 from covet.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response, send_to_engine
-from covet.routing import F, RouteRegistry
+from covet.routing import F, RouteRegistry, _fast_body
 
 __all__ = ["Covet"]
 
@@ -398,7 +398,9 @@ def _engine_entry(route: Any, app: Covet, inline_ok: bool) -> tuple[Any, ...]:
     `shape` lets the engine check a list/dict/Any model itself. Mounts go to Python."""
     if isinstance(route, Mount):
         return (None, False, False, 200, None, None, None)
-    fast = (route.endpoint, route.fast_args) if route.fast_args is not None else None
+    fast = None
+    if route.fast_args is not None:
+        fast = (route.endpoint, route.fast_args, _fast_body(route.dependant))
     return (
         route.engine_call(app),
         route.noarg,

@@ -255,9 +255,12 @@ def _shape(model: Any) -> Any:
 
 def _fast_args(dependant: Dependant) -> list[tuple[str, bool, str, int, bool, Any]] | None:
     """(name, from_path, key, kind, has_default, default) for each argument, when all of them
-    are unconstrained path/query scalars; None otherwise (pydantic validates as usual)."""
+    are unconstrained path/query scalars, plus at most one JSON body (see `_fast_body`); None
+    otherwise (pydantic validates as usual)."""
     d = dependant
-    if d.body_params or d.header_params or d.cookie_params or d.request_param:
+    if d.header_params or d.cookie_params or d.request_param:
+        return None
+    if d.body_params and (d.validators.body_single is None or d.body_params[0].source != "body"):  # type: ignore[attr-defined]
         return None
     specs = []
     for f in (*d.path_params, *d.query_params):
@@ -269,6 +272,15 @@ def _fast_args(dependant: Dependant) -> list[tuple[str, bool, str, int, bool, An
             return None  # `X | None` with a non-None default: leave it to pydantic
         specs.append((f.name, f.source == "path", f.alias, kind, not f.required, f.default))
     return specs
+
+
+def _fast_body(dependant: Dependant) -> tuple[str, Any] | None:
+    """(name, validate_json) of the one JSON body the engine may validate itself: pydantic-core
+    straight from the raw bytes; any failure goes back to the full path for its 422."""
+    single = dependant.validators.body_single  # type: ignore[attr-defined]
+    if single is None:
+        return None
+    return (single.name, dependant.validators.body.validator.validate_json)  # type: ignore[attr-defined]
 
 
 _JSON_HEADER = (b"content-type", b"application/json")

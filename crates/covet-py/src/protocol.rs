@@ -303,7 +303,10 @@ impl HttpProtocol {
                 drop(server_ref);
                 let streamed = stream.is_some();
                 if let (true, false, Some(fast)) = (ep.inline, streamed, &ep.fast) {
-                    if let Some(kwargs) = fast.kwargs(py, &params, &req.query)? {
+                    let content_type = req.header("content-type");
+                    if let Some(kwargs) =
+                        fast.kwargs(py, &params, &req.query, &req.body, content_type)?
+                    {
                         let pending = Pending {
                             req,
                             params,

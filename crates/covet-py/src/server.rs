@@ -35,13 +35,13 @@ pub struct Endpoint {
 }
 
 /// One endpoint as Python describes it: (call, noarg, inline, status, fast, convert, shape),
-/// where fast is None or (handler, argument specs).
+/// where fast is None or (handler, argument specs, JSON body (name, validate_json) or None).
 type EndpointSpec = (
     PyObject,
     bool,
     bool,
     u16,
-    Option<(PyObject, Vec<ArgSpec>)>,
+    Option<(PyObject, Vec<ArgSpec>, Option<(String, PyObject)>)>,
     Option<PyObject>,
     Option<PyObject>,
 );
@@ -148,7 +148,7 @@ impl Server {
         let mut table = Vec::with_capacity(endpoints.len());
         for (call, noarg, inline, status, fast, convert, shape) in endpoints {
             let fast = match fast {
-                Some((handler, specs)) => Some(FastCall::new(py, handler, specs)?),
+                Some((handler, specs, body)) => Some(FastCall::new(py, handler, specs, body)?),
                 None => None,
             };
             let shape = match shape {
