@@ -69,3 +69,19 @@ def test_jsonable_encoder() -> None:
     import datetime
 
     assert jsonable_encoder({"when": datetime.date(2026, 1, 1)}) == {"when": "2026-01-01"}
+
+
+def test_strings_round_trip_at_every_length_and_position() -> None:
+    """The encoder skips escape-free text eight bytes at a time: check every offset."""
+    import random
+
+    rng = random.Random(7)
+    specials = ['"', "\\", "\n", "\x00", "\x1f", "\x7f", "é", "🐢", "\t"]
+    for length in range(0, 40):
+        for _ in range(20):
+            chars = [rng.choice("abcdefgh ") for _ in range(length)]
+            if chars and rng.random() < 0.8:
+                chars[rng.randrange(len(chars))] = rng.choice(specials)
+            text = "".join(chars)
+            assert json.loads(dumps(text)) == text
+            assert json.loads(dumps({text: text})) == {text: text}

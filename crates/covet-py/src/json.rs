@@ -11,6 +11,25 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 const MAX_DEPTH: u32 = 255;
+/// Capacity the scratch buffer keeps between uses.
+const MAX_KEPT_SCRATCH: usize = 1024 * 1024;
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with an empty buffer that keeps its capacity from one response to the next, so a
+/// large body is not grown from scratch each time. Re-entrant: a nested call gets a new one.
+pub fn with_scratch<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+    let mut buf = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    let result = f(&mut buf);
+    buf.clear();
+    if buf.capacity() > MAX_KEPT_SCRATCH {
+        buf.shrink_to(MAX_KEPT_SCRATCH);
+    }
+    SCRATCH.with(|s| *s.borrow_mut() = buf);
+    result
+}
 
 /// Serializes `obj` as JSON, appending to `out`.
 pub fn encode(
@@ -85,13 +104,26 @@ impl<'py> Encoder<'_, 'py> {
 
     fn dict(&mut self, dict: &Bound<'py, PyDict>, depth: u32) -> PyResult<()> {
         self.out.push(b'{');
+        let py = dict.py();
+        let mut pos: ffi::Py_ssize_t = 0;
+        let mut key_ptr: *mut ffi::PyObject = std::ptr::null_mut();
+        let mut val_ptr: *mut ffi::PyObject = std::ptr::null_mut();
         let mut first = true;
-        for (key, val) in dict.iter() {
+        // PyDict_Next hands out borrowed references; they are made owned before any Python
+        // code (a `default` hook) can run and change the dict.
+        while unsafe { ffi::PyDict_Next(dict.as_ptr(), &mut pos, &mut key_ptr, &mut val_ptr) } != 0
+        {
+            let key = unsafe { Bound::from_borrowed_ptr(py, key_ptr) };
+            let val = unsafe { Bound::from_borrowed_ptr(py, val_ptr) };
             if !first {
                 self.out.push(b',');
             }
             first = false;
-            self.key(&key)?;
+            if unsafe { ffi::PyUnicode_CheckExact(key_ptr) } != 0 {
+                self.string(unsafe { key.downcast_unchecked::<PyString>() })?;
+            } else {
+                self.key(&key)?;
+            }
             self.out.push(b':');
             self.value(&val, depth + 1)?;
         }
@@ -174,41 +206,72 @@ impl<'py> Encoder<'_, 'py> {
     }
 }
 
+/// Bytes a JSON string cannot hold as they are: controls, the quote and the backslash.
+static NEEDS_ESCAPE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
+/// The index of the first byte that needs escaping, eight bytes at a time: a word with no
+/// control byte, quote or backslash is skipped whole.
+fn find_escape(bytes: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
+    let mut i = 0;
+    while i + 8 <= bytes.len() {
+        let word = u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap());
+        let control = word.wrapping_sub(LO * 0x20) & !word & HI;
+        let quote = has_zero(word ^ (LO * u64::from(b'"')));
+        let backslash = has_zero(word ^ (LO * u64::from(b'\\')));
+        if control | quote | backslash != 0 {
+            break;
+        }
+        i += 8;
+    }
+    bytes[i..]
+        .iter()
+        .position(|&b| NEEDS_ESCAPE[b as usize])
+        .map(|p| i + p)
+}
+
 /// Writes `s` as a JSON string literal; non-ASCII text is kept as UTF-8.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let bytes = s.as_bytes();
-    out.reserve(bytes.len() + 2);
+    let mut rest = s.as_bytes();
+    out.reserve(rest.len() + 2);
     out.push(b'"');
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let escape: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            0..=0x1f => b"",
-            _ => continue,
-        };
-        out.extend_from_slice(&bytes[start..i]);
-        if escape.is_empty() {
-            out.extend_from_slice(&[
+    // Copy the runs between escapes whole; most strings have none.
+    while let Some(pos) = find_escape(rest) {
+        out.extend_from_slice(&rest[..pos]);
+        let b = rest[pos];
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            _ => out.extend_from_slice(&[
                 b'\\',
                 b'u',
                 b'0',
                 b'0',
                 HEX[(b >> 4) as usize],
                 HEX[(b & 0xf) as usize],
-            ]);
-        } else {
-            out.extend_from_slice(escape);
+            ]),
         }
-        start = i + 1;
+        rest = &rest[pos + 1..];
     }
-    out.extend_from_slice(&bytes[start..]);
+    out.extend_from_slice(rest);
     out.push(b'"');
 }
 
@@ -220,7 +283,8 @@ pub fn dumps<'py>(
     obj: &Bound<'py, PyAny>,
     default: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let mut out = Vec::with_capacity(128);
-    encode(obj, default, &mut out)?;
-    Ok(PyBytes::new(py, &out))
+    with_scratch(|out| {
+        encode(obj, default, out)?;
+        Ok(PyBytes::new(py, out))
+    })
 }

@@ -442,11 +442,13 @@ impl HttpProtocol {
             self.write_response_obj(py, value)?;
             return Ok(true);
         }
-        let mut body = Vec::with_capacity(64);
-        json::encode(value, Some(server.json_default.bind(py)), &mut body)?;
+        let default = server.json_default.clone_ref(py);
         drop(server);
-        let headers: &[(&[u8], &[u8])] = &[(b"content-type", b"application/json")];
-        self.write_full(py, status, headers, &body)?;
+        json::with_scratch(|body| {
+            json::encode(value, Some(default.bind(py)), body)?;
+            let headers: &[(&[u8], &[u8])] = &[(b"content-type", b"application/json")];
+            self.write_full(py, status, headers, body)
+        })?;
         Ok(true)
     }
 
