@@ -8,7 +8,7 @@
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 
 const MAX_DEPTH: u32 = 255;
 /// Capacity the scratch buffer keeps between uses.
@@ -65,8 +65,7 @@ impl<'py> Encoder<'_, 'py> {
             } else if ffi::PyDict_CheckExact(ptr) != 0 {
                 self.dict(obj.downcast_unchecked::<PyDict>(), depth)?;
             } else if ffi::PyList_CheckExact(ptr) != 0 {
-                let list = obj.downcast_unchecked::<PyList>();
-                self.sequence(list.iter(), depth)?;
+                self.list(obj, depth)?;
             } else if ffi::PyLong_CheckExact(ptr) != 0 {
                 self.int(obj)?;
             } else if ffi::PyFloat_CheckExact(ptr) != 0 {
@@ -159,6 +158,25 @@ impl<'py> Encoder<'_, 'py> {
             }
         };
         write_str(self.out, &text);
+        Ok(())
+    }
+
+    /// A list by index: its length is read again at each step, as Python code (a `default`
+    /// hook) could change it.
+    fn list(&mut self, list: &Bound<'py, PyAny>, depth: u32) -> PyResult<()> {
+        let py = list.py();
+        self.out.push(b'[');
+        let mut i = 0;
+        while i < unsafe { ffi::PyList_GET_SIZE(list.as_ptr()) } {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            let item =
+                unsafe { Bound::from_borrowed_ptr(py, ffi::PyList_GET_ITEM(list.as_ptr(), i)) };
+            self.value(&item, depth + 1)?;
+            i += 1;
+        }
+        self.out.push(b']');
         Ok(())
     }
 

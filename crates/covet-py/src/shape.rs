@@ -7,7 +7,7 @@
 
 use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyTuple};
+use pyo3::types::PyTuple;
 
 /// Scalar types, as bits of `Shape::Scalars`.
 const SCALAR_STR: u8 = 1;
@@ -54,24 +54,15 @@ impl Shape {
             Shape::Scalars(mask) => scalar_kind(value).is_some_and(|kind| mask & kind != 0),
             Shape::List(inner) => {
                 let is_list = unsafe { ffi::PyList_CheckExact(value.as_ptr()) != 0 };
-                is_list
-                    && value
-                        .downcast::<PyList>()
-                        .map(|list| list.iter().all(|item| inner.matches(&item)))
-                        .unwrap_or(false)
+                is_list && list_items(value).all(|item| inner.matches(&item))
             }
             Shape::Dict(inner) => {
                 let is_dict = unsafe { ffi::PyDict_CheckExact(value.as_ptr()) != 0 };
                 is_dict
-                    && value
-                        .downcast::<PyDict>()
-                        .map(|dict| {
-                            dict.iter().all(|(k, v)| {
-                                let str_key = unsafe { ffi::PyUnicode_CheckExact(k.as_ptr()) != 0 };
-                                str_key && inner.matches(&v)
-                            })
-                        })
-                        .unwrap_or(false)
+                    && dict_items(value).all(|(k, v)| {
+                        let str_key = unsafe { ffi::PyUnicode_CheckExact(k.as_ptr()) != 0 };
+                        str_key && inner.matches(&v)
+                    })
             }
         }
     }
@@ -95,13 +86,10 @@ fn plain_json(value: &Bound<'_, PyAny>, depth: u32) -> bool {
             return ffi::PyFloat_AS_DOUBLE(ptr).is_finite();
         }
         if ffi::PyList_CheckExact(ptr) != 0 {
-            return value
-                .downcast_unchecked::<PyList>()
-                .iter()
-                .all(|item| plain_json(&item, depth + 1));
+            return list_items(value).all(|item| plain_json(&item, depth + 1));
         }
         if ffi::PyDict_CheckExact(ptr) != 0 {
-            return value.downcast_unchecked::<PyDict>().iter().all(|(k, v)| {
+            return dict_items(value).all(|(k, v)| {
                 ffi::PyUnicode_CheckExact(k.as_ptr()) != 0 && plain_json(&v, depth + 1)
             });
         }
@@ -128,4 +116,36 @@ fn scalar_kind(value: &Bound<'_, PyAny>) -> Option<u8> {
             None
         }
     }
+}
+
+/// The items of an exact list, by index (no Python code runs during a check).
+fn list_items<'a, 'py>(
+    list: &'a Bound<'py, PyAny>,
+) -> impl Iterator<Item = Bound<'py, PyAny>> + 'a {
+    let py = list.py();
+    let len = unsafe { ffi::PyList_GET_SIZE(list.as_ptr()) };
+    (0..len).map(move |i| unsafe {
+        Bound::from_borrowed_ptr(py, ffi::PyList_GET_ITEM(list.as_ptr(), i))
+    })
+}
+
+/// The (key, value) pairs of an exact dict, through PyDict_Next.
+fn dict_items<'a, 'py>(
+    dict: &'a Bound<'py, PyAny>,
+) -> impl Iterator<Item = (Bound<'py, PyAny>, Bound<'py, PyAny>)> + 'a {
+    let py = dict.py();
+    let mut pos: ffi::Py_ssize_t = 0;
+    std::iter::from_fn(move || {
+        let mut key: *mut ffi::PyObject = std::ptr::null_mut();
+        let mut value: *mut ffi::PyObject = std::ptr::null_mut();
+        if unsafe { ffi::PyDict_Next(dict.as_ptr(), &mut pos, &mut key, &mut value) } == 0 {
+            return None;
+        }
+        unsafe {
+            Some((
+                Bound::from_borrowed_ptr(py, key),
+                Bound::from_borrowed_ptr(py, value),
+            ))
+        }
+    })
 }
