@@ -1,7 +1,5 @@
-//! What an inline call needs besides the connection: the endpoint's entry, the request kept
-//! in Rust form until Python needs it, and driving a coroutine that cannot suspend.
-
-use std::sync::Arc;
+//! What an inline call needs besides the connection: the request kept in Rust form until
+//! Python needs it, and driving a coroutine that cannot suspend.
 
 use covet_engine::http::request::Request;
 use covet_engine::router::ParamValue;
@@ -9,21 +7,8 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::{ffi, intern, IntoPyObjectExt};
 
-use crate::fastargs::FastCall;
 use crate::protocol::HttpProtocol;
 use crate::request::RawRequest;
-use crate::shape::Shape;
-
-/// An endpoint's entry, copied out of the table for one call.
-pub struct Call {
-    pub call: PyObject,
-    pub noarg: bool,
-    pub inline: bool,
-    pub status: u16,
-    pub fast: Option<Arc<FastCall>>,
-    pub convert: Option<PyObject>,
-    pub shape: Option<Arc<Shape>>,
-}
 
 /// A request served on the fast path, kept in Rust form until Python needs to see it.
 pub struct Pending {

@@ -24,10 +24,10 @@ use crate::gil::G;
 use pyo3::types::{PyBytes, PyList};
 use pyo3::{intern, IntoPyObjectExt};
 
-use crate::dispatch::{drive, Call, Later, Pending};
+use crate::dispatch::{drive, Later, Pending};
 use crate::json;
 use crate::request::RawRequest;
-use crate::server::Server;
+use crate::server::{Endpoint, Server};
 use crate::stream::BodyStream;
 
 /// Bytes buffered from a client while a request is in flight before reading is paused.
@@ -287,19 +287,7 @@ impl HttpProtocol {
             Lookup::Found {
                 endpoint, params, ..
             } => {
-                let ep = {
-                    let eps = server_ref.endpoints.borrow();
-                    let ep = &eps[endpoint];
-                    Call {
-                        call: ep.call.clone_ref(py),
-                        noarg: ep.noarg,
-                        inline: ep.inline,
-                        status: ep.status,
-                        fast: ep.fast.clone(),
-                        convert: ep.convert.as_ref().map(|c| c.clone_ref(py)),
-                        shape: ep.shape.clone(),
-                    }
-                };
+                let ep = server_ref.endpoints.borrow()[endpoint].clone();
                 drop(server_ref);
                 let streamed = stream.is_some();
                 if let (true, false, Some(fast)) = (ep.inline, streamed, &ep.fast) {
@@ -385,7 +373,7 @@ impl HttpProtocol {
     fn complete(
         &self,
         slf: &Bound<'_, Self>,
-        ep: &Call,
+        ep: &Endpoint,
         called: PyResult<Bound<'_, PyAny>>,
         later: Later,
     ) -> PyResult<()> {

@@ -49,7 +49,8 @@ type EndpointSpec = (
 #[pyclass(module = "covet._engine")]
 pub struct Server {
     pub router: Py<Router>,
-    pub endpoints: G<RefCell<Vec<Endpoint>>>,
+    /// Shared with each call in flight (an `Arc` clone per request, nothing copied).
+    pub endpoints: G<RefCell<Vec<Arc<Endpoint>>>>,
     /// `spawn(conn, raw, exc, response)`: Python takes the request over as a Task.
     pub spawn: PyObject,
     pub response_type: Py<PyType>,
@@ -155,7 +156,7 @@ impl Server {
                 Some(spec) => Some(Arc::new(Shape::from_spec(spec.bind(py))?)),
                 None => None,
             };
-            table.push(Endpoint {
+            table.push(Arc::new(Endpoint {
                 call,
                 noarg,
                 inline,
@@ -163,7 +164,7 @@ impl Server {
                 fast,
                 convert,
                 shape,
-            });
+            }));
         }
         *self.endpoints.borrow_mut() = table;
         Ok(())
