@@ -1063,10 +1063,7 @@ def _rows(servers: dict[str, dict[str, object]], scenarios: list[str]) -> Iterat
     yield "| " + " | ".join(header) + " |"
     yield "|" + "---|" * len(header)
     for scenario in scenarios:
-        row = [scenario]
-        for record in servers.values():
-            data = _cell(record, scenario)
-            row.append(_missing(record, scenario) if data is None else _fmt(data["cpu_us_per_req"]) + _suspect(data))
+        row = [scenario, *_value_cells(servers, scenario, "cpu_us_per_req", 1)]
         subject = _cpu(servers[SUBJECT], scenario) if refs else None
         for ref in refs:
             other = _cpu(servers[ref], scenario)
@@ -1082,11 +1079,17 @@ def _rps_rows(servers: dict[str, dict[str, object]], scenarios: list[str]) -> It
     yield "| " + " | ".join(header) + " |"
     yield "|" + "---|" * len(header)
     for scenario in scenarios:
-        row = [scenario]
-        for record in servers.values():
-            data = _cell(record, scenario)
-            row.append(_missing(record, scenario) if data is None else _fmt(data["rps"], 0) + _suspect(data))
+        row = [scenario, *_value_cells(servers, scenario, "rps", 0)]
         yield "| " + " | ".join(row) + " |"
+
+
+def _value_cells(servers: dict[str, dict[str, object]], scenario: str, key: str, digits: int) -> list[str]:
+    """One figure per server for a scenario, or why it is missing."""
+    cells = []
+    for record in servers.values():
+        data = _cell(record, scenario)
+        cells.append(_missing(record, scenario) if data is None else _fmt(data[key], digits) + _suspect(data))
+    return cells
 
 
 def _detail_rows(servers: dict[str, dict[str, object]], scenarios: list[str]) -> Iterator[str]:

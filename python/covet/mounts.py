@@ -10,15 +10,20 @@ from typing import Any
 from covet.requests import Request
 from covet.responses import StreamingResponse
 
-__all__ = ["Mount"]
+__all__ = ["Mount", "check_prefix"]
+
+
+def check_prefix(prefix: str, what: str) -> None:
+    """Prefixes join to paths by concatenation: "" or "/x", never "x" or "/x/"."""
+    if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
+        raise ValueError(f"{what} must start with '/' and not end with '/'")
 
 
 class Mount:
     """`app.mount("/legacy", asgi_app)`: requests under the prefix go to `asgi_app`."""
 
     def __init__(self, path: str, app: Any, *, name: str | None = None) -> None:
-        if path and (not path.startswith("/") or path.endswith("/")):
-            raise ValueError(f"Mount path {path!r} must start with '/' and not end with '/'")
+        check_prefix(path, f"Mount path {path!r}")
         self.path = path
         self.app = app
         self.name = name

@@ -24,7 +24,7 @@ from covet.dependencies.analysis import _strip_optional, get_dependant
 from covet.dependencies.models import Dependant
 from covet.dependencies.solve import RequestContext, body_values, solve, validate_request_values
 from covet.exceptions import RequestValidationError, ResponseValidationError
-from covet.mounts import Mount
+from covet.mounts import Mount, check_prefix
 from covet.params import DependsParam
 from covet.requests import Request
 from covet.responses import JSONResponse, Response
@@ -445,8 +445,7 @@ class RouteRegistry:
         deprecated: bool | None = None,
         include_in_schema: bool = True,
     ) -> None:
-        if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
-            raise ValueError("An include prefix must start with '/' and not end with '/'")
+        check_prefix(prefix, "An include prefix")
         for route in router.routes:
             if isinstance(route, Mount):
                 self.routes.append(Mount(self.prefix + prefix + route.path, route.app, name=route.name))
@@ -481,8 +480,7 @@ class APIRouter(RouteRegistry):
         include_in_schema: bool = True,
         default_response_class: type[Response] = JSONResponse,
     ) -> None:
-        if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
-            raise ValueError("A router prefix must start with '/' and not end with '/'")
+        check_prefix(prefix, "A router prefix")
         self.prefix = prefix
         self.tags = list(tags or [])
         self.dependencies = list(dependencies or [])
