@@ -73,7 +73,6 @@ class RawRequest:
     raw_headers: list[tuple[bytes, bytes]]
     body: bytes
     path_params: dict[str, Any]
-    def header(self, name: str) -> str | None: ...
     def query_items(self) -> list[tuple[str, str]]: ...
 
 class HttpProtocol:

@@ -191,14 +191,6 @@ impl RawRequest {
         Ok(list)
     }
 
-    /// The first value of a header, by lower-case name.
-    fn header(&self, name: &str) -> Option<String> {
-        self.req
-            .header(name)
-            .map(|v| v.iter().map(|&b| b as char).collect())
-    }
-
-    /// The rest of a large body, arriving in chunks (None when `body` is the whole body).
     #[getter]
     fn body_stream(&self, py: Python<'_>) -> Option<Py<BodyStream>> {
         self.stream.as_ref().map(|s| s.clone_ref(py))
