@@ -6,7 +6,7 @@ DEPS := $(VENV)/.deps-installed
 BUILT := $(VENV)/.covet-built
 RUST_SOURCES := $(shell find crates -name '*.rs' -o -name Cargo.toml) Cargo.toml pyproject.toml
 
-.PHONY: run test build lint fmt bench bench-quick clean rust-test py-test
+.PHONY: run test build lint fmt bench bench-quick clean rust-test py-test services
 
 run: build
 	$(PY) -m covet run examples.hello.app:app --host 127.0.0.1 --port 8000
@@ -15,11 +15,11 @@ test: build rust-test py-test
 
 build: $(BUILT)
 
-$(DEPS): pyproject.toml Makefile
+$(DEPS): pyproject.toml Makefile requirements-dev.txt
 	@command -v cargo >/dev/null || { echo "covet needs a Rust toolchain (cargo) to build its engine"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "maturin>=1.5,<2" "pydantic>=2.5" uvloop httpx pytest uvicorn ruff fastapi python-multipart "schemathesis>=4,<5"
+	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
 
 $(BUILT): $(DEPS) $(RUST_SOURCES)
@@ -29,8 +29,12 @@ $(BUILT): $(DEPS) $(RUST_SOURCES)
 rust-test:
 	cargo test -p covet-engine
 
-py-test: build
+py-test: build services
 	$(PY) -m pytest
+
+# Real PostgreSQL and Redis on loopback for the tests: started, or installed, when missing.
+services:
+	./scripts/services.sh
 
 lint: $(DEPS)
 	cargo fmt --all --check

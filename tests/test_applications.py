@@ -39,8 +39,15 @@ def test_lifespan_and_startup_hooks_run_in_order() -> None:
 
 
 def test_http_middleware_wraps_every_request_in_order() -> None:
+    # As in Starlette and FastAPI, the middleware declared last is the outermost.
     app = Covet()
     seen: list[str] = []
+
+    @app.middleware("http")
+    async def inner(request: Request, call_next):
+        seen.append("inner")
+        request.state.user = "ada"
+        return await call_next(request)
 
     @app.middleware("http")
     async def outer(request: Request, call_next):
@@ -48,12 +55,6 @@ def test_http_middleware_wraps_every_request_in_order() -> None:
         response = await call_next(request)
         response.headers["x-outer"] = "1"
         return response
-
-    @app.middleware("http")
-    async def inner(request: Request, call_next):
-        seen.append("inner")
-        request.state.user = "ada"
-        return await call_next(request)
 
     @app.get("/")
     async def root(request: Request):
@@ -306,3 +307,28 @@ def test_query_parsing_errors_use_fastapi_messages() -> None:
     assert detail[0]["msg"] == "Input should be a valid integer, unable to parse string as an integer"
     missing = TestClient(app).get("/").json()["detail"]
     assert missing == [{"type": "missing", "loc": ["query", "n"], "msg": "Field required", "input": None}]
+
+
+def test_add_middleware_and_constructor_middleware_take_classes_with_options() -> None:
+    from covet.middleware import BaseHTTPMiddleware, Middleware
+
+    class Tag(BaseHTTPMiddleware):
+        def __init__(self, app, name: str) -> None:
+            super().__init__(app)
+            self.name = name
+
+        async def dispatch(self, request: Request, call_next):
+            response = await call_next(request)
+            response.headers.append("x-tag", self.name)
+            return response
+
+    app = Covet(middleware=[Middleware(Tag, name="declared")])
+    app.add_middleware(Tag, name="added")
+
+    @app.get("/")
+    async def root():
+        return {}
+
+    response = TestClient(app).get("/")
+    # The one added last is outermost, so it appends its header last.
+    assert response.headers.get_list("x-tag") == ["declared", "added"]

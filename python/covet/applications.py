@@ -19,6 +19,8 @@ from covet.datastructures import State
 from covet.debug import debug_response
 from covet.encoders import json_default
 from covet.exceptions import HTTPException, RequestValidationError
+from covet.middleware import BaseHTTPMiddleware
+from covet.middleware import Middleware as MiddlewareDecl
 from covet.mounts import Mount
 from covet.params import DependsParam
 from covet.requests import ClientDisconnect, Request
@@ -66,6 +68,7 @@ class Covet(RouteRegistry):
         license_info: dict[str, Any] | None = None,
         responses: dict[int | str, dict[str, Any]] | None = None,
         separate_input_output_schemas: bool = True,
+        middleware: Sequence[MiddlewareDecl] | None = None,
     ) -> None:
         self.debug = debug
         self.title = title
@@ -98,7 +101,8 @@ class Covet(RouteRegistry):
         self.on_startup_handlers = list(on_startup or [])
         self.on_shutdown_handlers = list(on_shutdown or [])
         self.exception_handlers: dict[int | type[Exception], ExceptionHandler] = dict(exception_handlers or {})
-        self.user_middleware: list[Middleware] = []
+        # Declarations, outermost first (Starlette's order: the last added is the outermost).
+        self.user_middleware: list[MiddlewareDecl] = list(middleware or [])
         self.redirect_slashes = redirect_slashes
         self._router: Any = None
         self._chain: CallNext | None = None
@@ -130,11 +134,15 @@ class Covet(RouteRegistry):
             raise ValueError(f'Only "http" middleware is supported, not {kind!r}')
 
         def decorator(func: F) -> F:
-            self.user_middleware.append(func)
-            self._router = None
+            self.add_middleware(BaseHTTPMiddleware, dispatch=func)
             return func
 
         return decorator
+
+    def add_middleware(self, cls: type[Any], *args: Any, **kwargs: Any) -> None:
+        """Wrap the app in `cls(app, *args, **kwargs)`; the last added runs first."""
+        self.user_middleware.insert(0, MiddlewareDecl(cls, *args, **kwargs))
+        self._router = None
 
     def on_event(self, event: str) -> Callable[[F], F]:
         if event not in ("startup", "shutdown"):
@@ -170,8 +178,9 @@ class Covet(RouteRegistry):
         if not self.user_middleware:
             return None
         call: CallNext = self._dispatch
-        for mw in reversed(self.user_middleware):
-            call = _bind_middleware(mw, call)
+        for decl in reversed(self.user_middleware):
+            instance = decl.cls(self, *decl.args, **decl.kwargs)
+            call = _bind_middleware(instance.dispatch, call)
         return call
 
     def _native_errors(self) -> bool:

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Makes sure the real backends the tests use answer on loopback: PostgreSQL (127.0.0.1:5432,
+# database `test`) and Redis (127.0.0.1:6379). Starts them when stopped and installs them from
+# Debian's packages when missing. Idempotent: does nothing when both already answer.
+set -euo pipefail
+
+up() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_install() { as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@"; }
+
+if ! up 6379; then
+    command -v redis-server >/dev/null || apt_install redis-server
+    mkdir -p /tmp/covet-redis
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+        --dir /tmp/covet-redis --logfile /tmp/covet-redis/redis.log
+fi
+
+if ! up 5432; then
+    ls /etc/postgresql/*/main >/dev/null 2>&1 || apt_install postgresql
+    as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start
+fi
+
+for _ in $(seq 50); do up 6379 && up 5432 && break; sleep 0.2; done
+up 6379 || { echo "Redis is not answering on 127.0.0.1:6379"; exit 1; }
+up 5432 || { echo "PostgreSQL is not answering on 127.0.0.1:5432"; exit 1; }
+# The tests' database; trust auth on loopback is the machine's (and CI's) set-up.
+psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='test'" | grep -q 1 \
+    || psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE test"
