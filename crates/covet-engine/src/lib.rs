@@ -9,11 +9,13 @@
 //! * [`router`]: Starlette-style path routing.
 //! * [`urlencoded`]: query string and form decoding.
 //! * [`multipart`]: `multipart/form-data` decoding.
+//! * [`json_escape`]: JSON string literals, for the binding's encoder.
 
 #![warn(missing_docs)]
 
 pub mod connection;
 pub mod http;
+pub mod json_escape;
 pub mod limits;
 pub mod multipart;
 pub mod router;

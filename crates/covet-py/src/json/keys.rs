@@ -1,0 +1,86 @@
+//! A small cache of encoded dict keys for one encoding call.
+//!
+//! A list of dicts usually repeats the same key objects (the same interned strings), so a key
+//! seen once is written again by copying its finished bytes, without reading or escaping the
+//! string. Entries are found by the key object's address, which is only trusted while no Python
+//! code runs: the encoder clears the cache whenever it calls back into Python.
+
+use covet_engine::json_escape::Short;
+
+/// Slots in the direct-mapped table.
+const SLOTS: usize = 64;
+/// Longest encoded key (quotes included) remembered: it is held in two words.
+const MAX_KEY: usize = 16;
+
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    key: usize,
+    generation: u32,
+    encoded: Short,
+}
+
+/// Encoded keys by object address, valid for the current generation only.
+pub struct KeyCache {
+    slots: [Slot; SLOTS],
+    generation: u32,
+}
+
+thread_local! {
+    static SPARE: std::cell::Cell<Option<Box<KeyCache>>> = const { std::cell::Cell::new(None) };
+}
+
+impl KeyCache {
+    /// The thread's cache, emptied, or a new one when it is in use (a nested encoding call).
+    pub fn take() -> Box<KeyCache> {
+        let mut cache = SPARE.with(|s| s.take()).unwrap_or_else(|| {
+            Box::new(KeyCache {
+                slots: [Slot::default(); SLOTS],
+                generation: 0,
+            })
+        });
+        cache.clear();
+        cache
+    }
+
+    /// Gives the cache back to the thread for the next call.
+    pub fn give_back(cache: Box<KeyCache>) {
+        SPARE.with(|s| s.set(Some(cache)));
+    }
+
+    /// Forgets every entry, in constant time.
+    pub fn clear(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            // After 2^32 calls, stale slots could match again: wipe them for real.
+            self.slots = [Slot::default(); SLOTS];
+            self.generation = 1;
+        }
+    }
+
+    fn slot(key: *const ()) -> usize {
+        ((key as usize) >> 4) % SLOTS
+    }
+
+    /// Appends the remembered bytes for `key` to `out`; false when it is not remembered.
+    #[inline]
+    pub fn write_cached<T>(&self, key: *const T, out: &mut Vec<u8>) -> bool {
+        let slot = &self.slots[Self::slot(key.cast())];
+        if slot.key != key as usize || slot.generation != self.generation {
+            return false;
+        }
+        slot.encoded.store(out);
+        true
+    }
+
+    /// Remembers the encoded form of `key`, when it is short enough.
+    pub fn remember<T>(&mut self, key: *const T, encoded: &[u8]) {
+        if encoded.len() > MAX_KEY {
+            return;
+        }
+        self.slots[Self::slot(key.cast())] = Slot {
+            key: key as usize,
+            generation: self.generation,
+            encoded: Short::load(encoded),
+        };
+    }
+}
