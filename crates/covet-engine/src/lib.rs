@@ -9,6 +9,7 @@
 //! * [`router`]: Starlette-style path routing.
 //! * [`urlencoded`]: query string and form decoding.
 //! * [`multipart`]: `multipart/form-data` decoding.
+//! * [`ratelimit`]: GCRA rate limiting over a bounded in-memory key store.
 
 #![warn(missing_docs)]
 
@@ -16,6 +17,7 @@ pub mod connection;
 pub mod http;
 pub mod limits;
 pub mod multipart;
+pub mod ratelimit;
 pub mod router;
 pub mod scalars;
 pub mod urlencoded;
