@@ -27,7 +27,7 @@ from covet.ratelimit import (
     parse_rate,
 )
 from covet.testclient import TestClient
-from tests.conftest import free_port, start_server
+from tests.conftest import free_port, served_three_ways, start_server
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -416,3 +416,35 @@ def test_two_server_processes_share_one_limit(prefix: str, monkeypatch: pytest.M
     finally:
         for server in servers:
             server.stop()
+
+
+def test_redis_script_is_loaded_on_noscript(prefix: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """EVALSHA first; a Redis that does not know the script (restarted, flushed, new) gets it
+    by EVAL once, and EVALSHA works from then on."""
+    import hashlib
+
+    from covet.ratelimit import redis_backend
+
+    # A variant of the script no Redis has seen yet (a comment changes its SHA, not its logic).
+    script = redis_backend.GCRA_SCRIPT + f"-- {uuid.uuid4().hex}\n"
+    sha = hashlib.sha1(script.encode()).hexdigest()
+    monkeypatch.setattr(redis_backend, "GCRA_SCRIPT", script)
+    monkeypatch.setattr(redis_backend, "GCRA_SHA", sha)
+    sync = redis.Redis.from_url(REDIS_URL)
+    assert sync.script_exists(sha) == [False]
+    backend = RedisBackend(REDIS_URL, prefix=prefix)
+    with TestClient(app_with(("/x", [Depends(RateLimit("2/hour", backend=backend))]))) as client:
+        assert [client.get("/x").status_code for _ in range(3)] == [200, 200, 429]
+    assert sync.script_exists(sha) == [True]
+    sync.close()
+
+
+client = served_three_ways("tests.apps.ratelimit:app")
+
+
+def test_same_answers_under_testclient_covet_and_uvicorn(client: httpx.Client) -> None:
+    answers = [client.get("/ip") for _ in range(4)]
+    assert [r.status_code for r in answers] == [200, 200, 200, 429]
+    assert [r.headers["ratelimit-remaining"] for r in answers[:3]] == ["2", "1", "0"]
+    assert answers[3].json() == {"detail": "Rate limit exceeded: 3 per hour"}
+    assert answers[3].headers["retry-after"] == "1200"
