@@ -148,7 +148,11 @@ class User:
         self.id = id
 
 
+user_lookups: list[str] = []
+
+
 async def current_user(x_user: str | None = Header(None)) -> User | None:
+    user_lookups.append(x_user or "")
     return User(x_user) if x_user else None
 
 
@@ -214,7 +218,9 @@ def test_per_user_from_a_dependency(memory: MemoryBackend) -> None:
         return {"user": user.id if user else None}
 
     with TestClient(app) as client:
+        user_lookups.clear()
         assert client.get("/me", headers={"x-user": "ann"}).json() == {"user": "ann"}
+        assert user_lookups == ["ann"], "the rule and the handler share one call of the dependency"
         assert client.get("/me", headers={"x-user": "ann"}).status_code == 429
         assert client.get("/me", headers={"x-user": "bob"}).status_code == 200
         assert client.get("/me").status_code == 200  # anonymous: counted by address
@@ -274,6 +280,25 @@ def test_two_rules_report_the_tighter_one(memory: MemoryBackend) -> None:
         r = client.get("/x")
     assert r.headers.get_list("ratelimit-remaining") == ["2"]
     assert r.headers["ratelimit-limit"] == "3"
+
+
+def test_a_handler_for_rate_limit_exceeded_shapes_the_429(memory: MemoryBackend) -> None:
+    from covet.ratelimit import RateLimitExceeded
+    from covet.responses import JSONResponse
+
+    app = app_with(("/x", [Depends(RateLimit("1/hour", backend=memory))]))
+
+    @app.exception_handler(RateLimitExceeded)
+    async def too_many(request: Any, exc: RateLimitExceeded) -> JSONResponse:
+        wait = exc.headers["retry-after"]
+        return JSONResponse({"error": "slow_down", "wait": int(wait)}, status_code=429, headers=exc.headers)
+
+    with TestClient(app) as client:
+        client.get("/x")
+        refused = client.get("/x")
+    assert refused.status_code == 429
+    assert refused.json() == {"error": "slow_down", "wait": 3600}
+    assert refused.headers["ratelimit-limit"] == "1"
 
 
 # --- middleware ----------------------------------------------------------------------------------
