@@ -95,7 +95,14 @@ impl Quota {
     pub fn apply(&self, tat: Option<u64>, cost: u64, now: u64) -> (Decision, u64) {
         let tat = tat.map_or(now, |t| t.max(now));
         let tolerance = self.tolerance();
-        let new_tat = tat.saturating_add(self.interval.saturating_mul(cost));
+        let Some(new_tat) = self
+            .interval
+            .checked_mul(cost)
+            .and_then(|c| tat.checked_add(c))
+        else {
+            // A cost past the end of time: never allowed.
+            return (self.decision(false, tat, now, u64::MAX - now), tat);
+        };
         let allow_at = new_tat.saturating_sub(tolerance);
         if allow_at > now {
             let decision = self.decision(false, tat, now, allow_at - now);
