@@ -140,6 +140,22 @@ pub struct Decision {
     pub retry_after: Duration,
 }
 
+impl Decision {
+    /// `RateLimit-Reset`: whole seconds until the allowance is full again, rounded up.
+    pub fn reset_secs(&self) -> u64 {
+        ceil_secs(self.reset_after)
+    }
+
+    /// `Retry-After` for a refusal: whole seconds, rounded up, at least 1.
+    pub fn retry_after_secs(&self) -> u64 {
+        ceil_secs(self.retry_after).max(1)
+    }
+}
+
+fn ceil_secs(d: Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,6 +183,7 @@ mod tests {
         assert_eq!(d.remaining, 0);
         assert_eq!(d.retry_after, Duration::from_millis(100));
         assert_eq!(d.reset_after, Duration::from_millis(300));
+        assert_eq!((d.reset_secs(), d.retry_after_secs()), (1, 1));
         assert_eq!(Some(t), tat, "a refusal does not move the TAT");
     }
 
