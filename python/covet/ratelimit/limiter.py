@@ -223,7 +223,7 @@ class Limiter:
         cost: int = 1,
     ) -> RateLimit:
         """A `RateLimit` with this limiter's backend, key, failure policy and headers."""
-        return RateLimit(
+        rule = RateLimit(
             rate,
             burst=burst,
             key=key if key is not None else self.key,
@@ -233,6 +233,9 @@ class Limiter:
             fail_open=self.fail_open,
             headers=self.headers,
         )
+        if isinstance(key, DependsParam):
+            rule.key = self.key  # anonymous requests: counted as this limiter counts clients
+        return rule
 
     def limit(
         self,
