@@ -10,6 +10,7 @@
 //! * [`urlencoded`]: query string and form decoding.
 //! * [`multipart`]: `multipart/form-data` decoding.
 //! * [`json_escape`]: JSON string literals, for the binding's encoder.
+//! * [`ratelimit`]: GCRA rate limiting over a bounded in-memory key store.
 
 #![warn(missing_docs)]
 
@@ -18,6 +19,7 @@ pub mod http;
 pub mod json_escape;
 pub mod limits;
 pub mod multipart;
+pub mod ratelimit;
 pub mod router;
 pub mod scalars;
 pub mod urlencoded;

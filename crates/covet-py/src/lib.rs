@@ -9,6 +9,7 @@ mod forms;
 mod gil;
 mod json;
 mod protocol;
+mod ratelimit;
 mod request;
 mod router;
 mod server;
@@ -25,6 +26,7 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(json::dumps, m)?)?;
     m.add_function(wrap_pyfunction!(parse_qsl, m)?)?;
     m.add_class::<forms::MultipartParser>()?;
+    m.add_class::<ratelimit::RateLimiter>()?;
     m.add("FOUND", router::FOUND)?;
     m.add("NOT_FOUND", router::NOT_FOUND)?;
     m.add("METHOD_NOT_ALLOWED", router::METHOD_NOT_ALLOWED)?;
