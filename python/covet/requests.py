@@ -107,6 +107,13 @@ class Request:
         return self._cookies
 
     @property
+    def session(self) -> dict[str, Any]:
+        """The session, set by `covet.sessions.SessionMiddleware` (see docs/sessions.md)."""
+        assert "session" in self.scope_extra, "SessionMiddleware must be installed to access request.session"
+        session: dict[str, Any] = self.scope_extra["session"]
+        return session
+
+    @property
     def client(self) -> Address | None:
         client = self._raw.client
         return Address(*client) if client else None
