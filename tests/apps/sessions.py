@@ -70,6 +70,9 @@ def make_app(backend: SessionBackend | None = None, *, csrf: bool = False, **opt
     async def github(request: Request) -> dict[str, bool]:
         return {"hooked": True}
 
+    if backend is not None:
+        app.on_event("shutdown")(backend.aclose)
+
     if csrf:
         app.add_middleware(CSRFMiddleware, secret_key=SECRET, exempt_paths=["/webhooks/"])
     app.add_middleware(SessionMiddleware, secret_key=SECRET, backend=backend, **options)

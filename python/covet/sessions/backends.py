@@ -33,7 +33,7 @@ class SessionBackend(ABC):
     async def touch(self, session_id: str, ttl: int) -> None:
         """Restarts the entry's time to live without rewriting its data (sliding expiry)."""
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 - optional: not every store holds connections
         """Releases connections; call it on shutdown."""
 
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 try:
-    from itsdangerous import BadSignature, Signer, SignatureExpired, URLSafeTimedSerializer
+    from itsdangerous import BadSignature, SignatureExpired, Signer, URLSafeTimedSerializer
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError('covet.sessions signs cookies with itsdangerous: pip install "covet[sessions]"') from exc
 
