@@ -57,9 +57,9 @@ def make_app(backend: SessionBackend | None = None, *, csrf: bool = False, **opt
         form = await request.form()
         return {"name": name, "fields": sorted(form.keys())}
 
-    @app.post("/api")
+    @app.api_route("/api", methods=["POST", "PUT", "PATCH", "DELETE"])
     async def api(request: Request) -> dict[str, Any]:
-        return {"got": await request.json()}
+        return {"got": await request.json() if await request.body() else None}
 
     @app.post("/hook")
     @csrf_exempt
