@@ -225,6 +225,18 @@ def test_https_round_trip_and_cookie_options() -> None:
         assert client.get("/session").json() == {"a": 1}  # the Secure cookie comes back over https
 
 
+def test_testclient_https_url_arrives_as_https() -> None:
+    app = Covet()
+
+    @app.get("/")
+    async def scheme(request: Request) -> str:
+        return request.url.scheme
+
+    with TestClient(app, base_url="https://testserver") as client:
+        assert client.get("/").json() == "https"
+        assert client.get("http://testserver/").json() == "http"
+
+
 def test_bad_options_are_refused() -> None:
     with pytest.raises(ValueError, match="secret_key"):
         SessionMiddleware(None, secret_key="")
@@ -385,15 +397,19 @@ def test_redis_backend_accepts_a_client(redis_prefix: tuple[str, redis.Redis]) -
         loop(own.aclose())
 
 
-# --- covet's own server ----------------------------------------------------------------------------------
+# --- real servers: covet's own and uvicorn (the ASGI path) ----------------------------------------------------------------------------------
 
 
-def test_redis_sessions_on_covets_server(serve: Callable[..., Server], monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("kind", ["covet", "uvicorn"])
+def test_redis_sessions_on_a_real_server(
+    serve: Callable[..., Server], monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
     prefix = f"covet-test:sessions:{uuid.uuid4().hex}:"
     monkeypatch.setenv("COVET_TEST_SESSION_PREFIX", prefix)
     r = redis.Redis.from_url(REDIS_URL)
     try:
-        server = serve("tests.apps.sessions:app", "--workers", "2")
+        args = ("--workers", "2") if kind == "covet" else ()
+        server = serve("tests.apps.sessions:app", *args, kind=kind)
         with server.client() as client:
             assert [client.get("/count").json()["n"] for _ in range(4)] == [1, 2, 3, 4]  # across both workers
             (key,) = r.scan_iter(match=prefix + "*")
