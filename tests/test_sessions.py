@@ -397,7 +397,7 @@ def test_redis_backend_accepts_a_client(redis_prefix: tuple[str, redis.Redis]) -
         loop(own.aclose())
 
 
-# --- real servers: covet's own and uvicorn (the ASGI path) ----------------------------------------------------------------------------------
+# --- real servers: covet's own and uvicorn (the ASGI path) --------------------------------------------
 
 
 @pytest.mark.parametrize("kind", ["covet", "uvicorn"])
