@@ -19,6 +19,7 @@ from covet.formparsers import parse_form
 
 if TYPE_CHECKING:
     from covet.applications import Covet
+    from covet.sessions.session import Session
 
 __all__ = ["Request", "HTTPConnection"]
 
@@ -107,10 +108,10 @@ class Request:
         return self._cookies
 
     @property
-    def session(self) -> dict[str, Any]:
+    def session(self) -> Session:
         """The session, set by `covet.sessions.SessionMiddleware` (see docs/sessions.md)."""
         assert "session" in self.scope_extra, "SessionMiddleware must be installed to access request.session"
-        session: dict[str, Any] = self.scope_extra["session"]
+        session: Session = self.scope_extra["session"]
         return session
 
     @property

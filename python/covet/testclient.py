@@ -105,6 +105,7 @@ class TestClient(httpx.Client):
         self.app = app
         self.raise_server_exceptions = raise_server_exceptions
         self._peer = client
+        self._tls = False  # the request being sent has an https:// URL
         self._loop = asyncio.new_event_loop()
         self._engine: Any = None
         self._engine_options = engine_options
@@ -143,15 +144,16 @@ class TestClient(httpx.Client):
         errors: list[BaseException] = []
         self.app._error_sink = errors
         try:
-            raw = self._loop.run_until_complete(self._send(data, request.url.scheme == "https"))
+            self._tls = request.url.scheme == "https"
+            raw = self._loop.run_until_complete(self._send(data))
         finally:
             self.app._error_sink = None
         if errors and self.raise_server_exceptions:
             raise errors[0]
         return _parse(raw, request)
 
-    async def _send(self, data: bytes, tls: bool = False) -> bytes:
-        transport = _MemoryTransport(self._loop, self._peer, tls)
+    async def _send(self, data: bytes) -> bytes:
+        transport = _MemoryTransport(self._loop, self._peer, self._tls)
         protocol = self._server()()
         transport.protocol = protocol
         protocol.connection_made(transport)
