@@ -82,6 +82,24 @@ def test_multipart_form_token_passes_and_the_handler_still_reads_the_form(client
     assert response.json() == {"name": "ann", "fields": ["csrf_token", "doc", "name"]}
 
 
+def test_the_handler_can_still_read_the_raw_body_of_a_checked_form() -> None:
+    app = Covet()
+
+    @app.get("/token")
+    async def token(request: Request) -> dict[str, str]:
+        return {"token": csrf_token(request)}
+
+    @app.post("/raw")
+    async def raw(request: Request) -> dict[str, Any]:
+        return {"body": (await request.body()).decode(), "form": dict(await request.form())}
+
+    app.add_middleware(CSRFMiddleware, secret_key=SECRET)
+    with TestClient(app) as client:
+        token = client.get("/token").json()["token"]
+        response = client.post("/raw", data={"a": "1", "csrf_token": token})
+        assert response.json() == {"body": f"a=1&csrf_token={token}", "form": {"a": "1", "csrf_token": token}}
+
+
 def test_a_file_part_is_not_a_token(client: TestClient) -> None:
     form_token(client)
     refused(client.post("/submit", files={"csrf_token": ("t.txt", b"x")}), "csrf_missing")
