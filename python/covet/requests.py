@@ -19,6 +19,7 @@ from covet.formparsers import parse_form
 
 if TYPE_CHECKING:
     from covet.applications import Covet
+    from covet.sessions.session import Session
 
 __all__ = ["Request", "HTTPConnection"]
 
@@ -105,6 +106,13 @@ class Request:
         if self._cookies is None:
             self._cookies = _parse_cookies(self.headers.getlist("cookie"))
         return self._cookies
+
+    @property
+    def session(self) -> Session:
+        """The session, set by `covet.sessions.SessionMiddleware` (see docs/sessions.md)."""
+        assert "session" in self.scope_extra, "SessionMiddleware must be installed to access request.session"
+        session: Session = self.scope_extra["session"]
+        return session
 
     @property
     def client(self) -> Address | None:

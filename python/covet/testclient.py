@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import ssl
 from http.client import HTTPResponse
 from typing import Any
 
@@ -22,10 +23,11 @@ __all__ = ["TestClient"]
 class _MemoryTransport(asyncio.Transport):
     """Collects what the engine writes; `close()` ends the exchange."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, client: tuple[str, int]) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, client: tuple[str, int], tls: bool = False) -> None:
         super().__init__()
         self._loop = loop
         self._client = client
+        self._tls = tls  # an https:// URL: the engine sees a TLS transport, as under a real one
         self.data = bytearray()
         self.done: asyncio.Future[None] = loop.create_future()
         self.protocol: Any = None
@@ -49,7 +51,9 @@ class _MemoryTransport(asyncio.Transport):
         if name == "peername":
             return self._client
         if name == "sockname":
-            return ("testserver", 80)
+            return ("testserver", 443 if self._tls else 80)
+        if name == "sslcontext" and self._tls:
+            return _SSL_CONTEXT
         return default
 
     def pause_reading(self) -> None:
@@ -57,6 +61,10 @@ class _MemoryTransport(asyncio.Transport):
 
     def resume_reading(self) -> None:
         pass
+
+
+# What `get_extra_info("sslcontext")` returns for an https:// request (nothing is encrypted in memory).
+_SSL_CONTEXT = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 class _Socket:
@@ -97,6 +105,7 @@ class TestClient(httpx.Client):
         self.app = app
         self.raise_server_exceptions = raise_server_exceptions
         self._peer = client
+        self._tls = False  # the request being sent has an https:// URL
         self._loop = asyncio.new_event_loop()
         self._engine: Any = None
         self._engine_options = engine_options
@@ -135,6 +144,7 @@ class TestClient(httpx.Client):
         errors: list[BaseException] = []
         self.app._error_sink = errors
         try:
+            self._tls = request.url.scheme == "https"
             raw = self._loop.run_until_complete(self._send(data))
         finally:
             self.app._error_sink = None
@@ -143,7 +153,7 @@ class TestClient(httpx.Client):
         return _parse(raw, request)
 
     async def _send(self, data: bytes) -> bytes:
-        transport = _MemoryTransport(self._loop, self._peer)
+        transport = _MemoryTransport(self._loop, self._peer, self._tls)
         protocol = self._server()()
         transport.protocol = protocol
         protocol.connection_made(transport)

@@ -35,6 +35,7 @@ impl Later {
                 Some(p.endpoint),
                 conn.client_obj(py),
                 conn.sockname_obj(py),
+                conn.scheme(),
                 None,
             )
             .into_py_any(py),

@@ -46,6 +46,8 @@ pub struct HttpProtocol {
     write: G<RefCell<Option<PyObject>>>,
     client: G<RefCell<Option<PyObject>>>,
     sockname: G<RefCell<Option<PyObject>>>,
+    /// The transport is TLS (it has an `sslcontext`): requests show the scheme `https`.
+    tls: G<Cell<bool>>,
     slot: G<Cell<Option<usize>>>,
     out: G<RefCell<Vec<u8>>>,
     busy: G<Cell<bool>>,
@@ -76,6 +78,7 @@ impl HttpProtocol {
             write: G(RefCell::new(None)),
             client: G(RefCell::new(None)),
             sockname: G(RefCell::new(None)),
+            tls: G(Cell::new(false)),
             slot: G(Cell::new(None)),
             out: G(RefCell::new(Vec::with_capacity(512))),
             busy: G(Cell::new(false)),
@@ -310,6 +313,7 @@ impl HttpProtocol {
                     Some(endpoint),
                     self.client_obj(py),
                     self.sockname_obj(py),
+                    self.scheme(),
                     stream,
                 );
                 if !ep.inline || streamed {
@@ -352,6 +356,7 @@ impl HttpProtocol {
                     None,
                     self.client_obj(py),
                     self.sockname_obj(py),
+                    self.scheme(),
                     stream,
                 );
                 self.spawn(slf, raw.into_py_any(py)?, None, None)
@@ -365,6 +370,15 @@ impl HttpProtocol {
 
     pub fn sockname_obj(&self, py: Python<'_>) -> Option<PyObject> {
         self.sockname.borrow().as_ref().map(|c| c.clone_ref(py))
+    }
+
+    /// The URL scheme of this connection's requests.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.get() {
+            "https"
+        } else {
+            "http"
+        }
     }
 
     /// Finishes an inline call: drives the coroutine, applies the response model (checked
@@ -625,6 +639,8 @@ impl HttpProtocol {
         };
         *this.client.borrow_mut() = info("peername").unwrap_or(None);
         *this.sockname.borrow_mut() = info("sockname").unwrap_or(None);
+        let ssl = transport.call_method1(intern!(py, "get_extra_info"), ("sslcontext",));
+        this.tls.set(ssl.is_ok_and(|v| !v.is_none()));
         *this.transport.borrow_mut() = Some(transport.clone().unbind());
         this.last_active.set(Instant::now());
         let slot = this.server.bind(py).borrow().register(slf.clone().unbind());

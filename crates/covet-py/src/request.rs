@@ -36,6 +36,7 @@ impl RawRequest {
         endpoint: Option<usize>,
         client: Option<PyObject>,
         server: Option<PyObject>,
+        scheme: &str,
         stream: Option<Py<BodyStream>>,
     ) -> Self {
         RawRequest {
@@ -44,7 +45,7 @@ impl RawRequest {
             endpoint,
             client,
             server,
-            scheme: "http".to_owned(),
+            scheme: scheme.to_owned(),
             root_path: String::new(),
             stream,
         }
