@@ -9,11 +9,13 @@
 //! * [`router`]: Starlette-style path routing.
 //! * [`urlencoded`]: query string and form decoding.
 //! * [`multipart`]: `multipart/form-data` decoding.
+//! * [`jwt`]: JSON Web Token signing and verification, key sets and JWKS.
 
 #![warn(missing_docs)]
 
 pub mod connection;
 pub mod http;
+pub mod jwt;
 pub mod limits;
 pub mod multipart;
 pub mod router;
