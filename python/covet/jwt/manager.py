@@ -6,6 +6,7 @@ rotated, and what the revocation store is asked."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import time
@@ -230,9 +231,12 @@ class JWT:
 
     async def logout_everywhere(self, subject: str) -> None:
         """Refuses every token of `subject` issued before now, on every server sharing the store."""
-        now = time.time()
+        # `iat` has millisecond resolution: the cutoff is the next millisecond, and returning only
+        # once it has passed keeps a login made right after this call from being refused.
+        cutoff = math.floor(time.time() * 1000) / 1000 + 0.001
         longest = max(self.access_lifetime, self.refresh_lifetime)
-        await self.revocation_store.revoke_subject(str(subject), now, now + longest)
+        await self.revocation_store.revoke_subject(str(subject), cutoff, cutoff + longest)
+        await asyncio.sleep(max(0.0, cutoff - time.time()))
 
 
 _MANAGED = frozenset({"iat", "exp", "nbf", "jti", "iss", "aud", "type", "sub", "fam"})
