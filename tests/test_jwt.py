@@ -329,7 +329,7 @@ def make_app() -> tuple[Covet, JWTAuth]:
         return {"sub": claims["sub"]}
 
     @app.get("/admin")
-    async def admin(claims: dict[str, Any] = jwt_auth.requires("admin")) -> dict[str, Any]:
+    async def admin(claims: dict[str, Any] = jwt_auth.requires("admin")) -> dict[str, Any]:  # noqa: B008
         return {"sub": claims["sub"]}
 
     optional_auth = JWTAuth(HMACKey.generate(), auto_error=False, scheme_name="OptionalJWT")

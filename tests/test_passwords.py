@@ -31,7 +31,9 @@ def test_module_functions_use_argon2id_defaults() -> None:
     assert passwords.verify_and_update("s3cret", hashed) == (True, None)
 
 
-@pytest.mark.parametrize("bad", ["", "plaintext", "$2b$12$abcdefghijklmnopqrstuv", "$argon2id$v=19$m=8192,t=1,p=1$abc$def"])
+@pytest.mark.parametrize(
+    "bad", ["", "plaintext", "$2b$12$abcdefghijklmnopqrstuv", "$argon2id$v=19$m=8192,t=1,p=1$abc$def"]
+)
 def test_malformed_hash_is_a_clear_error(bad: str) -> None:
     hasher = PasswordHasher(**FAST)
     with pytest.raises(InvalidHashError, match="Argon2 hash"):

@@ -91,5 +91,5 @@ async def me(claims: dict[str, Any] = Depends(jwt_auth)) -> dict[str, Any]:
 
 
 @app.get("/admin")
-async def admin(claims: dict[str, Any] = jwt_auth.requires("admin")) -> dict[str, str]:
+async def admin(claims: Annotated[dict[str, Any], jwt_auth.requires("admin")]) -> dict[str, str]:
     return {"welcome": claims["sub"]}

@@ -7,7 +7,12 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-create_exception!(_engine, JwtError, PyValueError, "A refused token or key: args are (kind, message).");
+create_exception!(
+    _engine,
+    JwtError,
+    PyValueError,
+    "A refused token or key: args are (kind, message)."
+);
 
 fn to_py(err: jwt::JwtError) -> PyErr {
     JwtError::new_err((err.kind(), err.to_string()))
@@ -35,17 +40,41 @@ impl JwtKeys {
         audience: Vec<String>,
         required: Vec<String>,
     ) -> PyResult<Self> {
-        let algorithms = algorithms.iter().map(|name| algorithm(name)).collect::<PyResult<_>>()?;
-        let validation = Validation { algorithms, leeway, issuer, audience, required };
-        Ok(Self { keys: KeySet::new(), validation })
+        let algorithms = algorithms
+            .iter()
+            .map(|name| algorithm(name))
+            .collect::<PyResult<_>>()?;
+        let validation = Validation {
+            algorithms,
+            leeway,
+            issuer,
+            audience,
+            required,
+        };
+        Ok(Self {
+            keys: KeySet::new(),
+            validation,
+        })
     }
 
-    fn add_secret(&mut self, kid: &str, algorithm_name: &str, secret: &[u8], signing: bool) -> PyResult<()> {
+    fn add_secret(
+        &mut self,
+        kid: &str,
+        algorithm_name: &str,
+        secret: &[u8],
+        signing: bool,
+    ) -> PyResult<()> {
         let key = Key::from_secret(kid, algorithm(algorithm_name)?, secret).map_err(to_py)?;
         self.keys.add(key, signing).map_err(to_py)
     }
 
-    fn add_pem(&mut self, kid: &str, algorithm_name: &str, pem: &[u8], signing: bool) -> PyResult<()> {
+    fn add_pem(
+        &mut self,
+        kid: &str,
+        algorithm_name: &str,
+        pem: &[u8],
+        signing: bool,
+    ) -> PyResult<()> {
         let key = Key::from_pem(kid, algorithm(algorithm_name)?, pem).map_err(to_py)?;
         self.keys.add(key, signing).map_err(to_py)
     }
@@ -62,7 +91,13 @@ impl JwtKeys {
 
     /// (kid, algorithm, can_sign) for every key, in the order added.
     fn keys(&self) -> Vec<(String, String, bool)> {
-        let describe = |k: &Key| (k.kid().to_owned(), jwt::algorithm_name(k.algorithm()), k.can_sign());
+        let describe = |k: &Key| {
+            (
+                k.kid().to_owned(),
+                jwt::algorithm_name(k.algorithm()),
+                k.can_sign(),
+            )
+        };
         self.keys.keys().iter().map(describe).collect()
     }
 
@@ -77,12 +112,20 @@ impl JwtKeys {
 
     #[pyo3(signature = (claims, kid = None))]
     fn encode(&self, py: Python<'_>, claims: &[u8], kid: Option<&str>) -> PyResult<String> {
-        py.allow_threads(|| jwt::encode(&self.keys, claims, kid)).map_err(to_py)
+        py.allow_threads(|| jwt::encode(&self.keys, claims, kid))
+            .map_err(to_py)
     }
 
     /// Verifies `token` at `now` (Unix seconds); returns (kid, payload JSON bytes).
-    fn decode<'py>(&self, py: Python<'py>, token: &str, now: f64) -> PyResult<(String, Bound<'py, PyBytes>)> {
-        let verified = py.allow_threads(|| jwt::decode(&self.keys, &self.validation, token, now)).map_err(to_py)?;
+    fn decode<'py>(
+        &self,
+        py: Python<'py>,
+        token: &str,
+        now: f64,
+    ) -> PyResult<(String, Bound<'py, PyBytes>)> {
+        let verified = py
+            .allow_threads(|| jwt::decode(&self.keys, &self.validation, token, now))
+            .map_err(to_py)?;
         Ok((verified.kid, PyBytes::new(py, &verified.payload)))
     }
 }

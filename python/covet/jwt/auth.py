@@ -87,7 +87,8 @@ class JWTAuth(JWT, SecurityBase):
         return claims
 
     def requires(self, *scopes: str) -> Any:
-        """A parameter default that needs these scopes: `claims: dict = jwt_auth.requires("admin")`."""
+        """What a parameter that needs these scopes is declared with:
+        `claims: Annotated[dict, jwt_auth.requires("admin")]` (or as its default value)."""
         return Security(self, scopes=list(scopes))
 
     async def jwks_endpoint(self) -> JSONResponse:
