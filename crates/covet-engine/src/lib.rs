@@ -11,12 +11,14 @@
 //! * [`multipart`]: `multipart/form-data` decoding.
 //! * [`json_escape`]: JSON string literals, for the binding's encoder.
 //! * [`ratelimit`]: GCRA rate limiting over a bounded in-memory key store.
+//! * [`jwt`]: JSON Web Token signing and verification, key sets and JWKS.
 
 #![warn(missing_docs)]
 
 pub mod connection;
 pub mod http;
 pub mod json_escape;
+pub mod jwt;
 pub mod limits;
 pub mod multipart;
 pub mod ratelimit;

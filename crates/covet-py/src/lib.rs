@@ -8,6 +8,7 @@ mod fastargs;
 mod forms;
 mod gil;
 mod json;
+mod jwt;
 mod protocol;
 mod ratelimit;
 mod request;
@@ -27,6 +28,8 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parse_qsl, m)?)?;
     m.add_class::<forms::MultipartParser>()?;
     m.add_class::<ratelimit::RateLimiter>()?;
+    m.add_class::<jwt::JwtKeys>()?;
+    m.add("JwtError", m.py().get_type::<jwt::JwtError>())?;
     m.add("FOUND", router::FOUND)?;
     m.add("NOT_FOUND", router::NOT_FOUND)?;
     m.add("METHOD_NOT_ALLOWED", router::METHOD_NOT_ALLOWED)?;
