@@ -3,7 +3,8 @@
 Run as `python -m tests.oidc_provider --port N`; it serves on 127.0.0.1 with issuer
 `http://127.0.0.1:N`. Authorization code grant with PKCE (`CodeChallenge`, required for every
 client) and OpenID Connect (`OpenIDCode`, RS256 ID tokens signed with a key generated at start),
-a discovery document, a JWKS endpoint, a token endpoint and a userinfo endpoint. One test user
+a discovery document, a JWKS endpoint, a token endpoint, a userinfo endpoint, and a plain
+OAuth2 API (`/api/me`) for logins without OpenID Connect. One test user
 is approved at once (no login page).
 
 Some registered clients misbehave on purpose, so the tests can see a relying party refuse a bad
@@ -281,6 +282,12 @@ def create_app(issuer: str) -> Flask:
     @app.route("/userinfo", methods=["GET", "POST"])
     def userinfo() -> Any:
         return server.create_endpoint_response("userinfo")
+
+    @app.get("/api/me")
+    @protector("profile")
+    def api_me() -> Any:
+        # A plain OAuth2 API (no OpenID Connect): who the token belongs to, for scope `profile`.
+        return jsonify(id=42, login=USER["preferred_username"], name=USER["name"])
 
     @app.get("/test/stats")
     def stats() -> Any:

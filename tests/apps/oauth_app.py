@@ -23,7 +23,7 @@ oauth.register_oidc("main", DISCOVERY, client_id="covet-app", client_secret=SECR
 oauth.register_oidc("public", DISCOVERY, client_id="covet-public")
 for fault in ("wrong-aud", "wrong-nonce", "tampered", "forged", "expired", "denied"):
     oauth.register_oidc(fault, DISCOVERY, client_id=f"covet-{fault}", client_secret=SECRET)
-# An OAuth2-only login (no openid scope): user from the userinfo endpoint, no ID token.
+# An OAuth2-only login (no openid scope), as with GitHub: no ID token, the user from an API.
 oauth.register(
     "plain",
     client_id="covet-app",
@@ -31,7 +31,7 @@ oauth.register(
     scope="profile email",
     authorize_url=f"{ISSUER}/authorize",
     token_url=f"{ISSUER}/token",
-    userinfo_url=f"{ISSUER}/userinfo",
+    userinfo_url=f"{ISSUER}/api/me",
 )
 
 

@@ -1,8 +1,9 @@
 """Provider metadata (OpenID Connect discovery) and signing keys (JWKS), fetched once and cached.
 
 A login must not cost two extra round trips to the provider, so the discovery document and the
-key set are kept per URL for `ttl` seconds in the process. The key set is fetched again early
-when an ID token names a key (`kid`) that the cached set lacks: that is how providers rotate keys.
+key set are kept per URL in the process, and reused while younger than the reader's `ttl`. The
+key set is fetched again early when an ID token names a key (`kid`) that the cached set lacks:
+that is how providers rotate keys.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ async def load_metadata(url: str, *, provider: str, ttl: float, timeout: float) 
     """
     now = time.monotonic()
     cached = _metadata.get(url)
-    if cached is not None and cached[0] > now:
+    if cached is not None and now - cached[0] < ttl:
         return cached[1]
     data = await fetch_json(url, what="discovery document", provider=provider, timeout=timeout)
     issuer = data.get("issuer")
@@ -65,7 +66,7 @@ async def load_metadata(url: str, *, provider: str, ttl: float, timeout: float) 
     for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
         if not isinstance(data.get(key), str):
             raise ProviderUnavailable(f"the discovery document at {url} has no {key}", provider=provider)
-    _metadata[url] = (now + ttl, data)
+    _metadata[url] = (now, data)
     return data
 
 
@@ -73,12 +74,12 @@ async def load_jwks(url: str, *, provider: str, ttl: float, timeout: float, refr
     """The provider's public keys, from cache unless stale or `refresh` is asked for."""
     now = time.monotonic()
     cached = _jwks.get(url)
-    if cached is not None and cached[0] > now and not refresh:
+    if cached is not None and now - cached[0] < ttl and not refresh:
         return cached[1]
     data = await fetch_json(url, what="key set (JWKS)", provider=provider, timeout=timeout)
     try:
         keys = KeySet.import_key_set(data)  # type: ignore[arg-type]
     except (JoseError, ValueError, TypeError, KeyError) as exc:
         raise ProviderUnavailable(f"the key set at {url} cannot be read: {exc}", provider=provider) from None
-    _jwks[url] = (now + ttl, keys)
+    _jwks[url] = (now, keys)
     return keys
