@@ -27,9 +27,10 @@ from joserfc.jwk import KeySet, OctKey, RSAKey
 
 from covet.oauth import OAuth, ProviderUnavailable
 from covet.oauth.discovery import clear_caches
-from covet.oauth.errors import InvalidIDToken
+from covet.oauth.errors import InvalidIDToken, TransactionInvalid
 from covet.oauth.idtoken import validate_id_token
 from covet.oauth.presets import GOOGLE_DISCOVERY_URL
+from covet.oauth.transaction import Transaction, TransactionCodec
 from tests.conftest import Server, free_port, start_server
 from tests.oidc_provider import SECRET, running_provider
 
@@ -283,7 +284,27 @@ def test_bad_id_token_is_401(app: Server, name: str, reason: str) -> None:
     assert "max-age=0" in out.headers["set-cookie"].lower()
 
 
-def test_unreachable_provider_is_502_and_logged(issuer: str) -> None:
+def test_provider_down_is_502(app: Server) -> None:
+    out = httpx.get(f"{app.url}/login/down", timeout=10)
+    assert out.status_code == 502
+    assert out.json()["detail"]["error"] == "provider_unavailable"
+    assert httpx.get(f"{app.url}/login/main", timeout=10).status_code == 302  # still serving
+
+
+def test_transaction_codec_refuses_garbage() -> None:
+    codec = TransactionCodec("x" * 32)
+    tx = Transaction("p", "state", "nonce", "verifier", "http://127.0.0.1/cb", int(time.time()) + 60)
+    assert codec.load(codec.dump(tx), "p") == tx
+    for value in ("", "abc", "é.x", "a.b.c", codec.dump(tx) + "x", TransactionCodec("y" * 32).dump(tx)):
+        with pytest.raises(TransactionInvalid):
+            codec.load(value, "p")
+    with pytest.raises(TransactionInvalid, match="belongs to provider 'p'"):
+        codec.load(codec.dump(tx), "q")
+    with pytest.raises(TransactionInvalid, match="took too long"):
+        codec.load(codec.dump(Transaction("p", "s", None, "v", "u", int(time.time()) - 1)), "p")
+
+
+def test_unreachable_provider_is_502(issuer: str) -> None:
     down = f"http://127.0.0.1:{free_port()}/.well-known/openid-configuration"
     oauth = OAuth(secret_key="x" * 32)
     provider = oauth.register_oidc("down", down, client_id="c")

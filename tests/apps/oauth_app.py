@@ -23,6 +23,8 @@ oauth.register_oidc("main", DISCOVERY, client_id="covet-app", client_secret=SECR
 oauth.register_oidc("public", DISCOVERY, client_id="covet-public")
 for fault in ("wrong-aud", "wrong-nonce", "tampered", "forged", "expired", "denied"):
     oauth.register_oidc(fault, DISCOVERY, client_id=f"covet-{fault}", client_secret=SECRET)
+# Nothing listens on port 9 of loopback (discard): a provider that is down.
+oauth.register_oidc("down", "http://127.0.0.1:9/.well-known/openid-configuration", client_id="covet-app")
 # An OAuth2-only login (no openid scope), as with GitHub: no ID token, the user from an API.
 oauth.register(
     "plain",

@@ -49,10 +49,17 @@ class AuthorizationDenied(OAuthError):
 
     error = "authorization_denied"
 
-    def __init__(self, provider_error: str, description: str | None, *, provider: str = "", **kw: object) -> None:
+    def __init__(
+        self,
+        provider_error: str,
+        description: str | None,
+        *,
+        provider: str = "",
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         self.provider_error = provider_error
         message = f"the provider answered {provider_error!r}" + (f": {description}" if description else "")
-        super().__init__(message, provider=provider, **kw)  # type: ignore[arg-type]
+        super().__init__(message, provider=provider, headers=headers)
 
 
 class TransactionMissing(OAuthError):

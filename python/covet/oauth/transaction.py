@@ -64,7 +64,7 @@ class TransactionCodec:
 
     def load(self, value: str, provider: str) -> Transaction:
         payload, _, signature = value.partition(".")
-        if not signature or not hmac.compare_digest(signature, self._sign(payload)):
+        if not value.isascii() or not signature or not hmac.compare_digest(signature, self._sign(payload)):
             raise TransactionInvalid("the login cookie's signature does not match", provider=provider)
         try:
             tx = Transaction(**json.loads(_unb64(payload)))
