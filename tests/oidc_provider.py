@@ -144,105 +144,132 @@ class Token:
         return client.client_id == self.client.client_id
 
 
+class State:
+    """Everything the provider remembers, in memory: keys, clients, codes, tokens, counters."""
+
+    def __init__(self, issuer: str) -> None:
+        self.issuer = issuer
+        self.signing_key = RSAKey.generate_key(2048, parameters={"kid": "test-key", "use": "sig", "alg": "RS256"})
+        # Same kid as the real key, never published: a forged token looks right but cannot verify.
+        self.rogue_key = RSAKey.generate_key(2048, parameters={"kid": "test-key", "use": "sig", "alg": "RS256"})
+        self.clients = {c.client_id: c for c in _clients()}
+        self.codes: dict[str, AuthCode] = {}
+        self.tokens: dict[str, Token] = {}
+        self.hits: Counter[str] = Counter()
+        self.seen_nonces: set[str] = set()
+
+    def save_token(self, token: dict[str, Any], req: Any) -> None:
+        expires_at = time.time() + token.get("expires_in", 3600)
+        access_token = token["access_token"]
+        self.tokens[access_token] = Token(access_token, req.client, token.get("scope", ""), expires_at)
+
+
+class Server(AuthorizationServer):
+    state: State
+
+
+class CodeGrant(grants.AuthorizationCodeGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+    server: Server
+
+    def save_authorization_code(self, code: str, req: Any) -> None:
+        data = req.payload.data
+        self.server.state.codes[code] = AuthCode(
+            code=code,
+            client_id=req.client.client_id,
+            redirect_uri=req.payload.redirect_uri,
+            scope=req.payload.scope,
+            nonce=data.get("nonce"),
+            code_challenge=data.get("code_challenge"),
+            code_challenge_method=data.get("code_challenge_method"),
+        )
+        if data.get("nonce"):
+            self.server.state.seen_nonces.add(data["nonce"])
+
+    def query_authorization_code(self, code: str, client: Client) -> AuthCode | None:
+        item = self.server.state.codes.get(code)
+        if item is not None and item.client_id == client.client_id:
+            return item
+        return None
+
+    def delete_authorization_code(self, authorization_code: AuthCode) -> None:
+        self.server.state.codes.pop(authorization_code.code, None)  # a code is redeemed once
+
+    def authenticate_user(self, authorization_code: AuthCode) -> dict[str, Any]:
+        return USER
+
+
+class OpenID(OpenIDCode):
+    """ID tokens as the client asked for them, or spoiled the way a faulty client's name says."""
+
+    def __init__(self, state: State) -> None:
+        super().__init__(require_nonce=True)
+        self.state = state
+
+    def exists_nonce(self, nonce: str, req: Any) -> bool:
+        return nonce in self.state.seen_nonces
+
+    def resolve_client_private_key(self, client: Client) -> RSAKey:
+        return self.state.rogue_key if client.fault == "forged" else self.state.signing_key
+
+    def get_client_claims(self, client: Client) -> dict[str, Any]:
+        claims: dict[str, Any] = {"iss": self.state.issuer, "aud": [client.client_id]}
+        if client.fault == "wrong-aud":
+            claims["aud"] = ["some-other-app"]
+        if client.fault == "expired":
+            claims["iat"] = claims["auth_time"] = int(time.time()) - 7200
+            claims["exp"] = int(time.time()) - 3600
+        return claims
+
+    def get_authorization_code_claims(self, authorization_code: AuthCode) -> dict[str, Any]:
+        claims = super().get_authorization_code_claims(authorization_code)
+        if self.state.clients[authorization_code.client_id].fault == "wrong-nonce":
+            claims["nonce"] = "a-nonce-from-another-login"
+        return claims
+
+    def generate_user_info(self, user: dict[str, Any], scope: str) -> UserInfo:
+        return UserInfo(**user).filter(scope)
+
+    def encode_id_token(self, token: dict[str, Any], req: Any) -> str:
+        id_token = super().encode_id_token(token, req)
+        if req.client.fault == "tampered":
+            head, payload, sig = id_token.split(".")
+            raw = bytearray(base64.urlsafe_b64decode(sig + "=" * (-len(sig) % 4)))
+            raw[10] ^= 0xFF
+            id_token = ".".join([head, payload, base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()])
+        return id_token
+
+
+class TokenValidator(BearerTokenValidator):
+    def __init__(self, state: State) -> None:
+        super().__init__()
+        self.state = state
+
+    def authenticate_token(self, token_string: str) -> Token | None:
+        return self.state.tokens.get(token_string)
+
+
+class UserInfoHandler(UserInfoEndpoint):
+    def get_issuer(self) -> str:
+        return self.server.state.issuer  # type: ignore[union-attr]
+
+    def generate_user_info(self, user: dict[str, Any], scope: str) -> UserInfo:
+        return UserInfo(**user).filter(scope)
+
+
 def create_app(issuer: str) -> Flask:
     app = Flask(__name__)
-    signing_key = RSAKey.generate_key(2048, parameters={"kid": "test-key", "use": "sig", "alg": "RS256"})
-    # Same kid as the real key, never published: a forged token looks right but cannot verify.
-    rogue_key = RSAKey.generate_key(2048, parameters={"kid": "test-key", "use": "sig", "alg": "RS256"})
-    clients = {c.client_id: c for c in _clients()}
-    codes: dict[str, AuthCode] = {}
-    tokens: dict[str, Token] = {}
-    hits: Counter[str] = Counter()
-    seen_nonces: set[str] = set()
-
-    class CodeGrant(grants.AuthorizationCodeGrant):
-        TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
-
-        def save_authorization_code(self, code: str, req: Any) -> None:
-            data = req.payload.data
-            codes[code] = AuthCode(
-                code=code,
-                client_id=req.client.client_id,
-                redirect_uri=req.payload.redirect_uri,
-                scope=req.payload.scope,
-                nonce=data.get("nonce"),
-                code_challenge=data.get("code_challenge"),
-                code_challenge_method=data.get("code_challenge_method"),
-            )
-            if data.get("nonce"):
-                seen_nonces.add(data["nonce"])
-
-        def query_authorization_code(self, code: str, client: Client) -> AuthCode | None:
-            item = codes.get(code)
-            if item is not None and item.client_id == client.client_id:
-                return item
-            return None
-
-        def delete_authorization_code(self, authorization_code: AuthCode) -> None:
-            codes.pop(authorization_code.code, None)  # a code is redeemed once
-
-        def authenticate_user(self, authorization_code: AuthCode) -> dict[str, Any]:
-            return USER
-
-    class OpenID(OpenIDCode):
-        def exists_nonce(self, nonce: str, req: Any) -> bool:
-            return nonce in seen_nonces
-
-        def resolve_client_private_key(self, client: Client) -> RSAKey:
-            return rogue_key if client.fault == "forged" else signing_key
-
-        def get_client_claims(self, client: Client) -> dict[str, Any]:
-            claims: dict[str, Any] = {"iss": issuer, "aud": [client.client_id]}
-            if client.fault == "wrong-aud":
-                claims["aud"] = ["some-other-app"]
-            if client.fault == "expired":
-                claims["iat"] = claims["auth_time"] = int(time.time()) - 7200
-                claims["exp"] = int(time.time()) - 3600
-            return claims
-
-        def get_authorization_code_claims(self, authorization_code: AuthCode) -> dict[str, Any]:
-            claims = super().get_authorization_code_claims(authorization_code)
-            if clients[authorization_code.client_id].fault == "wrong-nonce":
-                claims["nonce"] = "a-nonce-from-another-login"
-            return claims
-
-        def generate_user_info(self, user: dict[str, Any], scope: str) -> UserInfo:
-            return UserInfo(**user).filter(scope)
-
-        def encode_id_token(self, token: dict[str, Any], req: Any) -> str:
-            id_token = super().encode_id_token(token, req)
-            if req.client.fault == "tampered":
-                head, payload, sig = id_token.split(".")
-                raw = bytearray(base64.urlsafe_b64decode(sig + "=" * (-len(sig) % 4)))
-                raw[10] ^= 0xFF
-                id_token = ".".join([head, payload, base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()])
-            return id_token
-
-    class TokenValidator(BearerTokenValidator):
-        def authenticate_token(self, token_string: str) -> Token | None:
-            return tokens.get(token_string)
-
-    class UserInfoHandler(UserInfoEndpoint):
-        def get_issuer(self) -> str:
-            return issuer
-
-        def generate_user_info(self, user: dict[str, Any], scope: str) -> UserInfo:
-            return UserInfo(**user).filter(scope)
-
-    def save_token(token: dict[str, Any], req: Any) -> None:
-        tokens[token["access_token"]] = Token(
-            token["access_token"], req.client, token.get("scope", ""), time.time() + token.get("expires_in", 3600)
-        )
-
-    server = AuthorizationServer(app, query_client=clients.get, save_token=save_token)
-    server.register_grant(CodeGrant, [CodeChallenge(required=True), OpenID(require_nonce=True)])
+    state = State(issuer)
+    server = Server(app, query_client=state.clients.get, save_token=state.save_token)
+    server.state = state
+    server.register_grant(CodeGrant, [CodeChallenge(required=True), OpenID(state)])
     protector = ResourceProtector()
-    protector.register_token_validator(TokenValidator())
+    protector.register_token_validator(TokenValidator(state))
     server.register_endpoint(UserInfoHandler(resource_protector=protector))
 
     @app.before_request
     def count() -> None:
-        hits[request.path] += 1
+        state.hits[request.path] += 1
 
     @app.get("/.well-known/openid-configuration")
     def discovery() -> Any:
@@ -263,11 +290,11 @@ def create_app(issuer: str) -> Flask:
 
     @app.get("/jwks.json")
     def jwks() -> Any:
-        return jsonify(KeySet([signing_key]).as_dict(private=False))
+        return jsonify(KeySet([state.signing_key]).as_dict(private=False))
 
     @app.get("/authorize")
     def authorize() -> Any:
-        client = clients.get(request.args.get("client_id", ""))
+        client = state.clients.get(request.args.get("client_id", ""))
         user = None if client is not None and client.fault == "denied" else USER
         try:
             grant = server.get_consent_grant(end_user=user)
@@ -291,7 +318,7 @@ def create_app(issuer: str) -> Flask:
 
     @app.get("/test/stats")
     def stats() -> Any:
-        return jsonify(dict(hits))
+        return jsonify(dict(state.hits))
 
     return app
 
