@@ -84,7 +84,10 @@ async def _github_primary_email(client: AsyncOAuth2Client, api_url: str) -> str 
         raise ProviderUnavailable(f"cannot reach {api_url}/user/emails: {exc!r}", provider="github") from None
     if response.status_code != 200:
         return None
-    emails = response.json()
+    try:
+        emails = response.json()
+    except ValueError:
+        return None
     for entry in emails if isinstance(emails, list) else []:
         if isinstance(entry, dict) and entry.get("primary") and entry.get("verified"):
             return str(entry.get("email"))

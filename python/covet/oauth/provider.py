@@ -281,6 +281,8 @@ class OAuthProvider:
         except OAuthError as exc:
             exc.headers = clear
             raise
+        except httpx.HTTPError as exc:
+            raise ProviderUnavailable(f"fetching the user failed: {exc!r}", provider=self.name, headers=clear) from None
         if claims is not None and userinfo.get("sub") != claims["sub"]:
             # OpenID Connect Core 5.3.2: a userinfo answer about someone else must be thrown away.
             raise UserInfoFailed("userinfo is about another subject than the ID token", provider=self.name)
