@@ -1,0 +1,1 @@
+"""Log in with any OpenID Connect provider, found by its discovery URL (see app.py)."""
