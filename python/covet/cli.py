@@ -57,7 +57,17 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--keepalive-timeout", type=float, default=5.0, help="seconds an idle connection is kept")
     run.add_argument("--graceful-timeout", type=float, default=30.0, help="seconds to drain on shutdown")
     run.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    _add_db_parser(commands)
     return parser
+
+
+def _add_db_parser(commands: Any) -> None:
+    """`covet db ...` when SQLAlchemy and Alembic are installed (`pip install covet[db]`)."""
+    try:
+        from covet.db.cli import add_parser
+    except ImportError:
+        return
+    add_parser(commands)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)-8s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if args.command == "db":
+        from covet.db.cli import run
+
+        return run(args)
     return _run(args, sys.argv[2:] if argv is None else argv[1:])
 
 
