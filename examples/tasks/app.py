@@ -61,6 +61,8 @@ class TaskOut(TaskIn):
     created_at: datetime
 
 
+user_or_404 = get_or_404(User)
+task_or_404 = get_or_404(Task)
 tasks_page = Paginator(Task, sortable=["created_at", "title", "done"], filterable=["done", "owner_id"])
 
 
@@ -82,12 +84,12 @@ async def create_user(data: UserIn, session: AsyncSession = Depends(db.session))
 
 
 @app.get("/users/{user_id}")
-async def read_user(user: User = Depends(get_or_404(User))) -> UserOut:
+async def read_user(user: User = Depends(user_or_404)) -> UserOut:
     return user  # type: ignore[return-value]
 
 
 @app.delete("/users/{user_id}", status_code=204)
-async def delete_user(user: User = Depends(get_or_404(User)), session: AsyncSession = Depends(db.session)) -> None:
+async def delete_user(user: User = Depends(user_or_404), session: AsyncSession = Depends(db.session)) -> None:
     """A user who still owns tasks cannot go: the foreign key answers 409 at commit."""
     await session.delete(user)
 
@@ -110,17 +112,17 @@ async def list_tasks(
 
 
 @app.get("/tasks/{task_id}")
-async def read_task(task: Task = Depends(get_or_404(Task))) -> TaskOut:
+async def read_task(task: Task = Depends(task_or_404)) -> TaskOut:
     return task  # type: ignore[return-value]
 
 
 @app.patch("/tasks/{task_id}")
-async def update_task(data: TaskPatch, task: Task = Depends(get_or_404(Task))) -> TaskOut:
+async def update_task(data: TaskPatch, task: Task = Depends(task_or_404)) -> TaskOut:
     return apply_patch(task, data)  # type: ignore[return-value]
 
 
 @app.delete("/tasks/{task_id}", status_code=204)
-async def delete_task(task: Task = Depends(get_or_404(Task)), session: AsyncSession = Depends(db.session)) -> None:
+async def delete_task(task: Task = Depends(task_or_404), session: AsyncSession = Depends(db.session)) -> None:
     await session.delete(task)
 
 

@@ -73,7 +73,7 @@ def _add_db_parser(commands: Any) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(
-        level=args.log_level.upper(),
+        level=getattr(args, "log_level", "info").upper(),
         format="%(levelname)-8s %(name)s: %(message)s",
         stream=sys.stderr,
     )

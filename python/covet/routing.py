@@ -153,13 +153,13 @@ class APIRoute:
         )
         request._ctx = ctx
         try:
-            if self.simple:
-                if self.dependant.body_params and request._body_pending:
-                    await request.body()  # a large body arrives in chunks: collect it first
-                kwargs = _simple_values(self.dependant, request)
-            else:
-                kwargs = await solve(self.dependant, ctx)
             try:
+                if self.simple:
+                    if self.dependant.body_params and request._body_pending:
+                        await request.body()  # a large body arrives in chunks: collect it first
+                    kwargs = _simple_values(self.dependant, request)
+                else:
+                    kwargs = await solve(self.dependant, ctx)
                 if self.is_async:
                     result = await self.endpoint(**kwargs)
                 else:

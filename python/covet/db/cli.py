@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import logging
 import os
 import sys
 from pathlib import Path
@@ -62,6 +63,7 @@ def _directory(args: argparse.Namespace) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     from covet.db import migrations
 
     if not args.app:

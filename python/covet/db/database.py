@@ -116,6 +116,7 @@ class Database:
         engine = create_async_engine(self.url, **options)
         if url.get_backend_name() == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
+            event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
         self._engine = engine
         self._sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
 
@@ -243,7 +244,16 @@ class Database:
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
-    """SQLite leaves foreign keys unchecked unless asked, per connection."""
+    """SQLite leaves foreign keys unchecked unless asked, per connection. The driver's own
+    transaction handling is turned off (SQLAlchemy emits BEGIN, below) so that savepoints
+    work; WAL lets readers go on while one request writes."""
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+def _sqlite_on_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")

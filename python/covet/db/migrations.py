@@ -33,10 +33,36 @@ from covet.db.migrations import run_env
 run_env(context)
 '''
 
+SCRIPT_MAKO = '''"""${message}
+
+Revision ID: ${up_revision}
+Revises: ${repr(down_revision)}
+Create Date: ${create_date}
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+${imports if imports else ""}
+revision: str = ${repr(up_revision)}
+down_revision: str | Sequence[str] | None = ${repr(down_revision)}
+branch_labels: str | Sequence[str] | None = ${repr(branch_labels)}
+depends_on: str | Sequence[str] | None = ${repr(depends_on)}
+
+
+def upgrade() -> None:
+    ${upgrades if upgrades else "pass"}
+
+
+def downgrade() -> None:
+    ${downgrades if downgrades else "pass"}
+'''
+
 ALEMBIC_INI = """# Written by `covet db init`. `covet db ...` does not need this file; it lets plain
 # `alembic` run these migrations too (the URL comes from the app's Database / DATABASE_URL).
 [alembic]
-script_location = {directory}
+script_location = %(here)s
 covet_app = {app}
 """
 
@@ -56,11 +82,14 @@ def init(db: Database, directory: str | Path, app_spec: str = "", ini: str | Pat
     if (directory / "env.py").exists():
         raise FileExistsError(f"{directory} already holds migrations (env.py exists)")
     config = config_for(db, directory, app_spec)
+    ini_path = Path(ini) if ini else directory / "alembic.ini"
+    config.config_file_name = str(ini_path)
     with redirect_stdout(io.StringIO()):
         command.init(config, str(directory), template="generic")
     (directory / "env.py").write_text(ENV_PY)
-    ini_path = Path(ini) if ini else directory / "alembic.ini"
-    ini_path.write_text(ALEMBIC_INI.format(directory=directory, app=app_spec))
+    (directory / "script.py.mako").write_text(SCRIPT_MAKO)
+    (directory / "README").unlink(missing_ok=True)
+    ini_path.write_text(ALEMBIC_INI.format(app=app_spec))
     return directory
 
 

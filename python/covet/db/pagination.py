@@ -191,4 +191,5 @@ class Paginator:
                 raise ValueError("the cursor belongs to another ordering")
             return [self._adapters[n].validate_python(v, strict=False) for n, v in zip(names, values, strict=True)]
         except (ValueError, TypeError, binascii.Error, ValidationError, KeyError):
-            raise _error(["query", "cursor"], "Invalid cursor: use next_cursor from the previous page", cursor) from None
+            msg = "Invalid cursor: use next_cursor from the previous page"
+            raise _error(["query", "cursor"], msg, cursor) from None

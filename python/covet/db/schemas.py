@@ -11,7 +11,7 @@ from sqlalchemy import inspect as sa_inspect
 __all__ = ["to_schema", "to_orm", "apply_patch"]
 
 M = TypeVar("M", bound=BaseModel)
-O = TypeVar("O")
+R = TypeVar("R")
 
 
 def to_schema(obj: Any, schema: type[M]) -> M:
@@ -20,7 +20,7 @@ def to_schema(obj: Any, schema: type[M]) -> M:
     return schema.model_validate(obj, from_attributes=True)
 
 
-def to_orm(data: BaseModel, model: type[O], **extra: Any) -> O:
+def to_orm(data: BaseModel, model: type[R], **extra: Any) -> R:
     """A new `model` row from an input model's fields, plus `extra` (an owner id, say).
     A field that is not a mapped attribute of `model` is a bug in the schemas: TypeError."""
     values = {**data.model_dump(), **extra}
@@ -28,7 +28,7 @@ def to_orm(data: BaseModel, model: type[O], **extra: Any) -> O:
     return model(**values)
 
 
-def apply_patch(obj: O, data: BaseModel) -> O:
+def apply_patch(obj: R, data: BaseModel) -> R:
     """Sets on `obj` only the fields the client sent (`exclude_unset`): PATCH semantics, where
     an absent field stays as it is and an explicit null clears it."""
     values = data.model_dump(exclude_unset=True)

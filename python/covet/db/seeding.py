@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 __all__ = ["get_or_create"]
 
-O = TypeVar("O")
+R = TypeVar("R")
 
 
 async def get_or_create(
-    session: AsyncSession, model: type[O], lookup: dict[str, Any], defaults: dict[str, Any] | None = None
-) -> O:
+    session: AsyncSession, model: type[R], lookup: dict[str, Any], defaults: dict[str, Any] | None = None
+) -> R:
     """The row of `model` matching `lookup`, created with `lookup | defaults` when missing.
     Existing rows are updated to `defaults`, so changing seed data and re-seeding applies it."""
     stmt = select(model).filter_by(**lookup)
