@@ -157,4 +157,11 @@ def install_error_handlers(app: Any, db: Any) -> None:
         return JSONResponse(answer.body(), status_code=answer.status, headers=headers)
 
     app.add_exception_handler(sa_exc.SQLAlchemyError, handler)
+    # Opening a connection is not wrapped by SQLAlchemy: a refused socket arrives as itself,
+    # and PostgreSQL starting up or shutting down as asyncpg's own error.
     app.add_exception_handler(ConnectionError, handler)
+    try:
+        import asyncpg
+    except ImportError:
+        return
+    app.add_exception_handler(asyncpg.PostgresError, handler)
