@@ -63,7 +63,8 @@ class Database:
         retry_after: int = 5,
         **engine_options: Any,
     ) -> None:
-        self.url = _normalise_url(url or os.environ.get("DATABASE_URL") or DEFAULT_URL)
+        self._engine: AsyncEngine | None = None
+        self.url = url or os.environ.get("DATABASE_URL") or DEFAULT_URL
         self.metadata = metadata
         self.retry_after = retry_after
         self.pool_options = {
@@ -75,9 +76,19 @@ class Database:
         self.engine_options = {"pool_pre_ping": pool_pre_ping, **engine_options}
         self.seeds: list[SeedFunction] = []
         self.pool_timeouts = 0  # counted by the error handlers, for metrics
-        self._engine: AsyncEngine | None = None
         self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
         self._test_connection: AsyncConnection | None = None
+
+    @property
+    def url(self) -> str:
+        return self._url
+
+    @url.setter
+    def url(self, value: str) -> None:
+        """Changeable until the app starts (a test pointing the app at its own database)."""
+        if self._engine is not None:
+            raise RuntimeError("The database is connected: change its URL before startup")
+        self._url = _normalise_url(value)
 
     def __repr__(self) -> str:
         return f"Database({make_url(self.url).render_as_string(hide_password=True)!r})"
