@@ -50,9 +50,7 @@ def test_rollback_when_the_handler_raises(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize("path", ["/accounts", "/accounts/saved"])
-def test_duplicate_is_409_naming_the_field(
-    client: TestClient, path: str, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_duplicate_is_409_naming_the_field(client: TestClient, path: str, caplog: pytest.LogCaptureFixture) -> None:
     assert client.post(path, json={"email": "dup@example.com", "name": "A"}).status_code == 201
     with caplog.at_level(logging.INFO, logger="covet.db"):
         response = client.post(path, json={"email": "dup@example.com", "name": "B"})

@@ -95,7 +95,7 @@ class Database:
 
     @property
     def dialect(self) -> str:
-        """"postgresql" or "sqlite" (the backend's name, without the driver)."""
+        """The backend's name without the driver: "postgresql" or "sqlite"."""
         return make_url(self.url).get_backend_name()
 
     # --- lifecycle ---------------------------------------------------------------------------
