@@ -165,3 +165,33 @@ def test_seeding_twice_is_idempotent(app_db: tuple[TestClient, Database]) -> Non
     assert client.get("/accounts/count").json() == {"count": 3}
     emails = sorted(row["email"] for row in client.get("/accounts").json()["items"])
     assert emails == ["seed0@example.com", "seed1@example.com", "seed2@example.com"]
+
+
+def test_prepared_statements_on_the_driver_connection(app_db: tuple[TestClient, Database]) -> None:
+    """The lean path (db.prepare + db.connection) reads and writes what the sessions see."""
+    from sqlalchemy import bindparam, select, update
+
+    from tests.apps.db_app import Account
+
+    client, db = app_db
+    for i in range(3):
+        client.post("/accounts", json={"email": f"s{i}@example.com", "name": f"s{i}", "rank": i})
+    by_id = db.prepare(select(Account.id, Account.name).where(Account.id == bindparam("id")))
+    ranked = db.prepare(select(Account.name).where(Account.rank >= bindparam("rank")).order_by(Account.name))
+    rename = db.prepare(update(Account).where(Account.id == bindparam("key")).values(name=bindparam("name")))
+
+    async def run() -> tuple[object, ...]:
+        async with db.connection() as conn:
+            one = await by_id.fetch_one(conn, id=1)
+            missing = await by_id.fetch_one(conn, id=999)
+            names = [tuple(r) for r in await ranked.fetch_all(conn, rank=1)]
+            each = [tuple(r) if r is not None else None for r in await by_id.fetch_each(conn, [{"id": 2}, {"id": 3}])]
+            gaps = await by_id.fetch_each(conn, [{"id": 3}, {"id": 999}])
+            await rename.execute(conn, key=1, name="renamed")
+        return tuple(one), missing, names, each, gaps[1]
+
+    one, missing, names, each, gap = client._loop.run_until_complete(run())
+    assert one == (1, "s0") and missing is None and gap is None
+    assert names == [("s1",), ("s2",)]
+    assert each == [(2, "s1"), (3, "s2")]
+    assert client.get("/accounts/1").json()["name"] == "renamed"

@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from covet.db.statements import PreparedStatement
 from covet.requests import Request
 
 __all__ = ["Database", "DEFAULT_URL"]
@@ -186,6 +187,29 @@ class Database:
         session = await ctx.handler_exit_stack().enter_async_context(self.transaction())
         setattr(request.state, key, session)
         return session
+
+    # --- the lean path ---------------------------------------------------------------------------
+
+    def prepare(self, statement: Any) -> PreparedStatement:
+        """`statement` (SQLAlchemy Core) compiled once for this database: see covet.db.statements."""
+        return PreparedStatement(statement, self.engine.dialect)
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[Any]:
+        """The driver's own connection (asyncpg's, aiosqlite's), checked out of the pool for the
+        block and returned after, for `PreparedStatement`s."""
+        raw = await self.engine.raw_connection()
+        try:
+            yield raw.driver_connection
+        finally:
+            raw.close()
+
+    async def warm(self, count: int | None = None) -> None:
+        """Opens `count` (default: pool_size) connections now, so that no request waits for a
+        connection to be made (benchmarks, latency-sensitive services)."""
+        held = [await self.engine.raw_connection() for _ in range(count or self.pool_options["pool_size"])]
+        for raw in held:
+            raw.close()
 
     # --- health and metrics ------------------------------------------------------------------
 
