@@ -57,30 +57,24 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--keepalive-timeout", type=float, default=5.0, help="seconds an idle connection is kept")
     run.add_argument("--graceful-timeout", type=float, default=30.0, help="seconds to drain on shutdown")
     run.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    _add_db_parser(commands)
+    # `covet db ...` is parsed by covet.db.cli, imported only when used (SQLAlchemy is heavy).
+    commands.add_parser("db", help="database migrations and seed data (pip install covet[db]); see covet db --help")
     return parser
 
 
-def _add_db_parser(commands: Any) -> None:
-    """`covet db ...` when SQLAlchemy and Alembic are installed (`pip install covet[db]`)."""
-    try:
-        from covet.db.cli import add_parser
-    except ImportError:
-        return
-    add_parser(commands)
-
-
 def main(argv: list[str] | None = None) -> int:
+    raw = sys.argv[1:] if argv is None else argv
+    if raw[:1] == ["db"]:
+        from covet.db.cli import main as db_main
+
+        logging.basicConfig(level="INFO", format="%(levelname)-8s %(name)s: %(message)s", stream=sys.stderr)
+        return db_main(raw[1:])
     args = _parser().parse_args(argv)
     logging.basicConfig(
-        level=getattr(args, "log_level", "info").upper(),
+        level=args.log_level.upper(),
         format="%(levelname)-8s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    if args.command == "db":
-        from covet.db.cli import run
-
-        return run(args)
     return _run(args, sys.argv[2:] if argv is None else argv[1:])
 
 

@@ -14,16 +14,19 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 from covet.db.database import Database
 
-__all__ = ["add_parser", "load_database", "run"]
+__all__ = ["main", "load_database", "run"]
 
 
-def add_parser(commands: Any) -> None:
-    """Adds `db` and its subcommands to the `covet` command's subparsers."""
-    db = commands.add_parser("db", help="database migrations (Alembic) and seed data")
+def main(argv: list[str]) -> int:
+    """`covet db ARGS`."""
+    return run(_parser().parse_args(argv))
+
+
+def _parser() -> argparse.ArgumentParser:
+    db = argparse.ArgumentParser(prog="covet db", description="database migrations (Alembic) and seed data")
     db.add_argument("--app", default=os.environ.get("COVET_APP"), help='"module:attribute" (default: $COVET_APP)')
     db.add_argument("--app-dir", default=".", help="directory put first on sys.path (default: current)")
     db.add_argument("--directory", help="the migrations folder (default: migrations/ next to the app's module)")
@@ -40,6 +43,7 @@ def add_parser(commands: Any) -> None:
     sub.add_parser("history", help="the list of migrations")
     seed = sub.add_parser("seed", help="run the app's @db.seed functions (idempotent)")
     seed.add_argument("--reset", action="store_true", help="development only: empty the schema, migrate, then seed")
+    return db
 
 
 def load_database(spec: str) -> Database:

@@ -8,6 +8,7 @@ loser gets a 409 naming the field, and the rest of its transaction is intact.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -21,6 +22,8 @@ from covet.exceptions import HTTPException, RequestValidationError
 from covet.requests import Request
 
 __all__ = ["get_or_404", "save", "find_database"]
+
+logger = logging.getLogger("covet.db")
 
 T = TypeVar("T")
 
@@ -77,5 +80,6 @@ async def save(session: AsyncSession, obj: T) -> T:
     except sa_exc.IntegrityError as exc:
         answer = describe(exc)
         assert answer is not None
+        logger.info("save(%s): database %s (%d): %s", type(obj).__name__, answer.kind, answer.status, exc.orig)
         raise HTTPException(answer.status, answer.body()["detail"]) from exc
     return obj
