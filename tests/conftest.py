@@ -123,3 +123,19 @@ def served_three_ways(app_spec: str, *, raise_server_exceptions: bool = True) ->
             server.stop()
 
     return client
+
+
+# --- databases (covet.db) -------------------------------------------------------------------------
+
+PG_SERVER_URL = os.environ.get("COVET_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh, empty database for one test: a SQLite file, then a PostgreSQL database of its
+    own (covet_test_db_<random>, dropped afterwards) on the shared server."""
+    from covet.db.testing import temporary_database
+
+    server = "sqlite://" if request.param == "sqlite" else PG_SERVER_URL
+    with temporary_database(server, prefix="covet_test_db_") as url:
+        yield url

@@ -1,9 +1,13 @@
 """covet app: the peers' endpoints, written exactly as the FastAPI app is (changed imports).
 
 The bytes on the wire must match the other apps exactly, so the comparison is like
-for like. The database endpoints use covet's lifespan and asyncpg directly, as the FastAPI
-app does: covet's own database integration comes later, and this app should move to it then
-(keeping the asyncpg version as the like-for-like line).
+for like. The database endpoints use covet.db, as a covet user would: one `Database` with the
+asyncpg driver and the same pool as the peers (POOL_SIZE connections, opened at startup, no
+overflow), and SQLAlchemy Core statements compiled once (`db.prepare`) run on the pool's
+connections, the lean path covet.db offers for hot reads. The statements send the peers' SQL;
+/queries and /updates still run one SELECT per row, but `fetch_each` pipelines them (asyncpg's
+fetchmany: one round trip for the n executions) where the peers wait for each in turn.
+`covet_asyncpg_app.py` keeps the asyncpg-direct version for a like-for-like line.
 """
 
 from collections.abc import AsyncIterator
@@ -11,25 +15,44 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, select, text
 
 from benchmarks.apps import common
 from covet import Covet
+from covet.db import Database
+from covet.db.statements import PreparedStatement
 from covet.responses import HTMLResponse, PlainTextResponse
 
-db: dict[str, Any] = {}
 rng = common.make_rng()
 template = common.fortunes_template()
+world = Table("world", MetaData(), Column("id", Integer, primary_key=True), Column("randomnumber", Integer))
+fortune = Table("fortune", MetaData(), Column("id", Integer, primary_key=True), Column("message", String))
+# No pre-ping: the peers' asyncpg pools do not check a connection before each use either.
+db = Database(common.DSN, pool_size=common.POOL_SIZE, max_overflow=0, pool_pre_ping=False)
+queries_: dict[str, PreparedStatement] = {}
+# common.UPDATE_WORLDS with named parameters (text() reads `:name`; `::int[]` would clash).
+UPDATE_WORLDS = text(
+    "UPDATE world SET randomnumber = v.randomnumber "
+    "FROM (SELECT unnest(CAST(:ids AS int[])) AS id, unnest(CAST(:numbers AS int[])) AS randomnumber) AS v "
+    "WHERE world.id = v.id"
+)
 
 
 @asynccontextmanager
 async def lifespan(_app: Covet) -> AsyncIterator[None]:
-    """Open the database pool at startup, close it at shutdown."""
-    db["pool"] = await common.create_pool()
+    """Open the pool's connections at startup (as the peers' min_size = max_size); compile the
+    statements once."""
+    if common.DB_ENABLED:
+        await db.warm()
+        queries_["world"] = db.prepare(select(world.c.id, world.c.randomnumber).where(world.c.id == bindparam("id")))
+        queries_["fortunes"] = db.prepare(select(fortune.c.id, fortune.c.message))
+        queries_["update"] = db.prepare(UPDATE_WORLDS)
     yield
-    await common.close_pool(db.pop("pool"))
 
 
 app = Covet(lifespan=lifespan)
+if common.DB_ENABLED:
+    db.init_app(app)
 
 
 @app.get("/json")
@@ -71,23 +94,37 @@ async def large() -> list[dict[str, Any]]:
 @app.get("/db")
 async def single_query() -> dict[str, int]:
     """One random row of `world`."""
-    return await common.random_world(db["pool"], rng)
+    async with db.connection() as conn:
+        row_id, number = await queries_["world"].fetch_one(conn, id=rng.randint(1, common.WORLD_ROWS))
+    return {"id": row_id, "randomNumber": number}
 
 
 @app.get("/queries")
 async def queries(n: int = 1) -> list[dict[str, int]]:
     """`n` random rows of `world`, one query each."""
-    return await common.random_worlds(db["pool"], rng, common.clamp_queries(n))
+    ids = rng.sample(range(1, common.WORLD_ROWS + 1), common.clamp_queries(n))
+    async with db.connection() as conn:
+        rows = await queries_["world"].fetch_each(conn, [{"id": i} for i in ids])
+    return [{"id": row_id, "randomNumber": number} for row_id, number in rows]
 
 
 @app.get("/fortunes", response_class=HTMLResponse)
 async def fortunes() -> HTMLResponse:
     """All fortunes plus one, sorted, rendered by Jinja2 with HTML escaping."""
-    rows = await common.fortunes(db["pool"])
+    async with db.connection() as conn:
+        rows = [tuple(r) for r in await queries_["fortunes"].fetch_all(conn)]
+    rows.append(common.EXTRA_FORTUNE)
+    rows.sort(key=lambda r: r[1])
     return HTMLResponse(template.render(fortunes=rows))
 
 
 @app.get("/updates")
 async def updates(n: int = 1) -> list[dict[str, int]]:
     """`n` random rows given new random numbers, written back in one statement."""
-    return await common.update_worlds(db["pool"], rng, common.clamp_queries(n))
+    count = common.clamp_queries(n)
+    ids = sorted(rng.sample(range(1, common.WORLD_ROWS + 1), count))
+    numbers = [rng.randint(1, common.WORLD_ROWS) for _ in ids]
+    async with db.connection() as conn:
+        await queries_["world"].fetch_each(conn, [{"id": i} for i in ids])  # read each row, as the test requires
+        await queries_["update"].execute(conn, ids=ids, numbers=numbers)
+    return [{"id": i, "randomNumber": v} for i, v in zip(ids, numbers, strict=True)]

@@ -57,10 +57,18 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--keepalive-timeout", type=float, default=5.0, help="seconds an idle connection is kept")
     run.add_argument("--graceful-timeout", type=float, default=30.0, help="seconds to drain on shutdown")
     run.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    # `covet db ...` is parsed by covet.db.cli, imported only when used (SQLAlchemy is heavy).
+    commands.add_parser("db", help="database migrations and seed data (pip install covet[db]); see covet db --help")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    raw = sys.argv[1:] if argv is None else argv
+    if raw[:1] == ["db"]:
+        from covet.db.cli import main as db_main
+
+        logging.basicConfig(level="INFO", format="%(levelname)-8s %(name)s: %(message)s", stream=sys.stderr)
+        return db_main(raw[1:])
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper(),

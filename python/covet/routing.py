@@ -153,16 +153,23 @@ class APIRoute:
         )
         request._ctx = ctx
         try:
-            if self.simple:
-                if self.dependant.body_params and request._body_pending:
-                    await request.body()  # a large body arrives in chunks: collect it first
-                kwargs = _simple_values(self.dependant, request)
-            else:
-                kwargs = await solve(self.dependant, ctx)
-            if self.is_async:
-                result = await self.endpoint(**kwargs)
-            else:
-                result = await run_in_threadpool(self.endpoint, **kwargs)
+            try:
+                if self.simple:
+                    if self.dependant.body_params and request._body_pending:
+                        await request.body()  # a large body arrives in chunks: collect it first
+                    kwargs = _simple_values(self.dependant, request)
+                else:
+                    kwargs = await solve(self.dependant, ctx)
+                if self.is_async:
+                    result = await self.endpoint(**kwargs)
+                else:
+                    result = await run_in_threadpool(self.endpoint, **kwargs)
+            except BaseException as exc:
+                if ctx.handler_stack is not None:
+                    await ctx.leave_handler(exc)
+                raise
+            if ctx.handler_stack is not None:
+                await ctx.leave_handler(None)
             return self.to_response(result, ctx)
         except BaseException as exc:
             ctx.exc = exc

@@ -23,7 +23,7 @@ __all__ = ["RequestContext", "solve", "validate_request_values"]
 class RequestContext:
     """Per-request state shared by every dependency of one endpoint."""
 
-    __slots__ = ("request", "response", "background", "cache", "stack", "overrides", "analysed", "exc")
+    __slots__ = ("request", "response", "background", "cache", "stack", "handler_stack", "overrides", "analysed", "exc")
 
     def __init__(self, request: Request, overrides: dict[Any, Any], analysed: dict[Any, Dependant]) -> None:
         self.request = request
@@ -33,6 +33,9 @@ class RequestContext:
         self.background: BackgroundTasks | None = None
         self.cache: dict[Any, Any] = {}
         self.stack: contextlib.AsyncExitStack | None = None
+        # Left as soon as the handler returns or raises, before the response is built: a
+        # database unit of work commits here, so a failed commit can still change the answer.
+        self.handler_stack: contextlib.AsyncExitStack | None = None
         self.overrides = overrides
 
     def sub_response(self) -> Response:
@@ -50,6 +53,21 @@ class RequestContext:
         if self.stack is None:
             self.stack = contextlib.AsyncExitStack()
         return self.stack
+
+    def handler_exit_stack(self) -> contextlib.AsyncExitStack:
+        if self.handler_stack is None:
+            self.handler_stack = contextlib.AsyncExitStack()
+        return self.handler_stack
+
+    async def leave_handler(self, exc: BaseException | None) -> None:
+        """Leaves what was entered for the handler's duration; may raise (a failed commit)."""
+        stack, self.handler_stack = self.handler_stack, None
+        if stack is None:
+            return
+        if exc is None:
+            await stack.aclose()
+        else:
+            await stack.__aexit__(type(exc), exc, exc.__traceback__)
 
 
 async def solve(dependant: Dependant, ctx: RequestContext) -> dict[str, Any]:

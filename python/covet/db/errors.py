@@ -1,0 +1,167 @@
+"""Database errors as HTTP answers: what went wrong in the client's terms, never the SQL.
+
+- a unique constraint: 409, naming the field in FastAPI's error shape;
+- a foreign key: 422 when the written row points at a row that does not exist (the client
+  named something unknown), 409 when a delete or update would orphan rows still referring to it;
+- a NOT NULL or CHECK constraint: 422;
+- the database unreachable, or no pooled connection free in time: 503 with Retry-After.
+
+The driver's text (SQL, parameters, server messages) goes to the log only. Both asyncpg's and
+SQLite's error shapes are read: asyncpg gives an SQLSTATE and a "Key (email)=(...)" detail,
+SQLite a message such as "UNIQUE constraint failed: users.email".
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import exc as sa_exc
+
+from covet.requests import Request
+from covet.responses import JSONResponse
+
+__all__ = ["DatabaseError", "describe", "install_error_handlers"]
+
+logger = logging.getLogger("covet.db")
+
+_PG_KEY = re.compile(r"Key \((?P<cols>[^)]*)\)=")
+_SQLITE_COLUMNS = re.compile(r"constraint failed: (?P<cols>.+)$")
+_CONNECTION_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+_DRIVER_CONNECTION_ERRORS = {"ConnectionDoesNotExistError", "CannotConnectNowError", "ConnectionFailureError"}
+_SQLITE_UNAVAILABLE = ("database is locked", "unable to open database file", "disk i/o error")
+
+
+@dataclass
+class DatabaseError:
+    """How a database exception is answered."""
+
+    status: int
+    kind: str  # unique_violation, foreign_key_violation, not_null_violation, check_violation, unavailable
+    fields: list[str] = field(default_factory=list)
+    deleting: bool = False
+
+    def body(self) -> dict[str, Any]:
+        if self.status == 503:
+            return {"detail": "The database is unavailable, try again later"}
+        msg = _MESSAGES[self.kind] if not self.deleting else "This row is still referred to by other rows"
+        locs = [["body", name] for name in self.fields] or [["body"]]
+        return {"detail": [{"loc": loc, "msg": msg, "type": self.kind} for loc in locs]}
+
+
+_MESSAGES = {
+    "unique_violation": "A record with this value already exists",
+    "foreign_key_violation": "Refers to a record that does not exist",
+    "not_null_violation": "Field required",
+    "check_violation": "Value not allowed",
+}
+
+
+def describe(exc: BaseException) -> DatabaseError | None:
+    """The answer for a database exception, or None for one that is a server bug (500)."""
+    if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection came free in time
+        return DatabaseError(503, "unavailable")
+    if isinstance(exc, sa_exc.IntegrityError):
+        return _integrity(exc)
+    if isinstance(exc, ConnectionError | TimeoutError) or _unavailable(exc):
+        return DatabaseError(503, "unavailable")
+    return None
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception, the DBAPI's (`orig`) and the driver's underneath (asyncpg's)."""
+    out: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in out and len(out) < 6:
+        out.append(current)
+        current = getattr(current, "orig", None) or current.__cause__
+    return out
+
+
+def _sqlstate(exc: BaseException) -> str:
+    for cause in _causes(exc):
+        code = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+        if isinstance(code, str):
+            return code
+    return ""
+
+
+def _unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    state = _sqlstate(exc)
+    if state.startswith(_CONNECTION_SQLSTATES):
+        return True
+    for cause in _causes(exc):
+        if isinstance(cause, OSError) or type(cause).__name__ in _DRIVER_CONNECTION_ERRORS:
+            return True
+    return _sqlite_unavailable(exc)
+
+
+def _sqlite_unavailable(exc: BaseException) -> bool:
+    return isinstance(exc, sa_exc.OperationalError) and str(exc.orig).lower().startswith(_SQLITE_UNAVAILABLE)
+
+
+def _integrity(exc: sa_exc.IntegrityError) -> DatabaseError:
+    state = _sqlstate(exc)
+    text = " ".join(str(getattr(c, "detail", "") or "") for c in _causes(exc))
+    message = str(exc.orig)
+    statement = (exc.statement or "").lstrip().upper()
+    if state == "23505" or "UNIQUE constraint failed" in message:
+        return DatabaseError(409, "unique_violation", _fields(text, message))
+    if state == "23503" or "FOREIGN KEY constraint failed" in message:
+        deleting = "still referenced" in text or statement.startswith("DELETE")
+        if deleting:
+            return DatabaseError(409, "foreign_key_violation", deleting=True)
+        return DatabaseError(422, "foreign_key_violation", _fields(text, message))
+    if state == "23502" or "NOT NULL constraint failed" in message:
+        column = next((getattr(c, "column_name", None) for c in _causes(exc) if getattr(c, "column_name", None)), None)
+        return DatabaseError(422, "not_null_violation", [column] if column else _fields(text, message))
+    return DatabaseError(422, "check_violation")
+
+
+def _fields(pg_detail: str, sqlite_message: str) -> list[str]:
+    """Column names from asyncpg's "Key (a, b)=(...)" or SQLite's "failed: t.a, t.b"."""
+    match = _PG_KEY.search(pg_detail)
+    if match:
+        return [c.strip().strip('"') for c in match.group("cols").split(",")]
+    match = _SQLITE_COLUMNS.search(sqlite_message)
+    if match:
+        return [c.strip().rsplit(".", 1)[-1] for c in match.group("cols").split(",")]
+    return []
+
+
+def install_error_handlers(app: Any, db: Any) -> None:
+    """Answers SQLAlchemy's errors (and a refused connection) on `app` as described above."""
+
+    async def handler(request: Request, exc: Exception) -> JSONResponse:
+        answer = describe(exc)
+        if answer is None:
+            logger.error("Database error in %s %s", request.method, request.url.path, exc_info=exc)
+            return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
+        if isinstance(exc, sa_exc.TimeoutError):
+            db.pool_timeouts += 1
+        level = logging.ERROR if answer.status == 503 else logging.INFO
+        logger.log(
+            level,
+            "%s %s: database %s (%d): %s",
+            request.method,
+            request.url.path,
+            answer.kind,
+            answer.status,
+            exc,
+        )
+        headers = {"Retry-After": str(db.retry_after)} if answer.status == 503 else None
+        return JSONResponse(answer.body(), status_code=answer.status, headers=headers)
+
+    app.add_exception_handler(sa_exc.SQLAlchemyError, handler)
+    # Opening a connection is not wrapped by SQLAlchemy: a refused socket arrives as itself,
+    # and PostgreSQL starting up or shutting down as asyncpg's own error.
+    app.add_exception_handler(ConnectionError, handler)
+    try:
+        import asyncpg
+    except ImportError:
+        return
+    app.add_exception_handler(asyncpg.PostgresError, handler)
