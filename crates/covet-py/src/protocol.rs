@@ -54,6 +54,9 @@ pub struct HttpProtocol {
     read_paused: G<Cell<bool>>,
     write_paused: G<Cell<bool>>,
     drain_waiter: G<RefCell<Option<PyObject>>>,
+    /// A future resolved when the client stops sending or goes away (server-sent events
+    /// stop their producer on it).
+    disconnect_waiter: G<RefCell<Option<PyObject>>>,
     keep_alive: G<Cell<bool>>,
     head_only: G<Cell<bool>>,
     http_minor: G<Cell<u8>>,
@@ -84,6 +87,7 @@ impl HttpProtocol {
             read_paused: G(Cell::new(false)),
             write_paused: G(Cell::new(false)),
             drain_waiter: G(RefCell::new(None)),
+            disconnect_waiter: G(RefCell::new(None)),
             keep_alive: G(Cell::new(true)),
             head_only: G(Cell::new(false)),
             http_minor: G(Cell::new(1)),
@@ -590,6 +594,7 @@ impl HttpProtocol {
         }
         self.busy.set(false);
         self.streaming.set(false);
+        *self.disconnect_waiter.borrow_mut() = None;
         self.last_active.set(Instant::now());
         let shutting_down = self.server.bind(py).borrow().shutting_down.get();
         if !self.keep_alive.get() || shutting_down {
@@ -600,6 +605,18 @@ impl HttpProtocol {
         }
         Ok(())
     }
+}
+
+/// Resolves the future held in `slot`, if any and not already done (or cancelled).
+fn resolve(py: Python<'_>, slot: &RefCell<Option<PyObject>>) -> PyResult<()> {
+    let waiter = slot.borrow_mut().take();
+    if let Some(fut) = waiter {
+        let fut = fut.bind(py);
+        if !fut.call_method0(intern!(py, "done"))?.is_truthy()? {
+            fut.call_method1(intern!(py, "set_result"), (py.None(),))?;
+        }
+    }
+    Ok(())
 }
 
 /// 1xx, 204 and 304 responses never carry a body.
@@ -658,11 +675,12 @@ impl HttpProtocol {
         Self::process(slf)
     }
 
-    fn eof_received(&self) -> bool {
+    fn eof_received(&self, py: Python<'_>) -> PyResult<bool> {
         self.eof.set(true);
         self.keep_alive.set(false);
+        resolve(py, &self.disconnect_waiter)?;
         // Keep the transport open while a response is still owed.
-        self.busy.get()
+        Ok(self.busy.get())
     }
 
     fn connection_lost(&self, py: Python<'_>, _exc: Option<PyObject>) -> PyResult<()> {
@@ -679,6 +697,7 @@ impl HttpProtocol {
                 .borrow()
                 .fail(py, 400, "The client disconnected")?;
         }
+        resolve(py, &self.disconnect_waiter)?;
         self.wake_drain(py)
     }
 
@@ -718,12 +737,15 @@ impl HttpProtocol {
     }
 
     fn wake_drain(&self, py: Python<'_>) -> PyResult<()> {
-        let waiter = self.drain_waiter.borrow_mut().take();
-        if let Some(fut) = waiter {
-            let fut = fut.bind(py);
-            if !fut.call_method0(intern!(py, "done"))?.is_truthy()? {
-                fut.call_method1(intern!(py, "set_result"), (py.None(),))?;
-            }
+        resolve(py, &self.drain_waiter)
+    }
+
+    /// A future resolved once the client has stopped sending (end of input) or is gone: a
+    /// long-lived response such as server-sent events awaits it to stop promptly.
+    fn set_disconnect_waiter(&self, py: Python<'_>, fut: PyObject) -> PyResult<()> {
+        *self.disconnect_waiter.borrow_mut() = Some(fut);
+        if self.closed.get() || self.eof.get() {
+            resolve(py, &self.disconnect_waiter)?;
         }
         Ok(())
     }
