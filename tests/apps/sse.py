@@ -56,7 +56,9 @@ async def ping(every: float = 0.05) -> EventSourceResponse:
 
 
 @app.get("/resume")
-async def resume(request: Request, last_event_id_header: str | None = Header(None, alias="last-event-id")) -> EventSourceResponse:
+async def resume(
+    request: Request, last_event_id_header: str | None = Header(None, alias="Last-Event-ID")
+) -> EventSourceResponse:
     start = int(last_event_id(request) or 0) + 1
 
     async def gen() -> AsyncIterator[ServerSentEvent]:
@@ -117,3 +119,9 @@ async def bad_event() -> EventSourceResponse:
 @app.get("/closed/{key}")
 async def closed(key: str) -> dict[str, bool]:
     return {"started": key in STARTED, "closed": key in CLOSED}
+
+
+@app.get("/tasks")
+async def tasks() -> dict[str, int]:
+    """Tasks alive on the server's loop besides this request's own."""
+    return {"tasks": len(asyncio.all_tasks()) - 1}
