@@ -3,9 +3,11 @@ generator stopped when the client leaves, through TestClient, covet's server and
 
 from __future__ import annotations
 
+import signal
 import socket
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -41,10 +43,11 @@ def eventually(check: Any, what: str) -> Any:
     raise AssertionError(f"never happened: {what}")
 
 
-def read_until(response: httpx.Response, line: str) -> list[str]:
-    """Reads lines of a streamed response up to and including `line`, and no further."""
+def read_until(lines: Iterator[str], line: str) -> list[str]:
+    """Reads lines of a streamed response up to and including `line`, and no further. The
+    caller keeps the iterator: httpx closes the connection when an unfinished one is dropped."""
     seen: list[str] = []
-    for got in response.iter_lines():
+    for got in lines:
         seen.append(got)
         if got == line:
             return seen
@@ -147,7 +150,8 @@ def test_generator_is_closed_when_the_client_leaves(client: httpx.Client, path: 
     baseline = client.get("/tasks").json()["tasks"]
     with client.stream("GET", f"{path}/{key}") as response:
         assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
-        assert read_until(response, "data: started") == ["data: started"]
+        lines = response.iter_lines()
+        assert read_until(lines, "data: started") == ["data: started"]
         assert client.get(f"/closed/{key}").json() == {"started": True, "closed": False}
     eventually(lambda: client.get(f"/closed/{key}").json()["closed"], "the generator's finally ran")
     # And nothing the stream started is left running.
@@ -217,6 +221,21 @@ def test_generator_error_is_logged(serve: Any, kind: str) -> None:
     _, log = server.stop()
     assert "RuntimeError: generator failed" in log
     assert "Error while sending the response to GET /boom" in log
+
+
+def test_shutdown_ends_open_streams_cleanly(serve: Any) -> None:
+    # A grace period far longer than stop()'s patience: the worker must not wait it out.
+    server = serve(APP, "--graceful-timeout", "300")
+    key = uuid.uuid4().hex
+    sock, data = open_stream(server.port, f"/forever/{key}")
+    server.proc.send_signal(signal.SIGTERM)
+    while chunk := sock.recv(4096):
+        data += chunk
+    sock.close()
+    assert data.endswith(b"\r\n0\r\n\r\n")  # the chunked body was ended, not cut
+    code, log = server.stop(timeout=15)
+    assert code == 0, log
+    assert f"stream {key} closed" in log
 
 
 @pytest.mark.parametrize("path", ["/forever", "/forever-sync"])

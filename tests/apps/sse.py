@@ -8,6 +8,7 @@ takes a `key`; `/closed/{key}` says whether its generator's `finally` has run.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Iterator
 
@@ -17,6 +18,7 @@ from covet import Covet, Header, Request
 from covet.sse import EventSourceResponse, ServerSentEvent, last_event_id
 
 app = Covet()
+logger = logging.getLogger("tests.sse")
 
 STARTED: set[str] = set()
 CLOSED: set[str] = set()
@@ -79,6 +81,7 @@ async def forever(key: str) -> EventSourceResponse:
                 yield "tick"
         finally:
             CLOSED.add(key)
+            logger.warning("stream %s closed", key)
 
     return EventSourceResponse(gen(), ping=None)
 

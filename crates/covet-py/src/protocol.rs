@@ -54,8 +54,8 @@ pub struct HttpProtocol {
     read_paused: G<Cell<bool>>,
     write_paused: G<Cell<bool>>,
     drain_waiter: G<RefCell<Option<PyObject>>>,
-    /// A future resolved when the client stops sending or goes away (server-sent events
-    /// stop their producer on it).
+    /// A future resolved when the client stops sending or goes away, or the server shuts
+    /// down (server-sent events stop their producer on it).
     disconnect_waiter: G<RefCell<Option<PyObject>>>,
     keep_alive: G<Cell<bool>>,
     head_only: G<Cell<bool>>,
@@ -152,6 +152,13 @@ impl HttpProtocol {
             self.close(py)?;
         }
         Ok(())
+    }
+
+    /// The server is shutting down: an endless stream waiting on the client (server-sent
+    /// events) ends now, so its client reconnects elsewhere; an idle connection closes.
+    pub fn shutdown(&self, py: Python<'_>) -> PyResult<()> {
+        resolve(py, &self.disconnect_waiter)?;
+        self.close_if_idle(py)
     }
 
     pub fn check_timeouts(&self, py: Python<'_>, now: Instant, limits: &Limits) -> PyResult<()> {
@@ -740,11 +747,12 @@ impl HttpProtocol {
         resolve(py, &self.drain_waiter)
     }
 
-    /// A future resolved once the client has stopped sending (end of input) or is gone: a
-    /// long-lived response such as server-sent events awaits it to stop promptly.
+    /// A future resolved once the client has stopped sending (end of input) or is gone, or the
+    /// server shuts down: a long-lived response such as server-sent events awaits it to stop.
     fn set_disconnect_waiter(&self, py: Python<'_>, fut: PyObject) -> PyResult<()> {
         *self.disconnect_waiter.borrow_mut() = Some(fut);
-        if self.closed.get() || self.eof.get() {
+        let shutting_down = self.server.bind(py).borrow().shutting_down.get();
+        if self.closed.get() || self.eof.get() || shutting_down {
             resolve(py, &self.disconnect_waiter)?;
         }
         Ok(())
