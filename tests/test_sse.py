@@ -158,6 +158,15 @@ def test_generator_is_closed_when_the_client_leaves(client: httpx.Client, path: 
     eventually(lambda: client.get("/tasks").json()["tasks"] <= baseline, "the stream's tasks ended")
 
 
+def test_head_sends_headers_without_starting_the_generator(client: httpx.Client) -> None:
+    key = uuid.uuid4().hex
+    response = client.head(f"/forever/{key}")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
+    assert response.content == b""
+    assert client.get(f"/closed/{key}").json() == {"started": False, "closed": False}
+
+
 def test_generator_error_ends_the_stream_and_the_server_keeps_serving(client: httpx.Client) -> None:
     if isinstance(client, TestClient):
         with pytest.raises(RuntimeError, match="generator failed"):
@@ -208,6 +217,15 @@ def test_raw_socket_closed_mid_stream(serve: Any, kind: str) -> None:
             sock.close()
             eventually(lambda key=key: http.get(f"/closed/{key}").json()["closed"], f"finally after {how}")
         assert http.get("/events").text == EVENTS_BODY
+
+
+def test_response_called_as_an_asgi_app_stops_when_the_client_leaves(serve: Any) -> None:
+    server = serve("tests.apps.sse:raw_asgi", kind="uvicorn")
+    key = uuid.uuid4().hex
+    sock, _ = open_stream(server.port, f"/forever/{key}")
+    sock.close()
+    with server.client() as http:
+        eventually(lambda: http.get(f"/closed/{key}").json()["closed"], "the generator's finally ran")
 
 
 @pytest.mark.parametrize("kind", ["covet", "uvicorn"])

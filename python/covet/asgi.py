@@ -77,7 +77,7 @@ async def _http(app: Covet, scope: dict[str, Any], receive: Any, send: Any) -> N
     if isinstance(response, StreamingResponse):
         response.disconnected = functools.partial(asgi_disconnected, receive)
     try:
-        await response.send_asgi(send)
+        await response.send_asgi(send, scope["method"] == "HEAD")
         if response.background is not None:
             await app._run_background(response)
     except Exception:

@@ -178,7 +178,9 @@ class EventSourceResponse(StreamingResponse):
                 await _pump_async(content, queue)
             else:
                 await _pump_sync(content, queue)
-        except Exception as exc:
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # whatever it raised, the response must not wait forever
             await queue.put(exc)
         else:
             await queue.put(_END)

@@ -11,10 +11,12 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 from pydantic import BaseModel
 
 from covet import Covet, Header, Request
+from covet.responses import JSONResponse, Response
 from covet.sse import EventSourceResponse, ServerSentEvent, last_event_id
 
 app = Covet()
@@ -128,3 +130,16 @@ async def closed(key: str) -> dict[str, bool]:
 async def tasks() -> dict[str, int]:
     """Tasks alive on the server's loop besides this request's own."""
     return {"tasks": len(asyncio.all_tasks()) - 1}
+
+
+async def raw_asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """A plain ASGI app using covet's responses as ASGI apps, as code mounted elsewhere would:
+    the event stream learns of the client leaving from `receive`."""
+    if scope["type"] != "http":
+        return
+    kind, _, key = scope["path"].strip("/").partition("/")
+    if kind == "forever":
+        response: Response = await forever(key)
+    else:
+        response = JSONResponse(await closed(key))
+    await response(scope, receive, send)
