@@ -18,7 +18,7 @@ import pytest
 from covet import Covet
 from covet._engine import MultipartParser
 from covet.datastructures import FormData, UploadFile
-from covet.testclient import TestClient, _MemoryTransport
+from covet.testclient import TestClient
 from tests.apps import forms
 from tests.conftest import Server, served_three_ways
 
@@ -236,11 +236,7 @@ class SplitTestClient(TestClient):
         super().__init__(app, **engine_options)
         self.sizes = sizes
 
-    async def _send(self, data: bytes) -> bytes:
-        transport = _MemoryTransport(self._loop, self._peer)
-        protocol = self._server()()
-        transport.protocol = protocol
-        protocol.connection_made(transport)
+    async def _feed(self, protocol: Any, data: bytes) -> None:
         pos = 0
         for size in itertools.cycle(self.sizes):
             if pos >= len(data):
@@ -248,9 +244,6 @@ class SplitTestClient(TestClient):
             protocol.data_received(data[pos : pos + size])
             pos += size
             await asyncio.sleep(0)
-        await transport.done
-        await asyncio.sleep(0)
-        return bytes(transport.data)
 
 
 def awkward_body() -> tuple[bytes, dict[str, bytes]]:

@@ -17,6 +17,7 @@ from covet.responses import (
     StreamingResponse,
 )
 from covet.routing import APIRouter
+from covet.sse import EventSourceResponse, ServerSentEvent
 
 __version__ = "0.1.0"
 
@@ -27,6 +28,7 @@ __all__ = [
     "Cookie",
     "Covet",
     "Depends",
+    "EventSourceResponse",
     "File",
     "FileResponse",
     "Form",
@@ -44,6 +46,7 @@ __all__ = [
     "Response",
     "ResponseValidationError",
     "Security",
+    "ServerSentEvent",
     "StreamingResponse",
     "UploadFile",
     "status",

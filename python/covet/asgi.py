@@ -3,12 +3,13 @@ that covet's own server uses."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
 from covet._engine import RawRequest
 from covet.requests import Request
-from covet.responses import PlainTextResponse, valid_headers
+from covet.responses import PlainTextResponse, StreamingResponse, asgi_disconnected, valid_headers
 
 if TYPE_CHECKING:
     from covet.applications import Covet
@@ -73,8 +74,10 @@ async def _http(app: Covet, scope: dict[str, Any], receive: Any, send: Any) -> N
         # The engine refuses such headers too: answer 500 rather than send a split header.
         logger.error("Invalid response header from %s %s: CR, LF or NUL in a header", scope["method"], path)
         response = PlainTextResponse("Internal Server Error", status_code=500)
+    if isinstance(response, StreamingResponse):
+        response.disconnected = functools.partial(asgi_disconnected, receive)
     try:
-        await response.send_asgi(send)
+        await response.send_asgi(send, scope["method"] == "HEAD")
         if response.background is not None:
             await app._run_background(response)
     except Exception:

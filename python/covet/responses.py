@@ -8,6 +8,7 @@ with background work, are sent by covet's Python side chunk by chunk.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import mimetypes
 import os
@@ -244,6 +245,10 @@ class StreamingResponse(Response):
         self.init_headers(headers)
 
     content_length: int | None = None
+    # Set by the server sending this response: awaits the client's departure. Long-lived
+    # streams (server-sent events) use it to stop their producer at once rather than at the
+    # next write.
+    disconnected: Callable[[], Awaitable[None]] | None = None
 
     async def chunks(self) -> AsyncIterable[bytes]:
         async for chunk in self.body_iterator:
@@ -258,8 +263,13 @@ class StreamingResponse(Response):
             headers.append((b"content-length", str(self.content_length).encode()))
         await send({"type": "http.response.start", "status": self.status_code, "headers": headers})
         if not head_only:
-            async for chunk in self.chunks():
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            chunks = self.chunks()
+            try:
+                async for chunk in chunks:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            finally:
+                # A failed send stops the producer now, not whenever the generator is collected.
+                await chunks.aclose()  # type: ignore[attr-defined]
         await send({"type": "http.response.body", "body": b""})
 
 
@@ -346,6 +356,7 @@ async def send_to_engine(response: Response, conn: Any) -> None:
     conn.start_stream(response, response.content_length)
     if conn.head_only:
         return
+    response.disconnected = functools.partial(_engine_disconnected, conn)
     loop = asyncio.get_running_loop()
     chunks = response.chunks()
     try:
@@ -362,3 +373,15 @@ async def send_to_engine(response: Response, conn: Any) -> None:
         aclose = getattr(chunks, "aclose", None)
         if aclose is not None:
             await aclose()
+
+
+async def _engine_disconnected(conn: Any) -> None:
+    waiter = asyncio.get_running_loop().create_future()
+    conn.set_disconnect_waiter(waiter)
+    await waiter
+
+
+async def asgi_disconnected(receive: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+    """Returns once an ASGI server reports `http.disconnect` (the rest of a body is dropped)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass

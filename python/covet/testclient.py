@@ -8,20 +8,27 @@ in-memory transport. `with TestClient(app):` runs the app's startup and shutdown
 from __future__ import annotations
 
 import asyncio
-import io
+import logging
 import ssl
-from http.client import HTTPResponse
-from typing import Any
+from collections.abc import Coroutine, Iterator
+from typing import Any, TypeVar
 
+import h11
 import httpx
 
 from covet.applications import Covet
 
 __all__ = ["TestClient"]
 
+_T = TypeVar("_T")
+logger = logging.getLogger("covet.testclient")
+
 
 class _MemoryTransport(asyncio.Transport):
-    """Collects what the engine writes; `close()` ends the exchange."""
+    """Holds what the engine writes until the client reads it, pausing the engine's writing
+    as a socket's buffer would; `close()` ends the exchange."""
+
+    high_water = 64 * 1024
 
     def __init__(self, loop: asyncio.AbstractEventLoop, client: tuple[str, int], tls: bool = False) -> None:
         super().__init__()
@@ -29,20 +36,40 @@ class _MemoryTransport(asyncio.Transport):
         self._client = client
         self._tls = tls  # an https:// URL: the engine sees a TLS transport, as under a real one
         self.data = bytearray()
-        self.done: asyncio.Future[None] = loop.create_future()
         self.protocol: Any = None
         self._closing = False
+        self._paused = False
+        self._waiter: asyncio.Future[None] | None = None
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         self.data += data
+        self._wake()
+        if not self._paused and len(self.data) > self.high_water:
+            self._paused = True
+            self.protocol.pause_writing()
 
     def close(self) -> None:
         if self._closing:
             return
         self._closing = True
         self._loop.call_soon(self.protocol.connection_lost, None)
-        if not self.done.done():
-            self.done.set_result(None)
+        self._wake()
+
+    async def read(self) -> bytes:
+        """What the engine wrote since the last read; b"" once the connection is closed."""
+        while not self.data and not self._closing:
+            self._waiter = self._loop.create_future()
+            await self._waiter
+        data = bytes(self.data)
+        self.data.clear()
+        if self._paused and not self._closing:
+            self._paused = False
+            self.protocol.resume_writing()
+        return data
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
     def is_closing(self) -> bool:
         return self._closing
@@ -67,14 +94,94 @@ class _MemoryTransport(asyncio.Transport):
 _SSL_CONTEXT = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
-class _Socket:
-    """Just enough of a socket for `http.client.HTTPResponse` to parse bytes."""
+class _Exchange(httpx.SyncByteStream):
+    """One request through the engine. The response is parsed as the engine writes it, so a
+    streamed response (server-sent events) is read piece by piece, and leaving it early (closing
+    the response) is the client going away: the engine sees the connection lost."""
 
-    def __init__(self, data: bytes) -> None:
-        self._file = io.BytesIO(data)
+    def __init__(self, client: TestClient, request: httpx.Request) -> None:
+        self._client = client
+        self._errors: list[BaseException] = []
+        self._closed = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+        # h11 parses the response; it is told of the request only to know what answer to expect.
+        self._parser = h11.Connection(h11.CLIENT)
+        self._parser.send(h11.Request(method=request.method, target="/", headers=[("host", "testserver")]))
+        self._parser.send(h11.EndOfMessage())
+        self._tls = request.url.scheme == "https"
+        self._transport = self._run(self._start(_serialize(request)))
 
-    def makefile(self, mode: str) -> io.BytesIO:
-        return self._file
+    def _run(self, coro: Coroutine[Any, Any, _T]) -> _T:
+        """Runs the engine until `coro` is done, collecting the app's errors for this exchange."""
+        app = self._client.app
+        previous, app._error_sink = app._error_sink, self._errors
+        try:
+            return self._client._loop.run_until_complete(coro)
+        finally:
+            app._error_sink = previous
+
+    async def _start(self, data: bytes) -> _MemoryTransport:
+        client = self._client
+        transport = _MemoryTransport(client._loop, client._peer, self._tls)
+        protocol = client._server()()
+        transport.protocol = protocol
+        protocol.connection_made(transport)
+        before = set(client.app._tasks)
+        await client._feed(protocol, data)
+        self._tasks = set(client.app._tasks) - before
+        return transport
+
+    def _next_event(self) -> Any:
+        while True:
+            try:
+                event = self._parser.next_event()
+            except h11.RemoteProtocolError as exc:
+                # The engine cut the response short (a failed stream): the app's error, if any,
+                # says more than the truncated message.
+                self.close()
+                raise httpx.RemoteProtocolError(str(exc)) from exc
+            if event is not h11.NEED_DATA:
+                return event
+            self._parser.receive_data(self._run(self._transport.read()))
+
+    def head(self) -> h11.Response:
+        while True:
+            event = self._next_event()
+            if isinstance(event, h11.Response):
+                return event
+            if isinstance(event, h11.ConnectionClosed):
+                self.close()
+                raise RuntimeError("The engine closed the connection without a response")
+
+    def __iter__(self) -> Iterator[bytes]:
+        while True:
+            event = self._next_event()
+            if isinstance(event, h11.Data):
+                yield bytes(event.data)
+            elif isinstance(event, (h11.EndOfMessage, h11.ConnectionClosed)):
+                break
+        self.close()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._run(self._leave())
+        if self._errors and self._client.raise_server_exceptions:
+            raise self._errors[0]
+
+    async def _leave(self) -> None:
+        """The client closes the connection; the request's task is given the time to stop by
+        itself (a streamed response notices the client leaving), then cancelled."""
+        self._transport.close()
+        if self._tasks:
+            timeout = self._client.leave_timeout
+            _, pending = await asyncio.wait(self._tasks, timeout=timeout)
+            for task in pending:
+                logger.warning("A request still ran %.0f s after its client left: cancelled", timeout)
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        await asyncio.sleep(0)  # let connection_lost run
 
 
 class _EngineTransport(httpx.BaseTransport):
@@ -89,6 +196,8 @@ class TestClient(httpx.Client):
     """A requests-style client for tests (the httpx API), driving the real engine."""
 
     __test__ = False
+    # Seconds a request's task may take to stop after the client leaves, before it is cancelled.
+    leave_timeout = 10.0
 
     def __init__(
         self,
@@ -105,7 +214,6 @@ class TestClient(httpx.Client):
         self.app = app
         self.raise_server_exceptions = raise_server_exceptions
         self._peer = client
-        self._tls = False  # the request being sent has an https:// URL
         self._loop = asyncio.new_event_loop()
         self._engine: Any = None
         self._engine_options = engine_options
@@ -140,27 +248,23 @@ class TestClient(httpx.Client):
         return self._engine
 
     def _exchange(self, request: httpx.Request) -> httpx.Response:
-        data = _serialize(request)
-        errors: list[BaseException] = []
-        self.app._error_sink = errors
+        exchange = _Exchange(self, request)
         try:
-            self._tls = request.url.scheme == "https"
-            raw = self._loop.run_until_complete(self._send(data))
-        finally:
-            self.app._error_sink = None
-        if errors and self.raise_server_exceptions:
-            raise errors[0]
-        return _parse(raw, request)
+            head = exchange.head()
+        except BaseException:
+            exchange.close()
+            raise
+        return httpx.Response(
+            status_code=head.status_code,
+            headers=head.headers,
+            stream=exchange,
+            request=request,
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": head.reason},
+        )
 
-    async def _send(self, data: bytes) -> bytes:
-        transport = _MemoryTransport(self._loop, self._peer, self._tls)
-        protocol = self._server()()
-        transport.protocol = protocol
-        protocol.connection_made(transport)
+    async def _feed(self, protocol: Any, data: bytes) -> None:
+        """Hands the request's bytes to the engine (a test may override it to split them)."""
         protocol.data_received(data)
-        await transport.done
-        await asyncio.sleep(0)  # let connection_lost run
-        return bytes(transport.data)
 
 
 def _serialize(request: httpx.Request) -> bytes:
@@ -174,16 +278,3 @@ def _serialize(request: httpx.Request) -> bytes:
         lines.append(b"content-length: " + str(len(body)).encode())
     lines.append(b"connection: close")
     return b"\r\n".join(lines) + b"\r\n\r\n" + body
-
-
-def _parse(data: bytes, request: httpx.Request) -> httpx.Response:
-    response = HTTPResponse(_Socket(data), method=request.method)  # type: ignore[arg-type]
-    response.begin()
-    body = response.read()
-    headers = [(k.lower(), v) for k, v in response.getheaders()]
-    return httpx.Response(
-        status_code=response.status,
-        headers=headers,
-        content=body,
-        request=request,
-    )

@@ -56,6 +56,9 @@ pub struct HttpProtocol {
     read_paused: G<Cell<bool>>,
     write_paused: G<Cell<bool>>,
     drain_waiter: G<RefCell<Option<PyObject>>>,
+    /// A future resolved when the client stops sending or goes away, or the server shuts
+    /// down (server-sent events stop their producer on it).
+    disconnect_waiter: G<RefCell<Option<PyObject>>>,
     keep_alive: G<Cell<bool>>,
     head_only: G<Cell<bool>>,
     http_minor: G<Cell<u8>>,
@@ -87,6 +90,7 @@ impl HttpProtocol {
             read_paused: G(Cell::new(false)),
             write_paused: G(Cell::new(false)),
             drain_waiter: G(RefCell::new(None)),
+            disconnect_waiter: G(RefCell::new(None)),
             keep_alive: G(Cell::new(true)),
             head_only: G(Cell::new(false)),
             http_minor: G(Cell::new(1)),
@@ -151,6 +155,13 @@ impl HttpProtocol {
             self.close(py)?;
         }
         Ok(())
+    }
+
+    /// The server is shutting down: an endless stream waiting on the client (server-sent
+    /// events) ends now, so its client reconnects elsewhere; an idle connection closes.
+    pub fn shutdown(&self, py: Python<'_>) -> PyResult<()> {
+        resolve(py, &self.disconnect_waiter)?;
+        self.close_if_idle(py)
     }
 
     pub fn check_timeouts(&self, py: Python<'_>, now: Instant, limits: &Limits) -> PyResult<()> {
@@ -604,6 +615,7 @@ impl HttpProtocol {
         }
         self.busy.set(false);
         self.streaming.set(false);
+        *self.disconnect_waiter.borrow_mut() = None;
         self.last_active.set(Instant::now());
         let shutting_down = self.server.bind(py).borrow().shutting_down.get();
         if !self.keep_alive.get() || shutting_down {
@@ -614,6 +626,18 @@ impl HttpProtocol {
         }
         Ok(())
     }
+}
+
+/// Resolves the future held in `slot`, if any and not already done (or cancelled).
+fn resolve(py: Python<'_>, slot: &RefCell<Option<PyObject>>) -> PyResult<()> {
+    let waiter = slot.borrow_mut().take();
+    if let Some(fut) = waiter {
+        let fut = fut.bind(py);
+        if !fut.call_method0(intern!(py, "done"))?.is_truthy()? {
+            fut.call_method1(intern!(py, "set_result"), (py.None(),))?;
+        }
+    }
+    Ok(())
 }
 
 /// 1xx, 204 and 304 responses never carry a body.
@@ -674,11 +698,12 @@ impl HttpProtocol {
         Self::process(slf)
     }
 
-    fn eof_received(&self) -> bool {
+    fn eof_received(&self, py: Python<'_>) -> PyResult<bool> {
         self.eof.set(true);
         self.keep_alive.set(false);
+        resolve(py, &self.disconnect_waiter)?;
         // Keep the transport open while a response is still owed.
-        self.busy.get()
+        Ok(self.busy.get())
     }
 
     fn connection_lost(&self, py: Python<'_>, _exc: Option<PyObject>) -> PyResult<()> {
@@ -695,6 +720,7 @@ impl HttpProtocol {
                 .borrow()
                 .fail(py, 400, "The client disconnected")?;
         }
+        resolve(py, &self.disconnect_waiter)?;
         self.wake_drain(py)
     }
 
@@ -734,12 +760,16 @@ impl HttpProtocol {
     }
 
     fn wake_drain(&self, py: Python<'_>) -> PyResult<()> {
-        let waiter = self.drain_waiter.borrow_mut().take();
-        if let Some(fut) = waiter {
-            let fut = fut.bind(py);
-            if !fut.call_method0(intern!(py, "done"))?.is_truthy()? {
-                fut.call_method1(intern!(py, "set_result"), (py.None(),))?;
-            }
+        resolve(py, &self.drain_waiter)
+    }
+
+    /// A future resolved once the client has stopped sending (end of input) or is gone, or the
+    /// server shuts down: a long-lived response such as server-sent events awaits it to stop.
+    fn set_disconnect_waiter(&self, py: Python<'_>, fut: PyObject) -> PyResult<()> {
+        *self.disconnect_waiter.borrow_mut() = Some(fut);
+        let shutting_down = self.server.bind(py).borrow().shutting_down.get();
+        if self.closed.get() || self.eof.get() || shutting_down {
+            resolve(py, &self.disconnect_waiter)?;
         }
         Ok(())
     }

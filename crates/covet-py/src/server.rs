@@ -190,11 +190,12 @@ impl Server {
         Ok(())
     }
 
-    /// Stops keep-alive: idle connections close now, busy ones after their response.
+    /// Stops keep-alive: idle connections close now, busy ones after their response (an
+    /// endless event stream is ended now).
     fn shutdown(&self, py: Python<'_>) -> PyResult<()> {
         self.shutting_down.set(true);
         for conn in self.live(py) {
-            conn.bind(py).borrow().close_if_idle(py)?;
+            conn.bind(py).borrow().shutdown(py)?;
         }
         Ok(())
     }
