@@ -9,6 +9,7 @@
 //! * [`router`]: Starlette-style path routing.
 //! * [`urlencoded`]: query string and form decoding.
 //! * [`multipart`]: `multipart/form-data` decoding.
+//! * [`policy`]: engine middleware (CORS, security headers, trusted hosts, https redirect).
 
 #![warn(missing_docs)]
 
@@ -16,6 +17,7 @@ pub mod connection;
 pub mod http;
 pub mod limits;
 pub mod multipart;
+pub mod policy;
 pub mod router;
 pub mod scalars;
 pub mod urlencoded;
