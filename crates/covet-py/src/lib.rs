@@ -8,6 +8,7 @@ mod fastargs;
 mod forms;
 mod gil;
 mod json;
+mod policy;
 mod protocol;
 mod request;
 mod router;
@@ -22,6 +23,8 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<server::Server>()?;
     m.add_class::<protocol::HttpProtocol>()?;
     m.add_class::<stream::BodyStream>()?;
+    m.add_class::<policy::PyPolicy>()?;
+    m.add_class::<policy::PolicyHeaders>()?;
     m.add_function(wrap_pyfunction!(json::dumps, m)?)?;
     m.add_function(wrap_pyfunction!(parse_qsl, m)?)?;
     m.add_class::<forms::MultipartParser>()?;
