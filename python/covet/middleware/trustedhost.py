@@ -16,6 +16,6 @@ class TrustedHostMiddleware(EngineMiddleware):
 
     def __init__(self, app: Any = None, allowed_hosts: Sequence[str] | None = None, www_redirect: bool = True) -> None:
         if isinstance(allowed_hosts, str):
-            raise TypeError(f"allowed_hosts takes a list of host names, not a string: allowed_hosts=[{allowed_hosts!r}]")
+            raise TypeError(f"allowed_hosts takes a list of names, not a string: allowed_hosts=[{allowed_hosts!r}]")
         hosts = ["*"] if allowed_hosts is None else [str(h) for h in allowed_hosts]
         super().__init__(app, {"allowed_hosts": hosts, "www_redirect": bool(www_redirect)})
