@@ -201,3 +201,12 @@ def test_same_answers_as_starlette(options: dict[str, Any]) -> None:
             assert _cors_view(mine) == _cors_view(reference), (method, headers)
             if reference.status_code == 400:
                 assert mine.json()["detail"] == reference.text
+
+
+def test_the_engine_refuses_unknown_options() -> None:
+    from covet import _engine
+
+    with pytest.raises(ValueError, match="no option 'allow_origin'"):
+        _engine.Policy([("cors", {"allow_origin": ["https://a.com"]})])
+    with pytest.raises(ValueError, match="unknown engine middleware"):
+        _engine.Policy([("gzip", {})])

@@ -97,8 +97,55 @@ impl PolicyHeaders {
     }
 }
 
+/// The options each kind of stage takes.
+const OPTIONS: &[(&str, &[&str])] = &[
+    (
+        "cors",
+        &[
+            "allow_origins",
+            "allow_methods",
+            "allow_headers",
+            "allow_credentials",
+            "allow_origin_regex",
+            "allow_private_network",
+            "expose_headers",
+            "max_age",
+        ],
+    ),
+    (
+        "security_headers",
+        &[
+            "hsts_max_age",
+            "hsts_include_subdomains",
+            "hsts_preload",
+            "content_security_policy",
+            "x_content_type_options",
+            "x_frame_options",
+            "referrer_policy",
+            "permissions_policy",
+            "cross_origin_opener_policy",
+            "trust_forwarded_proto",
+        ],
+    ),
+    ("trusted_host", &["allowed_hosts", "www_redirect"]),
+    ("https_redirect", &["status_code", "trust_forwarded_proto"]),
+];
+
 fn add_stage(builder: &mut Builder, kind: &str, o: &Bound<'_, PyDict>) -> PyResult<()> {
     let err = |e: PolicyError| PyValueError::new_err(e.0);
+    let Some((_, known)) = OPTIONS.iter().find(|(k, _)| *k == kind) else {
+        return Err(PyValueError::new_err(format!(
+            "unknown engine middleware {kind:?}"
+        )));
+    };
+    for key in o.keys() {
+        let key: String = key.extract()?;
+        if !known.contains(&key.as_str()) {
+            return Err(PyValueError::new_err(format!(
+                "engine middleware {kind:?} has no option {key:?}"
+            )));
+        }
+    }
     match kind {
         "cors" => {
             let d = CorsConfig::default();
@@ -154,11 +201,7 @@ fn add_stage(builder: &mut Builder, kind: &str, o: &Bound<'_, PyDict>) -> PyResu
             let stage = HttpsRedirect::new(status, trust, builder).map_err(err)?;
             builder.push(stage);
         }
-        other => {
-            return Err(PyValueError::new_err(format!(
-                "unknown engine middleware {other:?}"
-            )))
-        }
+        _ => unreachable!("every kind in OPTIONS is handled"),
     }
     Ok(())
 }
