@@ -218,7 +218,14 @@ fn opt<'py, T: FromPyObject<'py>>(o: &Bound<'py, PyDict>, key: &str) -> PyResult
 }
 
 fn head_of(req: &Request, https: bool) -> Head<'_> {
-    Head::new(&req.method, &req.raw_path, &req.query, &req.headers, https)
+    Head::new(
+        &req.method,
+        &req.path,
+        &req.raw_path,
+        &req.query,
+        &req.headers,
+        https,
+    )
 }
 
 /// The policy headers owed to the response in flight on one connection.

@@ -264,7 +264,7 @@ mod tests {
             .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
             .collect();
         let text = |v: &[u8]| String::from_utf8(v.to_vec()).unwrap();
-        match policy.check(&Head::new(method, b"/", b"", &headers, false)) {
+        match policy.check(&Head::new(method, "/", b"/", b"", &headers, false)) {
             Decision::Pass(added) => {
                 let list = added.iter(policy).map(|(n, v)| (n.to_owned(), text(v)));
                 (0, list.collect())
@@ -338,7 +338,7 @@ mod tests {
                 b"DELETE".to_vec(),
             ),
         ];
-        match p.check(&Head::new("OPTIONS", b"/", b"", &headers, false)) {
+        match p.check(&Head::new("OPTIONS", "/", b"/", b"", &headers, false)) {
             Decision::Answer(e) => {
                 assert_eq!(e.body, b"{\"detail\":\"Disallowed CORS origin, method\"}");
                 assert_eq!(e.refused.as_deref(), Some("Disallowed CORS origin, method"));

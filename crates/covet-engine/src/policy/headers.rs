@@ -131,7 +131,7 @@ mod tests {
     #[test]
     fn defaults_without_hsts_on_http() {
         let p = policy(&SecurityConfig::default());
-        let got = names(&p, &Head::new("GET", b"/", b"", &[], false));
+        let got = names(&p, &Head::new("GET", "/", b"/", b"", &[], false));
         let expected = [
             ("x-content-type-options", "nosniff"),
             ("x-frame-options", "DENY"),
@@ -159,16 +159,16 @@ mod tests {
                 .map(|(_, v)| v)
         };
         assert_eq!(
-            hsts(&Head::new("GET", b"/", b"", &[], true)).as_deref(),
+            hsts(&Head::new("GET", "/", b"/", b"", &[], true)).as_deref(),
             Some("max-age=31536000; includeSubDomains; preload")
         );
         let fwd = vec![("x-forwarded-proto".to_owned(), b"https".to_vec())];
-        assert_eq!(hsts(&Head::new("GET", b"/", b"", &fwd, false)), None);
+        assert_eq!(hsts(&Head::new("GET", "/", b"/", b"", &fwd, false)), None);
         let trusting = policy(&SecurityConfig {
             trust_forwarded_proto: true,
             ..Default::default()
         });
-        let Decision::Pass(added) = trusting.check(&Head::new("GET", b"/", b"", &fwd, false))
+        let Decision::Pass(added) = trusting.check(&Head::new("GET", "/", b"/", b"", &fwd, false))
         else {
             panic!()
         };
@@ -188,7 +188,7 @@ mod tests {
             ..Default::default()
         };
         let p = policy(&config);
-        assert!(names(&p, &Head::new("GET", b"/", b"", &[], true)).is_empty());
+        assert!(names(&p, &Head::new("GET", "/", b"/", b"", &[], true)).is_empty());
     }
 
     #[test]

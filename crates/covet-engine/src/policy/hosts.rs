@@ -140,7 +140,9 @@ mod tests {
             .map(|h| ("host".to_owned(), h.as_bytes().to_vec()))
             .into_iter()
             .collect();
-        policy.check(&Head::new("GET", b"/a%20b", b"q=1", &headers, false))
+        policy.check(&Head::new(
+            "GET", "/a%20b", b"/a%20b", b"q=1", &headers, false,
+        ))
     }
 
     fn status(d: &Decision) -> u16 {

@@ -21,7 +21,7 @@
 //! builder.push(stage);
 //! let policy = builder.build();
 //! let headers = vec![("host".to_owned(), b"example.com".to_vec())];
-//! let head = Head::new("GET", b"/", b"", &headers, false);
+//! let head = Head::new("GET", "/", b"/", b"", &headers, false);
 //! match policy.check(&head) {
 //!     Decision::Pass(added) => assert!(added.iter(&policy).any(|(n, _)| n == "x-frame-options")),
 //!     Decision::Answer(_) => unreachable!(),
@@ -44,6 +44,8 @@ pub type Header = (&'static str, Vec<u8>);
 pub struct Head<'a> {
     /// The method as sent.
     pub method: &'a str,
+    /// The percent-decoded path, for checks that depend on it (a limit on `/login`).
+    pub path: &'a str,
     /// The path bytes as sent (percent-encoding kept), for redirect targets.
     pub raw_path: &'a [u8],
     /// The raw query string, without `?`.
@@ -60,6 +62,7 @@ impl<'a> Head<'a> {
     /// A head without a client address.
     pub fn new(
         method: &'a str,
+        path: &'a str,
         raw_path: &'a [u8],
         query: &'a [u8],
         headers: &'a [(String, Vec<u8>)],
@@ -67,6 +70,7 @@ impl<'a> Head<'a> {
     ) -> Self {
         Head {
             method,
+            path,
             raw_path,
             query,
             headers,
@@ -365,7 +369,7 @@ mod tests {
     }
 
     fn head(headers: &[(String, Vec<u8>)]) -> Head<'_> {
-        Head::new("GET", b"/p", b"a=1", headers, false)
+        Head::new("GET", "/p", b"/p", b"a=1", headers, false)
     }
 
     #[test]

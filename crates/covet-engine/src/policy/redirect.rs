@@ -68,7 +68,7 @@ mod tests {
             .iter()
             .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
             .collect();
-        policy.check(&Head::new("POST", b"/x", b"y=1", &headers, https))
+        policy.check(&Head::new("POST", "/x", b"/x", b"y=1", &headers, https))
     }
 
     fn location(d: Decision) -> (u16, String) {
