@@ -6,6 +6,7 @@ app does: covet's own database integration comes later, and this app should move
 (keeping the asyncpg version as the like-for-like line).
 """
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -30,6 +31,14 @@ async def lifespan(_app: Covet) -> AsyncIterator[None]:
 
 
 app = Covet(lifespan=lifespan)
+
+if os.environ.get("COVET_BENCH_MIDDLEWARE"):
+    # Opt-in: the engine middleware's cost (responses then carry more headers than the peers').
+    from covet.middleware.cors import CORSMiddleware
+    from covet.middleware.security import SecurityHeadersMiddleware
+
+    app.add_middleware(CORSMiddleware, allow_origins=["https://app.example.com"], allow_methods=["GET", "POST"])
+    app.add_middleware(SecurityHeadersMiddleware)
 
 
 @app.get("/json")

@@ -85,7 +85,8 @@ impl PolicyHeaders {
     fn apply(&self, py: Python<'_>, headers: &Bound<'_, PyList>) -> PyResult<()> {
         let mut present: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(headers.len());
         for item in headers.iter() {
-            let (name, _): (Vec<u8>, Bound<'_, PyAny>) = item.extract()?;
+            let name = item.get_item(0)?;
+            let name = name.downcast::<PyBytes>()?.as_bytes().to_vec();
             present.push((name, Vec::new()));
         }
         let before = present.len();

@@ -73,7 +73,8 @@ def engine_policy(policy: Any, raw: Any, send: Send) -> tuple[Response | None, S
 
     async def send_with_headers(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":
-            verdict.apply(message["headers"])
+            headers = message["headers"] = list(message.get("headers", ()))
+            verdict.apply(headers)
         await send(message)
 
     return None, send_with_headers
