@@ -109,3 +109,48 @@ def test_https_connection_passes_through_asgi() -> None:
 def test_bad_status_is_refused() -> None:
     with pytest.raises(ValueError, match="301, 302, 307 or 308"):
         Covet().add_middleware(HTTPSRedirectMiddleware, status_code=200)
+
+
+# --- on covet's own server: pipelining, streamed bodies, logs ----------------------------------
+
+
+def test_early_answers_keep_pipelined_requests_in_order(serve) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_server import connect, read_response
+
+    server = serve("tests.apps.guarded:secure_app", "--no-access-log")
+    sock = connect(server.port)
+    sock.sendall(
+        b"GET /json HTTP/1.1\r\nHost: evil.com\r\n\r\n"
+        b"OPTIONS /json HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://app.example.com\r\n"
+        b"Access-Control-Request-Method: GET\r\n\r\n"
+        b"GET /json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    )
+    answers = [read_response(sock) for _ in range(3)]
+    sock.close()
+    assert [status for status, _, _ in answers] == [b"HTTP/1.1 400 Bad Request", b"HTTP/1.1 200 OK", b"HTTP/1.1 200 OK"]
+    assert answers[0][2] == b'{"detail":"Invalid host header"}'
+    assert answers[1][1]["access-control-allow-origin"] == "https://app.example.com"
+    assert answers[2][2] == b'{"hello":1}'
+    assert all(headers["x-frame-options"] == "DENY" for _, headers, _ in answers)
+    _, log = server.stop()
+    assert "Refused a request from 127.0.0.1" in log
+    assert "400 Invalid host header" in log
+
+
+def test_a_refused_upload_is_not_read() -> None:
+    from tests.apps.guarded import secure_app
+
+    body = b"{" + b'"a": 1, ' * 2000 + b'"b": 2}'
+    with TestClient(secure_app, stream_threshold=1024) as tc:
+        refused = tc.post("/json", content=body, headers={"host": "evil.com", "content-type": "application/json"})
+        assert refused.status_code == 400
+        accepted = tc.post("/json", content=body, headers={"content-type": "application/json"})
+        assert accepted.json() == {"a": 1, "b": 2}
+
+
+def test_refusals_are_logged(caplog: pytest.LogCaptureFixture) -> None:
+    from tests.apps.guarded import secure_app
+
+    with TestClient(secure_app) as tc, caplog.at_level("WARNING", logger="covet.server"):
+        tc.get("/json", headers={"host": "evil.com"})
+    assert "Refused a request from testclient:50000: 400 Invalid host header" in caplog.text
