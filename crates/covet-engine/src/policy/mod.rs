@@ -368,6 +368,53 @@ mod tests {
         }
     }
 
+    /// The shape a rate limit takes: per-request headers while allowed, its own answer after.
+    #[derive(Debug)]
+    struct Quota(std::sync::atomic::AtomicU32);
+
+    impl Stage for Quota {
+        fn check(&self, _head: &Head<'_>, added: &mut Added) -> Option<Early> {
+            let left = self.0.load(std::sync::atomic::Ordering::Relaxed);
+            if left == 0 {
+                let mut early = Early::refuse(429, "Too Many Requests");
+                early.headers.push(("retry-after", b"1".to_vec()));
+                return Some(early);
+            }
+            self.0.store(left - 1, std::sync::atomic::Ordering::Relaxed);
+            let remaining = (left - 1).to_string().into_bytes();
+            added.dynamic.push(("ratelimit-remaining", remaining));
+            None
+        }
+
+        fn wants_client(&self) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn a_stage_with_per_request_headers_and_its_own_answer() {
+        let mut b = Builder::new();
+        let bit = b.fixed("x-frame-options", b"DENY").unwrap();
+        b.push(AddsOne(bit));
+        b.push(Quota(std::sync::atomic::AtomicU32::new(1)));
+        let policy = b.build();
+        assert!(policy.wants_client());
+        let Decision::Pass(added) = policy.check(&head(&[])) else {
+            panic!()
+        };
+        let mut out = b"HTTP/1.1 200 OK\r\n".to_vec();
+        added.write_into(&policy, &mut out, 0);
+        assert!(out.ends_with(b"x-frame-options: DENY\r\nratelimit-remaining: 0\r\n"));
+        match policy.check(&head(&[])) {
+            Decision::Answer(e) => {
+                assert_eq!(e.status, 429);
+                assert!(e.headers.contains(&("retry-after", b"1".to_vec())));
+                assert!(e.headers.contains(&("x-frame-options", b"DENY".to_vec())));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
     fn head(headers: &[(String, Vec<u8>)]) -> Head<'_> {
         Head::new("GET", "/p", b"/p", b"a=1", headers, false)
     }
