@@ -132,3 +132,9 @@ def test_header_values_with_line_breaks_are_refused_when_added() -> None:
         app.add_middleware(SecurityHeadersMiddleware, content_security_policy="default-src 'self'\r\nSet-Cookie: a=b")
     with pytest.raises(ValueError, match="CR, LF"):
         app.add_middleware(SecurityHeadersMiddleware, x_frame_options="DENY\n")
+
+
+def test_wrapping_an_app_by_hand_says_how_to_add_it() -> None:
+    wrapped = SecurityHeadersMiddleware(_app())
+    with pytest.raises(TypeError, match=r"app.add_middleware\(SecurityHeadersMiddleware"):
+        asyncio.run(wrapped({"type": "http"}, None, None))  # type: ignore[arg-type]

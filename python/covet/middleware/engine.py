@@ -38,6 +38,13 @@ class EngineMiddleware:
     def engine_config(self) -> tuple[str, dict[str, Any]]:
         return (self.engine_stage, self.options)
 
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Send) -> None:
+        name = type(self).__name__
+        raise TypeError(
+            f"{name} runs inside covet's engine and cannot wrap an ASGI app: "
+            f"use app.add_middleware({name}, ...) or Covet(middleware=[Middleware({name}, ...)])"
+        )
+
 
 def is_engine_middleware(cls: Any) -> bool:
     return isinstance(cls, type) and issubclass(cls, EngineMiddleware)
