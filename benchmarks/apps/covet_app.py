@@ -10,6 +10,7 @@ fetchmany: one round trip for the n executions) where the peers wait for each in
 `covet_asyncpg_app.py` keeps the asyncpg-direct version for a like-for-like line.
 """
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -53,6 +54,14 @@ async def lifespan(_app: Covet) -> AsyncIterator[None]:
 app = Covet(lifespan=lifespan)
 if common.DB_ENABLED:
     db.init_app(app)
+
+if os.environ.get("COVET_BENCH_MIDDLEWARE"):
+    # Opt-in: the engine middleware's cost (responses then carry more headers than the peers').
+    from covet.middleware.cors import CORSMiddleware
+    from covet.middleware.security import SecurityHeadersMiddleware
+
+    app.add_middleware(CORSMiddleware, allow_origins=["https://app.example.com"], allow_methods=["GET", "POST"])
+    app.add_middleware(SecurityHeadersMiddleware)
 
 
 @app.get("/json")

@@ -21,6 +21,7 @@ from covet.encoders import json_default
 from covet.exceptions import HTTPException, RequestValidationError
 from covet.middleware import BaseHTTPMiddleware
 from covet.middleware import Middleware as MiddlewareDecl
+from covet.middleware.engine import compile_policy, is_engine_middleware
 from covet.mounts import Mount
 from covet.params import DependsParam
 from covet.requests import ClientDisconnect, Request
@@ -106,6 +107,8 @@ class Covet(RouteRegistry):
         self.redirect_slashes = redirect_slashes
         self._router: Any = None
         self._chain: CallNext | None = None
+        # Engine middleware compiled for Rust (covet._engine.Policy), or None.
+        self._policy: Any = None
         self._lifespan_cm: contextlib.AbstractAsyncContextManager[Any] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         # TestClient collects unhandled exceptions here to re-raise them in the test.
@@ -141,6 +144,8 @@ class Covet(RouteRegistry):
 
     def add_middleware(self, cls: type[Any], *args: Any, **kwargs: Any) -> None:
         """Wrap the app in `cls(app, *args, **kwargs)`; the last added runs first."""
+        if is_engine_middleware(cls):
+            cls(self, *args, **kwargs)  # the engine checks the options now
         self.user_middleware.insert(0, MiddlewareDecl(cls, *args, **kwargs))
         self._router = None
 
@@ -175,17 +180,18 @@ class Covet(RouteRegistry):
         return self._router
 
     def _build_chain(self) -> CallNext | None:
-        if not self.user_middleware:
+        python_middleware, self._policy = compile_policy(self, self.user_middleware)
+        if not python_middleware:
             return None
         call: CallNext = self._dispatch
-        for decl in reversed(self.user_middleware):
+        for decl in reversed(python_middleware):
             instance = decl.cls(self, *decl.args, **decl.kwargs)
             call = _bind_middleware(instance.dispatch, call)
         return call
 
     def _native_errors(self) -> bool:
         custom = {404, 405, HTTPException}
-        return not self.user_middleware and not custom.intersection(self.exception_handlers)
+        return self._chain is None and not custom.intersection(self.exception_handlers)
 
     def engine_server(self, **config: Any) -> Any:
         """The engine's per-worker server state (the asyncio protocol factory)."""
@@ -199,8 +205,9 @@ class Covet(RouteRegistry):
             _log_access if access_log else None,
             **config,
         )
-        inline_ok = not self.user_middleware
+        inline_ok = self._chain is None
         server.set_endpoints([_engine_entry(route, self, inline_ok) for route in self.routes])
+        server.set_policy(self._policy)
         server.set_native_errors(self._native_errors())
         return server
 

@@ -8,6 +8,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from covet._engine import RawRequest
+from covet.middleware.engine import engine_policy
 from covet.requests import Request
 from covet.responses import PlainTextResponse, StreamingResponse, asgi_disconnected, valid_headers
 
@@ -62,6 +63,11 @@ async def _http(app: Covet, scope: dict[str, Any], receive: Any, send: Any) -> N
         scope.get("scheme", "http"),
         scope.get("root_path", ""),
     )
+    app.engine_router  # noqa: B018 - compiles the engine middleware on first use
+    early, send = engine_policy(app._policy, raw, send)
+    if early is not None:
+        await early.send_asgi(send, scope["method"] == "HEAD")
+        return
     request = Request(raw, app)
     if not complete:
         request._receive = receive

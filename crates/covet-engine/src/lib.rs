@@ -12,6 +12,7 @@
 //! * [`json_escape`]: JSON string literals, for the binding's encoder.
 //! * [`ratelimit`]: GCRA rate limiting over a bounded in-memory key store.
 //! * [`jwt`]: JSON Web Token signing and verification, key sets and JWKS.
+//! * [`policy`]: engine middleware (CORS, security headers, trusted hosts, https redirect).
 
 #![warn(missing_docs)]
 
@@ -21,6 +22,7 @@ pub mod json_escape;
 pub mod jwt;
 pub mod limits;
 pub mod multipart;
+pub mod policy;
 pub mod ratelimit;
 pub mod router;
 pub mod scalars;

@@ -9,6 +9,7 @@ mod forms;
 mod gil;
 mod json;
 mod jwt;
+mod policy;
 mod protocol;
 mod ratelimit;
 mod request;
@@ -24,6 +25,8 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<server::Server>()?;
     m.add_class::<protocol::HttpProtocol>()?;
     m.add_class::<stream::BodyStream>()?;
+    m.add_class::<policy::PyPolicy>()?;
+    m.add_class::<policy::PolicyHeaders>()?;
     m.add_function(wrap_pyfunction!(json::dumps, m)?)?;
     m.add_function(wrap_pyfunction!(parse_qsl, m)?)?;
     m.add_class::<forms::MultipartParser>()?;

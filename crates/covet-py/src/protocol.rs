@@ -26,6 +26,7 @@ use pyo3::{intern, IntoPyObjectExt};
 
 use crate::dispatch::{drive, Later, Pending};
 use crate::json;
+use crate::policy::Owed;
 use crate::request::RawRequest;
 use crate::server::{Endpoint, Server};
 use crate::stream::BodyStream;
@@ -70,6 +71,8 @@ pub struct HttpProtocol {
     body_stream: G<RefCell<Option<Py<BodyStream>>>>,
     /// The head of the current response has been written.
     response_started: G<Cell<bool>>,
+    /// Headers the engine middleware adds to the current response.
+    pub(crate) owed: Owed,
 }
 
 impl HttpProtocol {
@@ -100,6 +103,7 @@ impl HttpProtocol {
             log_line: G(RefCell::new(None)),
             body_stream: G(RefCell::new(None)),
             response_started: G(Cell::new(false)),
+            owed: Owed::new(),
         }
     }
 
@@ -288,6 +292,9 @@ impl HttpProtocol {
                 target.push_str(&String::from_utf8_lossy(&req.query));
             }
             *self.log_line.borrow_mut() = Some((req.method.clone(), target));
+        }
+        if self.check_policy(py, &server_ref, &req)? {
+            return Ok(());
         }
         let found = server_ref
             .router
@@ -479,7 +486,7 @@ impl HttpProtocol {
         self.write_full(py, status, &headers, body)
     }
 
-    fn write_full(
+    pub(crate) fn write_full(
         &self,
         py: Python<'_>,
         status: u16,
@@ -488,10 +495,12 @@ impl HttpProtocol {
     ) -> PyResult<()> {
         {
             let out = &mut *self.out.borrow_mut();
+            let start = out.len();
             response::write_status_line(out, status);
             for (n, v) in headers {
                 let _ = response::write_header(out, n, v);
             }
+            self.owed.write(out, start);
             self.finish_head(out, status, Some(body.len()), true);
             if !self.head_only.get() {
                 out.extend_from_slice(body);
@@ -561,6 +570,7 @@ impl HttpProtocol {
                 )));
             }
         }
+        self.owed.write(out, start);
         self.finish_head(out, status, length, !has_date);
         self.response_started.set(true);
         Ok(status)
@@ -602,7 +612,7 @@ impl HttpProtocol {
     }
 
     /// The current request is answered: close or get ready for the next one.
-    fn finish(&self, py: Python<'_>) -> PyResult<()> {
+    pub(crate) fn finish(&self, py: Python<'_>) -> PyResult<()> {
         let unread = self.body_stream.borrow_mut().take();
         if let Some(stream) = unread {
             // Answered before its body arrived: the rest is not worth reading.

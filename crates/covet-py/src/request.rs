@@ -54,6 +54,21 @@ impl RawRequest {
     pub fn method_str(&self) -> &str {
         &self.req.method
     }
+
+    pub fn engine_request(&self) -> &EngineRequest {
+        &self.req
+    }
+
+    pub fn scheme_str(&self) -> &str {
+        &self.scheme
+    }
+
+    /// The client's host, when known.
+    pub fn client_host(&self, py: Python<'_>) -> Option<String> {
+        self.client
+            .as_ref()
+            .and_then(|c| crate::policy::host_of(c.bind(py)))
+    }
 }
 
 #[pymethods]

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use covet_engine::limits::Limits;
+use covet_engine::policy::Policy;
 use pyo3::prelude::*;
 
 use crate::fastargs::{ArgSpec, FastCall};
@@ -13,6 +14,7 @@ use crate::gil::G;
 use crate::shape::Shape;
 use pyo3::types::PyType;
 
+use crate::policy::PyPolicy;
 use crate::protocol::HttpProtocol;
 use crate::router::Router;
 
@@ -63,6 +65,8 @@ pub struct Server {
     /// True: 404/405/redirects are answered in Rust (no middleware or custom handlers for them).
     pub native_errors: G<Cell<bool>>,
     pub limits: Limits,
+    /// Engine middleware, run on each request before routing (see `policy.rs`).
+    pub policy: G<RefCell<Option<Arc<Policy>>>>,
     conns: G<RefCell<Vec<Option<Py<HttpProtocol>>>>>,
     free: G<RefCell<Vec<usize>>>,
     pub shutting_down: G<Cell<bool>>,
@@ -138,6 +142,7 @@ impl Server {
                 keepalive_timeout: Duration::from_secs_f64(keepalive_timeout),
                 stream_threshold,
             },
+            policy: G(RefCell::new(None)),
             conns: G(RefCell::new(Vec::new())),
             free: G(RefCell::new(Vec::new())),
             shutting_down: G(Cell::new(false)),
@@ -168,6 +173,11 @@ impl Server {
         }
         *self.endpoints.borrow_mut() = table;
         Ok(())
+    }
+
+    /// Installs (or, with None, removes) the engine middleware.
+    fn set_policy(&self, policy: Option<&PyPolicy>) {
+        *self.policy.borrow_mut() = policy.map(|p| p.inner.clone());
     }
 
     fn set_native_errors(&self, on: bool) {
