@@ -148,6 +148,16 @@ impl Connection {
         self.buf.len() - self.pos
     }
 
+    /// Takes the bytes received after the last request (after a protocol switch they belong
+    /// to the new protocol) and frees the buffer; nothing more is parsed afterwards.
+    pub fn take_buffered(&mut self) -> Vec<u8> {
+        let rest = self.buf.split_off(self.pos);
+        self.buf = Vec::new();
+        self.pos = 0;
+        self.state = State::Failed;
+        rest
+    }
+
     /// True when a head was parsed and its body is still arriving.
     pub fn in_body(&self) -> bool {
         matches!(self.state, State::Body { .. } | State::Streaming { .. })

@@ -9,6 +9,7 @@
 //! * [`router`]: Starlette-style path routing.
 //! * [`urlencoded`]: query string and form decoding.
 //! * [`multipart`]: `multipart/form-data` decoding.
+//! * [`ws`]: the WebSocket protocol (RFC 6455 handshake and frames, RFC 7692 compression).
 
 #![warn(missing_docs)]
 
@@ -19,3 +20,4 @@ pub mod multipart;
 pub mod router;
 pub mod scalars;
 pub mod urlencoded;
+pub mod ws;

@@ -91,6 +91,7 @@ impl RawRequest {
             keep_alive: true,
             expect_continue: false,
             body,
+            websocket: false,
         };
         RawRequest {
             req,
