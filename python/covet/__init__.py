@@ -17,6 +17,7 @@ from covet.responses import (
     StreamingResponse,
 )
 from covet.routing import APIRouter
+from covet.websockets import WebSocket, WebSocketDisconnect, WebSocketException
 
 __version__ = "0.1.0"
 
@@ -46,5 +47,8 @@ __all__ = [
     "Security",
     "StreamingResponse",
     "UploadFile",
+    "WebSocket",
+    "WebSocketDisconnect",
+    "WebSocketException",
     "status",
 ]

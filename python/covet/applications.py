@@ -69,6 +69,7 @@ class Covet(RouteRegistry):
         responses: dict[int | str, dict[str, Any]] | None = None,
         separate_input_output_schemas: bool = True,
         middleware: Sequence[MiddlewareDecl] | None = None,
+        websocket_origins: Sequence[str] | None = None,
     ) -> None:
         self.debug = debug
         self.title = title
@@ -104,6 +105,8 @@ class Covet(RouteRegistry):
         # Declarations, outermost first (Starlette's order: the last added is the outermost).
         self.user_middleware: list[MiddlewareDecl] = list(middleware or [])
         self.redirect_slashes = redirect_slashes
+        # Origins a WebSocket handshake may come from (None: any); routes may set their own.
+        self.websocket_origins = list(websocket_origins) if websocket_origins is not None else None
         self._router: Any = None
         self._chain: CallNext | None = None
         self._lifespan_cm: contextlib.AbstractAsyncContextManager[Any] | None = None

@@ -29,6 +29,7 @@ use crate::json;
 use crate::request::RawRequest;
 use crate::server::{Endpoint, Server};
 use crate::stream::BodyStream;
+use crate::ws::conn::WsConnection;
 
 /// Bytes buffered from a client while a request is in flight before reading is paused.
 const MAX_PIPELINE_BUFFER: usize = 256 * 1024;
@@ -40,15 +41,15 @@ const COPY_BODY_LIMIT: usize = 16 * 1024;
 
 #[pyclass(module = "covet._engine")]
 pub struct HttpProtocol {
-    server: Py<Server>,
-    conn: G<RefCell<Connection>>,
-    transport: G<RefCell<Option<PyObject>>>,
-    write: G<RefCell<Option<PyObject>>>,
+    pub(crate) server: Py<Server>,
+    pub(crate) conn: G<RefCell<Connection>>,
+    pub(crate) transport: G<RefCell<Option<PyObject>>>,
+    pub(crate) write: G<RefCell<Option<PyObject>>>,
     client: G<RefCell<Option<PyObject>>>,
     sockname: G<RefCell<Option<PyObject>>>,
     slot: G<Cell<Option<usize>>>,
     out: G<RefCell<Vec<u8>>>,
-    busy: G<Cell<bool>>,
+    pub(crate) busy: G<Cell<bool>>,
     closed: G<Cell<bool>>,
     eof: G<Cell<bool>>,
     read_paused: G<Cell<bool>>,
@@ -65,6 +66,8 @@ pub struct HttpProtocol {
     body_stream: G<RefCell<Option<Py<BodyStream>>>>,
     /// The head of the current response has been written.
     response_started: G<Cell<bool>>,
+    /// After a WebSocket upgrade: the connection every socket callback is forwarded to.
+    pub(crate) ws: G<RefCell<Option<Py<WsConnection>>>>,
 }
 
 impl HttpProtocol {
@@ -93,6 +96,7 @@ impl HttpProtocol {
             log_line: G(RefCell::new(None)),
             body_stream: G(RefCell::new(None)),
             response_started: G(Cell::new(false)),
+            ws: G(RefCell::new(None)),
         }
     }
 
@@ -143,7 +147,15 @@ impl HttpProtocol {
         Ok(())
     }
 
+    /// The WebSocket this connection was upgraded to, if it was.
+    fn ws(&self, py: Python<'_>) -> Option<Py<WsConnection>> {
+        self.ws.borrow().as_ref().map(|w| w.clone_ref(py))
+    }
+
     pub fn close_if_idle(&self, py: Python<'_>) -> PyResult<()> {
+        if let Some(ws) = self.ws(py) {
+            return ws.bind(py).borrow().go_away(py);
+        }
         if !self.busy.get() && !self.conn.borrow().has_partial() {
             self.close(py)?;
         }
@@ -151,6 +163,9 @@ impl HttpProtocol {
     }
 
     pub fn check_timeouts(&self, py: Python<'_>, now: Instant, limits: &Limits) -> PyResult<()> {
+        if let Some(ws) = self.ws(py) {
+            return ws.bind(py).borrow().check_timeouts(py, now);
+        }
         let streaming = self.body_stream.borrow().is_some();
         if self.closed.get() || (self.busy.get() && !streaming) {
             return Ok(());
@@ -260,6 +275,9 @@ impl HttpProtocol {
         stream: Option<Py<BodyStream>>,
     ) -> PyResult<()> {
         let py = slf.py();
+        if req.websocket {
+            return crate::ws::upgrade::start(self, py, req);
+        }
         self.response_started.set(false);
         let server_ref = self.server.bind(py).borrow();
         self.keep_alive
@@ -639,6 +657,9 @@ impl HttpProtocol {
             if this.closed.get() {
                 return Ok(());
             }
+            if let Some(ws) = this.ws(py) {
+                return ws.bind(py).borrow().data_received(py, data);
+            }
             this.conn.borrow_mut().feed(data);
             let now = Instant::now();
             this.last_active.set(now);
@@ -659,6 +680,9 @@ impl HttpProtocol {
     }
 
     fn eof_received(&self) -> bool {
+        if self.ws.borrow().is_some() {
+            return false; // the peer is gone: close, and the handler hears 1006
+        }
         self.eof.set(true);
         self.keep_alive.set(false);
         // Keep the transport open while a response is still owed.
@@ -672,6 +696,9 @@ impl HttpProtocol {
         }
         *self.write.borrow_mut() = None;
         *self.transport.borrow_mut() = None;
+        if let Some(ws) = self.ws(py) {
+            ws.bind(py).borrow().connection_lost(py)?;
+        }
         let stream = self.body_stream.borrow_mut().take();
         if let Some(stream) = stream {
             stream
@@ -682,12 +709,18 @@ impl HttpProtocol {
         self.wake_drain(py)
     }
 
-    fn pause_writing(&self) {
+    fn pause_writing(&self, py: Python<'_>) {
         self.write_paused.set(true);
+        if let Some(ws) = self.ws(py) {
+            ws.bind(py).borrow().pause_writing();
+        }
     }
 
     fn resume_writing(&self, py: Python<'_>) -> PyResult<()> {
         self.write_paused.set(false);
+        if let Some(ws) = self.ws(py) {
+            ws.bind(py).borrow().resume_writing(py)?;
+        }
         self.wake_drain(py)
     }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use covet_engine::limits::Limits;
+use covet_engine::ws::WsLimits;
 use pyo3::prelude::*;
 
 use crate::fastargs::{ArgSpec, FastCall};
@@ -63,6 +64,8 @@ pub struct Server {
     /// True: 404/405/redirects are answered in Rust (no middleware or custom handlers for them).
     pub native_errors: G<Cell<bool>>,
     pub limits: Limits,
+    /// Limits and timers of upgraded (WebSocket) connections.
+    pub ws_limits: G<RefCell<WsLimits>>,
     conns: G<RefCell<Vec<Option<Py<HttpProtocol>>>>>,
     free: G<RefCell<Vec<usize>>>,
     pub shutting_down: G<Cell<bool>>,
@@ -138,6 +141,7 @@ impl Server {
                 keepalive_timeout: Duration::from_secs_f64(keepalive_timeout),
                 stream_threshold,
             },
+            ws_limits: G(RefCell::new(WsLimits::default())),
             conns: G(RefCell::new(Vec::new())),
             free: G(RefCell::new(Vec::new())),
             shutting_down: G(Cell::new(false)),
@@ -168,6 +172,27 @@ impl Server {
         }
         *self.endpoints.borrow_mut() = table;
         Ok(())
+    }
+
+    /// WebSocket limits: sizes in bytes, times in seconds (0 turns pings off).
+    #[pyo3(signature = (max_message=1048576, ping_interval=20.0, ping_timeout=20.0, max_queue=32, max_send_buffer=1048576, deflate=true))]
+    fn set_websocket_options(
+        &self,
+        max_message: usize,
+        ping_interval: f64,
+        ping_timeout: f64,
+        max_queue: usize,
+        max_send_buffer: usize,
+        deflate: bool,
+    ) {
+        *self.ws_limits.borrow_mut() = WsLimits {
+            max_message,
+            ping_interval: Duration::from_secs_f64(ping_interval),
+            ping_timeout: Duration::from_secs_f64(ping_timeout),
+            max_queue: max_queue.max(1),
+            max_send_buffer,
+            deflate,
+        };
     }
 
     fn set_native_errors(&self, on: bool) {

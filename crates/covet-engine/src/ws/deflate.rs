@@ -24,10 +24,7 @@ const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 /// Picks the first acceptable `permessage-deflate` offer from a `Sec-WebSocket-Extensions`
 /// value; returns the response header value, or `None` to decline compression.
 pub fn negotiate(extensions: &str) -> Option<&'static str> {
-    extensions
-        .split(',')
-        .any(acceptable)
-        .then_some(RESPONSE)
+    extensions.split(',').any(acceptable).then_some(RESPONSE)
 }
 
 fn acceptable(offer: &str) -> bool {
