@@ -133,18 +133,6 @@ async def room_count() -> dict[str, int]:
     return {"members": len(room_group)}
 
 
-@app.websocket("/slow")
-async def slow(websocket: WebSocket) -> None:
-    """Sends until the client (which never reads) is dropped by the send-buffer limit."""
-    await websocket.accept()
-    chunk = b"x" * 65536
-    try:
-        for _ in range(10_000):
-            await websocket.send_bytes(chunk)
-    except WebSocketDisconnect as exc:
-        app.state.slow = exc.code
-
-
 @app.websocket("/flood")
 async def flood(websocket: WebSocket) -> None:
     """Broadcasts (no await per send) to a client that never reads."""
@@ -161,7 +149,7 @@ async def flood(websocket: WebSocket) -> None:
 
 @app.get("/slow-state")
 async def slow_state() -> dict[str, object]:
-    return {"slow": getattr(app.state, "slow", None), "flood": getattr(app.state, "flood_members", None)}
+    return {"flood": getattr(app.state, "flood_members", None)}
 
 
 @app.websocket("/origin", origins=["https://good.example"])
