@@ -540,6 +540,17 @@ mod tests {
     }
 
     #[test]
+    fn take_buffered_after_an_upgrade() {
+        let mut c = conn();
+        c.feed(b"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n\x81\x80frame");
+        assert!(request(c.next_event().unwrap()).websocket);
+        assert_eq!(c.take_buffered(), b"\x81\x80frame");
+        assert_eq!(c.buffered(), 0);
+        c.feed(b"GET / HTTP/1.1\r\n\r\n");
+        assert_eq!(c.next_event(), None); // the connection speaks another protocol now
+    }
+
+    #[test]
     fn small_bodies_are_not_streamed() {
         let mut c = Connection::new(Limits {
             stream_threshold: 10,
