@@ -267,3 +267,76 @@ def test_misuse_is_reported() -> None:
                 ws.receive_text()
         with pytest.raises(RuntimeError, match="accept"):
             c.websocket_connect("/unaccepted")
+
+
+PARITY_SOURCE = """
+from typing import Annotated
+from {fw} import Depends, Query, WebSocket, WebSocketDisconnect, WebSocketException, APIRouter
+from {fw} import {App} as App
+
+app = App()
+router = APIRouter(prefix="/r")
+
+
+def need_token(token: Annotated[str | None, Query()] = None) -> str:
+    if token is None:
+        raise WebSocketException(code=1008, reason="no token")
+    return token
+
+
+@app.websocket("/items/{{item_id}}")
+async def items(websocket: WebSocket, item_id: int, q: int | None = None, token: str = Depends(need_token)):
+    await websocket.accept()
+    try:
+        while True:
+            data = await websocket.receive_text()
+            await websocket.send_text(f"{{token}} {{item_id}} {{q}} {{data}}")
+    except WebSocketDisconnect:
+        pass
+
+
+@router.websocket("/json")
+async def json_route(websocket: WebSocket):
+    await websocket.accept()
+    data = await websocket.receive_json()
+    await websocket.send_json({{"got": data, "state": websocket.application_state.name}})
+    await websocket.close(code=4000, reason="done")
+
+
+app.include_router(router)
+"""
+
+
+def _parity_transcript(fw: str, app_name: str) -> list[Any]:
+    import importlib
+
+    namespace: dict[str, Any] = {}
+    exec(PARITY_SOURCE.format(fw=fw, App=app_name), namespace)
+    testclient = importlib.import_module(f"{fw}.testclient")
+    disconnect = importlib.import_module(fw).WebSocketDisconnect
+    out: list[Any] = []
+    with testclient.TestClient(namespace["app"]) as c:
+        with c.websocket_connect("/items/3?q=7&token=t") as ws:
+            ws.send_text("hello")
+            out.append(ws.receive_text())
+        for path in ("/items/x?token=t", "/items/3"):
+            try:
+                with c.websocket_connect(path) as ws:
+                    ws.receive_text()
+            except disconnect as exc:
+                out.append(("refused", exc.code))
+        with c.websocket_connect("/r/json") as ws:
+            ws.send_json({"a": 1})
+            out.append(ws.receive_json())
+            try:
+                ws.receive_text()
+            except disconnect as exc:
+                out.append(("closed", exc.code, exc.reason))
+    return out
+
+
+def test_same_transcript_as_fastapi() -> None:
+    pytest.importorskip("fastapi")
+    expected = _parity_transcript("fastapi", "FastAPI")
+    assert expected[0] == "t 3 7 hello"
+    assert _parity_transcript("covet", "Covet") == expected
