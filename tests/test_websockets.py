@@ -340,3 +340,13 @@ def test_same_transcript_as_fastapi() -> None:
     expected = _parity_transcript("fastapi", "FastAPI")
     assert expected[0] == "t 3 7 hello"
     assert _parity_transcript("covet", "Covet") == expected
+
+
+def test_mounted_asgi_app_gets_websockets(client: httpx.Client) -> None:
+    with ws_connect(client, "/legacy/ws") as ws:
+        ws.send_text("ada")
+        assert ws.receive_text() == "starlette says hi to ada under /legacy"
+        with pytest.raises(WebSocketDisconnect) as info:
+            ws.receive_text()
+    assert info.value.code == 4010
+    assert refused(client, "/legacy/nothing") in (403, 1000, 1006)

@@ -409,7 +409,7 @@ def _engine_entry(route: Any, app: Covet, inline_ok: bool) -> tuple[Any, ...]:
     `fast` lets the engine build simple arguments itself, `convert` applies a response model,
     `shape` lets the engine check a list/dict/Any model itself. Mounts go to Python."""
     if isinstance(route, Mount):
-        return (None, False, False, 200, None, None, None)
+        return (route.websocket_call(app), False, False, 200, None, None, None)
     fast = None
     if route.fast_args is not None:
         fast = (route.endpoint, route.fast_args, _fast_body(route.dependant))

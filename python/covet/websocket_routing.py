@@ -148,6 +148,11 @@ async def handle_websocket(app: Covet, scope: dict[str, Any], receive: Any, send
     """A `websocket` scope under an ASGI server: the same router and the same route runner."""
     path = scope["path"]
     outcome, index, params, _ = app.engine_router.lookup(WEBSOCKET_METHOD, path)
+    if outcome == _engine.MOUNT:
+        mounted = dict(scope)
+        mounted["root_path"] = scope.get("root_path", "") + params[0]
+        await app.routes[index].app(mounted, receive, send)
+        return
     route = app.routes[index] if outcome == _engine.FOUND else None
     channel = ASGIChannel(receive, send, scope.get("subprotocols") or ())
     if not isinstance(route, APIWebSocketRoute):

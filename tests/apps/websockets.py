@@ -6,6 +6,10 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+from starlette.applications import Starlette
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket as StarletteWebSocket
+
 from covet import APIRouter, Cookie, Covet, Depends, Header, Query, WebSocket, WebSocketDisconnect
 from covet.websocket_groups import WebSocketGroup
 from covet.websockets import WebSocketException
@@ -173,3 +177,13 @@ app.include_router(router, prefix="/v1")
 @app.get("/plain")
 async def plain() -> dict[str, str]:
     return {"ok": "yes"}
+
+
+async def _starlette_ws(websocket: StarletteWebSocket) -> None:
+    await websocket.accept()
+    name = await websocket.receive_text()
+    await websocket.send_text(f"starlette says hi to {name} under {websocket.scope['root_path']}")
+    await websocket.close(4010)
+
+
+app.mount("/legacy", Starlette(routes=[WebSocketRoute("/ws", _starlette_ws)]))

@@ -31,14 +31,26 @@ pub fn start(proto: &HttpProtocol, py: Python<'_>, req: Request) -> PyResult<()>
             .read()
             .unwrap()
             .lookup(WEBSOCKET, &req.path);
-        let Lookup::Found {
-            endpoint, params, ..
-        } = found
-        else {
-            drop(server);
-            return refuse(proto, py, 403, "No WebSocket route for this path");
+        // A mounted ASGI app gets the connection too, with its mount prefix.
+        let (endpoint, params, root_path) = match found {
+            Lookup::Found {
+                endpoint, params, ..
+            } => (endpoint, params, None),
+            Lookup::Mount {
+                endpoint,
+                root_path,
+                ..
+            } => (endpoint, Vec::new(), Some(root_path)),
+            _ => {
+                drop(server);
+                return refuse(proto, py, 403, "No WebSocket route for this path");
+            }
         };
         let ep = server.endpoints.borrow()[endpoint].clone();
+        if ep.call.is_none(py) {
+            drop(server);
+            return refuse(proto, py, 403, "No WebSocket route for this path");
+        }
         let limits = server.ws_limits.borrow().clone();
         drop(server);
         let early = proto.conn.borrow_mut().take_buffered();
@@ -57,7 +69,10 @@ pub fn start(proto: &HttpProtocol, py: Python<'_>, req: Request) -> PyResult<()>
             proto.sockname_obj(py),
             None,
         );
-        ep.call.bind(py).call1((conn, raw))?;
+        match root_path {
+            None => ep.call.bind(py).call1((conn, raw))?,
+            Some(root) => ep.call.bind(py).call1((conn, raw, root))?,
+        };
         Ok(())
     }
 }
