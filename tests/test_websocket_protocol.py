@@ -383,6 +383,24 @@ def test_slow_consumer_is_dropped(server: Server) -> None:
     c.close()
 
 
+def _rss_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
+
+
+def test_send_waits_for_a_client_that_does_not_read(server: Server) -> None:
+    before = _rss_kb(server.proc.pid)
+    c = Raw(server.port, "/firehose")
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    seen: list[int] = []
+    while len(seen) < 4 or len(set(seen[-4:])) > 1:  # until the handler stops making progress
+        seen.append(httpx.get(server.url + "/slow-state").json()["firehose"] or 0)
+        time.sleep(0.2)
+    assert seen[-1] < 2048  # blocked in send_bytes, not done: 128 MB were not buffered
+    assert _rss_kb(server.proc.pid) - before < 48 * 1024
+    c.close()
+
+
 def test_idle_client_is_pinged_and_dropped_without_pong() -> None:
     srv = start_server(APP, "--no-access-log", "--ws-ping-interval", "0.3", "--ws-ping-timeout", "0.5")
     try:

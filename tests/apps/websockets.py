@@ -137,6 +137,21 @@ async def room_count() -> dict[str, int]:
     return {"members": len(room_group)}
 
 
+@app.websocket("/firehose")
+async def firehose(websocket: WebSocket) -> None:
+    """Sends 128 MB as fast as the client takes it; `send_bytes` waits while the socket's
+    buffer is full, so a client that does not read holds the handler, not the memory."""
+    await websocket.accept()
+    app.state.firehose_sent = 0
+    chunk = b"z" * 65536
+    try:
+        for _ in range(2048):
+            await websocket.send_bytes(chunk)
+            app.state.firehose_sent += 1
+    except WebSocketDisconnect:
+        pass
+
+
 @app.websocket("/flood")
 async def flood(websocket: WebSocket) -> None:
     """Broadcasts (no await per send) to a client that never reads."""
@@ -153,7 +168,7 @@ async def flood(websocket: WebSocket) -> None:
 
 @app.get("/slow-state")
 async def slow_state() -> dict[str, object]:
-    return {"flood": getattr(app.state, "flood_members", None)}
+    return {"flood": getattr(app.state, "flood_members", None), "firehose": getattr(app.state, "firehose_sent", None)}
 
 
 @app.websocket("/origin", origins=["https://good.example"])
