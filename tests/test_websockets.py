@@ -350,3 +350,38 @@ def test_mounted_asgi_app_gets_websockets(client: httpx.Client) -> None:
             ws.receive_text()
     assert info.value.code == 4010
     assert refused(client, "/legacy/nothing") in (403, 1000, 1006)
+
+
+def test_exception_handlers_receive_the_websocket() -> None:
+    from covet.exceptions import WebSocketRequestValidationError
+
+    app = Covet()
+
+    class Kicked(Exception):
+        pass
+
+    @app.exception_handler(WebSocketRequestValidationError)
+    async def invalid(websocket: WebSocket, exc: WebSocketRequestValidationError) -> None:
+        await websocket.accept()
+        await websocket.send_json({"errors": [e["loc"] for e in exc.errors()]})
+        await websocket.close(4022)
+
+    @app.exception_handler(Kicked)
+    async def kicked(websocket: WebSocket, exc: Kicked) -> None:
+        await websocket.close(4403, "kicked")
+
+    @app.websocket("/v/{n}")
+    async def v(websocket: WebSocket, n: int) -> None:
+        await websocket.accept()
+        raise Kicked()
+
+    with TestClient(app) as c:
+        with c.websocket_connect("/v/x") as ws:
+            assert ws.receive_json() == {"errors": [["path", "n"]]}
+            with pytest.raises(WebSocketDisconnect) as info:
+                ws.receive_text()
+            assert info.value.code == 4022
+        with c.websocket_connect("/v/1") as ws:
+            with pytest.raises(WebSocketDisconnect) as info:
+                ws.receive_text()
+            assert (info.value.code, info.value.reason) == (4403, "kicked")

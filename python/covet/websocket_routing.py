@@ -10,6 +10,7 @@ endpoint once per connection (never per message).
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from covet import _engine
 from covet.dependencies.analysis import get_dependant
 from covet.dependencies.solve import RequestContext, close, solve
-from covet.exceptions import RequestValidationError
+from covet.exceptions import RequestValidationError, WebSocketRequestValidationError
 from covet.params import DependsParam
 from covet.requests import Request
 from covet.websockets import (
@@ -120,20 +121,22 @@ class APIWebSocketRoute:
                 logger.warning("Refused a WebSocket from origin %r on %s", websocket.headers.get("origin"), self.path)
                 await websocket.close(1008, "Origin not allowed")
                 return
-            kwargs = await solve(self.dependant, ctx)
+            try:
+                kwargs = await solve(self.dependant, ctx)
+            except RequestValidationError as exc:
+                raise WebSocketRequestValidationError(exc.errors()) from None
             await self.endpoint(**kwargs)
         except WebSocketDisconnect:
             pass
-        except RequestValidationError as exc:
-            reason = json.dumps(exc.errors(), default=str)[:123]
-            await websocket.close(1008, reason)
-        except WebSocketException as exc:
-            await websocket.close(exc.code, exc.reason)
         except Exception as exc:
-            logger.error("Exception in WebSocket handler for %s", self.path, exc_info=exc)
-            error = ctx.exc = exc
-            if app is not None:
-                app._collect(exc)
+            ctx.exc = exc
+            try:
+                await _handle_error(websocket, exc)
+            except Exception as unhandled:
+                logger.error("Exception in WebSocket handler for %s", self.path, exc_info=unhandled)
+                error = ctx.exc = unhandled
+                if app is not None:
+                    app._collect(unhandled)
         finally:
             try:
                 await close(ctx)
@@ -142,6 +145,25 @@ class APIWebSocketRoute:
 
     def __repr__(self) -> str:
         return f"APIWebSocketRoute(path={self.path!r}, name={self.name!r})"
+
+
+async def _handle_error(websocket: WebSocket, exc: Exception) -> None:
+    """The app's exception handler for `exc` (by class, as Starlette looks them up for
+    WebSockets: `handler(websocket, exc)`), else covet's defaults: 1008 with the validation
+    errors, a WebSocketException's own code. Anything else is re-raised (closed 1011)."""
+    handlers = getattr(websocket.app, "exception_handlers", None) or {}
+    for cls in type(exc).__mro__:
+        if cls in handlers and cls not in (Exception, BaseException):
+            result = handlers[cls](websocket, exc)  # type: ignore[index]
+            if inspect.isawaitable(result):
+                await result
+            return
+    if isinstance(exc, WebSocketRequestValidationError):
+        await websocket.close(1008, json.dumps(exc.errors(), default=str)[:123])
+    elif isinstance(exc, WebSocketException):
+        await websocket.close(exc.code, exc.reason)
+    else:
+        raise exc
 
 
 async def handle_websocket(app: Covet, scope: dict[str, Any], receive: Any, send: Any) -> None:
