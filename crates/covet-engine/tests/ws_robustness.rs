@@ -124,12 +124,13 @@ fn valid_traffic_roundtrips_in_any_split() {
                     (true, true) => OpCode::Text,
                     (true, false) => OpCode::Binary,
                 };
-                let mask = Some((rng.next() as u32).to_ne_bytes());
+                let key = (rng.next() as u32).to_ne_bytes();
+                let mask = Some(key);
                 let mut f = Vec::new();
                 frame::write_header(&mut f, last, packed && first, opcode, end - start, mask);
                 let at = f.len();
                 f.extend_from_slice(&body[start..end]);
-                frame::apply_mask(&mut f[at..], mask.unwrap());
+                frame::apply_mask(&mut f[at..], key);
                 wire.extend(f);
                 if !last && rng.below(3) == 0 {
                     frame::write_frame(&mut wire, OpCode::Ping, false, b"p", mask);
