@@ -8,7 +8,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use covet_engine::http::response;
 use covet_engine::ws::codec::{Codec, Message, Role};
@@ -29,6 +29,9 @@ const OPEN: u8 = 1;
 const CLOSING: u8 = 2;
 /// Done: the close handshake completed, or the connection failed or dropped.
 const CLOSED: u8 = 3;
+
+/// How long the client may take to answer a close when ping timeouts are off.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What `send` tells Python.
 const SENT: u8 = 0;
@@ -159,6 +162,11 @@ impl WsConnection {
         self.state.get() >= CLOSING || self.lost.get()
     }
 
+    /// True when messages may be sent: accepted, not closing, not gone.
+    pub fn is_open(&self) -> bool {
+        self.state.get() == OPEN && !self.lost.get()
+    }
+
     fn push_closed(&self, py: Python<'_>, code: u16, reason: &str) -> PyResult<()> {
         let already = self.final_close.borrow().is_some()
             || self
@@ -240,7 +248,9 @@ impl WsConnection {
     // --- callbacks forwarded by the HTTP protocol -------------------------------------------
 
     pub fn data_received(&self, py: Python<'_>, data: &[u8]) -> PyResult<()> {
+        // Any bytes from the client are a sign of life, as good as a pong.
         self.last_seen.set(Instant::now());
+        self.ping_sent.set(None);
         if self.state.get() == CONNECTING {
             // A client must wait for the 101; keep what came early (bounded) until then.
             let mut early = self.early.borrow_mut();
@@ -311,7 +321,12 @@ impl WsConnection {
             }
             CLOSING => {
                 let started = self.close_started.get().unwrap_or(now);
-                if now.duration_since(started) > limits.ping_timeout {
+                let wait = if limits.ping_timeout.is_zero() {
+                    CLOSE_TIMEOUT
+                } else {
+                    limits.ping_timeout
+                };
+                if now.duration_since(started) > wait {
                     self.state.set(CLOSED);
                     return self.lose(py, "abort");
                 }

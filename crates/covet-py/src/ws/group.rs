@@ -88,7 +88,8 @@ impl WebSocketGroup {
             .collect();
         let mut sent = 0;
         for member in members {
-            if exclude.is_some_and(|e| member.is(e)) {
+            // Not yet accepted (no 101 sent) or the one to skip.
+            if exclude.is_some_and(|e| member.is(e)) || !member.bind(py).borrow().is_open() {
                 continue;
             }
             member.bind(py).borrow().write_bytes(py, &bytes)?;
