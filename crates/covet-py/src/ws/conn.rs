@@ -67,7 +67,12 @@ pub struct WsConnection {
     close_started: G<Cell<Option<Instant>>>,
     lost: G<Cell<bool>>,
     limits: WsLimits,
+    /// The access log, the client and the request target, to log how the handshake ended.
+    access: G<RefCell<Option<AccessLog>>>,
 }
+
+/// `access_log(client, method, target, version, status)`, with its client and target.
+pub type AccessLog = (PyObject, Option<PyObject>, String);
 
 impl WsConnection {
     pub fn new(
@@ -76,6 +81,7 @@ impl WsConnection {
         offer: Offer,
         limits: WsLimits,
         early: Vec<u8>,
+        access: Option<AccessLog>,
     ) -> Self {
         WsConnection {
             transport: G(RefCell::new(transport)),
@@ -100,7 +106,17 @@ impl WsConnection {
             close_started: G(Cell::new(None)),
             lost: G(Cell::new(false)),
             limits,
+            access: G(RefCell::new(access)),
         }
+    }
+
+    /// Logs how the handshake ended (101 or the refusal), once.
+    fn log_handshake(&self, py: Python<'_>, status: u16) -> PyResult<()> {
+        let entry = self.access.borrow_mut().take();
+        if let Some((log, client, target)) = entry {
+            log.bind(py).call1((client, "GET", target, "1.1", status))?;
+        }
+        Ok(())
     }
 
     fn transport_call(&self, py: Python<'_>, method: &Bound<'_, PyString>) -> PyResult<()> {
@@ -369,6 +385,7 @@ impl WsConnection {
         out.extend_from_slice(b"content-type: text/plain; charset=utf-8\r\nconnection: close\r\n");
         out.extend_from_slice(format!("content-length: {}\r\n\r\n", body.len()).as_bytes());
         out.extend_from_slice(body.as_bytes());
+        self.log_handshake(py, status)?;
         self.write_vec(py, &out)?;
         self.push_closed(py, close::ABNORMAL, "")?;
         self.lose(py, "close")
@@ -433,6 +450,7 @@ impl WsConnection {
             Codec::new(Role::Server, self.limits.max_message, extension.is_some());
         self.state.set(OPEN);
         self.last_seen.set(Instant::now());
+        self.log_handshake(py, 101)?;
         self.write_vec(py, &out)?;
         let early = std::mem::take(&mut *self.early.borrow_mut());
         if !early.is_empty() {

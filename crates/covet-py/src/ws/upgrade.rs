@@ -52,13 +52,21 @@ pub fn start(proto: &HttpProtocol, py: Python<'_>, req: Request) -> PyResult<()>
             return refuse(proto, py, 403, "No WebSocket route for this path");
         }
         let limits = server.ws_limits.borrow().clone();
+        let access = server.access_log.as_ref().map(|log| {
+            let mut target = req.path.clone();
+            if !req.query.is_empty() {
+                target.push('?');
+                target.push_str(&String::from_utf8_lossy(&req.query));
+            }
+            (log.clone_ref(py), proto.client_obj(py), target)
+        });
         drop(server);
         let early = proto.conn.borrow_mut().take_buffered();
         let transport = proto.transport.borrow().as_ref().map(|t| t.clone_ref(py));
         let write = proto.write.borrow().as_ref().map(|w| w.clone_ref(py));
         let conn = Py::new(
             py,
-            WsConnection::new(transport, write, offer, limits, early),
+            WsConnection::new(transport, write, offer, limits, early, access),
         )?;
         *proto.ws.borrow_mut() = Some(conn.clone_ref(py));
         let raw = RawRequest::from_engine(
