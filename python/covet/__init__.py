@@ -18,6 +18,7 @@ from covet.responses import (
 )
 from covet.routing import APIRouter
 from covet.sse import EventSourceResponse, ServerSentEvent
+from covet.websockets import WebSocket, WebSocketDisconnect, WebSocketException
 
 __version__ = "0.1.0"
 
@@ -49,5 +50,8 @@ __all__ = [
     "ServerSentEvent",
     "StreamingResponse",
     "UploadFile",
+    "WebSocket",
+    "WebSocketDisconnect",
+    "WebSocketException",
     "status",
 ]

@@ -70,6 +70,7 @@ class Covet(RouteRegistry):
         responses: dict[int | str, dict[str, Any]] | None = None,
         separate_input_output_schemas: bool = True,
         middleware: Sequence[MiddlewareDecl] | None = None,
+        websocket_origins: Sequence[str] | None = None,
     ) -> None:
         self.debug = debug
         self.title = title
@@ -105,6 +106,8 @@ class Covet(RouteRegistry):
         # Declarations, outermost first (Starlette's order: the last added is the outermost).
         self.user_middleware: list[MiddlewareDecl] = list(middleware or [])
         self.redirect_slashes = redirect_slashes
+        # Origins a WebSocket handshake may come from (None: any); routes may set their own.
+        self.websocket_origins = list(websocket_origins) if websocket_origins is not None else None
         self._router: Any = None
         self._chain: CallNext | None = None
         # Engine middleware compiled for Rust (covet._engine.Policy), or None.
@@ -413,7 +416,7 @@ def _engine_entry(route: Any, app: Covet, inline_ok: bool) -> tuple[Any, ...]:
     `fast` lets the engine build simple arguments itself, `convert` applies a response model,
     `shape` lets the engine check a list/dict/Any model itself. Mounts go to Python."""
     if isinstance(route, Mount):
-        return (None, False, False, 200, None, None, None)
+        return (route.websocket_call(app), False, False, 200, None, None, None)
     fast = None
     if route.fast_args is not None:
         fast = (route.endpoint, route.fast_args, _fast_body(route.dependant))

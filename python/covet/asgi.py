@@ -27,8 +27,9 @@ async def handle_asgi(app: Covet, scope: dict[str, Any], receive: Any, send: Any
     elif kind == "lifespan":
         await _lifespan(app, receive, send)
     elif kind == "websocket":
-        # WebSocket endpoints arrive with the real-time work; refuse the handshake meanwhile.
-        await send({"type": "websocket.close", "code": 1000})
+        from covet.websocket_routing import handle_websocket
+
+        await handle_websocket(app, scope, receive, send)
     else:
         raise ValueError(f"covet does not handle ASGI scope type {kind!r}")
 

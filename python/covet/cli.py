@@ -55,6 +55,17 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds to receive a request head (and the longest silence while a body arrives)",
     )
     run.add_argument("--keepalive-timeout", type=float, default=5.0, help="seconds an idle connection is kept")
+    run.add_argument("--ws-max-size", type=int, default=1024 * 1024, help="bytes; larger WebSocket messages close 1009")
+    run.add_argument("--ws-ping-interval", type=float, default=20.0, help="seconds of silence before a ping (0: off)")
+    run.add_argument("--ws-ping-timeout", type=float, default=20.0, help="seconds to wait for a pong")
+    run.add_argument("--ws-max-queue", type=int, default=32, help="unread messages before reading pauses")
+    run.add_argument(
+        "--ws-max-send-buffer",
+        type=int,
+        default=1024 * 1024,
+        help="bytes a client may leave unread before it is dropped (1008)",
+    )
+    run.add_argument("--ws-per-message-deflate", action=argparse.BooleanOptionalAction, default=True)
     run.add_argument("--graceful-timeout", type=float, default=30.0, help="seconds to drain on shutdown")
     run.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     # `covet db ...` is parsed by covet.db.cli, imported only when used (SQLAlchemy is heavy).
@@ -111,6 +122,12 @@ def _run(args: argparse.Namespace, raw_args: list[str]) -> int:
         header_timeout=args.header_timeout,
         keepalive_timeout=args.keepalive_timeout,
         graceful_timeout=args.graceful_timeout,
+        ws_max_size=args.ws_max_size,
+        ws_ping_interval=args.ws_ping_interval,
+        ws_ping_timeout=args.ws_ping_timeout,
+        ws_max_queue=args.ws_max_queue,
+        ws_max_send_buffer=args.ws_max_send_buffer,
+        ws_per_message_deflate=args.ws_per_message_deflate,
     )
     return serve(app, config, sock)
 

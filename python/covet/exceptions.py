@@ -59,3 +59,8 @@ class ResponseValidationError(ValidationException):
 
 
 __all__ += ["ValidationException", "RequestValidationError", "ResponseValidationError"]
+
+
+class WebSocketRequestValidationError(ValidationException):
+    """A WebSocket endpoint's parameters did not validate (FastAPI's name). Unless an
+    exception handler is registered for it, the handshake is refused with close code 1008."""

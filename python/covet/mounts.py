@@ -4,6 +4,7 @@ a static-files app...), from covet's own server, from ASGI servers and from Test
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -83,6 +84,36 @@ class Mount:
             response.content_length = int(length)
             del response.headers["content-length"]
         return response
+
+    def websocket_call(self, app: Any) -> Any:
+        """What the engine calls for a WebSocket upgrade under this mount: the mounted app
+        runs as a Task, speaking ASGI to the engine's connection."""
+
+        def call(conn: Any, raw: Any, root_path: str) -> None:
+            from covet.websockets import EngineChannel, WebSocket
+
+            websocket = WebSocket(Request(raw, app), EngineChannel(conn))
+            task = asyncio.get_running_loop().create_task(self.serve_websocket(websocket, root_path))
+            app._tasks.add(task)
+            task.add_done_callback(app._tasks.discard)
+
+        return call
+
+    async def serve_websocket(self, websocket: Any, root_path: str) -> None:
+        scope = websocket.scope
+        scope.pop("path_params", None)
+        scope.pop("app", None)
+        scope["root_path"] = scope.get("root_path", "") + root_path
+        error: BaseException | None = None
+        try:
+            await self.app(scope, websocket.receive, websocket.send)
+        except Exception as exc:
+            logging.getLogger("covet.error").exception("Exception in the WebSocket app mounted at %s", self.path)
+            error = exc
+            if websocket.app is not None:
+                websocket.app._collect(exc)
+        finally:
+            await websocket._channel.finish(error)
 
     def __repr__(self) -> str:
         return f"Mount(path={self.path!r}, app={self.app!r})"

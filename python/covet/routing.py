@@ -28,8 +28,9 @@ from covet.mounts import Mount, check_prefix
 from covet.params import DependsParam
 from covet.requests import Request
 from covet.responses import JSONResponse, Response
+from covet.websocket_routing import APIWebSocketRoute
 
-__all__ = ["APIRoute", "Route", "APIRouter", "Mount"]
+__all__ = ["APIRoute", "APIWebSocketRoute", "Route", "APIRouter", "Mount"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -408,6 +409,41 @@ class RouteRegistry:
     def _routes_changed(self) -> None:
         pass
 
+    def add_api_websocket_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        name: str | None = None,
+        *,
+        dependencies: Sequence[DependsParam] | None = None,
+        origins: Sequence[str] | None = None,
+    ) -> APIWebSocketRoute:
+        """A WebSocket endpoint; this app's or router's dependencies apply to it, as in FastAPI."""
+        deps = [*self.dependencies, *(dependencies or [])]
+        route = APIWebSocketRoute(self.prefix + path, endpoint, name=name, dependencies=deps, origins=origins)
+        self.routes.append(route)
+        self._routes_changed()
+        return route
+
+    def websocket(
+        self,
+        path: str,
+        name: str | None = None,
+        *,
+        dependencies: Sequence[DependsParam] | None = None,
+        origins: Sequence[str] | None = None,
+    ) -> Callable[[F], F]:
+        """`@app.websocket("/ws/{room}")`: the endpoint takes a `WebSocket` and any path, query,
+        header, cookie or `Depends` parameters."""
+
+        def decorator(func: F) -> F:
+            self.add_api_websocket_route(path, func, name, dependencies=dependencies, origins=origins)
+            return func
+
+        return decorator
+
+    websocket_route = websocket
+
     def api_route(self, path: str, **options: Any) -> Callable[[F], F]:
         def decorator(func: F) -> F:
             self.add_api_route(path, func, **options)
@@ -454,6 +490,11 @@ class RouteRegistry:
     ) -> None:
         check_prefix(prefix, "An include prefix")
         for route in router.routes:
+            if isinstance(route, APIWebSocketRoute):
+                options = route.options()
+                options["dependencies"] = [*(dependencies or []), *options["dependencies"]]
+                self.add_api_websocket_route(prefix + route.path, route.endpoint, **options)
+                continue
             if isinstance(route, Mount):
                 self.routes.append(Mount(self.prefix + prefix + route.path, route.app, name=route.name))
                 self._routes_changed()

@@ -32,6 +32,25 @@ class Config:
     stream_threshold: int = 1024 * 1024
     graceful_timeout: float = 30.0
     backlog: int = 2048
+    # WebSockets: largest message, ping every ws_ping_interval s of silence (0: never), drop
+    # after ws_ping_timeout s without a pong, queue at most ws_max_queue unread messages, drop
+    # a client that leaves more than ws_max_send_buffer bytes unread.
+    ws_max_size: int = 1024 * 1024
+    ws_ping_interval: float = 20.0
+    ws_ping_timeout: float = 20.0
+    ws_max_queue: int = 32
+    ws_max_send_buffer: int = 1024 * 1024
+    ws_per_message_deflate: bool = True
+
+    def websocket_options(self) -> dict[str, Any]:
+        return {
+            "max_message": self.ws_max_size,
+            "ping_interval": self.ws_ping_interval,
+            "ping_timeout": self.ws_ping_timeout,
+            "max_queue": self.ws_max_queue,
+            "max_send_buffer": self.ws_max_send_buffer,
+            "deflate": self.ws_per_message_deflate,
+        }
 
     def engine_options(self) -> dict[str, Any]:
         return {
@@ -73,6 +92,7 @@ async def _serve(app: Covet, config: Config, sock: socket.socket) -> int:
         logger.exception("Application startup failed; exiting")
         return 3
     engine = app.engine_server(**config.engine_options())
+    engine.set_websocket_options(**config.websocket_options())
     sock.listen(config.backlog)
     server = await loop.create_server(engine, sock=sock, backlog=config.backlog)
     stop = asyncio.Event()

@@ -242,6 +242,14 @@ class TestClient(httpx.Client):
         if not self._started and not self._loop.is_closed():
             self._loop.close()
 
+    def websocket_connect(
+        self, url: str, subprotocols: list[str] | None = None, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> Any:
+        """Opens a WebSocket through the real engine, in memory (Starlette's test session API)."""
+        from covet.testclient_websocket import WebSocketTestSession
+
+        return WebSocketTestSession(self, url, subprotocols, headers)
+
     def _server(self) -> Any:
         if self._engine is None or self.app._router is None:
             self._engine = self.app.engine_server(access_log=False, **self._engine_options)

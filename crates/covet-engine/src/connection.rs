@@ -148,6 +148,16 @@ impl Connection {
         self.buf.len() - self.pos
     }
 
+    /// Takes the bytes received after the last request (after a protocol switch they belong
+    /// to the new protocol) and frees the buffer; nothing more is parsed afterwards.
+    pub fn take_buffered(&mut self) -> Vec<u8> {
+        let rest = self.buf.split_off(self.pos);
+        self.buf = Vec::new();
+        self.pos = 0;
+        self.state = State::Failed;
+        rest
+    }
+
     /// True when a head was parsed and its body is still arriving.
     pub fn in_body(&self) -> bool {
         matches!(self.state, State::Body { .. } | State::Streaming { .. })
@@ -527,6 +537,17 @@ mod tests {
             events(&mut c),
             vec![Event::Error(HttpError::body_too_large())]
         );
+    }
+
+    #[test]
+    fn take_buffered_after_an_upgrade() {
+        let mut c = conn();
+        c.feed(b"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n\x81\x80frame");
+        assert!(request(c.next_event().unwrap()).websocket);
+        assert_eq!(c.take_buffered(), b"\x81\x80frame");
+        assert_eq!(c.buffered(), 0);
+        c.feed(b"GET / HTTP/1.1\r\n\r\n");
+        assert_eq!(c.next_event(), None); // the connection speaks another protocol now
     }
 
     #[test]

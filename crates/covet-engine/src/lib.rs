@@ -13,6 +13,7 @@
 //! * [`ratelimit`]: GCRA rate limiting over a bounded in-memory key store.
 //! * [`jwt`]: JSON Web Token signing and verification, key sets and JWKS.
 //! * [`policy`]: engine middleware (CORS, security headers, trusted hosts, https redirect).
+//! * [`ws`]: the WebSocket protocol (RFC 6455 handshake and frames, RFC 7692 compression).
 
 #![warn(missing_docs)]
 
@@ -27,3 +28,4 @@ pub mod ratelimit;
 pub mod router;
 pub mod scalars;
 pub mod urlencoded;
+pub mod ws;

@@ -17,6 +17,7 @@ mod router;
 mod server;
 mod shape;
 mod stream;
+mod ws;
 
 #[pymodule]
 fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -27,6 +28,9 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<stream::BodyStream>()?;
     m.add_class::<policy::PyPolicy>()?;
     m.add_class::<policy::PolicyHeaders>()?;
+    m.add_class::<ws::conn::WsConnection>()?;
+    m.add_class::<ws::group::WebSocketGroup>()?;
+    m.add_class::<ws::client::WsClientCodec>()?;
     m.add_function(wrap_pyfunction!(json::dumps, m)?)?;
     m.add_function(wrap_pyfunction!(parse_qsl, m)?)?;
     m.add_class::<forms::MultipartParser>()?;

@@ -30,6 +30,7 @@ use crate::policy::Owed;
 use crate::request::RawRequest;
 use crate::server::{Endpoint, Server};
 use crate::stream::BodyStream;
+use crate::ws::conn::WsConnection;
 
 /// Bytes buffered from a client while a request is in flight before reading is paused.
 const MAX_PIPELINE_BUFFER: usize = 256 * 1024;
@@ -41,17 +42,17 @@ const COPY_BODY_LIMIT: usize = 16 * 1024;
 
 #[pyclass(module = "covet._engine")]
 pub struct HttpProtocol {
-    server: Py<Server>,
-    conn: G<RefCell<Connection>>,
-    transport: G<RefCell<Option<PyObject>>>,
-    write: G<RefCell<Option<PyObject>>>,
+    pub(crate) server: Py<Server>,
+    pub(crate) conn: G<RefCell<Connection>>,
+    pub(crate) transport: G<RefCell<Option<PyObject>>>,
+    pub(crate) write: G<RefCell<Option<PyObject>>>,
     client: G<RefCell<Option<PyObject>>>,
     sockname: G<RefCell<Option<PyObject>>>,
     /// The transport is TLS (it has an `sslcontext`): requests show the scheme `https`.
     tls: G<Cell<bool>>,
     slot: G<Cell<Option<usize>>>,
     out: G<RefCell<Vec<u8>>>,
-    busy: G<Cell<bool>>,
+    pub(crate) busy: G<Cell<bool>>,
     closed: G<Cell<bool>>,
     eof: G<Cell<bool>>,
     read_paused: G<Cell<bool>>,
@@ -73,6 +74,8 @@ pub struct HttpProtocol {
     response_started: G<Cell<bool>>,
     /// Headers the engine middleware adds to the current response.
     pub(crate) owed: Owed,
+    /// After a WebSocket upgrade: the connection every socket callback is forwarded to.
+    pub(crate) ws: G<RefCell<Option<Py<WsConnection>>>>,
 }
 
 impl HttpProtocol {
@@ -104,6 +107,7 @@ impl HttpProtocol {
             body_stream: G(RefCell::new(None)),
             response_started: G(Cell::new(false)),
             owed: Owed::new(),
+            ws: G(RefCell::new(None)),
         }
     }
 
@@ -154,7 +158,15 @@ impl HttpProtocol {
         Ok(())
     }
 
+    /// The WebSocket this connection was upgraded to, if it was.
+    fn ws(&self, py: Python<'_>) -> Option<Py<WsConnection>> {
+        self.ws.borrow().as_ref().map(|w| w.clone_ref(py))
+    }
+
     pub fn close_if_idle(&self, py: Python<'_>) -> PyResult<()> {
+        if let Some(ws) = self.ws(py) {
+            return ws.bind(py).borrow().go_away(py);
+        }
         if !self.busy.get() && !self.conn.borrow().has_partial() {
             self.close(py)?;
         }
@@ -169,6 +181,9 @@ impl HttpProtocol {
     }
 
     pub fn check_timeouts(&self, py: Python<'_>, now: Instant, limits: &Limits) -> PyResult<()> {
+        if let Some(ws) = self.ws(py) {
+            return ws.bind(py).borrow().check_timeouts(py, now);
+        }
         let streaming = self.body_stream.borrow().is_some();
         if self.closed.get() || (self.busy.get() && !streaming) {
             return Ok(());
@@ -295,6 +310,12 @@ impl HttpProtocol {
         }
         if self.check_policy(py, &server_ref, &req)? {
             return Ok(());
+        }
+        if req.websocket {
+            // Past the engine middleware (trusted hosts...), whose response headers don't apply.
+            drop(server_ref);
+            *self.log_line.borrow_mut() = None;
+            return crate::ws::upgrade::start(self, py, req);
         }
         let found = server_ref
             .router
@@ -689,6 +710,9 @@ impl HttpProtocol {
             if this.closed.get() {
                 return Ok(());
             }
+            if let Some(ws) = this.ws(py) {
+                return ws.bind(py).borrow().data_received(py, data);
+            }
             this.conn.borrow_mut().feed(data);
             let now = Instant::now();
             this.last_active.set(now);
@@ -709,6 +733,9 @@ impl HttpProtocol {
     }
 
     fn eof_received(&self, py: Python<'_>) -> PyResult<bool> {
+        if self.ws.borrow().is_some() {
+            return Ok(false); // the peer is gone: close, and the handler hears 1006
+        }
         self.eof.set(true);
         self.keep_alive.set(false);
         resolve(py, &self.disconnect_waiter)?;
@@ -723,6 +750,9 @@ impl HttpProtocol {
         }
         *self.write.borrow_mut() = None;
         *self.transport.borrow_mut() = None;
+        if let Some(ws) = self.ws(py) {
+            ws.bind(py).borrow().connection_lost(py)?;
+        }
         let stream = self.body_stream.borrow_mut().take();
         if let Some(stream) = stream {
             stream
@@ -734,12 +764,18 @@ impl HttpProtocol {
         self.wake_drain(py)
     }
 
-    fn pause_writing(&self) {
+    fn pause_writing(&self, py: Python<'_>) {
         self.write_paused.set(true);
+        if let Some(ws) = self.ws(py) {
+            ws.bind(py).borrow().pause_writing();
+        }
     }
 
     fn resume_writing(&self, py: Python<'_>) -> PyResult<()> {
         self.write_paused.set(false);
+        if let Some(ws) = self.ws(py) {
+            ws.bind(py).borrow().resume_writing(py)?;
+        }
         self.wake_drain(py)
     }
 

@@ -107,6 +107,7 @@ impl RawRequest {
             keep_alive: true,
             expect_continue: false,
             body,
+            websocket: false,
         };
         RawRequest {
             req,

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use covet_engine::limits::Limits;
 use covet_engine::policy::Policy;
+use covet_engine::ws::WsLimits;
 use pyo3::prelude::*;
 
 use crate::fastargs::{ArgSpec, FastCall};
@@ -67,6 +68,8 @@ pub struct Server {
     pub limits: Limits,
     /// Engine middleware, run on each request before routing (see `policy.rs`).
     pub policy: G<RefCell<Option<Arc<Policy>>>>,
+    /// Limits and timers of upgraded (WebSocket) connections.
+    pub ws_limits: G<RefCell<WsLimits>>,
     conns: G<RefCell<Vec<Option<Py<HttpProtocol>>>>>,
     free: G<RefCell<Vec<usize>>>,
     pub shutting_down: G<Cell<bool>>,
@@ -143,6 +146,7 @@ impl Server {
                 stream_threshold,
             },
             policy: G(RefCell::new(None)),
+            ws_limits: G(RefCell::new(WsLimits::default())),
             conns: G(RefCell::new(Vec::new())),
             free: G(RefCell::new(Vec::new())),
             shutting_down: G(Cell::new(false)),
@@ -178,6 +182,27 @@ impl Server {
     /// Installs (or, with None, removes) the engine middleware.
     fn set_policy(&self, policy: Option<&PyPolicy>) {
         *self.policy.borrow_mut() = policy.map(|p| p.inner.clone());
+    }
+
+    /// WebSocket limits: sizes in bytes, times in seconds (0 turns pings off).
+    #[pyo3(signature = (max_message=1048576, ping_interval=20.0, ping_timeout=20.0, max_queue=32, max_send_buffer=1048576, deflate=true))]
+    fn set_websocket_options(
+        &self,
+        max_message: usize,
+        ping_interval: f64,
+        ping_timeout: f64,
+        max_queue: usize,
+        max_send_buffer: usize,
+        deflate: bool,
+    ) {
+        *self.ws_limits.borrow_mut() = WsLimits {
+            max_message,
+            ping_interval: Duration::from_secs_f64(ping_interval),
+            ping_timeout: Duration::from_secs_f64(ping_timeout),
+            max_queue: max_queue.max(1),
+            max_send_buffer,
+            deflate,
+        };
     }
 
     fn set_native_errors(&self, on: bool) {

@@ -150,6 +150,8 @@ async def _in_threadpool(cm: contextlib.AbstractContextManager[Any]) -> Any:
 def _special_values(dependant: Dependant, ctx: RequestContext, values: dict[str, Any]) -> None:
     if dependant.request_param:
         values[dependant.request_param] = ctx.request
+    if dependant.websocket_param:
+        values[dependant.websocket_param] = ctx.request  # a WebSocket endpoint's context holds it
     if dependant.response_param:
         values[dependant.response_param] = ctx.sub_response()
     if dependant.background_param:

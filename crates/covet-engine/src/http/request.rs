@@ -29,6 +29,9 @@ pub struct Request {
     pub expect_continue: bool,
     /// The complete decoded body; empty after [`parse_head`], filled by the connection.
     pub body: Vec<u8>,
+    /// The client asked to switch to WebSocket (`Upgrade: websocket`); the handshake itself is
+    /// checked by [`crate::ws::handshake`].
+    pub websocket: bool,
 }
 
 impl Request {
@@ -115,6 +118,7 @@ struct HeadFacts {
     close: bool,
     keep_alive: bool,
     expect_continue: bool,
+    websocket: bool,
 }
 
 fn build_request(
@@ -150,6 +154,7 @@ fn build_request(
         keep_alive,
         expect_continue: http_minor == 1 && facts.expect_continue,
         body: Vec::new(),
+        websocket: facts.websocket,
     };
     Ok((request, kind))
 }
@@ -189,6 +194,11 @@ fn inspect_header(name: &str, value: &[u8], facts: &mut HeadFacts) -> Result<(),
             }
         }
         "expect" => facts.expect_continue |= trim(value).eq_ignore_ascii_case(b"100-continue"),
+        "upgrade" => {
+            facts.websocket |= value
+                .split(|&b| b == b',')
+                .any(|token| trim(token).eq_ignore_ascii_case(b"websocket"))
+        }
         _ => {}
     }
     Ok(())

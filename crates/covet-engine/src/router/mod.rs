@@ -25,6 +25,10 @@ pub enum ParamValue {
     Float(f64),
 }
 
+/// The pseudo-method WebSocket routes are registered under. `@` is not a token character, so
+/// no HTTP request line can carry it: a WebSocket route only matches an upgrade.
+pub const WEBSOCKET: &str = "@WEBSOCKET";
+
 /// The outcome of [`Router::lookup`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Lookup {
@@ -358,7 +362,13 @@ impl Router {
                 ..
             } = &self.entries[i].target
             {
-                allow.extend(methods.iter().map(String::as_str));
+                // WebSocket routes are not reachable by an HTTP method: they never show in Allow.
+                allow.extend(
+                    methods
+                        .iter()
+                        .map(String::as_str)
+                        .filter(|m| *m != WEBSOCKET),
+                );
             }
         }
         if allow.is_empty() {
@@ -500,6 +510,33 @@ mod tests {
             r.lookup("GET", "/a/b"),
             Lookup::Found { endpoint: 1, .. }
         ));
+    }
+
+    #[test]
+    fn websocket_routes_match_only_their_pseudo_method() {
+        let mut r = Router::new(true);
+        r.add("/ws/{room}", Some(&[WEBSOCKET]), 1, None).unwrap();
+        r.add("/both", Some(&[WEBSOCKET]), 2, None).unwrap();
+        r.add("/both", Some(&["GET"]), 3, None).unwrap();
+        assert!(matches!(
+            r.lookup(WEBSOCKET, "/ws/a"),
+            Lookup::Found { endpoint: 1, .. }
+        ));
+        assert_eq!(r.lookup("GET", "/ws/a"), Lookup::NotFound);
+        assert!(matches!(
+            r.lookup("GET", "/both"),
+            Lookup::Found { endpoint: 3, .. }
+        ));
+        assert!(matches!(
+            r.lookup(WEBSOCKET, "/both"),
+            Lookup::Found { endpoint: 2, .. }
+        ));
+        assert_eq!(
+            r.lookup("POST", "/both"),
+            Lookup::MethodNotAllowed {
+                allow: "GET, HEAD".into()
+            }
+        );
     }
 
     #[test]

@@ -1,0 +1,65 @@
+//! The WebSocket protocol, sans-IO: the opening handshake (RFC 6455 section 4), the frame
+//! format (section 5), message assembly with its limits, the closing handshake (section 7)
+//! and per-message compression (RFC 7692).
+//!
+//! * [`handshake`]: checks an upgrade request and writes the `101 Switching Protocols` answer.
+//! * [`frame`]: frame headers, masking, encoding.
+//! * [`close`]: close codes and close frame payloads.
+//! * [`codec`]: bytes in, messages out (fragments joined, UTF-8 checked, pings answered).
+//! * [`deflate`]: `permessage-deflate` negotiation and the (de)compressor.
+
+use std::time::Duration;
+
+pub mod close;
+pub mod codec;
+pub mod deflate;
+pub mod frame;
+pub mod handshake;
+
+/// Why the connection must be failed: the close code to send and a short reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProtocolError {
+    /// The close code (1002 protocol error, 1007 bad data, 1009 too big).
+    pub code: u16,
+    /// A reason short enough for a close frame.
+    pub reason: &'static str,
+}
+
+impl ProtocolError {
+    pub(crate) const fn protocol(reason: &'static str) -> Self {
+        ProtocolError { code: 1002, reason }
+    }
+}
+
+/// Limits and timers of one WebSocket connection. The sizes are enforced by the codec; the
+/// timers and buffers by the caller, which owns the socket and the clock.
+#[derive(Clone, Debug)]
+pub struct WsLimits {
+    /// Largest message (after joining fragments and decompressing); over it: close 1009.
+    pub max_message: usize,
+    /// Silence after which the server sends a ping.
+    pub ping_interval: Duration,
+    /// How long a ping (or a close handshake) may go unanswered before the connection is
+    /// dropped.
+    pub ping_timeout: Duration,
+    /// Received messages queued for a handler that is not reading; past it reading pauses.
+    pub max_queue: usize,
+    /// Bytes written while the socket's write buffer is over its high-water mark (a client
+    /// that does not read); past it the connection is closed with 1008.
+    pub max_send_buffer: usize,
+    /// Whether `permessage-deflate` is accepted when a client offers it.
+    pub deflate: bool,
+}
+
+impl Default for WsLimits {
+    fn default() -> Self {
+        WsLimits {
+            max_message: 1024 * 1024,
+            ping_interval: Duration::from_secs(20),
+            ping_timeout: Duration::from_secs(20),
+            max_queue: 32,
+            max_send_buffer: 1024 * 1024,
+            deflate: true,
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! The switch from HTTP: an `Upgrade: websocket` request is checked, routed among the
+//! WebSocket routes, and handed to its endpoint with a fresh `WsConnection`; the same
+//! protocol object then forwards the socket to it.
+
+use covet_engine::http::request::Request;
+use covet_engine::http::response;
+use covet_engine::router::{Lookup, WEBSOCKET};
+use covet_engine::ws::handshake;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use super::conn::WsConnection;
+use crate::protocol::HttpProtocol;
+use crate::request::RawRequest;
+
+/// Serves an upgrade request: 400/426 for a bad handshake, 403 when no WebSocket route
+/// matches (as uvicorn answers a handshake the app closes), otherwise calls the endpoint
+/// with `(connection, raw_request)`; the handler answers the handshake with `accept`.
+pub fn start(proto: &HttpProtocol, py: Python<'_>, req: Request) -> PyResult<()> {
+    {
+        proto.busy.set(true);
+        let offer = match handshake::check(&req) {
+            Ok(offer) => offer,
+            Err(refusal) => return refuse(proto, py, refusal.status, refusal.detail),
+        };
+        let server = proto.server.bind(py).borrow();
+        let found = server
+            .router
+            .get()
+            .inner
+            .read()
+            .unwrap()
+            .lookup(WEBSOCKET, &req.path);
+        // A mounted ASGI app gets the connection too, with its mount prefix.
+        let (endpoint, params, root_path) = match found {
+            Lookup::Found {
+                endpoint, params, ..
+            } => (endpoint, params, None),
+            Lookup::Mount {
+                endpoint,
+                root_path,
+                ..
+            } => (endpoint, Vec::new(), Some(root_path)),
+            _ => {
+                drop(server);
+                return refuse(proto, py, 403, "No WebSocket route for this path");
+            }
+        };
+        let ep = server.endpoints.borrow()[endpoint].clone();
+        if ep.call.is_none(py) {
+            drop(server);
+            return refuse(proto, py, 403, "No WebSocket route for this path");
+        }
+        let limits = server.ws_limits.borrow().clone();
+        let access = server.access_log.as_ref().map(|log| {
+            let mut target = req.path.clone();
+            if !req.query.is_empty() {
+                target.push('?');
+                target.push_str(&String::from_utf8_lossy(&req.query));
+            }
+            (log.clone_ref(py), proto.client_obj(py), target)
+        });
+        drop(server);
+        let early = proto.conn.borrow_mut().take_buffered();
+        let transport = proto.transport.borrow().as_ref().map(|t| t.clone_ref(py));
+        let write = proto.write.borrow().as_ref().map(|w| w.clone_ref(py));
+        let conn = Py::new(
+            py,
+            WsConnection::new(transport, write, offer, limits, early, access),
+        )?;
+        *proto.ws.borrow_mut() = Some(conn.clone_ref(py));
+        let raw = RawRequest::from_engine(
+            req,
+            params,
+            Some(endpoint),
+            proto.client_obj(py),
+            proto.sockname_obj(py),
+            proto.scheme(),
+            None,
+        );
+        match root_path {
+            None => ep.call.bind(py).call1((conn, raw))?,
+            Some(root) => ep.call.bind(py).call1((conn, raw, root))?,
+        };
+        Ok(())
+    }
+}
+
+fn refuse(proto: &HttpProtocol, py: Python<'_>, status: u16, detail: &'static str) -> PyResult<()> {
+    let mut out = Vec::new();
+    response::write_status_line(&mut out, status);
+    if status == 426 {
+        out.extend_from_slice(b"sec-websocket-version: 13\r\n");
+    }
+    out.extend_from_slice(b"content-type: text/plain; charset=utf-8\r\nconnection: close\r\n");
+    out.extend_from_slice(b"content-length: ");
+    out.extend_from_slice(itoa::Buffer::new().format(detail.len()).as_bytes());
+    out.extend_from_slice(b"\r\n\r\n");
+    out.extend_from_slice(detail.as_bytes());
+    let write = proto.write.borrow().as_ref().map(|w| w.clone_ref(py));
+    if let Some(write) = write {
+        write.bind(py).call1((PyBytes::new(py, &out),))?;
+    }
+    let server = proto.server.bind(py).borrow();
+    let client = proto.client_obj(py);
+    server.error_log.bind(py).call1((status, detail, client))?;
+    drop(server);
+    proto.close(py)
+}
