@@ -207,3 +207,35 @@ def test_large_upload_streams_to_the_handler(client: httpx.Client) -> None:
     assert info["size"] == len(payload)
     if not isinstance(client, TestClient):  # over a socket it arrives in pieces
         assert info["chunks"] > 2
+
+
+def test_text_response_class_writes_a_returned_str_as_it_is() -> None:
+    """`response_class=PlainTextResponse`/`HTMLResponse` with a `str` result: the engine writes
+    the text itself; anything else still goes through the response class."""
+    from covet import Covet
+    from covet.responses import HTMLResponse, PlainTextResponse
+    from covet.testclient import TestClient
+
+    app = Covet()
+
+    @app.get("/text", response_class=PlainTextResponse, status_code=201)
+    async def text() -> str:
+        return "héllo"
+
+    @app.get("/html", response_class=HTMLResponse)
+    async def html() -> str:
+        return "<b>hi</b>"
+
+    @app.get("/number", response_class=PlainTextResponse)
+    async def number() -> int:
+        return 42
+
+    client = TestClient(app)
+    response = client.get("/text")
+    assert (response.status_code, response.text) == (201, "héllo")
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    assert response.headers["content-length"] == str(len("héllo".encode()))
+    response = client.get("/html")
+    assert (response.text, response.headers["content-type"]) == ("<b>hi</b>", "text/html; charset=utf-8")
+    assert client.get("/number").text == "42"
+    assert client.head("/text").content == b""

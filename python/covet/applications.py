@@ -412,11 +412,12 @@ class Covet(RouteRegistry):
 
 
 def _engine_entry(route: Any, app: Covet, inline_ok: bool) -> tuple[Any, ...]:
-    """(call, noarg, inline, status, fast, convert, shape) for the engine's endpoint table:
-    `fast` lets the engine build simple arguments itself, `convert` applies a response model,
-    `shape` lets the engine check a list/dict/Any model itself. Mounts go to Python."""
+    """(call, noarg, inline, status, fast, convert, shape, text) for the engine's endpoint
+    table: `fast` lets the engine build simple arguments itself, `convert` applies a response
+    model, `shape` lets the engine check a list/dict/Any model itself, `text` is the
+    content-type for a `str` returned for a text response class. Mounts go to Python."""
     if isinstance(route, Mount):
-        return (route.websocket_call(app), False, False, 200, None, None, None)
+        return (route.websocket_call(app), False, False, 200, None, None, None, None)
     fast = None
     if route.fast_args is not None:
         fast = (route.endpoint, route.fast_args, _fast_body(route.dependant))
@@ -428,6 +429,7 @@ def _engine_entry(route: Any, app: Covet, inline_ok: bool) -> tuple[Any, ...]:
         fast,
         route.to_response if route.convert else None,
         route.response_shape,
+        route.text_type,
     )
 
 

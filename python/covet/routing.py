@@ -27,7 +27,7 @@ from covet.exceptions import RequestValidationError, ResponseValidationError
 from covet.mounts import Mount, check_prefix
 from covet.params import DependsParam
 from covet.requests import Request
-from covet.responses import JSONResponse, Response
+from covet.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, _content_type
 from covet.websocket_routing import APIWebSocketRoute
 
 __all__ = ["APIRoute", "APIWebSocketRoute", "Route", "APIRouter", "Mount"]
@@ -122,8 +122,14 @@ class APIRoute:
         # `convert`: the return value needs Python (a response model, or not plain JSON).
         self.convert = self._response_adapter is not None or response_class is not JSONResponse
         self.noarg = self.simple and not (d.all_params() or d.body_params or d.request_param)
-        # A response model of lists, str-keyed dicts and Any the engine can check itself.
-        self.response_shape = _shape(self.response_model) if self._response_adapter is not None else None
+        # A `str` returned for a text response class: the engine writes it as it is.
+        # (A `str` response model changes nothing for such a value.)
+        plain = self._response_adapter is None or self.response_model is str
+        self.text_type = _text_type(response_class) if plain else None
+        # A response model of lists, str-keyed dicts and Any the engine can check itself, for a
+        # JSON response: the engine writes what it checked as JSON.
+        checkable = self._response_adapter is not None and response_class is JSONResponse
+        self.response_shape = _shape(self.response_model) if checkable else None
         self.inline = self.simple and self.is_async and not can_suspend(endpoint)
         # Arguments the engine can build in Rust, skipping the Request object and pydantic.
         self.fast_args = _fast_args(d) if self.simple else None
@@ -537,3 +543,13 @@ class APIRouter(RouteRegistry):
         self.include_in_schema = include_in_schema
         self.default_response_class = default_response_class
         self.routes: list[Any] = []
+
+
+def _text_type(response_class: type[Response]) -> bytes | None:
+    """The content-type value the engine writes for a `str` result, for the text response
+    classes whose rendering of a `str` is just its UTF-8 bytes (not their subclasses, which may
+    render differently)."""
+    if response_class is PlainTextResponse or response_class is HTMLResponse:
+        assert response_class.media_type is not None
+        return _content_type(response_class.media_type, response_class.charset)[1]
+    return None

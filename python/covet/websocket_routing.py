@@ -58,6 +58,7 @@ class APIWebSocketRoute:
     status_code = None
     convert = False
     response_shape = None
+    text_type = None
     include_in_schema = False
 
     def __init__(

@@ -431,13 +431,19 @@ impl HttpProtocol {
         later: Later,
     ) -> PyResult<()> {
         let py = slf.py();
-        let value = called
-            .and_then(|c| drive(py, c))
-            .and_then(|v| match &ep.convert {
-                Some(_) if ep.shape.as_ref().is_some_and(|s| s.matches(&v)) => Ok(v),
-                Some(convert) => convert.bind(py).call1((v,)),
-                None => Ok(v),
-            });
+        let value = called.and_then(|c| drive(py, c));
+        if let (Some(content_type), Ok(v)) = (&ep.text, &value) {
+            if let Some(text) = exact_str(v) {
+                let headers: &[(&[u8], &[u8])] = &[(b"content-type", content_type)];
+                self.write_full(py, ep.status, headers, text)?;
+                return self.finish(py);
+            }
+        }
+        let value = value.and_then(|v| match &ep.convert {
+            Some(_) if ep.shape.as_ref().is_some_and(|s| s.matches(&v)) => Ok(v),
+            Some(convert) => convert.bind(py).call1((v,)),
+            None => Ok(v),
+        });
         let outcome = value.and_then(|v| Ok((self.write_result(py, &v, ep.status)?, v)));
         match outcome {
             Ok((true, _)) => self.finish(py),
@@ -887,4 +893,11 @@ impl HttpProtocol {
         self.keep_alive.set(false);
         self.close(py)
     }
+}
+
+/// The UTF-8 bytes of an exact `str` (None for anything else, or text with lone surrogates,
+/// which the response class turns into its own error).
+fn exact_str<'a>(value: &'a Bound<'_, PyAny>) -> Option<&'a [u8]> {
+    let s = value.downcast_exact::<pyo3::types::PyString>().ok()?;
+    s.to_str().ok().map(str::as_bytes)
 }

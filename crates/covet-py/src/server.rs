@@ -35,10 +35,14 @@ pub struct Endpoint {
     pub convert: Option<PyObject>,
     /// A response model the engine can check itself (lists, str-keyed dicts, Any).
     pub shape: Option<Arc<Shape>>,
+    /// The content-type of a text response class (`PlainTextResponse`, `HTMLResponse`): a
+    /// `str` the handler returns is written by the engine as it is, in UTF-8.
+    pub text: Option<Vec<u8>>,
 }
 
-/// One endpoint as Python describes it: (call, noarg, inline, status, fast, convert, shape),
-/// where fast is None or (handler, argument specs, JSON body (name, validate_json) or None).
+/// One endpoint as Python describes it: (call, noarg, inline, status, fast, convert, shape,
+/// text), where fast is None or (handler, argument specs, JSON body (name, validate_json) or
+/// None) and text None or a content-type value.
 type EndpointSpec = (
     PyObject,
     bool,
@@ -47,6 +51,7 @@ type EndpointSpec = (
     Option<(PyObject, Vec<ArgSpec>, Option<(String, PyObject)>)>,
     Option<PyObject>,
     Option<PyObject>,
+    Option<Vec<u8>>,
 );
 
 #[pyclass(module = "covet._engine")]
@@ -156,7 +161,7 @@ impl Server {
     /// Replaces the endpoint table (see `EndpointSpec`).
     fn set_endpoints(&self, py: Python<'_>, endpoints: Vec<EndpointSpec>) -> PyResult<()> {
         let mut table = Vec::with_capacity(endpoints.len());
-        for (call, noarg, inline, status, fast, convert, shape) in endpoints {
+        for (call, noarg, inline, status, fast, convert, shape, text) in endpoints {
             let fast = match fast {
                 Some((handler, specs, body)) => Some(FastCall::new(py, handler, specs, body)?),
                 None => None,
@@ -173,6 +178,7 @@ impl Server {
                 fast,
                 convert,
                 shape,
+                text,
             }));
         }
         *self.endpoints.borrow_mut() = table;
