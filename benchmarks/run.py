@@ -515,18 +515,24 @@ def cpu_ticks(root: int) -> int:
     return total
 
 
-def peak_rss_kib(root: int) -> int:
-    """VmHWM (peak resident set) summed over the tree, in KiB."""
+def status_kib(root: int, key: str) -> int:
+    """One kB field of /proc/PID/status (VmRSS, VmHWM, RssAnon...) summed over the tree, in KiB."""
     total = 0
+    pattern = re.compile(rf"^{re.escape(key)}:\s+(\d+)\s+kB", re.MULTILINE)
     for pid in process_tree(root):
         try:
             status = Path(f"/proc/{pid}/status").read_text()
         except OSError:
             continue
-        match = re.search(r"^VmHWM:\s+(\d+)\s+kB", status, re.MULTILINE)
+        match = pattern.search(status)
         if match:
             total += int(match.group(1))
     return total
+
+
+def peak_rss_kib(root: int) -> int:
+    """VmHWM (peak resident set) summed over the tree, in KiB."""
+    return status_kib(root, "VmHWM")
 
 
 # --------------------------------------------------------------------------------------
