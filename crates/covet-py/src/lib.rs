@@ -10,6 +10,7 @@ mod gil;
 mod json;
 mod jwt;
 mod policy;
+mod policy_ratelimit;
 mod protocol;
 mod ratelimit;
 mod request;

@@ -31,6 +31,7 @@
 pub mod cors;
 pub mod headers;
 pub mod hosts;
+pub mod ratelimit;
 pub mod redirect;
 
 use std::borrow::Cow;
