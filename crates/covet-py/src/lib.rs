@@ -7,6 +7,7 @@ mod dispatch;
 mod fastargs;
 mod forms;
 mod gil;
+mod guard;
 mod json;
 mod jwt;
 mod policy;

@@ -287,7 +287,12 @@ impl HttpProtocol {
         }
     }
 
-    fn answer_early(&self, py: Python<'_>, server: &Server, early: &Early) -> PyResult<()> {
+    pub(crate) fn answer_early(
+        &self,
+        py: Python<'_>,
+        server: &Server,
+        early: &Early,
+    ) -> PyResult<()> {
         let headers: Vec<(&[u8], &[u8])> = early
             .headers
             .iter()

@@ -14,6 +14,7 @@ use crate::gil::G;
 use crate::shape::Shape;
 use pyo3::types::PyType;
 
+use crate::guard::{JwtCheckSpec, RouteGuard};
 use crate::policy::PyPolicy;
 use crate::protocol::HttpProtocol;
 use crate::router::Router;
@@ -67,6 +68,8 @@ pub struct Server {
     pub limits: Limits,
     /// Engine middleware, run on each request before routing (see `policy.rs`).
     pub policy: G<RefCell<Option<Arc<Policy>>>>,
+    /// Per endpoint, the checks run before it (see `guard.rs`).
+    pub guards: G<RefCell<Vec<Option<Arc<RouteGuard>>>>>,
     conns: G<RefCell<Vec<Option<Py<HttpProtocol>>>>>,
     free: G<RefCell<Vec<usize>>>,
     pub shutting_down: G<Cell<bool>>,
@@ -143,6 +146,7 @@ impl Server {
                 stream_threshold,
             },
             policy: G(RefCell::new(None)),
+            guards: G(RefCell::new(Vec::new())),
             conns: G(RefCell::new(Vec::new())),
             free: G(RefCell::new(Vec::new())),
             shutting_down: G(Cell::new(false)),
@@ -178,6 +182,15 @@ impl Server {
     /// Installs (or, with None, removes) the engine middleware.
     fn set_policy(&self, policy: Option<&PyPolicy>) {
         *self.policy.borrow_mut() = policy.map(|p| p.inner.clone());
+    }
+
+    /// Replaces the route guards: per endpoint, None or (app, JWT checks).
+    #[allow(clippy::type_complexity)]
+    fn set_guards(&self, guards: Vec<Option<(PyObject, Vec<JwtCheckSpec>)>>) {
+        *self.guards.borrow_mut() = guards
+            .into_iter()
+            .map(|g| g.map(|(app, checks)| Arc::new(RouteGuard::new(app, checks))))
+            .collect();
     }
 
     fn set_native_errors(&self, on: bool) {

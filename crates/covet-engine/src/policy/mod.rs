@@ -28,6 +28,7 @@
 //! }
 //! ```
 
+pub mod bearer;
 pub mod cors;
 pub mod headers;
 pub mod hosts;
