@@ -69,7 +69,7 @@ def test_exempt_paths_are_not_counted(client: httpx.Client) -> None:
 
 
 def test_per_client_ip_behind_a_trusted_proxy(client: httpx.Client) -> None:
-    one, two = "203.0.113.%d" % (uuid.uuid4().int % 250), "2001:db8:%x::1" % (uuid.uuid4().int % 65000)
+    one, two = f"203.0.113.{uuid.uuid4().int % 250}", f"2001:db8:{uuid.uuid4().int % 65000:x}::1"
     for _ in range(LIMIT):
         assert client.get("/limited", headers={"x-forwarded-for": one}).status_code == 200
     assert client.get("/limited", headers={"x-forwarded-for": one}).status_code == 429
@@ -142,23 +142,16 @@ def attacks() -> dict[str, tuple[dict[str, str], str]]:
     head, body, sig = good.split(".")
     forged = signer.encode({"sub": "root"}, token_type="access").split(".")[1]
     other_aud = JWTAuth(HMACKey(SECRET, kid="k1"), audience="elsewhere", issuer=ISSUER)
+    expired = signer.encode({"sub": "ada"}, lifetime=-5, token_type="access")
+    refresh = signer.encode({"sub": "ada"}, token_type="refresh")
     return {
         "missing": ({}, "Not authenticated"),
         "not bearer": ({"authorization": f"Basic {good}"}, "Not authenticated"),
         "alg none": (bearer(f"{b64({'alg': 'none', 'typ': 'JWT'})}.{body}."), "Invalid token: "),
-        "expired": (
-            bearer(signer.encode({"sub": "ada"}, lifetime=-5, token_type="access")),
-            "Invalid token: token has expired",
-        ),
+        "expired": (bearer(expired), "Invalid token: token has expired"),
         "tampered": (bearer(f"{head}.{forged}.{sig}"), "Invalid token: signature verification failed"),
-        "wrong aud": (
-            bearer(other_aud.encode({"sub": "ada"}, token_type="access")),
-            "Invalid token: token audience is not accepted",
-        ),
-        "refresh as access": (
-            bearer(signer.encode({"sub": "ada"}, token_type="refresh")),
-            "Invalid token: expected a access token",
-        ),
+        "wrong aud": (bearer(other_aud.encode({"sub": "ada"})), "Invalid token: token audience is not accepted"),
+        "refresh as access": (bearer(refresh), "Invalid token: expected a access token"),
     }
 
 
