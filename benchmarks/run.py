@@ -67,6 +67,7 @@ STOP_GRACE_S = 3.0
 SUBJECT = "covet"  # the server whose ratios are the headline
 REFERENCES = ("fastapi", "hyper")  # ratio columns: SUBJECT / each of these
 LIMIT = "hyper"  # not a peer: the "lower than every peer?" column leaves it out
+VARIANTS = ("covet+mw",)  # covet itself with options on: not a peer either
 
 
 class BenchError(Exception):
@@ -258,6 +259,17 @@ SERVERS: dict[str, Server] = {
             covet_command,
             setup=lambda: ensure_covet_deps(),
             env={"PYTHONPATH": str(COVET_DEPS_DIR)},
+        ),
+        # covet with its engine middleware (CORS, security headers, a per-IP rate limit that
+        # never refuses here), on json only: the middleware's cost per request, side by side.
+        Server(
+            "covet+mw",
+            "covet+middleware",
+            8109,
+            covet_command,
+            setup=lambda: ensure_covet_deps(),
+            env={"PYTHONPATH": str(COVET_DEPS_DIR), "COVET_BENCH_MIDDLEWARE": "1"},
+            lacks=frozenset(SCENARIOS) - {"json"},
         ),
         Server(
             "fastapi",
@@ -1051,7 +1063,7 @@ def _lower_than_peers(servers: dict[str, dict[str, object]], scenario: str) -> s
     peers = {
         record["label"]: cpu
         for name, record in servers.items()
-        if name not in (SUBJECT, LIMIT) and (cpu := _cpu(record, scenario)) is not None
+        if name not in (SUBJECT, LIMIT, *VARIANTS) and (cpu := _cpu(record, scenario)) is not None
     }
     if not peers:
         return "-"

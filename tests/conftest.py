@@ -101,9 +101,12 @@ def live(request: pytest.FixtureRequest) -> Iterator[Server]:
     server.stop(timeout=10)
 
 
-def served_three_ways(app_spec: str, *, raise_server_exceptions: bool = True) -> Any:
+def served_three_ways(
+    app_spec: str, *, raise_server_exceptions: bool = True, testclient_peer: tuple[str, int] = ("testclient", 50000)
+) -> Any:
     """A module-scoped `client` fixture serving `app_spec` through TestClient, covet's own
-    server and uvicorn in turn, so a test module checks that all three behave the same."""
+    server and uvicorn in turn, so a test module checks that all three behave the same.
+    `testclient_peer` is the client address TestClient reports (the servers see 127.0.0.1)."""
 
     @pytest.fixture(scope="module", params=["testclient", "covet", "uvicorn"])
     def client(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
@@ -111,7 +114,8 @@ def served_three_ways(app_spec: str, *, raise_server_exceptions: bool = True) ->
             from covet.cli import load_app
             from covet.testclient import TestClient
 
-            with TestClient(load_app(app_spec), raise_server_exceptions=raise_server_exceptions) as tc:
+            app = load_app(app_spec)
+            with TestClient(app, raise_server_exceptions=raise_server_exceptions, client=testclient_peer) as tc:
                 yield tc
             return
         args = ["--no-access-log"] if request.param == "covet" else []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -211,6 +212,10 @@ class Covet(RouteRegistry):
         inline_ok = self._chain is None
         server.set_endpoints([_engine_entry(route, self, inline_ok) for route in self.routes])
         server.set_policy(self._policy)
+        if "covet.jwt.auth" in sys.modules:  # a JWTAuth can only exist once its module is loaded
+            from covet.jwt.guard import route_guards
+
+            server.set_guards(route_guards(self))
         server.set_native_errors(self._native_errors())
         return server
 

@@ -29,6 +29,18 @@ pub struct JwtKeys {
     validation: Validation,
 }
 
+impl JwtKeys {
+    /// Verifies a bearer token as the engine's route guard does (see `guard.rs`).
+    pub(crate) fn verify_bearer(
+        &self,
+        token_type: Option<&str>,
+        token: &str,
+        now: f64,
+    ) -> Result<jwt::Verified, String> {
+        covet_engine::policy::bearer::verify(&self.keys, &self.validation, token_type, token, now)
+    }
+}
+
 #[pymethods]
 impl JwtKeys {
     #[new]

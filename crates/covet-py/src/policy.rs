@@ -130,6 +130,7 @@ const OPTIONS: &[(&str, &[&str])] = &[
     ),
     ("trusted_host", &["allowed_hosts", "www_redirect"]),
     ("https_redirect", &["status_code", "trust_forwarded_proto"]),
+    ("rate_limit", crate::policy_ratelimit::OPTIONS),
 ];
 
 fn add_stage(builder: &mut Builder, kind: &str, o: &Bound<'_, PyDict>) -> PyResult<()> {
@@ -202,13 +203,17 @@ fn add_stage(builder: &mut Builder, kind: &str, o: &Bound<'_, PyDict>) -> PyResu
             let stage = HttpsRedirect::new(status, trust, builder).map_err(err)?;
             builder.push(stage);
         }
+        "rate_limit" => crate::policy_ratelimit::add(builder, o)?,
         _ => unreachable!("every kind in OPTIONS is handled"),
     }
     Ok(())
 }
 
 /// The option `key`, when given.
-fn opt<'py, T: FromPyObject<'py>>(o: &Bound<'py, PyDict>, key: &str) -> PyResult<Option<T>> {
+pub(crate) fn opt<'py, T: FromPyObject<'py>>(
+    o: &Bound<'py, PyDict>,
+    key: &str,
+) -> PyResult<Option<T>> {
     match o.get_item(key)? {
         Some(value) => value
             .extract()
@@ -282,7 +287,12 @@ impl HttpProtocol {
         }
     }
 
-    fn answer_early(&self, py: Python<'_>, server: &Server, early: &Early) -> PyResult<()> {
+    pub(crate) fn answer_early(
+        &self,
+        py: Python<'_>,
+        server: &Server,
+        early: &Early,
+    ) -> PyResult<()> {
         let headers: Vec<(&[u8], &[u8])> = early
             .headers
             .iter()

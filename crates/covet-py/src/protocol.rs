@@ -25,6 +25,7 @@ use pyo3::types::{PyBytes, PyList};
 use pyo3::{intern, IntoPyObjectExt};
 
 use crate::dispatch::{drive, Later, Pending};
+use crate::guard::Guarded;
 use crate::json;
 use crate::policy::Owed;
 use crate::request::RawRequest;
@@ -330,6 +331,10 @@ impl HttpProtocol {
                 endpoint, params, ..
             } => {
                 let ep = server_ref.endpoints.borrow()[endpoint].clone();
+                let claims = match self.check_guard(py, &server_ref, endpoint, &req)? {
+                    Guarded::Pass(claims) => claims,
+                    Guarded::Answered => return Ok(()),
+                };
                 drop(server_ref);
                 let streamed = stream.is_some();
                 if let (true, false, Some(fast)) = (ep.inline, streamed, &ep.fast) {
@@ -354,7 +359,8 @@ impl HttpProtocol {
                     self.sockname_obj(py),
                     self.scheme(),
                     stream,
-                );
+                )
+                .with_claims(claims);
                 if !ep.inline || streamed {
                     return self.spawn(slf, raw.into_py_any(py)?, None, None);
                 }

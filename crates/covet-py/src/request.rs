@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 use pyo3::{intern, IntoPyObjectExt};
 
+use crate::guard::Claims;
 use crate::router::params_dict;
 use crate::stream::BodyStream;
 
@@ -26,9 +27,17 @@ pub struct RawRequest {
     scheme: String,
     root_path: String,
     stream: Option<Py<BodyStream>>,
+    /// Claims the engine's route guard verified (see `guard.rs`).
+    claims: Claims,
 }
 
 impl RawRequest {
+    /// The request with the claims its route guard verified.
+    pub fn with_claims(mut self, claims: Claims) -> Self {
+        self.claims = claims;
+        self
+    }
+
     /// A request parsed by covet's own server and routed by the engine.
     pub fn from_engine(
         req: EngineRequest,
@@ -48,6 +57,7 @@ impl RawRequest {
             scheme: scheme.to_owned(),
             root_path: String::new(),
             stream,
+            claims: Vec::new(),
         }
     }
 
@@ -121,7 +131,22 @@ impl RawRequest {
             scheme: scheme.to_owned(),
             root_path: root_path.to_owned(),
             stream: None,
+            claims: Vec::new(),
         }
+    }
+
+    /// The JSON claims of the bearer token the engine verified with the key set `keys`
+    /// (`JWTAuth`'s), or None when the engine did not verify one.
+    fn verified_claims<'py>(
+        &self,
+        py: Python<'py>,
+        keys: &Bound<'py, PyAny>,
+    ) -> Option<Bound<'py, PyBytes>> {
+        let id = keys.as_ptr() as usize;
+        self.claims
+            .iter()
+            .find(|(k, _)| *k == id)
+            .map(|(_, payload)| PyBytes::new(py, payload))
     }
 
     #[getter]

@@ -15,6 +15,7 @@ use crate::gil::G;
 use crate::shape::Shape;
 use pyo3::types::PyType;
 
+use crate::guard::{JwtCheckSpec, RouteGuard};
 use crate::policy::PyPolicy;
 use crate::protocol::HttpProtocol;
 use crate::router::Router;
@@ -75,6 +76,8 @@ pub struct Server {
     pub policy: G<RefCell<Option<Arc<Policy>>>>,
     /// Limits and timers of upgraded (WebSocket) connections.
     pub ws_limits: G<RefCell<WsLimits>>,
+    /// Per endpoint, the checks run before it (see `guard.rs`).
+    pub guards: G<RefCell<Vec<Option<Arc<RouteGuard>>>>>,
     conns: G<RefCell<Vec<Option<Py<HttpProtocol>>>>>,
     free: G<RefCell<Vec<usize>>>,
     pub shutting_down: G<Cell<bool>>,
@@ -152,6 +155,7 @@ impl Server {
             },
             policy: G(RefCell::new(None)),
             ws_limits: G(RefCell::new(WsLimits::default())),
+            guards: G(RefCell::new(Vec::new())),
             conns: G(RefCell::new(Vec::new())),
             free: G(RefCell::new(Vec::new())),
             shutting_down: G(Cell::new(false)),
@@ -209,6 +213,15 @@ impl Server {
             max_send_buffer,
             deflate,
         };
+    }
+
+    /// Replaces the route guards: per endpoint, None or (app, JWT checks).
+    #[allow(clippy::type_complexity)]
+    fn set_guards(&self, guards: Vec<Option<(PyObject, Vec<JwtCheckSpec>)>>) {
+        *self.guards.borrow_mut() = guards
+            .into_iter()
+            .map(|g| g.map(|(app, checks)| Arc::new(RouteGuard::new(app, checks))))
+            .collect();
     }
 
     fn set_native_errors(&self, on: bool) {

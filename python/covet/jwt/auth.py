@@ -7,11 +7,12 @@ documents itself in OpenAPI as an HTTP bearer scheme (`bearerFormat: JWT`), thro
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 from covet.exceptions import HTTPException
-from covet.jwt.errors import InvalidTokenError
+from covet.jwt.errors import InvalidTokenError, RevokedTokenError
 from covet.jwt.manager import JWT
 from covet.params import Security
 from covet.requests import Request
@@ -45,7 +46,11 @@ class JWTAuth(JWT, SecurityBase):
 
     With `Security(jwt_auth, scopes=[...])` or `jwt_auth.requires(...)`, tokens lacking a
     scope get 403 `insufficient_scope`. With `auto_error=False`, a request without a token
-    gets `None` instead of a 401 (a token that is present but bad is still refused)."""
+    gets `None` instead of a 401 (a token that is present but bad is still refused).
+
+    On covet's own server, a route depending on it has its token verified by the Rust engine
+    before any Python runs; a refused token never reaches the handler or other dependencies
+    (docs/jwt.md, "Checked in the engine"). `engine_check=False` turns that off."""
 
     def __init__(
         self,
@@ -53,9 +58,13 @@ class JWTAuth(JWT, SecurityBase):
         scheme_name: str | None = None,
         description: str | None = None,
         auto_error: bool = True,
+        engine_check: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        # True: on covet's server the engine verifies the token before Python runs (see
+        # covet.jwt.guard); False leaves the whole check to this dependency.
+        self.engine_check = engine_check
         self.model = scheme_model(type="http", scheme="bearer", bearerFormat="JWT", description=description)
         self.scheme_name = scheme_name or type(self).__name__
         self.auto_error = auto_error
@@ -65,16 +74,9 @@ class JWTAuth(JWT, SecurityBase):
         return HTTPException(HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": challenge})
 
     async def __call__(self, request: Request, security_scopes: SecurityScopes) -> dict[str, Any] | None:
-        scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
-        if not token or scheme.lower() != "bearer":
-            if self.auto_error:
-                raise self._unauthorized("Not authenticated")
+        claims = await self._claims(request)
+        if claims is None:
             return None
-        try:
-            claims = await self.verify(token)
-        except InvalidTokenError as exc:
-            logger.info("refused bearer token on %s %s: %s (%s)", request.method, request.url.path, exc, exc.kind)
-            raise self._unauthorized(f"Invalid token: {exc}", "invalid_token") from None
         missing = [s for s in security_scopes.scopes if s not in token_scopes(claims)]
         if missing:
             needed = " ".join(security_scopes.scopes)
@@ -85,6 +87,30 @@ class JWTAuth(JWT, SecurityBase):
                 headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{_quoted(needed)}"'},
             )
         return claims
+
+    async def _claims(self, request: Request) -> dict[str, Any] | None:
+        """The verified claims of the request's token, or None (no token, `auto_error=False`).
+
+        On covet's server the engine has usually verified the token already, before any Python
+        ran (see covet.jwt.guard): its claims come with the request, and only revocation is
+        checked here. Otherwise (under ASGI, or where the engine leaves the check to Python)
+        the token is verified here, with the same keys and rules."""
+        try:
+            verified = request._raw.verified_claims(self._keys)
+            if verified is not None:
+                claims: dict[str, Any] = json.loads(verified)
+                if await self.is_revoked(claims):
+                    raise RevokedTokenError("token has been revoked", "revoked")
+                return claims
+            scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
+            if not token or scheme.lower() != "bearer":
+                if self.auto_error:
+                    raise self._unauthorized("Not authenticated")
+                return None
+            return await self.verify(token)
+        except InvalidTokenError as exc:
+            logger.info("refused bearer token on %s %s: %s (%s)", request.method, request.url.path, exc, exc.kind)
+            raise self._unauthorized(f"Invalid token: {exc}", "invalid_token") from None
 
     def requires(self, *scopes: str) -> Any:
         """What a parameter that needs these scopes is declared with:

@@ -57,9 +57,18 @@ def compile_policy(app: Any, declarations: Sequence[Any]) -> tuple[list[Any], An
     for decl in declarations:
         if is_engine_middleware(decl.cls):
             stages.append(decl.cls(app, *decl.args, **decl.kwargs).engine_config())
+        elif (stage := _engine_stage_of(app, decl)) is not None:
+            stages.append(stage)
         else:
             python.append(decl)
     return python, (_engine.Policy(stages) if stages else None)
+
+
+def _engine_stage_of(app: Any, decl: Any) -> tuple[str, dict[str, Any]] | None:
+    """A Python middleware that the engine can stand in for with some options (such as
+    `RateLimitMiddleware` on the memory backend) says so through `engine_config_for`."""
+    probe = getattr(decl.cls, "engine_config_for", None)
+    return probe(app, *decl.args, **decl.kwargs) if probe is not None else None
 
 
 def engine_policy(policy: Any, raw: Any, send: Send) -> tuple[Response | None, Send]:

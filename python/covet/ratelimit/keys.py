@@ -13,10 +13,44 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from covet.requests import Request
 
-__all__ = ["KeyFunc", "client_ip", "api_key", "global_key", "user_identity"]
+__all__ = ["APIKey", "ClientIP", "KeyFunc", "api_key", "client_ip", "engine_key_spec", "global_key", "user_identity"]
 
 KeyFunc = Callable[[Request], "str | None | Awaitable[str | None]"]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class ClientIP:
+    """Keys a request by the client's address (made by `client_ip()`; see there)."""
+
+    def __init__(self, trusted_proxies: Iterable[str], header: str, ipv6_prefix: int) -> None:
+        self.trusted_proxies = [trusted_proxies] if isinstance(trusted_proxies, str) else list(trusted_proxies)
+        self.trusted = _networks(self.trusted_proxies)
+        self.header = header.lower()
+        self.ipv6_prefix = ipv6_prefix
+
+    def is_trusted(self, address: str) -> bool:
+        if self.trusted is None:
+            return True
+        ip = _parse_ip(address)
+        return ip is not None and any(ip in net for net in self.trusted)
+
+    def __call__(self, request: Request) -> str:
+        client = request.client
+        peer = client.host if client else ""
+        trusted = self.trusted
+        if not peer or (trusted is not None and not trusted) or not self.is_trusted(peer):
+            return "ip:" + _normalize(peer, self.ipv6_prefix)
+        hops = [h.strip() for value in request.headers.getlist(self.header) for h in value.split(",")]
+        hops = [h for h in hops if h]
+        for hop in reversed(hops):
+            if not self.is_trusted(hop):
+                return "ip:" + _normalize(hop, self.ipv6_prefix)
+        return "ip:" + _normalize(hops[0] if hops else peer, self.ipv6_prefix)
+
+    def engine_spec(self) -> dict[str, object]:
+        """How the engine computes the same key (see `engine_key_spec`)."""
+        trusted = None if self.trusted is None else [str(net) for net in self.trusted]
+        return {"kind": "ip", "trusted_proxies": trusted, "header": self.header, "ipv6_prefix": self.ipv6_prefix}
 
 
 def client_ip(
@@ -24,7 +58,7 @@ def client_ip(
     *,
     header: str = "x-forwarded-for",
     ipv6_prefix: int = 64,
-) -> Callable[[Request], str]:
+) -> ClientIP:
     """Keys a request by the client's address.
 
     By default that is the socket peer: a forwarding header is only read when the peer is one
@@ -34,48 +68,50 @@ def client_ip(
     left, are never believed. IPv6 clients are keyed by their /64 (`ipv6_prefix`), since one
     host usually holds a whole /64 and could otherwise rotate addresses to dodge the limit.
     """
-    trusted = _networks(trusted_proxies)
-    header = header.lower()
-
-    def is_trusted(address: str) -> bool:
-        if trusted is None:
-            return True
-        ip = _parse_ip(address)
-        return ip is not None and any(ip in net for net in trusted)
-
-    def key(request: Request) -> str:
-        client = request.client
-        peer = client.host if client else ""
-        if not peer or (trusted is not None and not trusted) or not is_trusted(peer):
-            return "ip:" + _normalize(peer, ipv6_prefix)
-        hops = [h.strip() for value in request.headers.getlist(header) for h in value.split(",")]
-        hops = [h for h in hops if h]
-        for hop in reversed(hops):
-            if not is_trusted(hop):
-                return "ip:" + _normalize(hop, ipv6_prefix)
-        return "ip:" + _normalize(hops[0] if hops else peer, ipv6_prefix)
-
-    return key
+    return ClientIP(trusted_proxies, header, ipv6_prefix)
 
 
-def api_key(header: str = "x-api-key", *, fallback: KeyFunc | None = None) -> KeyFunc:
+class APIKey:
+    """Keys a request by an API key header (made by `api_key()`; see there)."""
+
+    def __init__(self, header: str, fallback: KeyFunc | None) -> None:
+        self.header = header.lower()
+        self.fallback = fallback
+
+    def __call__(self, request: Request) -> str | None | Awaitable[str | None]:
+        value = request.headers.get(self.header)
+        if value:
+            return "key:" + hashlib.sha256(value.encode()).hexdigest()[:32]
+        return self.fallback(request) if self.fallback is not None else None
+
+    def engine_spec(self) -> dict[str, object] | None:
+        fallback = None
+        if self.fallback is not None:
+            fallback = engine_key_spec(self.fallback)
+            if fallback is None:
+                return None
+        return {"kind": "api_key", "header": self.header, "fallback": fallback}
+
+
+def api_key(header: str = "x-api-key", *, fallback: KeyFunc | None = None) -> APIKey:
     """Keys a request by the API key in `header`; without one, by `fallback` (for example
     `client_ip()`), or not limited when there is no fallback. Keys are stored hashed, so
     secrets never appear in Redis or in logs."""
-    header = header.lower()
-
-    def key(request: Request) -> str | None | Awaitable[str | None]:
-        value = request.headers.get(header)
-        if value:
-            return "key:" + hashlib.sha256(value.encode()).hexdigest()[:32]
-        return fallback(request) if fallback is not None else None
-
-    return key
+    return APIKey(header, fallback)
 
 
 def global_key(request: Request) -> str:
     """One bucket for every client: a limit on the whole service (or route)."""
     return "*"
+
+
+def engine_key_spec(key: object) -> dict[str, object] | None:
+    """The description of `key` the Rust engine can compute itself, or None for a key only
+    Python can compute (a function of your own)."""
+    if key is global_key:
+        return {"kind": "global"}
+    spec = getattr(key, "engine_spec", None)
+    return spec() if isinstance(key, ClientIP | APIKey) and spec is not None else None
 
 
 def user_identity(value: object) -> str | None:

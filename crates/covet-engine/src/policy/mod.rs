@@ -28,9 +28,11 @@
 //! }
 //! ```
 
+pub mod bearer;
 pub mod cors;
 pub mod headers;
 pub mod hosts;
+pub mod ratelimit;
 pub mod redirect;
 
 use std::borrow::Cow;
