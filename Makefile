@@ -6,7 +6,7 @@ DEPS := $(VENV)/.deps-installed
 BUILT := $(VENV)/.covet-built
 RUST_SOURCES := $(shell find crates -name '*.rs' -o -name Cargo.toml) Cargo.toml pyproject.toml
 
-.PHONY: run test build lint fmt bench bench-quick clean rust-test py-test services
+.PHONY: run test build lint fmt bench bench-quick bench-ws clean rust-test py-test services
 
 run: build
 	$(PY) -m covet run examples.hello.app:app --host 127.0.0.1 --port 8000
@@ -50,6 +50,10 @@ bench: build
 
 bench-quick: build
 	$(PY) benchmarks/run.py --quick --servers covet,fastapi,hyper --scenarios json,params,body
+
+# WebSockets: idle memory per connection, a 10,000-member broadcast, echo against FastAPI.
+bench-ws: build
+	$(PY) -m benchmarks.ws.run
 
 clean:
 	rm -rf target $(VENV) .pytest_cache
