@@ -47,13 +47,16 @@ def _check_room(room: str) -> str:
 
 
 class _Room:
-    """A room's local members and the backend subscription that serves them."""
+    """A room's local members and the backend subscription that serves them. `count` is
+    kept as members come and go (closed ones until the sweep), so that a join costs O(1)
+    however large the room."""
 
-    __slots__ = ("group", "subscribed")
+    __slots__ = ("group", "subscribed", "count")
 
     def __init__(self) -> None:
         self.group = WebSocketGroup()
         self.subscribed: asyncio.Task[None] | None = None
+        self.count = 0
 
 
 class Channels:
@@ -114,31 +117,29 @@ class Channels:
         if entry is None:
             entry = self._rooms[room] = _Room()
             entry.subscribed = asyncio.get_running_loop().create_task(self.backend.subscribe(room))
-        entry.group.add(websocket)
-        self._memberships.setdefault(websocket, set()).add(room)
-        self.backend.set_local_count(room, len(entry.group))
+        rooms = self._memberships.setdefault(websocket, set())
+        if room not in rooms:
+            rooms.add(room)
+            entry.group.add(websocket)
+            entry.count += 1
+            self.backend.set_local_count(room, entry.count)
         if entry.subscribed is not None:
             await asyncio.shield(entry.subscribed)
 
     async def leave(self, room: str, websocket: WebSocket) -> None:
         """Takes a WebSocket out of `room` (if it is a member)."""
         rooms = self._memberships.get(websocket)
-        if rooms is not None:
-            rooms.discard(room)
-            if not rooms:
-                del self._memberships[websocket]
-        entry = self._rooms.get(room)
-        if entry is not None:
-            entry.group.discard(websocket)
-            await self._recount(room, entry)
+        if rooms is None or room not in rooms:
+            return
+        rooms.discard(room)
+        if not rooms:
+            del self._memberships[websocket]
+        await self._remove(room, websocket)
 
     async def leave_all(self, websocket: WebSocket) -> None:
         """Takes a WebSocket out of every room it is in (what the sweep does for closed ones)."""
         for room in self._memberships.pop(websocket, set()):
-            entry = self._rooms.get(room)
-            if entry is not None:
-                entry.group.discard(websocket)
-                await self._recount(room, entry)
+            await self._remove(room, websocket)
 
     @contextlib.asynccontextmanager
     async def joined(self, websocket: WebSocket, *rooms: str) -> AsyncIterator[None]:
@@ -159,10 +160,14 @@ class Channels:
         """Rooms with at least one member in this process."""
         return list(self._rooms)
 
-    async def _recount(self, room: str, entry: _Room) -> None:
-        count = len(entry.group)
-        self.backend.set_local_count(room, count)
-        if count == 0 and self._rooms.get(room) is entry:
+    async def _remove(self, room: str, websocket: WebSocket) -> None:
+        entry = self._rooms.get(room)
+        if entry is None:
+            return
+        entry.group.discard(websocket)
+        entry.count -= 1
+        self.backend.set_local_count(room, entry.count)
+        if entry.count <= 0:
             del self._rooms[room]
             await self.backend.unsubscribe(room)
 
@@ -200,7 +205,7 @@ class Channels:
     # --- presence ----------------------------------------------------------------------------
 
     def local_count(self, room: str) -> int:
-        """Open members of `room` in this process."""
+        """Open members of `room` in this process (exact: closed ones not yet swept are left out)."""
         entry = self._rooms.get(room)
         return len(entry.group) if entry is not None else 0
 
@@ -223,5 +228,3 @@ class Channels:
         closed = [ws for ws in self._memberships if not _is_open(ws)]
         for websocket in closed:
             await self.leave_all(websocket)
-        for room, entry in list(self._rooms.items()):
-            await self._recount(room, entry)
