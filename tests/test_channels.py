@@ -290,3 +290,27 @@ def test_redis_restart(own_redis: OwnRedis, monkeypatch: pytest.MonkeyPatch) -> 
         assert "Redis channel backend disconnected" in log
         assert "Redis channel backend reconnected: subscribed again to 1 rooms" in log
         assert "other processes' copy dropped" in log
+
+
+# --- under an ASGI server ------------------------------------------------------------------------
+
+
+def test_rooms_under_uvicorn(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CHANNELS_REDIS_URL", raising=False)
+    server = start_server("tests.apps.channels:app", kind="uvicorn")
+    try:
+        with contextlib.ExitStack() as stack:
+            ada = join(server, "red", stack)
+            bob = join(server, "red", stack)
+            cy = join(server, "blue", stack)
+            ada.send("say red over asgi")
+            assert ada.recv(timeout=10) == "over asgi"
+            assert bob.recv(timeout=10) == "over asgi"
+            ada.send("say blue marker")
+            assert cy.recv(timeout=10) == "marker"
+            with connect(f"ws://127.0.0.1:{server.port}/ws/red", open_timeout=10) as dan:
+                assert dan.recv(timeout=10).startswith("joined red")
+                wait_for(lambda: presence(server, "red")["local"] == 3, "three in red")
+            wait_for(lambda: presence(server, "red")["local"] == 2, "Dan gone")
+    finally:
+        server.stop()
