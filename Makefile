@@ -6,7 +6,7 @@ DEPS := $(VENV)/.deps-installed
 BUILT := $(VENV)/.covet-built
 RUST_SOURCES := $(shell find crates -name '*.rs' -o -name Cargo.toml) Cargo.toml pyproject.toml
 
-.PHONY: run test build lint fmt bench bench-quick bench-memory clean rust-test py-test services
+.PHONY: run test build lint fmt bench bench-quick bench-memory bench-ws clean rust-test py-test services
 
 run: build
 	$(PY) -m covet run examples.hello.app:app --host 127.0.0.1 --port 8000
@@ -54,6 +54,10 @@ bench-quick: build
 # Hello app's RSS after 10k vs 1M requests (and 100k without keep-alive), against FastAPI's.
 bench-memory: build
 	$(PY) benchmarks/memory.py
+
+# WebSockets: idle memory per connection, a 10,000-member broadcast, echo against FastAPI.
+bench-ws: build
+	$(PY) -m benchmarks.ws.run
 
 clean:
 	rm -rf target $(VENV) .pytest_cache

@@ -8,6 +8,10 @@ up() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 apt_install() { as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@"; }
 
+# Debian's chromium for the browser test of examples/chat (tests/test_chat_browser.py skips,
+# saying so, when it cannot be installed). Never a browser downloaded from elsewhere.
+command -v chromium >/dev/null || apt_install chromium || echo "chromium could not be installed: the browser test will skip"
+
 if ! up 6379; then
     command -v redis-server >/dev/null || apt_install redis-server
     mkdir -p /tmp/covet-redis

@@ -94,6 +94,7 @@ class WebSocketTestSession:
         self._transport = _Transport(self._loop, client._peer)
         self._protocol: Any = None
         self._closed = False
+        self._handler_tasks: set[asyncio.Task[Any]] = set()
         self.accepted_subprotocol: str | None = None
         self.extra_headers: list[tuple[bytes, bytes]] = []
         self._connect(url, list(subprotocols or []), headers or {})
@@ -147,7 +148,11 @@ class WebSocketTestSession:
         self._transport.protocol = self._protocol
         self._protocol.connection_made(self._transport)
         handshake = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        before = set(self._client.app._tasks)
         self._run(lambda: b"\r\n\r\n" in self._transport.data, handshake)
+        # The handler Task this connection started: the one its exit waits for (not those of
+        # other sessions still open).
+        self._handler_tasks = set(self._client.app._tasks) - before
         head, _, rest = bytes(self._transport.data).partition(b"\r\n\r\n")
         del self._transport.data[:]
         status_line, *header_lines = head.decode("latin-1").split("\r\n")
@@ -175,7 +180,7 @@ class WebSocketTestSession:
         try:
             if not self._closed:
                 self.close(1000)
-            tasks = [t for t in self._client.app._tasks if not t.done()]
+            tasks = [t for t in self._handler_tasks if not t.done()]
             if tasks:
                 self._client.app._error_sink = self._errors
                 try:
