@@ -1,0 +1,284 @@
+//! Serving what the parser produces: each request goes through the engine middleware, is
+//! routed in Rust, and its endpoint is called inline when its coroutine cannot suspend (with
+//! arguments built in Rust when it can); otherwise, and whenever Python must finish the work,
+//! the request is handed to Python (`Server.spawn`) as a Task.
+
+use std::time::Instant;
+
+use covet_engine::connection::Event;
+use covet_engine::http::request::Request;
+use covet_engine::http::response;
+use covet_engine::router::{Lookup, ParamValue};
+use pyo3::prelude::*;
+use pyo3::{intern, IntoPyObjectExt};
+
+use super::HttpProtocol;
+use crate::dispatch::{drive, Later, Pending};
+use crate::guard::Guarded;
+use crate::request::RawRequest;
+use crate::server::{Endpoint, Server};
+use crate::stream::BodyStream;
+
+impl HttpProtocol {
+    /// Parses and serves buffered requests until one goes to Python or the buffer runs dry.
+    pub(super) fn process(slf: &Bound<'_, Self>) -> PyResult<()> {
+        let py = slf.py();
+        let this = slf.borrow();
+        // While a request is in flight only the rest of its streamed body is read.
+        while !this.closed.get() && (!this.busy.get() || this.body_stream.borrow().is_some()) {
+            let event = this.conn.borrow_mut().next_event();
+            match event {
+                None => break,
+                Some(Event::Continue) => {
+                    this.out
+                        .borrow_mut()
+                        .extend_from_slice(response::CONTINUE_100);
+                    this.flush(py)?;
+                }
+                Some(Event::Error(err)) => this.refuse(py, &err)?,
+                Some(Event::Request(req)) => this.handle(slf, req, None)?,
+                Some(Event::Stream(req)) => {
+                    let stream = Py::new(py, BodyStream::new(slf.clone().unbind()))?;
+                    *this.body_stream.borrow_mut() = Some(stream.clone_ref(py));
+                    this.handle(slf, req, Some(stream))?;
+                }
+                Some(Event::BodyChunk(chunk)) => this.body_chunk(py, &chunk)?,
+                Some(Event::BodyEnd) => {
+                    let stream = this.body_stream.borrow_mut().take();
+                    if let Some(stream) = stream {
+                        stream.bind(py).borrow().end(py)?;
+                    }
+                }
+            }
+        }
+        let partial = this.conn.borrow().has_partial();
+        match (partial, this.partial_since.get()) {
+            (true, None) => this.partial_since.set(Some(Instant::now())),
+            (false, Some(_)) => this.partial_since.set(None),
+            _ => {}
+        }
+        if this.eof.get() && !this.busy.get() {
+            this.close(py)?;
+        }
+        Ok(())
+    }
+
+    /// Queues a piece of the streamed body, pausing the socket while Python is behind.
+    fn body_chunk(&self, py: Python<'_>, chunk: &[u8]) -> PyResult<()> {
+        let stream = self.body_stream.borrow().as_ref().map(|s| s.clone_ref(py));
+        let Some(stream) = stream else {
+            return Ok(());
+        };
+        if stream.bind(py).borrow().push(py, chunk)? && !self.read_paused.get() {
+            self.read_paused.set(true);
+            self.transport_call(py, intern!(py, "pause_reading"))?;
+        }
+        Ok(())
+    }
+
+    /// Serves one request: the engine middleware, then a WebSocket upgrade, a routed
+    /// endpoint, the engine's own 404/405/redirect, or Python for anything else.
+    fn handle(
+        &self,
+        slf: &Bound<'_, Self>,
+        req: Request,
+        stream: Option<Py<BodyStream>>,
+    ) -> PyResult<()> {
+        let py = slf.py();
+        let server_ref = self.server.bind(py).borrow();
+        self.begin(&server_ref, &req);
+        if self.check_policy(py, &server_ref, &req)? {
+            return Ok(());
+        }
+        if req.websocket {
+            // Past the engine middleware (trusted hosts...), whose response headers don't apply.
+            drop(server_ref);
+            *self.log_line.borrow_mut() = None;
+            return crate::ws::upgrade::start(self, py, req);
+        }
+        let found = server_ref
+            .router
+            .get()
+            .inner
+            .read()
+            .unwrap()
+            .lookup(&req.method, &req.path);
+        let native = server_ref.native_errors.get();
+        match found {
+            Lookup::Found {
+                endpoint, params, ..
+            } => self.call_endpoint(slf, server_ref, req, endpoint, params, stream),
+            Lookup::NotFound if native => {
+                self.write_simple(py, 404, b"{\"detail\":\"Not Found\"}", None)?;
+                self.finish(py)
+            }
+            Lookup::MethodNotAllowed { allow } if native => {
+                let allow = allow.into_bytes();
+                let extra: &[(&[u8], &[u8])] = &[(b"allow", &allow)];
+                self.write_simple(py, 405, b"{\"detail\":\"Method Not Allowed\"}", Some(extra))?;
+                self.finish(py)
+            }
+            Lookup::Redirect { location_path } if native => {
+                drop(server_ref);
+                self.redirect(py, location_path, &req.query)
+            }
+            _ => {
+                drop(server_ref);
+                let raw = RawRequest::from_engine(
+                    req,
+                    Vec::new(),
+                    None,
+                    self.client_obj(py),
+                    self.sockname_obj(py),
+                    self.scheme(),
+                    stream,
+                );
+                self.spawn(slf, raw.into_py_any(py)?, None, None)
+            }
+        }
+    }
+
+    /// Sets the connection up for a new request: whether it may be kept alive, how the
+    /// response is framed, and the access-log line (when logging).
+    fn begin(&self, server: &Server, req: &Request) {
+        self.response_started.set(false);
+        self.keep_alive
+            .set(req.keep_alive && !server.shutting_down.get() && !self.eof.get());
+        self.head_only.set(req.method == "HEAD");
+        self.http_minor.set(req.http_minor);
+        self.busy.set(true);
+        if server.access_log.is_some() {
+            let mut target = req.path.clone();
+            if !req.query.is_empty() {
+                target.push('?');
+                target.push_str(&String::from_utf8_lossy(&req.query));
+            }
+            *self.log_line.borrow_mut() = Some((req.method.clone(), target));
+        }
+    }
+
+    /// Calls a routed endpoint past its guard: inline when it cannot suspend (with arguments
+    /// built here when its signature allows), else handed to Python.
+    fn call_endpoint(
+        &self,
+        slf: &Bound<'_, Self>,
+        server_ref: PyRef<'_, Server>,
+        req: Request,
+        endpoint: usize,
+        params: Vec<(String, ParamValue)>,
+        stream: Option<Py<BodyStream>>,
+    ) -> PyResult<()> {
+        let py = slf.py();
+        let ep = server_ref.endpoints.borrow()[endpoint].clone();
+        let claims = match self.check_guard(py, &server_ref, endpoint, &req)? {
+            Guarded::Pass(claims) => claims,
+            Guarded::Answered => return Ok(()),
+        };
+        drop(server_ref);
+        let streamed = stream.is_some();
+        if let (true, false, Some(fast)) = (ep.inline, streamed, &ep.fast) {
+            let content_type = req.header("content-type");
+            if let Some(kwargs) = fast.kwargs(py, &params, &req.query, &req.body, content_type)? {
+                let pending = Pending {
+                    req,
+                    params,
+                    endpoint,
+                };
+                let called = fast.handler.bind(py).call((), Some(&kwargs));
+                return self.complete(slf, &ep, called, Later::Engine(pending));
+            }
+        }
+        let raw = RawRequest::from_engine(
+            req,
+            params,
+            Some(endpoint),
+            self.client_obj(py),
+            self.sockname_obj(py),
+            self.scheme(),
+            stream,
+        )
+        .with_claims(claims);
+        if !ep.inline || streamed {
+            return self.spawn(slf, raw.into_py_any(py)?, None, None);
+        }
+        let raw = Bound::new(py, raw)?;
+        let called = if ep.noarg {
+            ep.call.bind(py).call0()
+        } else {
+            ep.call.bind(py).call1((&raw,))
+        };
+        self.complete(slf, &ep, called, Later::Python(raw.into_any().unbind()))
+    }
+
+    /// Redirects to the path with its trailing slash added or removed, query kept.
+    fn redirect(&self, py: Python<'_>, location_path: String, query: &[u8]) -> PyResult<()> {
+        let mut location = location_path.into_bytes();
+        if !query.is_empty() {
+            location.push(b'?');
+            location.extend_from_slice(query);
+        }
+        let headers: &[(&[u8], &[u8])] = &[(b"location", &location)];
+        self.write_full(py, 307, headers, b"")?;
+        self.finish(py)
+    }
+
+    /// Finishes an inline call: drives the coroutine, applies the response model (checked
+    /// here when its shape allows), writes the result. On any error, or a response Python must
+    /// send (streaming, background work), the request goes to Python with what happened.
+    fn complete(
+        &self,
+        slf: &Bound<'_, Self>,
+        ep: &Endpoint,
+        called: PyResult<Bound<'_, PyAny>>,
+        later: Later,
+    ) -> PyResult<()> {
+        let py = slf.py();
+        let value = called.and_then(|c| drive(py, c));
+        if let (Some(content_type), Ok(v)) = (&ep.text, &value) {
+            if let Some(text) = exact_str(v) {
+                let headers: &[(&[u8], &[u8])] = &[(b"content-type", content_type)];
+                self.write_full(py, ep.status, headers, text)?;
+                return self.finish(py);
+            }
+        }
+        let value = value.and_then(|v| match &ep.convert {
+            Some(_) if ep.shape.as_ref().is_some_and(|s| s.matches(&v)) => Ok(v),
+            Some(convert) => convert.bind(py).call1((v,)),
+            None => Ok(v),
+        });
+        let outcome = value.and_then(|v| Ok((self.write_result(py, &v, ep.status)?, v)));
+        match outcome {
+            Ok((true, _)) => self.finish(py),
+            Ok((false, value)) => {
+                let raw = later.into_raw(py, self)?;
+                self.spawn(slf, raw, None, Some(value.unbind()))
+            }
+            Err(e) => {
+                let raw = later.into_raw(py, self)?;
+                self.spawn(slf, raw, Some(e.into_value(py).into_any()), None)
+            }
+        }
+    }
+
+    /// Hands the request to Python as a Task, with the error or response the engine got so far.
+    fn spawn(
+        &self,
+        slf: &Bound<'_, Self>,
+        raw: PyObject,
+        exc: Option<Py<PyAny>>,
+        resp: Option<PyObject>,
+    ) -> PyResult<()> {
+        let py = slf.py();
+        self.busy.set(true);
+        let spawn = self.server.bind(py).borrow().spawn.clone_ref(py);
+        spawn.bind(py).call1((slf, raw, exc, resp))?;
+        Ok(())
+    }
+}
+
+/// The UTF-8 bytes of an exact `str` (None for anything else, or text with lone surrogates,
+/// which the response class turns into its own error).
+fn exact_str<'a>(value: &'a Bound<'_, PyAny>) -> Option<&'a [u8]> {
+    let s = value.downcast_exact::<pyo3::types::PyString>().ok()?;
+    s.to_str().ok().map(str::as_bytes)
+}

@@ -1,0 +1,222 @@
+//! Writing responses: a handler's return value (JSON, or a Python `Response` written
+//! directly), the engine's own small answers, and the head of a streamed response, each into
+//! the per-connection output buffer, then one write to the transport.
+
+use covet_engine::http::response::{self, Framing};
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList};
+
+use super::HttpProtocol;
+use crate::json;
+
+/// Capacity the per-connection output buffer may keep between responses.
+const MAX_KEPT_BUFFER: usize = 64 * 1024;
+/// Bodies up to this size are copied behind the head (one write); larger ones are written as
+/// they are, in a second write.
+const COPY_BODY_LIMIT: usize = 16 * 1024;
+
+impl HttpProtocol {
+    /// Sends the bytes in `out` to the transport.
+    pub(super) fn flush(&self, py: Python<'_>) -> PyResult<()> {
+        let bytes = {
+            let mut out = self.out.borrow_mut();
+            let bytes = PyBytes::new(py, &out);
+            out.clear();
+            if out.capacity() > MAX_KEPT_BUFFER {
+                // One large response must not pin its size on an idle keep-alive connection.
+                out.shrink_to(MAX_KEPT_BUFFER);
+            }
+            bytes
+        };
+        self.write_bytes(py, &bytes)
+    }
+
+    /// Hands a bytes object to the transport as it is (no copy).
+    fn write_bytes(&self, py: Python<'_>, bytes: &Bound<'_, PyBytes>) -> PyResult<()> {
+        if self.closed.get() {
+            return Ok(());
+        }
+        let write = self.write.borrow().as_ref().map(|w| w.clone_ref(py));
+        if let Some(write) = write {
+            write.bind(py).call1((bytes,))?;
+        }
+        Ok(())
+    }
+
+    /// Writes a handler's return value. Ok(false): Python must send it (a streaming response,
+    /// or one with background work).
+    pub(super) fn write_result(
+        &self,
+        py: Python<'_>,
+        value: &Bound<'_, PyAny>,
+        status: u16,
+    ) -> PyResult<bool> {
+        let server = self.server.bind(py).borrow();
+        if value.is_instance(server.response_type.bind(py))? {
+            drop(server);
+            if !value.getattr(intern!(py, "_direct"))?.is_truthy()? {
+                return Ok(false);
+            }
+            self.write_response_obj(py, value)?;
+            return Ok(true);
+        }
+        let default = server.json_default.clone_ref(py);
+        drop(server);
+        json::with_scratch(|body| {
+            json::encode(value, Some(default.bind(py)), body)?;
+            let headers: &[(&[u8], &[u8])] = &[(b"content-type", b"application/json")];
+            self.write_full(py, status, headers, body)
+        })?;
+        Ok(true)
+    }
+
+    pub(super) fn write_simple(
+        &self,
+        py: Python<'_>,
+        status: u16,
+        body: &[u8],
+        extra: Option<&[(&[u8], &[u8])]>,
+    ) -> PyResult<()> {
+        let mut headers: Vec<(&[u8], &[u8])> = vec![(b"content-type", b"application/json")];
+        if let Some(extra) = extra {
+            headers.extend_from_slice(extra);
+        }
+        self.write_full(py, status, &headers, body)
+    }
+
+    pub(crate) fn write_full(
+        &self,
+        py: Python<'_>,
+        status: u16,
+        headers: &[(&[u8], &[u8])],
+        body: &[u8],
+    ) -> PyResult<()> {
+        {
+            let out = &mut *self.out.borrow_mut();
+            let start = out.len();
+            response::write_status_line(out, status);
+            for (n, v) in headers {
+                let _ = response::write_header(out, n, v);
+            }
+            self.owed.write(out, start);
+            self.finish_head(out, status, Some(body.len()), true);
+            if !self.head_only.get() {
+                out.extend_from_slice(body);
+            }
+        }
+        self.log_access(py, status)?;
+        self.flush(py)
+    }
+
+    fn finish_head(&self, out: &mut Vec<u8>, status: u16, length: Option<usize>, date: bool) {
+        if self.body_stream.borrow().is_some() {
+            // Answered while the body is still arriving: say the connection will close.
+            self.keep_alive.set(false);
+        }
+        let framing = if !status_has_body(status) {
+            Framing::NoBody
+        } else {
+            match length {
+                Some(n) => Framing::Length(n),
+                None => Framing::Chunked,
+            }
+        };
+        response::finish_head(
+            out,
+            framing,
+            self.keep_alive.get(),
+            self.http_minor.get(),
+            date,
+        );
+    }
+
+    /// Writes the head of a Python `Response`: its status and `raw_headers`. Returns whether
+    /// the user set a date header. A header with CR/LF is refused with an error.
+    pub(super) fn write_head_from(
+        &self,
+        py: Python<'_>,
+        resp: &Bound<'_, PyAny>,
+        length: Option<usize>,
+    ) -> PyResult<u16> {
+        let status: u16 = resp.getattr(intern!(py, "status_code"))?.extract()?;
+        let headers = resp.getattr(intern!(py, "raw_headers"))?;
+        let headers = headers.downcast::<PyList>()?;
+        let mut has_date = false;
+        let out = &mut *self.out.borrow_mut();
+        let start = out.len();
+        response::write_status_line(out, status);
+        for item in headers.iter() {
+            let (name, value): (Bound<'_, PyBytes>, Bound<'_, PyBytes>) = item.extract()?;
+            let (name, value) = (name.as_bytes(), value.as_bytes());
+            if name.eq_ignore_ascii_case(b"content-length")
+                || name.eq_ignore_ascii_case(b"transfer-encoding")
+            {
+                continue;
+            }
+            if name.eq_ignore_ascii_case(b"connection") {
+                if value.eq_ignore_ascii_case(b"close") {
+                    self.keep_alive.set(false);
+                }
+                continue;
+            }
+            has_date |= name.eq_ignore_ascii_case(b"date");
+            if response::write_header(out, name, value).is_err() {
+                out.truncate(start);
+                return Err(PyRuntimeError::new_err(format!(
+                    "invalid response header {:?}: header names must be tokens and values must not contain CR, LF or NUL",
+                    String::from_utf8_lossy(name)
+                )));
+            }
+        }
+        self.owed.write(out, start);
+        self.finish_head(out, status, length, !has_date);
+        self.response_started.set(true);
+        Ok(status)
+    }
+
+    pub(super) fn write_response_obj(
+        &self,
+        py: Python<'_>,
+        resp: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let body = resp.getattr(intern!(py, "body"))?;
+        let body = body.downcast::<PyBytes>()?;
+        let len = body.as_bytes().len();
+        let status = self.write_head_from(py, resp, Some(len))?;
+        self.log_access(py, status)?;
+        if self.head_only.get() || !status_has_body(status) {
+            return self.flush(py);
+        }
+        if len <= COPY_BODY_LIMIT {
+            self.out.borrow_mut().extend_from_slice(body.as_bytes());
+            return self.flush(py);
+        }
+        // A large body goes to the transport as the same bytes object, after the head.
+        self.flush(py)?;
+        self.write_bytes(py, body)
+    }
+
+    pub(super) fn log_access(&self, py: Python<'_>, status: u16) -> PyResult<()> {
+        let line = self.log_line.borrow_mut().take();
+        if let Some((method, target)) = line {
+            let server = self.server.bind(py).borrow();
+            if let Some(log) = &server.access_log {
+                let version = if self.http_minor.get() == 0 {
+                    "1.0"
+                } else {
+                    "1.1"
+                };
+                log.bind(py)
+                    .call1((self.client_obj(py), method, target, version, status))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// 1xx, 204 and 304 responses never carry a body.
+pub(super) fn status_has_body(status: u16) -> bool {
+    !(status < 200 || status == 204 || status == 304)
+}
