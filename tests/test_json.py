@@ -85,3 +85,39 @@ def test_strings_round_trip_at_every_length_and_position() -> None:
             text = "".join(chars)
             assert json.loads(dumps(text)) == text
             assert json.loads(dumps({text: text})) == {text: text}
+
+
+def test_response_model_shape_checked_while_encoding_falls_back_to_pydantic_midway() -> None:
+    """`-> list[dict[str, Any]]`/`dict[str, int]`: plain values are written by the engine as it
+    checks them; a value that turns out not to fit (found after some output was written) goes to
+    pydantic, whose answer replaces the partial one."""
+    import datetime
+    from typing import Any
+
+    from covet import Covet
+    from covet.testclient import TestClient
+
+    app = Covet()
+    day = datetime.date(2026, 11, 25)
+
+    @app.get("/plain")
+    async def plain() -> list[dict[str, Any]]:
+        return [{"a": 1, "b": [1.5, None, True, "x"]}, {"c": {"d": "e"}}]
+
+    @app.get("/late-date")
+    async def late_date() -> list[dict[str, Any]]:
+        return [{"a": 1}, {"b": [2, day]}]
+
+    @app.get("/coerced")
+    async def coerced() -> dict[str, int]:
+        return {"a": 1, "b": True, "c": "3"}  # pydantic turns True and "3" into ints
+
+    @app.get("/bad")
+    async def bad() -> dict[str, int]:
+        return {"a": 1, "b": "not a number"}
+
+    client = TestClient(app, raise_server_exceptions=False)
+    assert client.get("/plain").json() == [{"a": 1, "b": [1.5, None, True, "x"]}, {"c": {"d": "e"}}]
+    assert client.get("/late-date").json() == [{"a": 1}, {"b": [2, "2026-11-25"]}]
+    assert client.get("/coerced").json() == {"a": 1, "b": 1, "c": 3}
+    assert client.get("/bad").status_code == 500

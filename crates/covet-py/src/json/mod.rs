@@ -10,6 +10,7 @@
 //! reference while they are walked.
 
 mod keys;
+mod shaped;
 
 use covet_engine::json_escape::{push_bytes, write_str};
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -18,6 +19,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
 use keys::KeyCache;
+pub use shaped::encode_shaped;
 
 const MAX_DEPTH: u32 = 255;
 /// Capacity the scratch buffer keeps between uses.

@@ -15,8 +15,10 @@ use pyo3::{intern, IntoPyObjectExt};
 use super::HttpProtocol;
 use crate::dispatch::{drive, Later, Pending};
 use crate::guard::Guarded;
+use crate::json;
 use crate::request::RawRequest;
 use crate::server::{Endpoint, Server};
+use crate::shape::Shape;
 use crate::stream::BodyStream;
 
 impl HttpProtocol {
@@ -241,8 +243,12 @@ impl HttpProtocol {
                 return self.finish(py);
             }
         }
+        if let (Some(shape), Ok(v)) = (&ep.shape, &value) {
+            if self.write_shaped(py, shape, v, ep.status)? {
+                return self.finish(py);
+            }
+        }
         let value = value.and_then(|v| match &ep.convert {
-            Some(_) if ep.shape.as_ref().is_some_and(|s| s.matches(&v)) => Ok(v),
             Some(convert) => convert.bind(py).call1((v,)),
             None => Ok(v),
         });
@@ -258,6 +264,26 @@ impl HttpProtocol {
                 self.spawn(slf, raw, Some(e.into_value(py).into_any()), None)
             }
         }
+    }
+
+    /// Writes a value checked against its response model's shape in the same walk as it is
+    /// encoded; false (nothing written) when it does not have the shape, or cannot be encoded
+    /// here, and pydantic must see it.
+    fn write_shaped(
+        &self,
+        py: Python<'_>,
+        shape: &Shape,
+        value: &Bound<'_, PyAny>,
+        status: u16,
+    ) -> PyResult<bool> {
+        json::with_scratch(|body| {
+            if !json::encode_shaped(value, shape, body).unwrap_or(false) {
+                return Ok(false);
+            }
+            let headers: &[(&[u8], &[u8])] = &[(b"content-type", b"application/json")];
+            self.write_full(py, status, headers, body)?;
+            Ok(true)
+        })
     }
 
     /// Hands the request to Python as a Task, with the error or response the engine got so far.
