@@ -119,8 +119,18 @@ async def _serve(app: Covet, config: Config, sock: socket.socket) -> int:
     except Exception:
         logger.exception("Application shutdown failed")
         return 1
+    finally:
+        _ignore_late_signals(loop)
     logger.info("covet worker %d stopped", os.getpid())
     return 0
+
+
+def _ignore_late_signals(loop: asyncio.AbstractEventLoop) -> None:
+    """The worker is exiting: a repeated SIGTERM (a supervisor, an impatient operator) must not
+    turn the clean exit into death by signal once the loop's handlers are gone."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.remove_signal_handler(sig)
+        signal.signal(sig, signal.SIG_IGN)
 
 
 async def _sweep(engine: Any, tick: float) -> None:
