@@ -133,9 +133,7 @@ def mix_script(budget: int, close: bool, directory: Path) -> Path:
             headers["Content-Type"] = "application/json"
         if close:
             headers["Connection"] = "close"
-        table = ", ".join(
-            f"[{lua_string(k.encode())}] = {lua_string(v.encode())}" for k, v in headers.items()
-        )
+        table = ", ".join(f"[{lua_string(k.encode())}] = {lua_string(v.encode())}" for k, v in headers.items())
         body = "nil" if route.body is None else lua_string(route.body)
         method, target = lua_string(route.method.encode()), lua_string(route.path.encode())
         rows.append(f"    wrk.format({method}, {target}, {{{table}}}, {body}),")

@@ -1,5 +1,6 @@
 """The results: the machine they were taken on, the markdown tables (stdout and
-results/latest.md), and the chart (results/latest.png, drawn by plot.py)."""
+results/latest.md), the raw figures (results/latest.json) and the chart (results/latest.png,
+drawn by plot.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from benchmarks.harness import LIMIT, LOADGEN_CPU, PLOT, RESULTS_DIR, SERVER_CPU, SUBJECT, VARIANTS, REFERENCES, log
+from benchmarks.harness import LIMIT, LOADGEN_CPU, PLOT, REFERENCES, RESULTS_DIR, SERVER_CPU, SUBJECT, VARIANTS, log
 from benchmarks.provision import ensure_venv, venv_bin
 
 
@@ -201,6 +202,13 @@ def render_markdown(report: dict[str, object]) -> str:
     if unavailable:
         lines += ["", "## Unavailable servers", ""]
         lines += [f"- **{name}**: {record.get('error', 'unknown')}" for name, record in unavailable]
+    lines += _failure_lines(servers)
+    return "\n".join(lines) + "\n"
+
+
+def _failure_lines(servers: dict[str, dict[str, object]]) -> list[str]:
+    """The "Failures" section (empty without any): each error's first line, then its tail."""
+    lines: list[str] = []
     failures = []
     for name, record in servers.items():
         if record.get("status") == "failed":
@@ -220,7 +228,7 @@ def render_markdown(report: dict[str, object]) -> str:
                     *("  " + ln for ln in rest.splitlines()[-20:]),
                     "  ```",
                 ]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def draw_chart() -> None:
