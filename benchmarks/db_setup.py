@@ -6,7 +6,7 @@ exactly ids 1..10000; `fortune` is rewritten to TechEmpower's 12 rows every time
 both are then vacuumed and analysed, so the dead rows left by the `updates` scenario of an
 earlier run do not slow this one.
 
-Run with benchmarks/.venv's python (it needs asyncpg); run.py does so before the database
+Run with benchmarks/.venv's python (it needs asyncpg); provision.py does so before the database
 scenarios. Exit status 0: ready; 2: PostgreSQL not reachable (the message says why).
 The DSN is COVET_BENCH_DSN, default postgresql://postgres@127.0.0.1:5432/test.
 """

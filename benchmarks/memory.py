@@ -23,7 +23,7 @@ benchmarks/results/memory-latest.md (printed too) and memory-latest.json; the ex
 when a check fails.
 
 Server and wrk placement, server start and stop, wrk parsing and /proc readings are the
-benchmark suite's (benchmarks/run.py).
+benchmark suite's (benchmarks/harness.py, lifecycle.py, wrk.py, procfs.py).
 """
 
 from __future__ import annotations
@@ -44,10 +44,25 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the `benchmarks` package importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import run as bench  # noqa: E402
+from benchmarks.harness import (  # noqa: E402
+    HOST,
+    LOADGEN_CPU,
+    RESULTS_DIR,
+    SERVER_CPU,
+    BenchError,
+    Unavailable,
+    exit_on_signal,
+    log,
+)
+from benchmarks.lifecycle import RunningServer, port_open  # noqa: E402
+from benchmarks.procfs import status_kib  # noqa: E402
+from benchmarks.report import machine_info  # noqa: E402
+from benchmarks.scenarios import Scenario  # noqa: E402
+from benchmarks.servers import Server, peer_setup, uvicorn_command  # noqa: E402
+from benchmarks.wrk import lua_string, parse_wrk, run_wrk  # noqa: E402
 
-RESULTS_MD = bench.RESULTS_DIR / "memory-latest.md"
-RESULTS_JSON = bench.RESULTS_DIR / "memory-latest.json"
+RESULTS_MD = RESULTS_DIR / "memory-latest.md"
+RESULTS_JSON = RESULTS_DIR / "memory-latest.json"
 MAX_GROWTH = 0.05  # allowed RSS growth from the first checkpoint to the last
 SETTLE_S = 1.0  # after wrk exits, let the server close its connections before reading RSS
 SUBJECT, PEER = "covet", "fastapi"
@@ -88,7 +103,7 @@ def covet_hello_command(port: int) -> list[str]:
     """`python -m covet run` on examples/hello, one worker, on covet's own interpreter."""
     return [
         sys.executable, "-m", "covet", "run", "examples.hello.app:app",
-        "--host", bench.HOST,
+        "--host", HOST,
         "--port", str(port),
         "--no-access-log",
         "--log-level", "warning",
@@ -96,13 +111,13 @@ def covet_hello_command(port: int) -> list[str]:
 
 
 SERVERS = {
-    SUBJECT: bench.Server("covet", "covet", 8111, covet_hello_command),
-    PEER: bench.Server(
+    SUBJECT: Server("covet", "covet", 8111, covet_hello_command),
+    PEER: Server(
         "fastapi",
         "FastAPI",
         8112,
-        bench.uvicorn_command("benchmarks.apps.fastapi_hello:app"),
-        setup=bench.peer_setup("fastapi", "uvicorn"),
+        uvicorn_command("benchmarks.apps.fastapi_hello:app"),
+        setup=peer_setup("fastapi", "uvicorn"),
     ),
 }
 
@@ -118,11 +133,9 @@ def mix_script(budget: int, close: bool, directory: Path) -> Path:
             headers["Content-Type"] = "application/json"
         if close:
             headers["Connection"] = "close"
-        table = ", ".join(
-            f"[{bench.lua_string(k.encode())}] = {bench.lua_string(v.encode())}" for k, v in headers.items()
-        )
-        body = "nil" if route.body is None else bench.lua_string(route.body)
-        method, target = bench.lua_string(route.method.encode()), bench.lua_string(route.path.encode())
+        table = ", ".join(f"[{lua_string(k.encode())}] = {lua_string(v.encode())}" for k, v in headers.items())
+        body = "nil" if route.body is None else lua_string(route.body)
+        method, target = lua_string(route.method.encode()), lua_string(route.path.encode())
         rows.append(f"    wrk.format({method}, {target}, {{{table}}}, {body}),")
     script = "\n".join(
         [
@@ -178,47 +191,47 @@ def parse_statuses(output: str) -> dict[str, int]:
 def check_routes(port: int) -> None:
     """Send each route once: a server answering something else would measure another thing."""
     for route in ROUTES:
-        conn = http.client.HTTPConnection(bench.HOST, port, timeout=10)
+        conn = http.client.HTTPConnection(HOST, port, timeout=10)
         try:
             headers = {"Content-Type": "application/json"} if route.body else {}
             conn.request(route.method, route.path, body=route.body, headers=headers)
             response = conn.getresponse()
             response.read()
         except (OSError, http.client.HTTPException) as exc:
-            raise bench.BenchError(f"{route.method} {route.path} failed: {exc!r}") from exc
+            raise BenchError(f"{route.method} {route.path} failed: {exc!r}") from exc
         finally:
             conn.close()
         if response.status != route.status:
-            raise bench.BenchError(f"{route.method} {route.path} answered {response.status}, expected {route.status}")
+            raise BenchError(f"{route.method} {route.path} answered {response.status}, expected {route.status}")
 
 
 def memory_sample(pid: int, requests: int) -> dict[str, object]:
     """RSS and its parts after `requests` completed requests, in KiB."""
     return {
         "requests": requests,
-        "rss_kib": bench.status_kib(pid, "VmRSS"),
-        "rss_anon_kib": bench.status_kib(pid, "RssAnon"),
-        "rss_file_kib": bench.status_kib(pid, "RssFile"),
-        "hwm_kib": bench.status_kib(pid, "VmHWM"),
+        "rss_kib": status_kib(pid, "VmRSS"),
+        "rss_anon_kib": status_kib(pid, "RssAnon"),
+        "rss_file_kib": status_kib(pid, "RssFile"),
+        "hwm_kib": status_kib(pid, "VmHWM"),
     }
 
 
-def drive(running: bench.RunningServer, leg: Leg, connections: int, tmp: Path) -> dict[str, object]:
+def drive(running: RunningServer, leg: Leg, connections: int, tmp: Path) -> dict[str, object]:
     """Run wrk up to each checkpoint and read RSS at each; the leg's record."""
     port = running.server.port
     check_routes(port)
     samples = [memory_sample(running.pid, 0)]
     statuses: dict[str, int] = {}
     total, socket_errors, busy_s = 0, 0, 0.0
-    target = bench.Scenario("mix", "GET", "/")  # wrk's URL; the script sets each request
+    target = Scenario("mix", "GET", "/")  # wrk's URL; the script sets each request
     for checkpoint in leg.checkpoints:
         budget = checkpoint - total
         if budget > 0:
             script = mix_script(budget, leg.close, tmp)
             # A time cap only: the script stops wrk at the budget long before (> 1,000 req/s).
             cap = max(60, budget // 1000)
-            output = bench.run_wrk(port, target, script, cap, connections)
-            result = bench.parse_wrk(output)
+            output = run_wrk(port, target, script, cap, connections)
+            result = parse_wrk(output)
             total += result.requests
             socket_errors += result.socket_errors
             busy_s += result.seconds
@@ -227,7 +240,7 @@ def drive(running: bench.RunningServer, leg: Leg, connections: int, tmp: Path) -
             running.check_alive()
         time.sleep(SETTLE_S)
         samples.append(memory_sample(running.pid, total))
-        bench.log(f"{running.server.name} {leg.name}: {total:,} requests, VmRSS {samples[-1]['rss_kib']:,} KiB")
+        log(f"{running.server.name} {leg.name}: {total:,} requests, VmRSS {samples[-1]['rss_kib']:,} KiB")
     return {
         "status": "ok",
         "requests": total,
@@ -248,22 +261,22 @@ def growth(samples: list[dict[str, object]]) -> dict[str, object]:
     return {"growth_pct": 100.0 * grown / base if base else None, "growth_kib": grown}
 
 
-def run_leg(server: bench.Server, leg: Leg, connections: int, tmp: Path) -> dict[str, object]:
+def run_leg(server: Server, leg: Leg, connections: int, tmp: Path) -> dict[str, object]:
     """Start `server` fresh, drive one leg, stop it. Failures are recorded, not raised."""
     try:
         if server.setup is not None:
             server.setup()
-        if bench.port_open(server.port):
-            raise bench.BenchError(f"port {server.port} is already in use: stop what holds it first")
-        running = bench.RunningServer(server, tmp / f"{server.name}-{leg.name}.log")
-    except bench.Unavailable as exc:
+        if port_open(server.port):
+            raise BenchError(f"port {server.port} is already in use: stop what holds it first")
+        running = RunningServer(server, tmp / f"{server.name}-{leg.name}.log")
+    except Unavailable as exc:
         return {"status": "unavailable", "error": str(exc)}
-    except (bench.BenchError, OSError) as exc:
+    except (BenchError, OSError) as exc:
         return {"status": "failed", "error": str(exc)}
     try:
-        running.wait_ready(bench.Scenario("root", "GET", "/"))
+        running.wait_ready(Scenario("root", "GET", "/"))
         return drive(running, leg, connections, tmp)
-    except bench.BenchError as exc:
+    except BenchError as exc:
         return {"status": "failed", "error": str(exc)}
     finally:
         running.stop()
@@ -363,8 +376,8 @@ def render_markdown(report: dict[str, object]) -> str:
         "",
         (
             f"{machine['nproc']} CPUs ({machine['cpu_model']}), Python {machine['python']}, {machine['wrk']}. "
-            f"Server on CPU {bench.SERVER_CPU} (one worker, fresh for each leg), wrk -t1 -c{config['connections']} "
-            f"on CPU {bench.LOADGEN_CPU}, rotating through {len(ROUTES)} requests of the hello app: "
+            f"Server on CPU {SERVER_CPU} (one worker, fresh for each leg), wrk -t1 -c{config['connections']} "
+            f"on CPU {LOADGEN_CPU}, rotating through {len(ROUTES)} requests of the hello app: "
             + ", ".join(f"`{r.method} {r.path}` ({r.status})" for r in ROUTES)
             + ". RSS is VmRSS from /proc/PID/status in MiB, read 1 s after wrk stops at each checkpoint; "
             "request counts are wrk's completed responses."
@@ -416,7 +429,7 @@ def checkpoints(baseline: int, total: int) -> tuple[int, ...]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, bench._exit_on_signal)
+    signal.signal(signal.SIGTERM, exit_on_signal)
     for tool in ("wrk", "taskset"):
         if shutil.which(tool) is None:
             print(f"error: {tool} not found (apt-get install -y {tool})", file=sys.stderr)
@@ -427,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     report: dict[str, object] = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": bench.machine_info(),
+        "machine": machine_info(),
         "config": {
             "servers": args.servers,
             "connections": args.connections,
@@ -442,15 +455,15 @@ def main(argv: list[str] | None = None) -> int:
             records: dict[str, dict[str, object]] = {}
             report["legs"][leg.name] = records  # type: ignore[index]
             for name in args.servers:
-                bench.log(f"== {name}: {leg.name}")
+                log(f"== {name}: {leg.name}")
                 records[name] = run_leg(SERVERS[name], leg, args.connections, Path(tmpdir))
     report["verdicts"] = verdicts(report)
     markdown = render_markdown(report)
-    bench.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     RESULTS_MD.write_text(markdown)
     RESULTS_JSON.write_text(json.dumps(report, indent=2) + "\n")
     print(markdown)
-    bench.log(f"wrote {RESULTS_MD} and {RESULTS_JSON}")
+    log(f"wrote {RESULTS_MD} and {RESULTS_JSON}")
     failed_runs = [
         f"{name} {leg}: {record.get('error', '')}"
         for leg, records in report["legs"].items()  # type: ignore[attr-defined]
@@ -458,7 +471,7 @@ def main(argv: list[str] | None = None) -> int:
         if record.get("status") == "failed"
     ]
     for failure in failed_runs:
-        bench.log(f"failed: {failure}")
+        log(f"failed: {failure}")
     return 1 if failed_runs or any(v["pass"] is False for v in report["verdicts"]) else 0  # type: ignore[attr-defined]
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Draw results/latest.png: server CPU µs per request, per scenario and server.
 
-Run by run.py with benchmarks/.venv's python (matplotlib lives there, not in covet's venv):
+Run by report.py with benchmarks/.venv's python (matplotlib lives there, not in covet's venv):
     benchmarks/.venv/bin/python benchmarks/plot.py [results.json] [out.png]
 A log scale is used when the largest bar is more than LOG_SPREAD times the smallest.
 """

@@ -18,8 +18,8 @@ from typing import Any
 # Where the TechEmpower-style tables live (benchmarks/db_setup.py creates them). The suite
 # passes the same DSN to every server.
 DSN = os.environ.get("COVET_BENCH_DSN", "postgresql://postgres@127.0.0.1:5432/test")
-# run.py sets COVET_BENCH_DB=0 when it runs no database scenario (PostgreSQL unreachable, or
-# none chosen): the apps then open no pool, and their database endpoints answer 500.
+# The suite (measure.py) sets COVET_BENCH_DB=0 when it runs no database scenario (PostgreSQL
+# unreachable, or none chosen): the apps then open no pool, and their database endpoints answer 500.
 DB_ENABLED = os.environ.get("COVET_BENCH_DB", "1") != "0"
 
 # One worker on one pinned core: the Python process can keep only a few queries usefully in

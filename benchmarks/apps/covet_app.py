@@ -56,7 +56,7 @@ if common.DB_ENABLED:
     db.init_app(app)
 
 if os.environ.get("COVET_BENCH_MIDDLEWARE"):
-    # Opt-in (`covet+mw` in benchmarks/run.py): the engine middleware's cost (responses then
+    # Opt-in (`covet+mw` in benchmarks/servers.py): the engine middleware's cost (responses then
     # carry more headers than the peers').
     from covet.middleware.cors import CORSMiddleware
     from covet.middleware.security import SecurityHeadersMiddleware
