@@ -7,7 +7,6 @@ overflow), and SQLAlchemy Core statements compiled once (`db.prepare`) run on th
 connections, the lean path covet.db offers for hot reads. The statements send the peers' SQL;
 /queries and /updates still run one SELECT per row, but `fetch_each` pipelines them (asyncpg's
 fetchmany: one round trip for the n executions) where the peers wait for each in turn.
-`covet_asyncpg_app.py` keeps the asyncpg-direct version for a like-for-like line.
 """
 
 import os
