@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,3 +145,26 @@ def db_url(request: pytest.FixtureRequest) -> Iterator[str]:
     server = "sqlite://" if request.param == "sqlite" else PG_SERVER_URL
     with temporary_database(server, prefix="covet_test_db_") as url:
         yield url
+
+
+@contextlib.contextmanager
+def chat_servers(monkeypatch: pytest.MonkeyPatch, tag: str) -> Iterator[tuple[Server, Server]]:
+    """Two processes of examples/chat sharing the machine's Redis under a prefix of their own,
+    which is deleted afterwards."""
+    import redis
+
+    prefix = f"covet-test:{tag}:{uuid.uuid4().hex}:"
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("CHAT_PREFIX", prefix)
+    a = start_server("examples.chat.app:app", "--no-access-log")
+    b = start_server("examples.chat.app:app", "--no-access-log")
+    try:
+        yield a, b
+    finally:
+        a.stop()
+        b.stop()
+        r = redis.Redis()
+        keys = list(r.scan_iter(match=f"{prefix}*"))
+        if keys:
+            r.delete(*keys)
+        r.close()

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import os
 import tempfile
-import uuid
 from collections.abc import Iterator
 
 import pytest
-import redis
 
-from tests.conftest import Server, start_server
+from tests.conftest import Server, chat_servers
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -38,19 +36,8 @@ if not os.access(CHROMIUM, os.X_OK):
 
 @pytest.fixture
 def servers(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Server, Server]]:
-    prefix = f"covet-test:chat-browser:{uuid.uuid4().hex}:"
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
-    monkeypatch.setenv("CHAT_PREFIX", prefix)
-    a = start_server("examples.chat.app:app", "--no-access-log")
-    b = start_server("examples.chat.app:app", "--no-access-log")
-    yield a, b
-    a.stop()
-    b.stop()
-    r = redis.Redis()
-    keys = list(r.scan_iter(match=f"{prefix}*"))
-    if keys:
-        r.delete(*keys)
-    r.close()
+    with chat_servers(monkeypatch, "chat-browser") as pair:
+        yield pair
 
 
 def test_three_pages_two_rooms(servers: tuple[Server, Server]) -> None:

@@ -4,17 +4,15 @@ covet processes sharing rooms through the real Redis (a real WebSocket client)."
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 
 import pytest
-import redis
 from websockets.sync.client import connect
 
 from covet import WebSocketDisconnect
 from covet.testclient import TestClient
 from examples.chat.app import app
-from tests.conftest import Server, start_server
+from tests.conftest import Server, chat_servers
 
 
 def test_rooms_in_memory() -> None:
@@ -46,19 +44,8 @@ def test_rooms_in_memory() -> None:
 
 @pytest.fixture
 def two_workers(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Server, Server]]:
-    prefix = f"covet-test:chat:{uuid.uuid4().hex}:"
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
-    monkeypatch.setenv("CHAT_PREFIX", prefix)
-    a = start_server("examples.chat.app:app", "--no-access-log")
-    b = start_server("examples.chat.app:app", "--no-access-log")
-    yield a, b
-    a.stop()
-    b.stop()
-    r = redis.Redis()
-    keys = list(r.scan_iter(match=f"{prefix}*"))
-    if keys:
-        r.delete(*keys)
-    r.close()
+    with chat_servers(monkeypatch, "chat") as pair:
+        yield pair
 
 
 def test_rooms_across_processes(two_workers: tuple[Server, Server]) -> None:
