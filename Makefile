@@ -6,7 +6,7 @@ DEPS := $(VENV)/.deps-installed
 BUILT := $(VENV)/.covet-built
 RUST_SOURCES := $(shell find crates -name '*.rs' -o -name Cargo.toml) Cargo.toml pyproject.toml
 
-.PHONY: run test build lint fmt bench bench-quick bench-memory bench-ws clean rust-test py-test services
+.PHONY: run test build lint fmt bench bench-quick bench-memory bench-ws bench-tools clean rust-test py-test services
 
 run: build
 	$(PY) -m covet run examples.hello.app:app --host 127.0.0.1 --port 8000
@@ -45,11 +45,15 @@ fmt: $(DEPS)
 	cargo fmt --all
 	$(VENV)/bin/ruff format python tests examples benchmarks
 
-bench: build
+bench: build bench-tools
 	$(PY) benchmarks/run.py
 
-bench-quick: build
+bench-quick: build bench-tools
 	$(PY) benchmarks/run.py --quick --servers covet,fastapi,hyper --scenarios json,params,body
+
+# wrk and taskset for the benchmarks: installed (Debian packages) when missing.
+bench-tools:
+	./scripts/bench-tools.sh
 
 # Hello app's RSS after 10k vs 1M requests (and 100k without keep-alive), against FastAPI's.
 bench-memory: build

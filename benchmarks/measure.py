@@ -87,6 +87,13 @@ def planned(server: Server, opts: Options) -> tuple[list[str], dict[str, dict[st
     return todo, records
 
 
+def server_env(db_on: bool) -> dict[str, str]:
+    """What every server gets added to its environment. Loopback PostgreSQL without TLS, as in
+    TechEmpower's setup: libpq's default (`prefer`) would encrypt each query's few hundred bytes
+    for every peer alike, measuring OpenSSL rather than the framework. PGSSLMODE already set wins."""
+    return {"COVET_BENCH_DB": "1" if db_on else "0", "PGSSLMODE": os.environ.get("PGSSLMODE", "disable")}
+
+
 def start_server(server: Server, todo: list[str], tmp: Path) -> RunningServer:
     """Set up and start `server` and wait until it answers; raises BenchError."""
     if server.setup is not None:
@@ -96,7 +103,7 @@ def start_server(server: Server, todo: list[str], tmp: Path) -> RunningServer:
     # Without a database scenario to run, the apps open no pool (apps/common.py).
     db_on = any(SCENARIOS[name].db for name in todo)
     try:
-        running = RunningServer(server, tmp / f"{server.name}.log", env={"COVET_BENCH_DB": "1" if db_on else "0"})
+        running = RunningServer(server, tmp / f"{server.name}.log", env=server_env(db_on))
     except OSError as exc:
         raise BenchError(f"could not start: {exc}") from exc
     # Ready when a request that needs no database answers (the database's own failures

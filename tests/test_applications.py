@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from contextlib import asynccontextmanager
 
+import httpx
 import pytest
 
 from covet import APIRouter, BackgroundTasks, Covet, HTTPException, Request
@@ -255,6 +256,68 @@ def test_handlers_that_await_run_as_tasks() -> None:
         return {"in_task": asyncio.current_task() is not None}
 
     assert TestClient(app).get("/task").json() == {"in_task": True}
+
+
+def test_awaiting_handlers_the_engine_starts_answer_as_python_would() -> None:
+    """A simple `async def` that awaits runs as a Task the engine starts and writes itself;
+    its response model, errors, exception handlers and responses must still apply."""
+    import asyncio
+
+    from pydantic import BaseModel
+
+    class Out(BaseModel):
+        n: int
+
+    class Teapot(Exception):
+        pass
+
+    app = Covet()
+
+    @app.exception_handler(Teapot)
+    async def teapot(request: Request, exc: Teapot) -> Response:
+        return PlainTextResponse("short and stout", status_code=418)
+
+    @app.get("/model/{n}", response_model=Out)
+    async def model(n: int):
+        await asyncio.sleep(0)
+        return {"n": n, "dropped": True}
+
+    @app.get("/fail")
+    async def fail(kind: str):
+        await asyncio.sleep(0)
+        if kind == "http":
+            raise HTTPException(409, "taken", headers={"x-why": "dup"})
+        if kind == "teapot":
+            raise Teapot()
+        if kind == "cancel":
+            raise asyncio.CancelledError()
+        raise ValueError("boom")
+
+    @app.get("/response")
+    async def response():
+        await asyncio.sleep(0)
+        return JSONResponse({"made": "by hand"}, status_code=202, headers={"x-kind": "json"})
+
+    @app.get("/text", response_class=PlainTextResponse)
+    async def text():
+        await asyncio.sleep(0)
+        return "plain"
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.get("/model/3").json() == {"n": 3}
+        assert client.get("/model/x").status_code == 422
+        r = client.get("/fail", params={"kind": "http"})
+        assert (r.status_code, r.json(), r.headers["x-why"]) == (409, {"detail": "taken"}, "dup")
+        r = client.get("/fail", params={"kind": "teapot"})
+        assert (r.status_code, r.text) == (418, "short and stout")
+        assert client.get("/fail", params={"kind": "boom"}).status_code == 500
+        r = client.get("/response")
+        assert (r.status_code, r.json(), r.headers["x-kind"]) == (202, {"made": "by hand"}, "json")
+        assert client.get("/text").text == "plain"
+        assert client.get("/fail").status_code == 422  # the missing query parameter
+        with pytest.raises(httpx.RemoteProtocolError):  # a cancelled Task has no answer: closed
+            client.get("/fail", params={"kind": "cancel"})
+        assert client.get("/model/4").json() == {"n": 4}  # and the app still serves
 
 
 def test_background_tasks_parameter() -> None:

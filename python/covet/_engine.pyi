@@ -124,16 +124,20 @@ class Server:
         self,
         endpoints: list[
             tuple[
-                Callable[..., Any] | None,
-                bool,
-                bool,
-                int,
-                tuple[Callable[..., Any], list[tuple[str, bool, str, int, bool, Any]], Callable[..., Any] | None]
-                | None,
+                Callable[..., Any] | None,  # call
+                bool,  # noarg
+                bool,  # inline
+                bool,  # task
+                int,  # status
+                tuple[Callable[..., Any], list[tuple[str, bool, str, int, bool, Any]], Any] | None,  # fast
+                Callable[..., Any] | None,  # convert
+                Any,  # shape
+                bytes | None,  # text
             ]
         ],
     ) -> None: ...
     def set_native_errors(self, on: bool) -> None: ...
+    def set_tasks(self, tasks: set[Any]) -> None: ...
     def set_policy(self, policy: Policy | None) -> None: ...
     def set_websocket_options(
         self,
@@ -190,6 +194,7 @@ class Policy:
 class PolicyHeaders:
     def apply(self, headers: list[tuple[bytes, bytes]]) -> None:
         """Appends the headers a response does not already have (`vary` is always added)."""
+
 class WsConnection:
     """One upgraded connection; created by the engine, handed to the route's endpoint call."""
 

@@ -210,6 +210,7 @@ class Covet(RouteRegistry):
             **config,
         )
         inline_ok = self._chain is None
+        server.set_tasks(self._tasks)
         server.set_endpoints([_engine_entry(route, self, inline_ok) for route in self.routes])
         server.set_policy(self._policy)
         if "covet.jwt.auth" in sys.modules:  # a JWTAuth can only exist once its module is loaded
@@ -417,12 +418,14 @@ class Covet(RouteRegistry):
 
 
 def _engine_entry(route: Any, app: Covet, inline_ok: bool) -> tuple[Any, ...]:
-    """(call, noarg, inline, status, fast, convert, shape, text) for the engine's endpoint
-    table: `fast` lets the engine build simple arguments itself, `convert` applies a response
-    model, `shape` lets the engine check a list/dict/Any model itself, `text` is the
-    content-type for a `str` returned for a text response class. Mounts go to Python."""
+    """(call, noarg, inline, task, status, fast, convert, shape, text) for the engine's
+    endpoint table: `inline` runs a coroutine that cannot suspend to its end in the engine,
+    `task` lets the engine run one that can as a Task of its own (nothing to solve in Python),
+    `fast` lets the engine build simple arguments itself, `convert` applies a response model,
+    `shape` lets the engine check a list/dict/Any model itself, `text` is the content-type for
+    a `str` returned for a text response class. Mounts go to Python."""
     if isinstance(route, Mount):
-        return (route.websocket_call(app), False, False, 200, None, None, None, None)
+        return (route.websocket_call(app), False, False, False, 200, None, None, None, None)
     fast = None
     if route.fast_args is not None:
         fast = (route.endpoint, route.fast_args, _fast_body(route.dependant))
@@ -430,6 +433,7 @@ def _engine_entry(route: Any, app: Covet, inline_ok: bool) -> tuple[Any, ...]:
         route.engine_call(app),
         route.noarg,
         inline_ok and route.inline,
+        inline_ok and route.task,
         route.status_code or 200,
         fast,
         route.to_response if route.convert else None,

@@ -131,6 +131,9 @@ class APIRoute:
         checkable = self._response_adapter is not None and response_class is JSONResponse
         self.response_shape = _shape(self.response_model) if checkable else None
         self.inline = self.simple and self.is_async and not can_suspend(endpoint)
+        # One that can suspend: the engine starts it as a Task of its own and writes its result,
+        # unless it takes the Request (which may hold uploads to close after the response).
+        self.task = self.simple and self.is_async and not self.inline and not d.request_param
         # Arguments the engine can build in Rust, skipping the Request object and pydantic.
         self.fast_args = _fast_args(d) if self.simple else None
 

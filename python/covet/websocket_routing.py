@@ -55,6 +55,7 @@ class APIWebSocketRoute:
     fast_args = None
     noarg = False
     inline = False
+    task = False
     status_code = None
     convert = False
     response_shape = None

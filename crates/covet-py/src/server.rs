@@ -26,8 +26,12 @@ pub struct Endpoint {
     pub call: PyObject,
     pub noarg: bool,
     /// True: the coroutine cannot suspend, so the engine drives it to completion inline.
-    /// False: Python runs it as a Task (`spawn`).
+    /// False: a Task runs it (see `task`).
     pub inline: bool,
+    /// True (when not `inline`): an `async def` that may suspend and needs nothing solved in
+    /// Python; the engine calls it and runs its coroutine as a Task itself, writing the result
+    /// when it is done. False: Python takes the whole request over (`spawn`).
+    pub task: bool,
     /// Status code for a plain (non-Response) return value.
     pub status: u16,
     /// Arguments the engine can build itself (simple path/query scalars), when it can.
@@ -41,11 +45,12 @@ pub struct Endpoint {
     pub text: Option<Vec<u8>>,
 }
 
-/// One endpoint as Python describes it: (call, noarg, inline, status, fast, convert, shape,
-/// text), where fast is None or (handler, argument specs, JSON body (name, validate_json) or
+/// One endpoint as Python describes it: (call, noarg, inline, task, status, fast, convert,
+/// shape, text), where fast is None or (handler, argument specs, JSON body (name, validate_json) or
 /// None) and text None or a content-type value.
 type EndpointSpec = (
     PyObject,
+    bool,
     bool,
     bool,
     u16,
@@ -81,6 +86,9 @@ pub struct Server {
     conns: G<RefCell<Vec<Option<Py<HttpProtocol>>>>>,
     free: G<RefCell<Vec<usize>>>,
     pub shutting_down: G<Cell<bool>>,
+    /// The app's set of request Tasks (shutdown and the test client wait for them): the Tasks
+    /// the engine starts itself are added to it while they run.
+    pub tasks: G<RefCell<Option<PyObject>>>,
 }
 
 impl Server {
@@ -159,13 +167,14 @@ impl Server {
             conns: G(RefCell::new(Vec::new())),
             free: G(RefCell::new(Vec::new())),
             shutting_down: G(Cell::new(false)),
+            tasks: G(RefCell::new(None)),
         }
     }
 
     /// Replaces the endpoint table (see `EndpointSpec`).
     fn set_endpoints(&self, py: Python<'_>, endpoints: Vec<EndpointSpec>) -> PyResult<()> {
         let mut table = Vec::with_capacity(endpoints.len());
-        for (call, noarg, inline, status, fast, convert, shape, text) in endpoints {
+        for (call, noarg, inline, task, status, fast, convert, shape, text) in endpoints {
             let fast = match fast {
                 Some((handler, specs, body)) => Some(FastCall::new(py, handler, specs, body)?),
                 None => None,
@@ -178,6 +187,7 @@ impl Server {
                 call,
                 noarg,
                 inline,
+                task: task && !inline,
                 status,
                 fast,
                 convert,
@@ -222,6 +232,11 @@ impl Server {
             .into_iter()
             .map(|g| g.map(|(app, checks)| Arc::new(RouteGuard::new(app, checks))))
             .collect();
+    }
+
+    /// The set the engine adds the Tasks it starts to (and removes them from when done).
+    fn set_tasks(&self, tasks: PyObject) {
+        *self.tasks.borrow_mut() = Some(tasks);
     }
 
     fn set_native_errors(&self, on: bool) {

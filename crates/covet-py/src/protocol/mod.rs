@@ -3,8 +3,9 @@
 //! The worker's event loop calls `data_received`; the engine's sans-IO `Connection` turns the
 //! bytes into requests; each request is routed in Rust and its endpoint is called on this same
 //! thread. A coroutine that cannot suspend is driven to completion here and its result written
-//! at once; anything else is handed to Python (`Server.spawn`) as a Task, which later answers
-//! through `send_response` / the stream methods and then calls `request_done`.
+//! at once; one that can, with nothing to solve in Python, runs as a Task the engine starts and
+//! whose result it writes; anything else is handed to Python (`Server.spawn`) as a Task, which
+//! later answers through `send_response` / the stream methods and then calls `request_done`.
 //! One request is in flight per connection: pipelined requests wait in the buffer, so responses
 //! leave in request order.
 //!
@@ -13,11 +14,13 @@
 //!   the waiters), the crate's one `#[pymethods]` block for this class.
 //! - `serve`: from parser events to a called endpoint, inline or handed to Python.
 //! - `write`: responses into the output buffer and out to the transport.
+//! - `task`: handlers that await, run as Tasks the engine starts and finishes itself.
 //! - `lifecycle`: finishing a request, timeouts, flow control of streamed bodies, closing.
 
 mod callbacks;
 mod lifecycle;
 mod serve;
+mod task;
 mod write;
 
 use std::cell::{Cell, RefCell};
@@ -69,6 +72,8 @@ pub struct HttpProtocol {
     pub(crate) owed: Owed,
     /// After a WebSocket upgrade: the connection every socket callback is forwarded to.
     pub(crate) ws: G<RefCell<Option<Py<WsConnection>>>>,
+    /// The loop's `create_task`, once a handler has needed a Task (see `task`).
+    create_task: G<RefCell<Option<PyObject>>>,
 }
 
 impl HttpProtocol {
@@ -101,6 +106,7 @@ impl HttpProtocol {
             response_started: G(Cell::new(false)),
             owed: Owed::new(),
             ws: G(RefCell::new(None)),
+            create_task: G(RefCell::new(None)),
         }
     }
 

@@ -1,8 +1,10 @@
 //! Serving what the parser produces: each request goes through the engine middleware, is
-//! routed in Rust, and its endpoint is called inline when its coroutine cannot suspend (with
-//! arguments built in Rust when it can); otherwise, and whenever Python must finish the work,
-//! the request is handed to Python (`Server.spawn`) as a Task.
+//! routed in Rust, and its endpoint is called here (with arguments built in Rust when it can):
+//! inline when its coroutine cannot suspend, as a Task the engine starts when it can but needs
+//! nothing solved in Python. Otherwise, and whenever Python must finish the work, the request
+//! is handed to Python (`Server.spawn`) as a Task.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use covet_engine::connection::Event;
@@ -178,7 +180,9 @@ impl HttpProtocol {
         };
         drop(server_ref);
         let streamed = stream.is_some();
-        if let (true, false, Some(fast)) = (ep.inline, streamed, &ep.fast) {
+        // Called here: inline, or as a Task the engine starts; else Python takes it all over.
+        let direct = (ep.inline || ep.task) && !streamed;
+        if let (true, Some(fast)) = (direct, &ep.fast) {
             let content_type = req.header("content-type");
             if let Some(kwargs) = fast.kwargs(py, &params, &req.query, &req.body, content_type)? {
                 let pending = Pending {
@@ -187,7 +191,7 @@ impl HttpProtocol {
                     endpoint,
                 };
                 let called = fast.handler.bind(py).call((), Some(&kwargs));
-                return self.complete(slf, &ep, called, Later::Engine(pending));
+                return self.run(slf, &ep, called, Later::Engine(pending));
             }
         }
         let raw = RawRequest::from_engine(
@@ -200,7 +204,7 @@ impl HttpProtocol {
             stream,
         )
         .with_claims(claims);
-        if !ep.inline || streamed {
+        if !direct {
             return self.spawn(slf, raw.into_py_any(py)?, None, None);
         }
         let raw = Bound::new(py, raw)?;
@@ -209,7 +213,26 @@ impl HttpProtocol {
         } else {
             ep.call.bind(py).call1((&raw,))
         };
-        self.complete(slf, &ep, called, Later::Python(raw.into_any().unbind()))
+        self.run(slf, &ep, called, Later::Python(raw.into_any().unbind()))
+    }
+
+    /// Runs what calling the endpoint gave: driven to its end here when it cannot suspend,
+    /// else started as a Task whose result is written when it is done (`task.rs`).
+    fn run(
+        &self,
+        slf: &Bound<'_, Self>,
+        ep: &Arc<Endpoint>,
+        called: PyResult<Bound<'_, PyAny>>,
+        later: Later,
+    ) -> PyResult<()> {
+        if ep.inline {
+            let value = called.and_then(|c| drive(slf.py(), c));
+            return self.complete(slf, ep, value, later);
+        }
+        match called {
+            Ok(coro) => self.start_task(slf, ep, coro, later),
+            Err(e) => self.complete(slf, ep, Err(e), later),
+        }
     }
 
     /// Redirects to the path with its trailing slash added or removed, query kept.
@@ -224,18 +247,18 @@ impl HttpProtocol {
         self.finish(py)
     }
 
-    /// Finishes an inline call: drives the coroutine, applies the response model (checked
-    /// here when its shape allows), writes the result. On any error, or a response Python must
-    /// send (streaming, background work), the request goes to Python with what happened.
-    fn complete(
+    /// Finishes a call the engine made, given the handler's result: applies the response
+    /// model (checked here when its shape allows), writes the result. On any error, or a
+    /// response Python must send (streaming, background work), the request goes to Python
+    /// with what happened.
+    pub(super) fn complete(
         &self,
         slf: &Bound<'_, Self>,
         ep: &Endpoint,
-        called: PyResult<Bound<'_, PyAny>>,
+        value: PyResult<Bound<'_, PyAny>>,
         later: Later,
     ) -> PyResult<()> {
         let py = slf.py();
-        let value = called.and_then(|c| drive(py, c));
         if let (Some(content_type), Ok(v)) = (&ep.text, &value) {
             if let Some(text) = exact_str(v) {
                 let headers: &[(&[u8], &[u8])] = &[(b"content-type", content_type)];
