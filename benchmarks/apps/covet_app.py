@@ -2,9 +2,9 @@
 
 The bytes on the wire must match the other apps exactly, so the comparison is like
 for like. The database endpoints use covet.db, as a covet user would: one `Database` with the
-asyncpg driver and the same pool as the peers (POOL_SIZE connections, opened at startup, no
-overflow), and SQLAlchemy Core statements compiled once (`db.prepare`) run on the pool's
-connections, the lean path covet.db offers for hot reads. The statements send the peers' SQL;
+asyncpg driver and a pool the peers' size (POOL_SIZE connections, opened at startup, no
+overflow), and SQLAlchemy Core statements compiled once (`db.prepare`) run on the connections
+`db.connection()` hands out, the lean path covet.db offers for hot reads. The statements send the peers' SQL;
 /queries and /updates still run one SELECT per row, but `fetch_each` pipelines them (asyncpg's
 fetchmany: one round trip for the n executions) where the peers wait for each in turn.
 """

@@ -18,7 +18,9 @@ from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.util import greenlet_spawn
 
+from covet.db.pool import DriverPool
 from covet.db.statements import PreparedStatement
 from covet.requests import Request
 
@@ -48,7 +50,8 @@ class Database:
     `pool_size`, `max_overflow`, `pool_timeout` (seconds to wait for a connection before a 503),
     `pool_recycle` (seconds before a connection is replaced) and `pool_pre_ping` (check a
     connection before handing it out, so a restarted database is noticed) are SQLAlchemy's pool
-    options; any other keyword goes to `create_async_engine` as is.
+    options, which the lean path's own pool of asyncpg connections (covet.db.pool) follows too;
+    any other keyword goes to `create_async_engine` as is.
     """
 
     def __init__(
@@ -78,6 +81,7 @@ class Database:
         self.seeds: list[SeedFunction] = []
         self.pool_timeouts = 0  # counted by the error handlers, for metrics
         self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
+        self._driver_pool: DriverPool | None = None
         self._test_connection: AsyncConnection | None = None
 
     @property
@@ -131,9 +135,34 @@ class Database:
             event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
         self._engine = engine
         self._sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+        self._driver_pool = self._make_driver_pool(engine)
+
+    def _make_driver_pool(self, engine: AsyncEngine) -> DriverPool | None:
+        """asyncpg's connections for the lean path, opened with the engine's own arguments."""
+        if engine.dialect.driver != "asyncpg":
+            return None
+        import asyncpg
+
+        args, kwargs = engine.dialect.create_connect_args(engine.url)
+        kwargs.update(self.engine_options.get("connect_args", {}))
+        for sqlalchemy_only in ("prepared_statement_cache_size", "prepared_statement_name_func"):
+            kwargs.pop(sqlalchemy_only, None)
+        creator = kwargs.pop("async_creator_fn", asyncpg.connect)
+        options = self.pool_options
+        return DriverPool(
+            lambda: creator(*args, **kwargs),
+            size=options["pool_size"],
+            overflow=options["max_overflow"],
+            timeout=options["pool_timeout"],
+            recycle=options["pool_recycle"],
+            pre_ping=self.engine_options["pool_pre_ping"],
+        )
 
     async def disconnect(self) -> None:
         engine, self._engine, self._sessionmaker = self._engine, None, None
+        driver_pool, self._driver_pool = self._driver_pool, None
+        if driver_pool is not None:
+            await driver_pool.close()
         if engine is not None:
             await engine.dispose()
 
@@ -194,22 +223,29 @@ class Database:
         """`statement` (SQLAlchemy Core) compiled once for this database: see covet.db.statements."""
         return PreparedStatement(statement, self.engine.dialect)
 
+    def connection(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        """The driver's own connection (asyncpg's, aiosqlite's) for the block, for
+        `PreparedStatement`s. asyncpg's come from a pool of their own (covet.db.pool) with the
+        same settings as the sessions' pool; aiosqlite's from SQLAlchemy's."""
+        if self._driver_pool is not None:
+            return self._driver_pool.connection()
+        return self._raw_connection()
+
     @contextlib.asynccontextmanager
-    async def connection(self) -> AsyncIterator[Any]:
-        """The driver's own connection (asyncpg's, aiosqlite's), checked out of the pool for the
-        block and returned after, for `PreparedStatement`s."""
+    async def _raw_connection(self) -> AsyncIterator[Any]:
         raw = await self.engine.raw_connection()
         try:
             yield raw.driver_connection
         finally:
-            raw.close()
+            await greenlet_spawn(raw.close)  # its reset on return awaits the driver
 
     async def warm(self, count: int | None = None) -> None:
-        """Opens `count` (default: pool_size) connections now, so that no request waits for a
-        connection to be made (benchmarks, latency-sensitive services)."""
-        held = [await self.engine.raw_connection() for _ in range(count or self.pool_options["pool_size"])]
-        for raw in held:
-            raw.close()
+        """Opens `count` (default: pool_size) of the connections `connection()` hands out now,
+        so that no request waits for one to be made (benchmarks, latency-sensitive services)."""
+        count = count or self.pool_options["pool_size"]
+        async with contextlib.AsyncExitStack() as stack:
+            for _ in range(count):
+                await stack.enter_async_context(self.connection())
 
     # --- health and metrics ------------------------------------------------------------------
 
@@ -231,6 +267,8 @@ class Database:
             stats.update(
                 size=pool.size(), checked_out=pool.checkedout(), checked_in=pool.checkedin(), overflow=pool.overflow()
             )
+        if self._driver_pool is not None:
+            stats.update(self._driver_pool.stats())
         return stats
 
     # --- schema and seeds --------------------------------------------------------------------

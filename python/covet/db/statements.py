@@ -1,5 +1,5 @@
 """The lean path for hot endpoints: a SQLAlchemy Core statement compiled once, run straight on
-the driver's connection taken from the same pool as the sessions.
+the driver's own connection (`db.connection()`).
 
 A session (and even `AsyncConnection.execute`) costs several times the query itself in CPU:
 greenlet hops, result processing, the unit of work. For a read that returns a few columns on
