@@ -6,7 +6,9 @@ asyncpg driver and a pool the peers' size (POOL_SIZE connections, opened at star
 overflow), and SQLAlchemy Core statements compiled once (`db.prepare`) run on the connections
 `db.connection()` hands out, the lean path covet.db offers for hot reads. The statements send the peers' SQL;
 /queries and /updates still run one SELECT per row, but `fetch_each` pipelines them (asyncpg's
-fetchmany: one round trip for the n executions) where the peers wait for each in turn.
+fetchmany: one round trip for the n executions) where the peers wait for each in turn. The fortunes template is the
+peers' template compiled by covet.templating's Environment (a jinja2.Environment whose
+autoescaping runs in the engine), as a covet user's `Jinja2Templates` would compile it.
 """
 
 import os
@@ -22,9 +24,10 @@ from covet import Covet
 from covet.db import Database
 from covet.db.statements import PreparedStatement
 from covet.responses import HTMLResponse, PlainTextResponse
+from covet.templating import Environment
 
 rng = common.make_rng()
-template = common.fortunes_template()
+template = Environment(autoescape=True).from_string(common.FORTUNES_TEMPLATE)
 world = Table("world", MetaData(), Column("id", Integer, primary_key=True), Column("randomnumber", Integer))
 fortune = Table("fortune", MetaData(), Column("id", Integer, primary_key=True), Column("message", String))
 # No pre-ping: the peers' asyncpg pools do not check a connection before each use either.

@@ -10,6 +10,7 @@
 //! * [`urlencoded`]: query string and form decoding.
 //! * [`multipart`]: `multipart/form-data` decoding.
 //! * [`json_escape`]: JSON string literals, for the binding's encoder.
+//! * [`html_escape`]: HTML text escaping, for the binding's template escaper.
 //! * [`ratelimit`]: GCRA rate limiting over a bounded in-memory key store.
 //! * [`jwt`]: JSON Web Token signing and verification, key sets and JWKS.
 //! * [`policy`]: engine middleware (CORS, security headers, trusted hosts, https redirect).
@@ -18,6 +19,7 @@
 #![warn(missing_docs)]
 
 pub mod connection;
+pub mod html_escape;
 pub mod http;
 pub mod json_escape;
 pub mod jwt;

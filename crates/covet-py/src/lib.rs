@@ -8,6 +8,7 @@ mod fastargs;
 mod forms;
 mod gil;
 mod guard;
+mod html;
 mod json;
 mod jwt;
 mod policy;
@@ -34,6 +35,7 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ws::group::WebSocketGroup>()?;
     m.add_class::<ws::client::WsClientCodec>()?;
     m.add_function(wrap_pyfunction!(json::dumps, m)?)?;
+    m.add_function(wrap_pyfunction!(html::escape_html, m)?)?;
     m.add_function(wrap_pyfunction!(parse_qsl, m)?)?;
     m.add_class::<forms::MultipartParser>()?;
     m.add_class::<ratelimit::RateLimiter>()?;
