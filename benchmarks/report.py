@@ -16,6 +16,14 @@ from benchmarks.harness import LIMIT, LOADGEN_CPU, PLOT, REFERENCES, RESULTS_DIR
 from benchmarks.provision import ensure_venv, venv_bin
 
 
+def _measured(config: dict[str, object]) -> str:
+    """How each figure was taken: one measured run, or the median of several."""
+    runs = int(config.get("runs", 1))  # type: ignore[call-overload]
+    if runs == 1:
+        return f"measured {config['duration']:g} s"
+    return f"{runs} measured runs of {config['duration']:g} s, the run with the median CPU µs/request reported"
+
+
 def machine_info() -> dict[str, object]:
     """What the figures were taken on: absolute numbers mean nothing without it."""
     cpu_model = ""
@@ -171,7 +179,7 @@ def render_markdown(report: dict[str, object]) -> str:
             f"Python {machine['python']}, {machine['wrk']}. "
             f"Server on CPU {SERVER_CPU}, wrk on CPU {LOADGEN_CPU}, "
             f"-t1 -c{config['connections']}, warm-up {config['warmup']:g} s, "
-            f"measured {config['duration']:g} s."
+            f"{_measured(config)}."
         ),
         "",
         "## Server CPU µs per request (lower is better)",
