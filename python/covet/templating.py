@@ -22,9 +22,12 @@ from collections import ChainMap
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from typing import Any
 
-import jinja2
-from jinja2.compiler import CodeGenerator, Frame
-from jinja2.runtime import Context, new_context
+try:
+    import jinja2
+    from jinja2.compiler import CodeGenerator, Frame
+    from jinja2.runtime import Context, new_context
+except ImportError as exc:  # pragma: no cover - depends on what is installed
+    raise ImportError("covet.templating needs Jinja2: pip install 'covet[templates]' (or jinja2)") from exc
 
 from covet import _engine
 from covet.background import BackgroundTask
