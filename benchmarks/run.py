@@ -78,13 +78,13 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument("--duration", type=int, help="measured seconds (default 5)")
     parser.add_argument("--warmup", type=int, help="warm-up seconds, 0 to skip (default 2)")
     parser.add_argument(
-        "--runs", type=int, help="measured runs per scenario, the median reported (default 3, 1 with --quick)"
+        "--runs", type=int, help="measured runs per scenario, the median reported (default 3)"
     )
     parser.add_argument("--connections", type=int, default=64, help="wrk -c (default 64)")
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="warm-up 1 s, one measured run of 3 s: for checking, not figures",
+        help="warm-up 1 s, measured runs of 2 s: for checking a change, not for figures",
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 if any server or scenario failed")
     parser.add_argument(
@@ -94,11 +94,11 @@ def parse_args(argv: list[str] | None) -> Options:
     )
     args = parser.parse_args(argv)
     # Whole seconds: wrk's -d takes no fractions.
-    duration = args.duration if args.duration is not None else (3 if args.quick else 5)
+    duration = args.duration if args.duration is not None else (2 if args.quick else 5)
     warmup = args.warmup if args.warmup is not None else (1 if args.quick else 2)
     if duration < 5 and not args.quick:
         parser.error("--duration below 5 s gives unstable figures; add --quick to allow it")
-    runs = args.runs if args.runs is not None else (1 if args.quick else 3)
+    runs = args.runs if args.runs is not None else 3
     if duration < 1 or warmup < 0 or args.connections < 1 or runs < 1:
         parser.error("need --duration >= 1, --warmup >= 0, --runs >= 1 and --connections >= 1")
     return Options(
