@@ -77,9 +77,7 @@ def parse_args(argv: list[str] | None) -> Options:
     )
     parser.add_argument("--duration", type=int, help="measured seconds (default 5)")
     parser.add_argument("--warmup", type=int, help="warm-up seconds, 0 to skip (default 2)")
-    parser.add_argument(
-        "--runs", type=int, help="measured runs per scenario, the median reported (default 3)"
-    )
+    parser.add_argument("--runs", type=int, help="measured runs per scenario, the median reported (default 3)")
     parser.add_argument("--connections", type=int, default=64, help="wrk -c (default 64)")
     parser.add_argument(
         "--quick",
