@@ -57,7 +57,7 @@ def main(argv: list[str]) -> int:
     cfg = report["config"]
     ax.set_title(
         f"covet vs peers — {report['date']}, 1 worker on CPU {cfg['server_cpu']}, "
-        f"wrk -t1 -c{cfg['connections']}, {cfg['duration']} s (missing bar: not run or failed)",
+        f"wrk -t1 -c{cfg['connections']}, {_runs(cfg)} (missing bar: not run or failed)",
         fontsize="small",
     )
     fig.tight_layout()
@@ -65,6 +65,12 @@ def main(argv: list[str]) -> int:
     fig.savefig(out)
     print(f"plot.py: wrote {out}")
     return 0
+
+
+def _runs(cfg: dict) -> str:
+    """How each bar was measured: one run, or the median of several."""
+    runs = cfg.get("runs", 1)
+    return f"{cfg['duration']} s" if runs == 1 else f"median of {runs} runs of {cfg['duration']} s"
 
 
 if __name__ == "__main__":
