@@ -3,6 +3,7 @@ byte; Jinja2Templates answers as Starlette's does, through the real engine."""
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import random
 from decimal import Decimal
@@ -186,3 +187,11 @@ def test_templates_arguments_are_checked(tmp_path: Path) -> None:
     assert templates.env is env and "url_for" in env.globals
     with pytest.raises(ValueError, match='must hold the "request"'):
         templates.TemplateResponse("a.html", {"x": 1})
+
+
+def test_async_environment_renders_as_jinja2_does() -> None:
+    loader = jinja2.DictLoader(TEMPLATES)
+    theirs = jinja2.Environment(loader=loader, autoescape=True, enable_async=True)
+    ours = Environment(loader=loader, autoescape=True, enable_async=True)
+    expected = asyncio.run(theirs.get_template("page.html").render_async(CONTEXT))
+    assert asyncio.run(ours.get_template("page.html").render_async(CONTEXT)) == expected
