@@ -9,8 +9,8 @@ as in FastAPI/Starlette (`url_for` in templates, context processors, a response 
   markupsafe's `escape`, which wraps every value in a `Markup` through two Python calls only
   for the parts to be joined into one string; text with nothing to escape is not even copied.
 - A template's globals are flattened into a dict for each render: Jinja2 keeps them in a
-  `ChainMap`, whose Python-level iteration showed in profiles as much as the rendering of a
-  small page.
+  `ChainMap`, whose Python-level iteration took a large share of a small page's render in
+  profiles.
 
 Any `jinja2.Environment` may be passed instead (`env=`); it then renders as Jinja2 always does.
 """
