@@ -143,13 +143,10 @@ class Jinja2Templates:
         `TemplateResponse(name, {"request": request, ...})` is accepted too."""
         if isinstance(request, str):  # the older order: (name, context, ...)
             name, context = request, name if isinstance(name, dict) else context
-            context = dict(context or {})
-            if "request" not in context:
+            request = (context or {}).get("request")
+            if request is None:
                 raise ValueError('TemplateResponse(name, context): the context must hold the "request"')
-            request = context["request"]
-        else:
-            context = dict(context or {})
-            context.setdefault("request", request)
+        context = {"request": request, **(context or {})}
         if not isinstance(name, str):
             raise TypeError("TemplateResponse needs the template's name")
         for processor in self.context_processors:

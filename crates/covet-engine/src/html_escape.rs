@@ -16,7 +16,7 @@ fn entity(b: u8) -> Option<&'static str> {
 }
 
 /// The index of the first byte that must be escaped, if any.
-pub fn find_special(text: &str) -> Option<usize> {
+fn find_special(text: &str) -> Option<usize> {
     text.bytes().position(|b| entity(b).is_some())
 }
 
