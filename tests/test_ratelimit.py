@@ -355,9 +355,11 @@ def test_redis_recovers_after_the_interval(prefix: str) -> None:
     import time
 
     backend = RedisBackend(REDIS_URL, prefix=prefix)
-    with TestClient(app_with(("/x", [Depends(RateLimit("4/second", burst=2, backend=backend))]))) as client:
+    # One unit a second: the three requests must fall within one interval, which a loaded
+    # machine (the first request also connects to Redis) could stretch past a shorter one.
+    with TestClient(app_with(("/x", [Depends(RateLimit("1/second", burst=2, backend=backend))]))) as client:
         assert [client.get("/x").status_code for _ in range(3)] == [200, 200, 429]
-        time.sleep(0.3)  # longer than one interval (0.25 s): one unit is back, whatever the delay
+        time.sleep(1.1)  # longer than one interval (1 s): one unit is back, whatever the delay
         assert client.get("/x").status_code == 200
 
 
