@@ -10,13 +10,15 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+
+from tests.backends import OwnRedis, PrivateCluster
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,6 +41,16 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 20.
         except OSError:
             time.sleep(0.05)
     raise RuntimeError(f"server did not listen on {port} in {timeout} s")
+
+
+def wait_for(predicate: Callable[[], object], what: str, timeout: float = 15.0) -> None:
+    """Polls `predicate` until it is true: the one way tests wait for an event."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 @dataclass
@@ -168,3 +180,34 @@ def chat_servers(monkeypatch: pytest.MonkeyPatch, tag: str) -> Iterator[tuple[Se
         if keys:
             r.delete(*keys)
         r.close()
+
+
+# --- backend processes of a test's own (fault tests) ----------------------------------------------
+
+
+@pytest.fixture
+def own_redis() -> Iterator[OwnRedis]:
+    """A redis-server of this test's own on a free port, to kill, freeze and restart."""
+    if not OwnRedis.available():
+        pytest.skip("redis-server is not installed (scripts/services.sh installs it)")
+    server = OwnRedis()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+@pytest.fixture
+def cluster() -> Iterator[PrivateCluster]:
+    """A PostgreSQL cluster of this test's own on a free port, to stop, freeze and restart."""
+    reason = PrivateCluster.unavailable_reason()
+    if reason:
+        pytest.skip(f"no private PostgreSQL cluster: {reason}")
+    cluster = PrivateCluster()
+    try:
+        cluster.init()
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.destroy()

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
 import signal
-import socket
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 
@@ -21,7 +17,8 @@ from covet import Covet, WebSocket
 from covet.channels import Channels
 from covet.testclient import TestClient
 from tests.apps import channels as channels_app
-from tests.conftest import Server, free_port, start_server
+from tests.backends import OwnRedis
+from tests.conftest import Server, start_server, wait_for
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -38,15 +35,6 @@ def join(server: Server, room: str, stack: contextlib.ExitStack) -> ClientConnec
 def presence(server: Server, room: str) -> dict[str, int]:
     with server.client() as client:
         return client.get(f"/presence/{room}").json()  # type: ignore[no-any-return]
-
-
-def wait_for(predicate: object, what: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
@@ -212,44 +200,6 @@ def test_a_dead_process_stops_counting(two_servers: tuple[Server, Server]) -> No
 
 
 # --- Redis restarting ----------------------------------------------------------------------------
-
-
-class OwnRedis:
-    """A redis-server of the test's own, on a free port, that the test may kill and restart."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        cmd = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                return
-            time.sleep(0.05)
-        raise RuntimeError(f"redis-server did not listen on {self.port}")
-
-    def kill(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
-
-
-@pytest.fixture
-def own_redis() -> Iterator[OwnRedis]:
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed (scripts/services.sh installs it)")
-    server = OwnRedis()
-    server.start()
-    yield server
-    server.kill()
 
 
 def test_redis_restart(own_redis: OwnRedis, monkeypatch: pytest.MonkeyPatch) -> None:

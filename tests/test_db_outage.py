@@ -4,77 +4,12 @@ restart of covet. A private cluster (initdb on a free port) is used, never the s
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import tempfile
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import free_port
-
-PG_BIN = Path(os.environ.get("COVET_PG_BIN", "/usr/lib/postgresql/15/bin"))
-
-
-def _as_postgres(*cmd: str) -> list[str]:
-    if os.geteuid() == 0:  # initdb refuses to run as root
-        return ["runuser", "-u", "postgres", "--", *cmd]
-    return list(cmd)
-
-
-class PrivateCluster:
-    def __init__(self, folder: Path, port: int) -> None:
-        self.data = folder / "data"
-        self.folder = folder
-        self.port = port
-        self.url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
-
-    def _ctl(self, *args: str) -> None:
-        subprocess.run(
-            _as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data), *args),
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
-
-    def start(self) -> None:
-        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
-        self._ctl("-o", options, "-l", str(self.folder / "log"), "-w", "start")
-
-    def stop(self) -> None:
-        self._ctl("-m", "fast", "-w", "stop")
-
-
-@pytest.fixture
-def cluster() -> Iterator[PrivateCluster]:
-    if not (PG_BIN / "initdb").exists() or not (PG_BIN / "pg_ctl").exists():
-        pytest.skip(f"PostgreSQL server binaries not found in {PG_BIN} (set COVET_PG_BIN): no private cluster")
-    if os.geteuid() == 0 and shutil.which("runuser") is None:
-        pytest.skip("running as root without runuser: initdb cannot run")
-    folder = Path(tempfile.mkdtemp(prefix="covet-pg-"))
-    if os.geteuid() == 0:
-        shutil.chown(folder, "postgres", "postgres")
-    cluster = PrivateCluster(folder, free_port())
-    try:
-        subprocess.run(
-            _as_postgres(str(PG_BIN / "initdb"), "-D", str(cluster.data), "-A", "trust", "-U", "postgres"),
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
-        cluster.start()
-        yield cluster
-    finally:
-        subprocess.run(
-            _as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(cluster.data), "-m", "immediate", "stop"),
-            capture_output=True,
-            timeout=60,
-        )
-        shutil.rmtree(folder, ignore_errors=True)
+from tests.backends import PrivateCluster
 
 
 def test_503_while_postgres_is_down_then_recovery(
