@@ -19,7 +19,7 @@ from covet.asgi import handle_asgi
 from covet.datastructures import State
 from covet.debug import debug_response
 from covet.encoders import json_default
-from covet.exceptions import HTTPException, RequestValidationError
+from covet.exceptions import HTTPException, RequestValidationError, ServiceUnavailable
 from covet.middleware import BaseHTTPMiddleware
 from covet.middleware import Middleware as MiddlewareDecl
 from covet.middleware.engine import compile_policy, is_engine_middleware
@@ -282,6 +282,8 @@ class Covet(RouteRegistry):
             if self._chain is not None:
                 return await self._chain(request)
             return await self._dispatch(request)
+        except ServiceUnavailable as exc:  # a backend a middleware needs is down: 503, not 500
+            return await self._handle_error(request, exc)
         except Exception as exc:
             return await self._server_error(request, exc)
 

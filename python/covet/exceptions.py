@@ -35,6 +35,17 @@ class HTTPException(Exception):
         return f"{type(self).__name__}(status_code={self.status_code!r}, detail={self.detail!r})"
 
 
+class ServiceUnavailable(HTTPException):
+    """503 with `Retry-After`: a backend the request needs (Redis, a database) is down or busy.
+    Answered as JSON without a traceback, from a handler, a dependency or a middleware."""
+
+    def __init__(self, detail: Any = None, retry_after: int = 1) -> None:
+        super().__init__(503, detail, {"Retry-After": str(max(1, retry_after))})
+
+
+__all__ += ["ServiceUnavailable"]
+
+
 class ValidationException(Exception):
     """Data that did not validate, with pydantic's errors in FastAPI's shape."""
 

@@ -27,11 +27,10 @@ import uuid
 from typing import Any
 
 from redis import asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from covet.channels.backends import Deliver
+from covet.redis import connect
 
 __all__ = ["RedisBackend"]
 
@@ -109,9 +108,10 @@ class RedisBackend:
         self._deliver = deliver
         # No retries inside redis-py: a failure must surface at once, so `send` can fall back
         # to local delivery and the listener can run its own backoff.
-        self._client = aioredis.from_url(
-            self.url, retry=Retry(NoBackoff(), 0), socket_connect_timeout=2, socket_timeout=5
-        )
+        # covet's Redis policy (covet.redis.connect): bounded connects and reads, a pool that
+        # waits when busy. Pub/sub reads block for as long as the room is quiet, so the read
+        # timeout only bounds commands here.
+        self._client = connect(self.url, timeout=5, connect_timeout=2, retries=0)
         loop = asyncio.get_running_loop()
         self._first_attempt = loop.create_future()
         self._tasks = [loop.create_task(self._listen()), loop.create_task(self._write_presence())]

@@ -11,9 +11,12 @@ Three kinds of entry, each kept only as long as the tokens it concerns can live:
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from typing import Any, Literal, Protocol, runtime_checkable
+
+from covet.redis import RedisClient, RedisUnavailable
 
 __all__ = ["MemoryRevocationStore", "RedisRevocationStore", "RevocationStore", "Rotation"]
 
@@ -130,28 +133,46 @@ class RedisRevocationStore:
     (TTL = exp - now), so Redis never holds more than the live tokens' worth of entries.
 
     Keys, under `prefix`: `jti:<id>`, `family:<id>` (the current refresh token id),
-    `family-revoked:<id>`, `subject:<sub>` (the log-out-everywhere cutoff)."""
+    `family-revoked:<id>`, `subject:<sub>` (the log-out-everywhere cutoff).
 
-    def __init__(self, redis: Any | str = "redis://127.0.0.1:6379/0", *, prefix: str = "covet:jwt:") -> None:
-        if isinstance(redis, str):
-            import redis.asyncio as aioredis
+    Redis is reached through `covet.redis.RedisClient` (bounded `timeout`, one warning per
+    outage, recovery without a restart: docs/redis.md). While Redis is down or frozen, a
+    token's revocation cannot be checked: by default the request gets `503` with
+    `Retry-After` (fail closed: a logged-out token is never accepted). `fail_open=True` accepts
+    tokens that verify, unchecked, during the outage: only for apps where a revoked token
+    living a few more minutes (at most its `exp`) is better than refusing everyone. Logins,
+    refreshes and logouts need Redis either way (503)."""
 
-            redis = aioredis.Redis.from_url(redis)
-        self.redis = redis
+    def __init__(
+        self,
+        redis: Any | str = "redis://127.0.0.1:6379/0",
+        *,
+        prefix: str = "covet:jwt:",
+        fail_open: bool = False,
+        timeout: float = 1.0,
+        retry_interval: float = 1.0,
+    ) -> None:
+        self.client = RedisClient(redis, name="JWT revocation", timeout=timeout, retry_interval=retry_interval)
         self.prefix = prefix
-        self._rotate = redis.register_script(_ROTATE)
+        self.fail_open = fail_open
+        self._rotate_sha = hashlib.sha1(_ROTATE.encode()).hexdigest()
+
+    @property
+    def redis(self) -> Any:
+        """The redis.asyncio client for the running event loop."""
+        return self.client.client
 
     async def _set(self, key: str, value: str, expires_at: float) -> None:
         ttl = _ttl_ms(expires_at)
         if ttl > 0:  # an entry for tokens that are already dead is not worth writing
-            await self.redis.set(self.prefix + key, value, px=ttl)
+            await self.client.run(lambda r: r.set(self.prefix + key, value, px=ttl))
 
     async def revoke_token(self, jti: str, expires_at: float) -> None:
         await self._set(f"jti:{jti}", "1", expires_at)
 
     async def revoke_family(self, family: str, expires_at: float) -> None:
         await self._set(f"family-revoked:{family}", "1", expires_at)
-        await self.redis.delete(f"{self.prefix}family:{family}")
+        await self.client.run(lambda r: r.delete(f"{self.prefix}family:{family}"))
 
     async def revoke_subject(self, subject: str, before: float, expires_at: float) -> None:
         await self._set(f"subject:{subject}", repr(before), expires_at)
@@ -159,8 +180,13 @@ class RedisRevocationStore:
     async def is_revoked(
         self, *, jti: str | None, family: str | None, subject: str | None, issued_at: float | None
     ) -> bool:
-        keys = [f"jti:{jti}", f"family-revoked:{family}", f"subject:{subject}"]
-        token, fam, cutoff = await self.redis.mget([self.prefix + k for k in keys])
+        keys = [self.prefix + k for k in (f"jti:{jti}", f"family-revoked:{family}", f"subject:{subject}")]
+        try:
+            token, fam, cutoff = await self.client.run(lambda r: r.mget(keys))
+        except RedisUnavailable as exc:
+            if self.fail_open and exc.outage:
+                return False  # the outage itself is logged once by covet.redis
+            raise
         if (jti is not None and token) or (family is not None and fam):
             return True
         return subject is not None and cutoff is not None and (issued_at is None or issued_at < float(cutoff))
@@ -169,9 +195,22 @@ class RedisRevocationStore:
         await self._set(f"family:{family}", jti, expires_at)
 
     async def rotate_family(self, family: str, presented: str, successor: str, expires_at: float) -> Rotation:
+        from redis.exceptions import NoScriptError
+
         ttl = max(_ttl_ms(expires_at), 1)
-        result = await self._rotate(keys=[f"{self.prefix}family:{family}"], args=[presented, successor, ttl])
+        args = (1, f"{self.prefix}family:{family}", presented, successor, ttl)
+
+        async def rotate(r: Any) -> Any:
+            try:
+                return await r.evalsha(self._rotate_sha, *args)
+            except NoScriptError:  # a Redis that restarted (or was flushed) since the last call
+                return await r.eval(_ROTATE, *args)
+
+        result = await self.client.run(rotate)
         return {1: "rotated", 0: "reused"}.get(int(result), "unknown")  # type: ignore[return-value]
 
     async def aclose(self) -> None:
-        await self.redis.aclose()
+        """Closes the client, also one passed in (as this store always has)."""
+        if self.client.url is None:
+            await self.redis.aclose()
+        await self.client.aclose()

@@ -25,8 +25,13 @@ class Decision:
 
 
 class BackendUnavailable(Exception):
-    """The backend could not answer (Redis down or too slow); the limiter's `fail_open`
-    setting decides what the request gets."""
+    """The backend could not answer (Redis down or frozen); the limiter's `fail_open`
+    setting decides what the request gets. `logged`: the backend has already warned about
+    this outage (covet.redis does, once per outage), so the limiter only notes its choice."""
+
+    def __init__(self, message: str, *, logged: bool = False) -> None:
+        super().__init__(message)
+        self.logged = logged
 
 
 class Backend(Protocol):

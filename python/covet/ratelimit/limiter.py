@@ -11,7 +11,6 @@ import functools
 import inspect
 import logging
 import math
-import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -97,7 +96,7 @@ class RateLimit:
         self.fail_open = fail_open
         self.headers = headers
         self._route_names: dict[int, str] = {}
-        self._last_warning = 0.0
+        self._failing = False
         self.key: KeyFunc = key if key is not None and not isinstance(key, DependsParam) else client_ip()
         self._per_user = isinstance(key, DependsParam)
         # What the dependency system reads: the request and the response to add headers to,
@@ -130,6 +129,7 @@ class RateLimit:
             decision = await backend.hit(key, self.rate, self.cost)
         except BackendUnavailable as exc:
             return self._unavailable(exc)
+        self._failing = False
         if not decision.allowed:
             raise RateLimitExceeded(self.rate, decision)
         return decision
@@ -155,11 +155,12 @@ class RateLimit:
         return name
 
     def _unavailable(self, exc: BackendUnavailable) -> None:
-        now = time.monotonic()
-        if now - self._last_warning >= 10:  # at most one line per 10 s, not one per request
-            self._last_warning = now
+        if not self._failing:  # one line per outage (the first failure after a success)
+            self._failing = True
             action = "letting requests through (fail_open=True)" if self.fail_open else "answering 503"
-            logger.warning("Rate limit backend unavailable, %s: %s", action, exc)
+            # A backend that already warned about the outage (Redis) gets only a note of the choice.
+            level = logging.INFO if exc.logged else logging.WARNING
+            logger.log(level, "Rate limit backend unavailable, %s: %s", action, exc)
         if self.fail_open:
             return None
         raise HTTPException(503, "Rate limiting is unavailable; try again shortly", {"Retry-After": "1"})

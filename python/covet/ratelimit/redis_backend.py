@@ -8,13 +8,12 @@ an expiry at the moment the allowance is full again, so idle keys cost nothing.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import time
 from typing import Any
 
 from covet.ratelimit.backends import BackendUnavailable, Decision
 from covet.ratelimit.rates import Rate
+from covet.redis import RedisClient, RedisUnavailable
 
 __all__ = ["RedisBackend"]
 
@@ -45,11 +44,14 @@ class RedisBackend:
     """GCRA in Redis: `RedisBackend("redis://127.0.0.1:6379/0")` or `RedisBackend(client)` with
     a `redis.asyncio.Redis` you configured yourself.
 
-    From a URL, the client gets short socket timeouts (`timeout`, 0.25 s) and no retries, so an
-    unreachable Redis costs a request at most about `timeout`; after a failure Redis is not
-    tried again for `retry_interval` seconds, and meanwhile every check raises
-    `BackendUnavailable` at once (the limiter then fails open or closed). Keys are
-    `prefix` + rule + client key.
+    Redis is reached through `covet.redis.RedisClient` (docs/redis.md). From a URL, reads and
+    connects are bounded by `timeout` (1 s); the pool holds `max_connections` and a burst
+    of more concurrent checks waits for one (up to `pool_timeout`) instead of failing, so a
+    burst is counted like any other traffic. Only a real outage (refused, reset, timed out)
+    raises `BackendUnavailable`, for the rule's `fail_open` to decide; after one, Redis is not
+    tried again for `retry_interval` seconds (checks fail at once meanwhile). A pool that stays
+    busy past `pool_timeout` answers 503 whatever `fail_open` says: letting the excess through
+    would be exactly the bypass a burst must not get. Keys are `prefix` + rule + client key.
     """
 
     def __init__(
@@ -57,59 +59,45 @@ class RedisBackend:
         url_or_client: Any = "redis://127.0.0.1:6379/0",
         *,
         prefix: str = "covet:ratelimit:",
-        timeout: float = 0.25,
+        timeout: float = 1.0,
         retry_interval: float = 1.0,
+        max_connections: int = 50,
+        pool_timeout: float = 5.0,
     ) -> None:
         self.prefix = prefix
         self.timeout = timeout
         self.retry_interval = retry_interval
-        self._url = url_or_client if isinstance(url_or_client, str) else None
-        self._client: Any = None if self._url else url_or_client
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._down_until = 0.0
-
-    def _redis(self) -> Any:
-        """The client; one made from a URL is re-made per event loop (its connections belong
-        to the loop that opened them)."""
-        if self._url is None:
-            return self._client
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            from redis.asyncio import Redis
-            from redis.asyncio.retry import Retry
-            from redis.backoff import NoBackoff
-
-            self._client = Redis.from_url(
-                self._url,
-                socket_timeout=self.timeout,
-                socket_connect_timeout=self.timeout,
-                retry=Retry(NoBackoff(), 0),
-            )
-            self._loop = loop
-        return self._client
+        self.redis = RedisClient(
+            url_or_client,
+            name="rate limit",
+            timeout=timeout,
+            retry_interval=retry_interval,
+            max_connections=max_connections,
+            pool_timeout=pool_timeout,
+        )
 
     async def hit(self, key: str, rate: Rate, cost: int = 1) -> Decision:
-        from redis.exceptions import ConnectionError as RedisConnectionError
-        from redis.exceptions import NoScriptError
-        from redis.exceptions import TimeoutError as RedisTimeoutError
-
-        if time.monotonic() < self._down_until:
-            raise BackendUnavailable("Redis was unreachable moments ago; not retried yet")
         interval_us = max(1, round(rate.period * 1_000_000 / rate.limit))
         args = (1, self.prefix + key, interval_us, rate.burst, cost)
         try:
-            client = self._redis()
-            async with asyncio.timeout(self.timeout * 4):
-                try:
-                    result = await client.evalsha(GCRA_SHA, *args)
-                except NoScriptError:
-                    result = await client.eval(GCRA_SCRIPT, *args)
-        except (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError) as exc:
-            self._down_until = time.monotonic() + self.retry_interval
-            raise BackendUnavailable(f"Redis unavailable: {exc}") from exc
+            result = await self.redis.run(lambda client: _gcra(client, args))
+        except RedisUnavailable as exc:
+            if not exc.outage:
+                raise  # overload: 503, never a free pass
+            raise BackendUnavailable(str(exc.detail), logged=True) from None
         allowed, remaining, reset_us, retry_us = (int(v) for v in result)
         return Decision(bool(allowed), rate.burst, max(0, remaining), reset_us / 1e6, retry_us / 1e6)
 
     async def close(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
+        await self.redis.aclose()
+
+
+async def _gcra(client: Any, args: tuple[Any, ...]) -> Any:
+    """One atomic check: EVALSHA, or EVAL once for a Redis that does not know the script yet
+    (new, restarted, or its script cache flushed)."""
+    from redis.exceptions import NoScriptError
+
+    try:
+        return await client.evalsha(GCRA_SHA, *args)
+    except NoScriptError:
+        return await client.eval(GCRA_SCRIPT, *args)
