@@ -5,6 +5,8 @@ without restarting covet. The machine's shared Redis is never touched."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import Iterator
 
@@ -94,3 +96,67 @@ def test_frozen_redis_answers_503_in_bounded_time(served: tuple[Server, OwnRedis
     _, log = server.stop()
     assert "Traceback" not in log
     assert len(outage_warnings(log)) == 3, log
+
+
+# --- covet.redis itself: a busy pool is not an outage ------------------------------------------
+
+
+def test_busy_pool_waits_and_overload_is_not_an_outage(own_redis: OwnRedis, caplog: pytest.LogCaptureFixture) -> None:
+    from covet.redis import RedisClient, RedisUnavailable
+
+    async def scenario() -> None:
+        redis = RedisClient(own_redis.url, name="test", timeout=5, max_connections=1, pool_timeout=0.3)
+        # Twenty calls at once on one connection: they queue for it, none fails.
+        results = await asyncio.gather(*(redis.run(lambda r: r.incr("n")) for _ in range(20)))
+        assert sorted(results) == list(range(1, 21))
+        # The only connection busy for 1 s (BLPOP): the next call gives up after its pool wait,
+        # as overload (503), and Redis is not taken for down.
+        holder = asyncio.create_task(redis.run(lambda r: r.blpop(["nothing"], timeout=1)))
+        await asyncio.sleep(0)  # the holder takes the connection first
+        with pytest.raises(RedisUnavailable) as caught:
+            await redis.run(lambda r: r.get("n"))
+        assert caught.value.outage is False and caught.value.status_code == 503
+        assert "busy" in caught.value.detail
+        assert not redis.down
+        await holder
+        assert await redis.run(lambda r: r.get("n")) == b"20"
+        await redis.aclose()
+
+    with caplog.at_level(logging.INFO, "covet.redis"):
+        asyncio.run(scenario())
+    assert [r for r in caplog.records if r.name == "covet.redis"] == [], "overload logs no outage"
+
+
+def test_outage_is_logged_once_and_ends_on_the_first_answer(
+    own_redis: OwnRedis, caplog: pytest.LogCaptureFixture
+) -> None:
+    from covet.redis import RedisClient, RedisUnavailable
+
+    async def scenario() -> None:
+        redis = RedisClient(own_redis.url, name="test", timeout=0.5, retry_interval=0.2)
+        assert await redis.run(lambda r: r.set("k", "v"))
+        own_redis.kill()
+        for _ in range(50):
+            with pytest.raises(RedisUnavailable) as caught:
+                await redis.run(lambda r: r.get("k"))
+            assert caught.value.outage is True
+            assert caught.value.headers == {"Retry-After": "1"}
+        assert redis.down
+        own_redis.start()  # empty (no persistence): the pooled connections are all dead
+        deadline = time.monotonic() + 10
+        while True:  # the first call after `retry_interval` reaches the restarted Redis
+            try:
+                assert await redis.run(lambda r: r.get("k")) is None
+                break
+            except RedisUnavailable:
+                assert time.monotonic() < deadline, "no recovery"
+                await asyncio.sleep(0.05)
+        assert not redis.down
+        await redis.aclose()
+
+    with caplog.at_level(logging.INFO, "covet.redis"):
+        asyncio.run(scenario())
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "covet.redis"]
+    assert [level for level, _ in lines] == ["WARNING", "INFO"], lines
+    assert "Redis unavailable (test, redis://127.0.0.1:" in lines[0][1]
+    assert "reachable again" in lines[1][1]
