@@ -160,3 +160,27 @@ def test_outage_is_logged_once_and_ends_on_the_first_answer(
     assert [level for level, _ in lines] == ["WARNING", "INFO"], lines
     assert "Redis unavailable (test, redis://127.0.0.1:" in lines[0][1]
     assert "reachable again" in lines[1][1]
+
+
+def test_revocation_fails_closed_by_default_and_open_when_asked(own_redis: OwnRedis) -> None:
+    from covet.jwt import JWT, HMACKey, RedisRevocationStore
+    from covet.redis import RedisUnavailable
+
+    async def scenario() -> None:
+        closed = RedisRevocationStore(own_redis.url, prefix="closed:", timeout=0.5)
+        opened = RedisRevocationStore(own_redis.url, prefix="open:", timeout=0.5, fail_open=True)
+        key = HMACKey("revocation-outage-secret-long-enough-0123456789", kid="k")
+        strict, lenient = JWT(key, revocation_store=closed), JWT(key, revocation_store=opened)
+        token = (await strict.create_token_pair("ada")).access_token
+        assert (await strict.verify(token))["sub"] == "ada"
+        assert (await lenient.verify(token))["sub"] == "ada"
+        own_redis.kill()
+        with pytest.raises(RedisUnavailable):
+            await strict.verify(token)  # a revoked token must never pass because Redis is down
+        assert (await lenient.verify(token))["sub"] == "ada"  # fail_open=True: accepted unchecked
+        with pytest.raises(RedisUnavailable):
+            await lenient.revoke(token)  # writes need Redis either way
+        await closed.aclose()
+        await opened.aclose()
+
+    asyncio.run(scenario())

@@ -14,7 +14,7 @@ And every call goes through a `RedisClient`, which tells the two failures apart:
 * **outage** (connection refused or reset, a read timeout: Redis down or frozen): one warning
   on the `covet.redis` logger when it starts, one info line when Redis answers again. For
   `retry_interval` seconds after a failure, calls fail at once instead of each waiting for a
-  timeout; then the next call tries Redis again, so recovery needs no restart.
+  timeout; then one call at a time tries Redis again, so recovery needs no restart.
 * **overload** (the pool stayed busy for `pool_timeout`): Redis is up but this process has more
   requests than connections. Not an outage: nothing is logged as one, nothing is short-cut.
 
@@ -134,6 +134,7 @@ class RedisClient:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._down_since: float | None = None
         self._retry_at = 0.0
+        self._probing = False
 
     @property
     def down(self) -> bool:
@@ -159,8 +160,13 @@ class RedisClient:
         from redis.exceptions import ConnectionError as RedisConnectionError
         from redis.exceptions import TimeoutError as RedisTimeoutError
 
-        if self._down_since is not None and time.monotonic() < self._retry_at:
+        probe = self._down_since is not None
+        if probe and (self._probing or time.monotonic() < self._retry_at):
+            # Down: fail at once, and let a single call at a time find out whether it is back,
+            # so a frozen Redis costs one request a `timeout`, not every request in flight.
             raise self._unavailable(outage=True)
+        if probe:
+            self._probing = True
         try:
             result = await call(self.client)
         except (TimeoutError, RedisConnectionError, RedisTimeoutError, OSError) as exc:
@@ -169,6 +175,9 @@ class RedisClient:
                 raise RedisUnavailable(busy + "; try again shortly", outage=False) from None
             self._failed(exc)
             raise self._unavailable(outage=True) from None
+        finally:
+            if probe:
+                self._probing = False
         if self._down_since is not None:
             lasted = time.monotonic() - self._down_since
             self._down_since = None
@@ -185,7 +194,7 @@ class RedisClient:
                 "until it is back; retried every %g s. See docs/redis.md",
                 self.name,
                 self._where(),
-                str(exc) or type(exc).__name__,
+                (str(exc) or type(exc).__name__).rstrip("."),
                 self.retry_interval,
             )
 
