@@ -61,6 +61,10 @@ class SessionMiddleware(BaseHTTPMiddleware):
     came over HTTPS (see `request_is_https`), True always, False never. `refresh_each_request`:
     send the cookie (and restart a server-side entry's TTL) on every request that has a session,
     so it expires `max_age` after the last visit instead of after the last change.
+
+    A server-side store that cannot be reached (`RedisSessionBackend` with Redis down or frozen)
+    raises `RedisUnavailable` from here; the app answers it 503 with `Retry-After`, without a
+    traceback, for requests that send a session cookie or change their session only (docs/redis.md).
     """
 
     def __init__(
