@@ -106,11 +106,9 @@ class RedisBackend:
 
     async def start(self, deliver: Deliver) -> None:
         self._deliver = deliver
-        # No retries inside redis-py: a failure must surface at once, so `send` can fall back
-        # to local delivery and the listener can run its own backoff.
-        # covet's Redis policy (covet.redis.connect): bounded connects and reads, a pool that
-        # waits when busy. Pub/sub reads block for as long as the room is quiet, so the read
-        # timeout only bounds commands here.
+        # covet's Redis client (covet.redis.connect: bounded connects and reads, a pool that
+        # waits when busy), but no retries: a failure must surface at once, so `send` can fall
+        # back to local delivery and the listener can run its own backoff.
         self._client = connect(self.url, timeout=5, connect_timeout=2, retries=0)
         loop = asyncio.get_running_loop()
         self._first_attempt = loop.create_future()

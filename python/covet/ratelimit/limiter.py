@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from covet import _engine
 from covet.datastructures import MutableHeaders
-from covet.exceptions import HTTPException
+from covet.exceptions import HTTPException, ServiceUnavailable
 from covet.params import DependsParam
 from covet.ratelimit.backends import Backend, BackendUnavailable, Decision, MemoryBackend
 from covet.ratelimit.keys import KeyFunc, client_ip, user_identity
@@ -163,7 +163,7 @@ class RateLimit:
             logger.log(level, "Rate limit backend unavailable, %s: %s", action, exc)
         if self.fail_open:
             return None
-        raise HTTPException(503, "Rate limiting is unavailable; try again shortly", {"Retry-After": "1"})
+        raise ServiceUnavailable("Rate limiting is unavailable; try again shortly")
 
     def decorate(self, func: F) -> F:
         """`func` with this rule added as a dependency: put the decorator under the route's."""
