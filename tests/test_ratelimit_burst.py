@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from typing import Any
 
 import httpx
 import pytest
@@ -50,3 +51,24 @@ def test_burst_across_two_processes_admits_exactly_the_limit(
         logs = [server.stop()[1] for server in servers]
     assert codes == Counter({200: LIMIT, 429: CONCURRENT - LIMIT}), (codes, logs)
     assert not any("unavailable" in log for log in logs), logs
+
+
+def test_concurrent_checks_share_one_pipeline_and_each_gets_its_own_answer(own_redis: OwnRedis) -> None:
+    """Checks made in one turn of the event loop go to Redis together: with a single pooled
+    connection and a pool wait far too short to queue 500 separate calls, all 500 are answered,
+    the limit is exact, and each answer is its own (remaining counts 99 down to 0, once each)."""
+    from covet.ratelimit import RedisBackend, parse_rate
+
+    async def scenario() -> list[Any]:
+        backend = RedisBackend(own_redis.url, prefix="batch:", max_connections=1, pool_timeout=0.001)
+        rate = parse_rate(f"{LIMIT}/minute")
+        await backend.hit("warm-up", rate)  # opens the one connection
+        decisions = await asyncio.gather(*(backend.hit("k", rate) for _ in range(500)))
+        await backend.close()
+        return decisions
+
+    decisions = asyncio.run(scenario())
+    allowed = [d for d in decisions if d.allowed]
+    assert len(allowed) == LIMIT
+    assert sorted(d.remaining for d in allowed) == list(range(LIMIT))
+    assert all(d.retry_after > 0 for d in decisions if not d.allowed)

@@ -8,6 +8,7 @@ an expiry at the moment the allowance is full again, so idle keys cost nothing.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from typing import Any
 
@@ -51,7 +52,8 @@ class RedisBackend:
     raises `BackendUnavailable`, for the rule's `fail_open` to decide; after one, Redis is not
     tried again for `retry_interval` seconds (checks fail at once meanwhile). A pool that stays
     busy past `pool_timeout` answers 503 whatever `fail_open` says: letting the excess through
-    would be exactly the bypass a burst must not get. Keys are `prefix` + rule + client key.
+    would be exactly the bypass a burst must not get. Checks made during one turn of the event
+    loop go to Redis in one pipeline. Keys are `prefix` + rule + client key.
     """
 
     def __init__(
@@ -75,29 +77,73 @@ class RedisBackend:
             max_connections=max_connections,
             pool_timeout=pool_timeout,
         )
+        self._queue: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
+        self._sending: set[asyncio.Task[None]] = set()
 
     async def hit(self, key: str, rate: Rate, cost: int = 1) -> Decision:
         interval_us = max(1, round(rate.period * 1_000_000 / rate.limit))
-        args = (1, self.prefix + key, interval_us, rate.burst, cost)
-        try:
-            result = await self.redis.run(lambda client: _gcra(client, args))
-        except RedisUnavailable as exc:
-            if not exc.outage:
-                raise  # overload: 503, never a free pass
-            raise BackendUnavailable(str(exc.detail), logged=True) from None
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[Any] = loop.create_future()
+        self._queue.append(((1, self.prefix + key, interval_us, rate.burst, cost), answer))
+        if len(self._queue) == 1:
+            loop.call_soon(self._flush)
+        result = await answer
+        if isinstance(result, RedisUnavailable):
+            if not result.outage:
+                raise RedisUnavailable(result.detail, outage=False)  # overload: 503, never a free pass
+            raise BackendUnavailable(str(result.detail), logged=True)
         allowed, remaining, reset_us, retry_us = (int(v) for v in result)
         return Decision(bool(allowed), rate.burst, max(0, remaining), reset_us / 1e6, retry_us / 1e6)
+
+    def _flush(self) -> None:
+        """Sends every check queued during this turn of the event loop as one pipeline: a burst
+        of N concurrent checks costs Redis one round trip and one connection, not N. Each check
+        is still one atomic script, so batching changes nothing in what is counted."""
+        batch, self._queue = self._queue, []
+        task = asyncio.get_running_loop().create_task(self._send(batch))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _send(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]) -> None:
+        try:
+            results: list[Any] = await self.redis.run(lambda client: _gcra_pipeline(client, [a for a, _ in batch]))
+        except RedisUnavailable as exc:
+            results = [exc] * len(batch)
+        except BaseException as exc:  # a bug, or shutting down: no check may wait forever
+            for _, answer in batch:
+                if answer.done():
+                    continue
+                if isinstance(exc, Exception):
+                    answer.set_exception(exc)
+                else:
+                    answer.cancel()
+            raise
+        for (_, answer), result in zip(batch, results, strict=True):
+            if answer.done():  # the request went away meanwhile
+                continue
+            if isinstance(result, Exception) and not isinstance(result, RedisUnavailable):
+                answer.set_exception(result)  # a Redis error for this one script (a bug, not an outage)
+            else:
+                answer.set_result(result)
 
     async def close(self) -> None:
         await self.redis.aclose()
 
 
-async def _gcra(client: Any, args: tuple[Any, ...]) -> Any:
-    """One atomic check: EVALSHA, or EVAL once for a Redis that does not know the script yet
-    (new, restarted, or its script cache flushed)."""
+async def _gcra_pipeline(client: Any, calls: list[tuple[Any, ...]]) -> list[Any]:
+    """One EVALSHA per check, in one pipeline; the checks a Redis that does not know the script
+    yet (new, restarted, or its script cache flushed) refused are sent again with EVAL."""
     from redis.exceptions import NoScriptError
 
-    try:
-        return await client.evalsha(GCRA_SHA, *args)
-    except NoScriptError:
-        return await client.eval(GCRA_SCRIPT, *args)
+    async with client.pipeline(transaction=False) as pipe:
+        for args in calls:
+            pipe.evalsha(GCRA_SHA, *args)
+        results: list[Any] = await pipe.execute(raise_on_error=False)
+    missing = [i for i, result in enumerate(results) if isinstance(result, NoScriptError)]
+    if missing:
+        async with client.pipeline(transaction=False) as pipe:
+            for i in missing:
+                pipe.eval(GCRA_SCRIPT, *calls[i])
+            for i, result in zip(missing, await pipe.execute(raise_on_error=False), strict=True):
+                results[i] = result
+    return results
