@@ -121,6 +121,18 @@ def test_busy_pool_waits_and_overload_is_not_an_outage(own_redis: OwnRedis, capl
         await holder
         assert await redis.run(lambda r: r.get("n")) == b"20"
         await redis.aclose()
+        # A client of the user's own, with redis-py's plain pool ("Too many connections" at once):
+        # the same classification.
+        from redis.asyncio import Redis
+
+        own = RedisClient(Redis.from_url(own_redis.url, max_connections=1), name="test")
+        holder = asyncio.create_task(own.run(lambda r: r.blpop(["nothing"], timeout=1)))
+        await asyncio.sleep(0)
+        with pytest.raises(RedisUnavailable) as caught:
+            await own.run(lambda r: r.get("n"))
+        assert caught.value.outage is False and not own.down
+        await holder
+        await own.client.aclose()
 
     with caplog.at_level(logging.INFO, "covet.redis"):
         asyncio.run(scenario())

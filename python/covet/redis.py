@@ -90,11 +90,14 @@ def connect(
 
 
 def _pool_exhausted(exc: BaseException) -> bool:
-    """redis-py's blocking pool gives up with ConnectionError("No connection available.") from
-    a TimeoutError: the pool was busy, Redis was never asked."""
-    from redis.exceptions import ConnectionError as RedisConnectionError
+    """The pool had no connection to give, so Redis was never asked: redis-py's blocking pool
+    gives up with ConnectionError("No connection available.") from a TimeoutError; a plain
+    pool (a client passed in) raises MaxConnectionsError ("Too many connections") at once."""
+    from redis import exceptions
 
-    return isinstance(exc, RedisConnectionError) and isinstance(exc.__cause__, asyncio.TimeoutError)
+    if isinstance(exc, getattr(exceptions, "MaxConnectionsError", ())):
+        return True
+    return isinstance(exc, exceptions.ConnectionError) and isinstance(exc.__cause__, asyncio.TimeoutError)
 
 
 def _safe_url(url: str) -> str:
@@ -171,8 +174,8 @@ class RedisClient:
             result = await call(self.client)
         except (TimeoutError, RedisConnectionError, RedisTimeoutError, OSError) as exc:
             if _pool_exhausted(exc):
-                busy = f"Redis ({self.name}) is busy: no connection free within {self.pool_timeout:g} s"
-                raise RedisUnavailable(busy + "; try again shortly", outage=False) from None
+                busy = f"Redis ({self.name}) is busy: every pooled connection is in use; try again shortly"
+                raise RedisUnavailable(busy, outage=False) from None
             self._failed(exc)
             raise self._unavailable(outage=True) from None
         finally:
