@@ -24,7 +24,10 @@ async def run(names: list[str]) -> list[Tally]:
     for name in names:
         started = time.monotonic()
         print(f"chaos: {name} ...", file=sys.stderr, flush=True)
-        tallies += await SCENARIOS[name]()
+        try:
+            tallies += await SCENARIOS[name]()
+        except Exception as exc:  # one broken scenario still leaves the others' rows
+            tallies.append(Tally(name, error=f"{type(exc).__name__}: {exc}"))
         print(f"chaos: {name} done in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
     return tallies
 

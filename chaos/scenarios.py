@@ -41,6 +41,8 @@ async def shutdown(workers: int) -> list[Tally]:
 
 async def ratelimit_burst(requests: int = 1000, concurrency: int = 1000) -> list[Tally]:
     """A burst across two processes sharing one (own) Redis with a 100/minute limit."""
+    if not OwnRedis.available():
+        return [Tally("2. rate-limit burst", error="redis-server is not installed (make services installs it)")]
     redis = OwnRedis()
     await asyncio.to_thread(redis.start)
     env = {"CHAOS_REDIS_URL": redis.url, "CHAOS_RATE": "100/minute"}
@@ -76,6 +78,8 @@ async def ratelimit_burst(requests: int = 1000, concurrency: int = 1000) -> list
 
 async def redis_outage() -> list[Tally]:
     """Sessions and JWT revocation checks while the app's Redis is killed, then frozen."""
+    if not OwnRedis.available():
+        return [Tally("3. Redis outage", error="redis-server is not installed (make services installs it)")]
     redis = OwnRedis()
     await asyncio.to_thread(redis.start)
     server = await asyncio.to_thread(start_covet, "chaos.apps.redis_auth:app", env={"CHAOS_REDIS_URL": redis.url})
@@ -121,6 +125,9 @@ async def _redis_phase(port: int, token: str, name: str, fault: object, repair: 
 async def postgres_outage() -> list[Tally]:
     """Inserts while an own PostgreSQL cluster stops (-m immediate, then -m fast) and starts
     again; afterwards every acknowledged row must be in the table."""
+    reason = PrivateCluster.unavailable_reason()
+    if reason:
+        return [Tally("4. PostgreSQL stopped under inserts", error=reason)]
     cluster = PrivateCluster()
     await asyncio.to_thread(cluster.init)
     await asyncio.to_thread(cluster.start)

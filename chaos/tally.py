@@ -28,6 +28,7 @@ class Tally:
     extra_lost: int = 0  # lost by a scenario's own check (e.g. acknowledged rows missing)
     notes: list[str] = field(default_factory=list)
     no_500: bool = False  # the scenario's bar includes "never a 500" (any 5xx but 503)
+    error: str | None = None  # the scenario could not run (a missing binary, a crash of the harness)
 
     def add(self, outcome: int | str) -> None:
         self.outcomes[outcome] += 1
@@ -58,7 +59,7 @@ class Tally:
         }
 
     def _auto_notes(self) -> list[str]:
-        notes = []
+        notes = [f"DID NOT RUN: {self.error}"] if self.error else []
         if self.outcomes[REFUSED]:
             notes.append(f"{self.outcomes[REFUSED]} refused after the listener closed (not lost)")
         if self.outcomes[HUNG]:
@@ -74,6 +75,8 @@ class Tally:
         """What breaks the bar `make chaos` holds every scenario to: nothing lost, nothing
         admitted beyond a limit."""
         out = []
+        if self.error:
+            out.append(f"{self.name}: did not run ({self.error})")
         if self.lost:
             out.append(f"{self.name}: {self.lost} lost")
         if self.over_admitted:

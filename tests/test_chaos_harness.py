@@ -113,3 +113,9 @@ def test_a_tiny_scenario_against_covet_is_all_answered() -> None:
     assert row["sent"] == row["2xx"] >= 40
     assert row["no answer (lost)"] == 0 and tally.failures() == []
     assert markdown([tally]).splitlines()[0].startswith("| scenario | sent | 2xx | 4xx | 429 | 503 | 5xx other |")
+
+
+def test_a_scenario_that_could_not_run_fails_the_run() -> None:
+    tally = Tally("4. PostgreSQL", error="initdb not found")
+    assert tally.failures() == ["4. PostgreSQL: did not run (initdb not found)"]
+    assert "DID NOT RUN: initdb not found" in markdown([tally])
