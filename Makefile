@@ -65,3 +65,9 @@ bench-ws: build
 
 clean:
 	rm -rf target $(VENV) .pytest_cache
+
+# Fault scenarios under load (issue 15; docs/chaos.md): own Redis and PostgreSQL processes on
+# free loopback ports, never the shared ones; about two minutes; not part of `make test`.
+.PHONY: chaos
+chaos: build services
+	$(PY) -m chaos.run
