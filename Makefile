@@ -39,11 +39,11 @@ services:
 lint: $(DEPS)
 	cargo fmt --all --check
 	cargo clippy -p covet-engine -p covet-py --all-targets -- -D warnings
-	$(VENV)/bin/ruff check python tests examples benchmarks
+	$(VENV)/bin/ruff check python tests examples benchmarks chaos
 
 fmt: $(DEPS)
 	cargo fmt --all
-	$(VENV)/bin/ruff format python tests examples benchmarks
+	$(VENV)/bin/ruff format python tests examples benchmarks chaos
 
 bench: build bench-tools
 	$(PY) benchmarks/run.py
