@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.client
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from covet import _engine
@@ -19,7 +20,7 @@ from covet.asgi import handle_asgi
 from covet.datastructures import State
 from covet.debug import debug_response
 from covet.encoders import json_default
-from covet.exceptions import HTTPException, RequestValidationError
+from covet.exceptions import HTTPException, InvalidResponseHeader, RequestValidationError
 from covet.middleware import BaseHTTPMiddleware
 from covet.middleware import Middleware as MiddlewareDecl
 from covet.middleware.engine import compile_policy, is_engine_middleware
@@ -241,7 +242,11 @@ class Covet(RouteRegistry):
             except Exception as err:
                 response = await self._server_error(request, err)
             try:
-                await send_to_engine(response, conn)
+                try:
+                    await send_to_engine(response, conn)
+                except InvalidResponseHeader as err:  # nothing was sent: answer 500 instead
+                    response = await self._server_error(request, err)
+                    await send_to_engine(response, conn)
             except Exception as err:
                 logger.exception("Error while sending the response to %s %s", raw.method, raw.path)
                 self._collect(err)
@@ -325,13 +330,16 @@ class Covet(RouteRegistry):
 
     def _handler_for(self, exc: Exception) -> ExceptionHandler | None:
         handlers = self.exception_handlers
-        if isinstance(exc, HTTPException) and exc.status_code in handlers:
-            return handlers[exc.status_code]
+        status = _carried_status(exc)
+        if status is not None and status in handlers:
+            return handlers[status]
         for cls in type(exc).__mro__:
             if cls in handlers and cls is not Exception:
                 return handlers[cls]  # type: ignore[index]
         if isinstance(exc, HTTPException):
             return _http_exception_handler
+        if status is not None:
+            return _status_exception_handler
         if isinstance(exc, RequestValidationError):
             return _validation_error_handler
         return None
@@ -341,7 +349,11 @@ class Covet(RouteRegistry):
             # Nobody is left to answer; not a server error.
             logger.info("Client left during %s %s: %s", request.method, request.path, exc)
             return PlainTextResponse("Client disconnected", status_code=400)
-        logger.error("Exception in handler for %s %s", request.method, request.path, exc_info=exc)
+        if isinstance(exc, InvalidResponseHeader):
+            # The traceback would show covet's send, not the handler: the message names the header.
+            logger.error("Response to %s %s not sent: %s", request.method, request.path, exc)
+        else:
+            logger.error("Exception in handler for %s %s", request.method, request.path, exc_info=exc)
         self._collect(exc)
         handler = self.exception_handlers.get(500) or self.exception_handlers.get(Exception)
         if handler is not None and isinstance(exc, Exception):
@@ -463,6 +475,28 @@ async def _http_exception_handler(request: Request, exc: HTTPException) -> Respo
     if exc.status_code in (204, 304) or exc.status_code < 200:
         return Response(status_code=exc.status_code, headers=exc.headers)
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+def _carried_status(exc: Exception) -> int | None:
+    """The HTTP status an exception stands for: covet's `HTTPException`, or any exception with
+    an int `status_code` from 400 to 599, as Starlette's and FastAPI's `HTTPException` (raised
+    by a mounted Starlette app, `StaticFiles`, or code written for them) carry."""
+    if isinstance(exc, HTTPException):
+        return exc.status_code
+    status = getattr(exc, "status_code", None)
+    if type(status) is int and 400 <= status <= 599:
+        return status
+    return None
+
+
+async def _status_exception_handler(request: Request, exc: Exception) -> Response:
+    """Another framework's HTTP exception: its status with covet's `{"detail": ...}` body."""
+    status: int = exc.status_code  # type: ignore[attr-defined]
+    detail = getattr(exc, "detail", None)
+    if detail is None:
+        detail = http.client.responses.get(status, "")
+    headers = getattr(exc, "headers", None)
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers if isinstance(headers, Mapping) else None)
 
 
 async def _validation_error_handler(request: Request, exc: RequestValidationError) -> Response:

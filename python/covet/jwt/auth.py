@@ -37,6 +37,11 @@ def token_scopes(claims: dict[str, Any]) -> set[str]:
     return scopes
 
 
+# Fixed text, as the engine writes it: the reason can quote the token's own header (an unknown
+# `kid`), and attacker text never goes into a response header (the JSON body has the reason).
+INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token", error_description="The access token is invalid"'
+
+
 def _quoted(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
@@ -69,8 +74,7 @@ class JWTAuth(JWT, SecurityBase):
         self.scheme_name = scheme_name or type(self).__name__
         self.auto_error = auto_error
 
-    def _unauthorized(self, detail: str, error: str | None = None) -> HTTPException:
-        challenge = "Bearer" if error is None else f'Bearer error="{error}", error_description="{_quoted(detail)}"'
+    def _unauthorized(self, detail: str, challenge: str = "Bearer") -> HTTPException:
         return HTTPException(HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": challenge})
 
     async def __call__(self, request: Request, security_scopes: SecurityScopes) -> dict[str, Any] | None:
@@ -110,7 +114,7 @@ class JWTAuth(JWT, SecurityBase):
             return await self.verify(token)
         except InvalidTokenError as exc:
             logger.info("refused bearer token on %s %s: %s (%s)", request.method, request.url.path, exc, exc.kind)
-            raise self._unauthorized(f"Invalid token: {exc}", "invalid_token") from None
+            raise self._unauthorized(f"Invalid token: {exc}", INVALID_TOKEN_CHALLENGE) from None
 
     def requires(self, *scopes: str) -> Any:
         """What a parameter that needs these scopes is declared with:
