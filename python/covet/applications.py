@@ -21,6 +21,7 @@ from covet.datastructures import State
 from covet.debug import debug_response
 from covet.encoders import json_default
 from covet.exceptions import HTTPException, InvalidResponseHeader, RequestValidationError
+from covet.logtext import printable
 from covet.middleware import BaseHTTPMiddleware
 from covet.middleware import Middleware as MiddlewareDecl
 from covet.middleware.engine import compile_policy, is_engine_middleware
@@ -248,7 +249,7 @@ class Covet(RouteRegistry):
                     response = await self._server_error(request, err)
                     await send_to_engine(response, conn)
             except Exception as err:
-                logger.exception("Error while sending the response to %s %s", raw.method, raw.path)
+                logger.exception("Error while sending the response to %s %s", raw.method, printable(raw.path))
                 self._collect(err)
                 conn.abort()
                 await self._finish_request(request)
@@ -258,7 +259,7 @@ class Covet(RouteRegistry):
                 await self._run_background(response)
             await self._finish_request(request)
         except Exception as err:  # a bug in covet itself: still answer the client
-            logger.exception("Unexpected error serving %s %s", raw.method, raw.path)
+            logger.exception("Unexpected error serving %s %s", raw.method, printable(raw.path))
             self._collect(err)
             conn.abort()
         finally:
@@ -270,7 +271,7 @@ class Covet(RouteRegistry):
         try:
             await request.close()
         except Exception as err:
-            logger.exception("Error while cleaning up after %s %s", request.method, request.path)
+            logger.exception("Error while cleaning up after %s %s", request.method, printable(request.path))
             self._collect(err)
 
     async def _run_background(self, response: Response) -> None:
@@ -347,13 +348,13 @@ class Covet(RouteRegistry):
     async def _server_error(self, request: Request, exc: BaseException) -> Response:
         if isinstance(exc, ClientDisconnect):
             # Nobody is left to answer; not a server error.
-            logger.info("Client left during %s %s: %s", request.method, request.path, exc)
+            logger.info("Client left during %s %s: %s", request.method, printable(request.path), exc)
             return PlainTextResponse("Client disconnected", status_code=400)
         if isinstance(exc, InvalidResponseHeader):
             # The traceback would show covet's send, not the handler: the message names the header.
-            logger.error("Response to %s %s not sent: %s", request.method, request.path, exc)
+            logger.error("Response to %s %s not sent: %s", request.method, printable(request.path), exc)
         else:
-            logger.error("Exception in handler for %s %s", request.method, request.path, exc_info=exc)
+            logger.error("Exception in handler for %s %s", request.method, printable(request.path), exc_info=exc)
         self._collect(exc)
         handler = self.exception_handlers.get(500) or self.exception_handlers.get(Exception)
         if handler is not None and isinstance(exc, Exception):
@@ -496,7 +497,9 @@ async def _status_exception_handler(request: Request, exc: Exception) -> Respons
     if detail is None:
         detail = http.client.responses.get(status, "")
     headers = getattr(exc, "headers", None)
-    return JSONResponse({"detail": detail}, status_code=status, headers=headers if isinstance(headers, Mapping) else None)
+    if not isinstance(headers, Mapping):
+        headers = None
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
 
 async def _validation_error_handler(request: Request, exc: RequestValidationError) -> Response:
@@ -509,7 +512,7 @@ _server_logger = logging.getLogger("covet.server")
 
 def _log_access(client: tuple[str, int] | None, method: str, target: str, version: str, status: int) -> None:
     where = f"{client[0]}:{client[1]}" if client else "-"
-    _access_logger.info('%s - "%s %s HTTP/%s" %d', where, method, target, version, status)
+    _access_logger.info('%s - "%s %s HTTP/%s" %d', where, method, printable(target), version, status)
 
 
 def _log_refused(status: int, detail: str, client: tuple[str, int] | None) -> None:

@@ -322,6 +322,7 @@ _UNSAFE_CHARS = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f;&$`\'!#%{}\[\]~^=+,]')
 _DEVICE_NAMES = frozenset(
     ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"] + [f"{d}{i}" for d in ("COM", "LPT") for i in range(1, 10)]
 )
+_SUFFIX = re.compile(r"(\.[^.]{1,15}){1,2}$")
 MAX_SAFE_FILENAME_BYTES = 200
 
 
@@ -339,14 +340,14 @@ def safe_filename(filename: str | None, default: str = "upload") -> str:
     name = re.sub(r"\.{2,}", ".", name).strip(" ._")
     if not name:
         return default
-    stem, dot, ext = name.rpartition(".")
-    if not dot or len(ext) > 16:
-        stem, dot, ext = name, "", ""
+    suffix = _SUFFIX.search(name)  # `.pdf`, `.tar.gz`: kept whole when the name is cut
+    ext = suffix.group(0) if suffix and suffix.start() > 0 else ""
+    stem = name[: len(name) - len(ext)]
     if stem.split(".")[0].upper() in _DEVICE_NAMES:
         stem = "_" + stem
-    room = MAX_SAFE_FILENAME_BYTES - len((dot + ext).encode())
-    stem = stem.encode()[:room].decode("utf-8", "ignore").rstrip(" ._")
-    return (stem + dot + ext) if stem else default
+    room = MAX_SAFE_FILENAME_BYTES - len(ext.encode())
+    stem = stem.encode()[:room].decode("utf-8", "ignore").rstrip(" .")
+    return stem + ext if stem else default
 
 
 class FormData(ImmutableMultiDict[str | UploadFile]):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
 from covet import Cookie, Covet, Depends, Header, Request
@@ -24,6 +25,12 @@ class Item(BaseModel):
     tags: list[Any] = []
 
 
+class QuotaExceeded(Exception):
+    """An exception of some other library that says which HTTP status it stands for."""
+
+    status_code = 429
+
+
 def build(python_path: bool) -> Covet:
     app = Covet()
     if python_path:
@@ -34,6 +41,10 @@ def build(python_path: bool) -> Covet:
 
     @app.get("/pages/{slug}/")
     async def page(slug: str) -> dict[str, str]:
+        return {"slug": slug}
+
+    @app.get("/{slug}/")
+    async def top_page(slug: str) -> dict[str, str]:
         return {"slug": slug}
 
     @app.post("/items")
@@ -78,6 +89,14 @@ def build(python_path: bool) -> Covet:
     @app.get("/typed")
     async def typed(x_n: int = Header(0), c: int = Cookie(0), f: float = 0.0) -> dict[str, Any]:
         return {"x_n": x_n, "c": c, "f": f}
+
+    @app.get("/starlette-error")
+    async def starlette_error() -> None:
+        raise StarletteHTTPException(409, "Name taken", headers={"x-why": "duplicate"})
+
+    @app.get("/carrier-error")
+    async def carrier_error() -> None:
+        raise QuotaExceeded()
 
     app.mount("/static", StaticFiles(directory=__file__.rsplit("/", 1)[0]))
     return app

@@ -14,6 +14,7 @@ from typing import Any
 from covet.exceptions import HTTPException
 from covet.jwt.errors import InvalidTokenError, RevokedTokenError
 from covet.jwt.manager import JWT
+from covet.logtext import printable
 from covet.params import Security
 from covet.requests import Request
 from covet.responses import JSONResponse
@@ -84,7 +85,7 @@ class JWTAuth(JWT, SecurityBase):
         missing = [s for s in security_scopes.scopes if s not in token_scopes(claims)]
         if missing:
             needed = " ".join(security_scopes.scopes)
-            logger.info("token of %r lacks scopes %s on %s", claims.get("sub"), missing, request.url.path)
+            logger.info("token of %r lacks scopes %s on %s", claims.get("sub"), missing, printable(request.url.path))
             raise HTTPException(
                 HTTP_403_FORBIDDEN,
                 detail=f"Missing scope: {' '.join(missing)}",
@@ -113,7 +114,8 @@ class JWTAuth(JWT, SecurityBase):
                 return None
             return await self.verify(token)
         except InvalidTokenError as exc:
-            logger.info("refused bearer token on %s %s: %s (%s)", request.method, request.url.path, exc, exc.kind)
+            path = printable(request.url.path)
+            logger.info("refused bearer token on %s %s: %s (%s)", request.method, path, exc, exc.kind)
             raise self._unauthorized(f"Invalid token: {exc}", INVALID_TOKEN_CHALLENGE) from None
 
     def requires(self, *scopes: str) -> Any:
