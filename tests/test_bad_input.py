@@ -111,7 +111,9 @@ def test_a_bad_token_kid_gets_401_and_a_fixed_challenge(server: Server) -> None:
     token = f"{header}.{b64(b'{}')}.{b64(b'sig')}"
     r = httpx.get(server.url + "/me", headers={"authorization": f"Bearer {token}"})
     assert r.status_code == 401
-    assert r.headers["www-authenticate"] == 'Bearer error="invalid_token", error_description="The access token is invalid"'
+    assert (
+        r.headers["www-authenticate"] == 'Bearer error="invalid_token", error_description="The access token is invalid"'
+    )
     assert r.json()["detail"].startswith("Invalid token: unknown key id")
     lines = stop_and_read(server)
     # The reason, once, on covet.jwt; then the access line.
@@ -136,7 +138,8 @@ ODD_REQUESTS = {
     "query: bad percent-escapes and UTF-8": b"GET /echo/a?q=%ff%fe&x=%zz&%=% HTTP/1.1\r\nHost: x\r\n\r\n",
     "path: bad UTF-8": b"GET /echo/%ff%fe HTTP/1.1\r\nHost: x\r\n\r\n",
     "path: bad percent-escape": b"GET /echo/%zz HTTP/1.1\r\nHost: x\r\n\r\n",
-    "cookies: odd bytes and syntax": b'GET /echo/a HTTP/1.1\r\nHost: x\r\nCookie: =;;;=a; "x"="\\"; a=\xff\xfe; b=%ff\r\n\r\n',
+    "cookies: odd bytes and syntax": b"GET /echo/a HTTP/1.1\r\nHost: x\r\n"
+    b'Cookie: =;;;=a; "x"="\\"; a=\xff\xfe; b=%ff\r\n\r\n',
     "form: bad percent-escapes": post("/form", "application/x-www-form-urlencoded", b"a=%ff&b=%zz&c=\xff\xfe"),
     "multipart: no boundary": post("/form", "multipart/form-data", b"abc"),
     "header: control byte": b"GET /echo/a HTTP/1.1\r\nHost: x\r\nX-Odd: \xff\x01\r\n\r\n",
@@ -179,7 +182,10 @@ def test_lenient_decoding_matches_starlette(server: Server) -> None:
 def test_testclient_gets_the_same_answers() -> None:
     with TestClient(engine_app, raise_server_exceptions=False) as tc:
         r = tc.post("/raw-json", content=b"{x}")
-        assert (r.status_code, r.json()["detail"]) == (400, "Invalid JSON body: Expecting property name enclosed in double quotes at position 1")
+        assert (r.status_code, r.json()["detail"]) == (
+            400,
+            "Invalid JSON body: Expecting property name enclosed in double quotes at position 1",
+        )
         assert tc.post("/items", content=b"[" * 1000).status_code == 422
         assert tc.get("/static/no-such-file.txt").json() == {"detail": "Not Found"}
         assert tc.get("/starlette-error").status_code == 409

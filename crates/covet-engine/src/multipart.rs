@@ -550,7 +550,10 @@ fn parse_head(block: &[u8]) -> Result<PartHead, MultipartError> {
     let name = param_text(&params, "name")
         .ok_or_else(|| MultipartError::malformed("a part's Content-Disposition has no name"))?;
     let filename = param_text(&params, "filename").map(strip_windows_path);
-    if filename.as_deref().is_some_and(|f| f.chars().any(char::is_control)) {
+    if filename
+        .as_deref()
+        .is_some_and(|f| f.chars().any(char::is_control))
+    {
         // `filename*=UTF-8''a%00.php`: a NUL or a line break in a name the application may
         // use as a path or log is refused, not passed on (nor silently changed).
         return Err(MultipartError::malformed(
@@ -1088,7 +1091,10 @@ mod tests {
             "form-data; name=f; filename=\"a\x7fb\"",
         ] {
             let e = head(hostile).unwrap_err();
-            assert!(e.to_string().contains("control character"), "{hostile}: {e}");
+            assert!(
+                e.to_string().contains("control character"),
+                "{hostile}: {e}"
+            );
         }
         let h = head("form-data; name*=utf-8''%C3%B1; filename=\"\"").unwrap();
         assert_eq!((h.name.as_str(), h.filename.as_deref()), ("ñ", Some("")));

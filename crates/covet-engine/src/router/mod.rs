@@ -587,7 +587,10 @@ mod tests {
         assert_eq!(r.lookup("GET", "/nothing/"), Lookup::NotFound);
         let mut r = Router::new(true);
         r.add("/{slug}/", None, 0, None).unwrap();
-        assert_eq!(r.lookup("GET", "/\\evil.example"), redirect("/%5Cevil.example/"));
+        assert_eq!(
+            r.lookup("GET", "/\\evil.example"),
+            redirect("/%5Cevil.example/")
+        );
         assert_eq!(r.lookup("GET", "/a b%\u{e9}"), redirect("/a%20b%25%C3%A9/"));
         assert_eq!(location_path("//evil.example/"), "/evil.example/");
         assert_eq!(location_path("///\\evil.example/"), "/%5Cevil.example/");
