@@ -73,6 +73,19 @@ def test_deeply_nested_json_to_a_model_is_422(server: Server) -> None:
     assert len(lines) == 2 and '"POST /items HTTP/1.1" 422' in lines[0], lines
 
 
+def test_an_infinite_number_in_a_body_is_422(server: Server) -> None:
+    """`1e999` parses as inf, which the 422 body cannot hold as a number: it is echoed as pydantic
+    writes it, "Infinity", rather than failing the error response itself."""
+    r = httpx.post(server.url + "/items", content=b'{"name": -1e999}', headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    [error] = r.json()["detail"]
+    assert (error["type"], error["loc"], error["input"]) == ("string_type", ["body", "name"], "-Infinity")
+    r = httpx.post(server.url + "/items", content=b"1e999", headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["detail"][0]["input"] == "Infinity"
+    lines = stop_and_read(server)
+    assert len(lines) == 2 and all('"POST /items HTTP/1.1" 422' in line for line in lines), lines
+
+
 @pytest.mark.parametrize(
     ("body", "detail"),
     [

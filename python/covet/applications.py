@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import http.client
 import logging
+import math
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
@@ -503,7 +504,21 @@ async def _status_exception_handler(request: Request, exc: Exception) -> Respons
 
 
 async def _validation_error_handler(request: Request, exc: RequestValidationError) -> Response:
-    return JSONResponse({"detail": exc.errors()}, status_code=422)
+    try:
+        return JSONResponse({"detail": exc.errors()}, status_code=422)
+    except ValueError:  # an `input` JSON cannot hold: `1e999` parses as inf
+        return JSONResponse({"detail": _finite(exc.errors())}, status_code=422)
+
+
+def _finite(value: Any) -> Any:
+    """`value` with inf and NaN floats as the strings pydantic writes for them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 _access_logger = logging.getLogger("covet.access")
