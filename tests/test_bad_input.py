@@ -135,14 +135,16 @@ def test_a_bad_token_kid_gets_401_and_a_fixed_challenge(server: Server) -> None:
 
 
 @pytest.mark.parametrize("value", ["a\r\nX-Injected: 1", "a\x00b", "a\nb"], ids=["crlf", "nul", "lf"])
-def test_an_unsendable_response_header_is_500_and_logged_once(server: Server, value: str) -> None:
-    r = httpx.get(server.url + "/header", params={"value": value})
+@pytest.mark.parametrize("path", ["/header", "/header-stream"])
+def test_an_unsendable_response_header_is_500_and_logged_once(server: Server, path: str, value: str) -> None:
+    r = httpx.get(server.url + path, params={"value": value})
     assert (r.status_code, r.text) == (500, "Internal Server Error")
     assert "x-injected" not in r.headers
-    assert httpx.get(server.url + "/header", params={"value": "fine"}).headers["x-echo"] == "fine"
+    assert httpx.get(server.url + path, params={"value": "fine"}).headers["x-echo"] == "fine"
     lines = stop_and_read(server)
     errors = [line for line in lines if line.startswith("ERROR")]
-    assert len(errors) == 1 and 'Response to GET /header not sent: invalid response header "x-echo"' in errors[0]
+    assert len(errors) == 1, lines
+    assert f'Response to GET {path} not sent: invalid response header "x-echo"' in errors[0]
     assert [line.rsplit(" ", 1)[-1] for line in lines if "covet.access" in line] == ["500", "200"]
     assert len(lines) == 3, lines
 

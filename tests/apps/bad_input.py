@@ -14,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 from covet import Cookie, Covet, Depends, Header, Request
 from covet.datastructures import UploadFile
 from covet.jwt import HMACKey, JWTAuth
-from covet.responses import Response
+from covet.responses import Response, StreamingResponse
 
 SECRET = "bad-input-test-secret-0123456789abcdef"
 jwt_auth = JWTAuth(HMACKey(SECRET, kid="k1"), issuer="covet-test")
@@ -58,6 +58,10 @@ def build(python_path: bool) -> Covet:
     @app.get("/header")
     async def bad_header(value: str) -> Response:
         return Response("x", headers={"x-echo": value})
+
+    @app.get("/header-stream")
+    async def bad_header_streamed(value: str) -> StreamingResponse:
+        return StreamingResponse(iter([b"x"]), headers={"x-echo": value})
 
     @app.post("/raw-json")
     async def raw_json(request: Request) -> dict[str, Any]:
