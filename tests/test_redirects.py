@@ -35,6 +35,8 @@ def test_redirect_location_is_encoded_and_never_scheme_relative(serve: Callable[
         assert not headers.get("location", "/x").startswith("//"), (target, status, headers)
     lines = stop_and_read(server)
     assert len(lines) == len(CASES) + 3, lines
+    # The decoded path's CR/LF is escaped in the access line, not a forged line of its own.
+    assert any(line.endswith('"GET /a\\r\\nX-Injected: 1 HTTP/1.1" 307') for line in lines), lines
 
 
 def test_testclient_follows_to_the_same_place() -> None:
