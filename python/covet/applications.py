@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.client
 import logging
+import math
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from covet import _engine
@@ -19,7 +21,8 @@ from covet.asgi import handle_asgi
 from covet.datastructures import State
 from covet.debug import debug_response
 from covet.encoders import json_default
-from covet.exceptions import HTTPException, RequestValidationError, ServiceUnavailable
+from covet.exceptions import HTTPException, InvalidResponseHeader, RequestValidationError, ServiceUnavailable
+from covet.logtext import printable
 from covet.middleware import BaseHTTPMiddleware
 from covet.middleware import Middleware as MiddlewareDecl
 from covet.middleware.engine import compile_policy, is_engine_middleware
@@ -241,9 +244,13 @@ class Covet(RouteRegistry):
             except Exception as err:
                 response = await self._server_error(request, err)
             try:
-                await send_to_engine(response, conn)
+                try:
+                    await send_to_engine(response, conn)
+                except InvalidResponseHeader as err:  # nothing was sent: answer 500 instead
+                    response = await self._server_error(request, err)
+                    await send_to_engine(response, conn)
             except Exception as err:
-                logger.exception("Error while sending the response to %s %s", raw.method, raw.path)
+                logger.exception("Error while sending the response to %s %s", raw.method, printable(raw.path))
                 self._collect(err)
                 conn.abort()
                 await self._finish_request(request)
@@ -253,7 +260,7 @@ class Covet(RouteRegistry):
                 await self._run_background(response)
             await self._finish_request(request)
         except Exception as err:  # a bug in covet itself: still answer the client
-            logger.exception("Unexpected error serving %s %s", raw.method, raw.path)
+            logger.exception("Unexpected error serving %s %s", raw.method, printable(raw.path))
             self._collect(err)
             conn.abort()
         finally:
@@ -265,7 +272,7 @@ class Covet(RouteRegistry):
         try:
             await request.close()
         except Exception as err:
-            logger.exception("Error while cleaning up after %s %s", request.method, request.path)
+            logger.exception("Error while cleaning up after %s %s", request.method, printable(request.path))
             self._collect(err)
 
     async def _run_background(self, response: Response) -> None:
@@ -327,13 +334,16 @@ class Covet(RouteRegistry):
 
     def _handler_for(self, exc: Exception) -> ExceptionHandler | None:
         handlers = self.exception_handlers
-        if isinstance(exc, HTTPException) and exc.status_code in handlers:
-            return handlers[exc.status_code]
+        status = _carried_status(exc)
+        if status is not None and status in handlers:
+            return handlers[status]
         for cls in type(exc).__mro__:
             if cls in handlers and cls is not Exception:
                 return handlers[cls]  # type: ignore[index]
         if isinstance(exc, HTTPException):
             return _http_exception_handler
+        if status is not None:
+            return _status_exception_handler
         if isinstance(exc, RequestValidationError):
             return _validation_error_handler
         return None
@@ -341,9 +351,13 @@ class Covet(RouteRegistry):
     async def _server_error(self, request: Request, exc: BaseException) -> Response:
         if isinstance(exc, ClientDisconnect):
             # Nobody is left to answer; not a server error.
-            logger.info("Client left during %s %s: %s", request.method, request.path, exc)
+            logger.info("Client left during %s %s: %s", request.method, printable(request.path), exc)
             return PlainTextResponse("Client disconnected", status_code=400)
-        logger.error("Exception in handler for %s %s", request.method, request.path, exc_info=exc)
+        if isinstance(exc, InvalidResponseHeader):
+            # The traceback would show covet's send, not the handler: the message names the header.
+            logger.error("Response to %s %s not sent: %s", request.method, printable(request.path), exc)
+        else:
+            logger.error("Exception in handler for %s %s", request.method, printable(request.path), exc_info=exc)
         self._collect(exc)
         handler = self.exception_handlers.get(500) or self.exception_handlers.get(Exception)
         if handler is not None and isinstance(exc, Exception):
@@ -467,8 +481,46 @@ async def _http_exception_handler(request: Request, exc: HTTPException) -> Respo
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
+def _carried_status(exc: Exception) -> int | None:
+    """The HTTP status an exception stands for: covet's `HTTPException`, or any exception with
+    an int `status_code` from 400 to 599, as Starlette's and FastAPI's `HTTPException` (raised
+    by a mounted Starlette app, `StaticFiles`, or code written for them) carry."""
+    if isinstance(exc, HTTPException):
+        return exc.status_code
+    status = getattr(exc, "status_code", None)
+    if type(status) is int and 400 <= status <= 599:
+        return status
+    return None
+
+
+async def _status_exception_handler(request: Request, exc: Exception) -> Response:
+    """Another framework's HTTP exception: its status with covet's `{"detail": ...}` body."""
+    status: int = exc.status_code  # type: ignore[attr-defined]
+    detail = getattr(exc, "detail", None)
+    if detail is None:
+        detail = http.client.responses.get(status, "")
+    headers = getattr(exc, "headers", None)
+    if not isinstance(headers, Mapping):
+        headers = None
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
 async def _validation_error_handler(request: Request, exc: RequestValidationError) -> Response:
-    return JSONResponse({"detail": exc.errors()}, status_code=422)
+    try:
+        return JSONResponse({"detail": exc.errors()}, status_code=422)
+    except ValueError:  # an `input` JSON cannot hold: `1e999` parses as inf
+        return JSONResponse({"detail": _finite(exc.errors())}, status_code=422)
+
+
+def _finite(value: Any) -> Any:
+    """`value` with inf and NaN floats as the strings pydantic writes for them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 _access_logger = logging.getLogger("covet.access")
@@ -477,7 +529,7 @@ _server_logger = logging.getLogger("covet.server")
 
 def _log_access(client: tuple[str, int] | None, method: str, target: str, version: str, status: int) -> None:
     where = f"{client[0]}:{client[1]}" if client else "-"
-    _access_logger.info('%s - "%s %s HTTP/%s" %d', where, method, target, version, status)
+    _access_logger.info('%s - "%s %s HTTP/%s" %d', where, method, printable(target), version, status)
 
 
 def _log_refused(status: int, detail: str, client: tuple[str, int] | None) -> None:

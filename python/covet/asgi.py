@@ -8,6 +8,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from covet._engine import RawRequest
+from covet.logtext import printable
 from covet.middleware.engine import engine_policy
 from covet.requests import Request
 from covet.responses import PlainTextResponse, StreamingResponse, asgi_disconnected, valid_headers
@@ -79,7 +80,7 @@ async def _http(app: Covet, scope: dict[str, Any], receive: Any, send: Any) -> N
         response = await app._server_error(request, exc)
     if not valid_headers(response.raw_headers):
         # The engine refuses such headers too: answer 500 rather than send a split header.
-        logger.error("Invalid response header from %s %s: CR, LF or NUL in a header", scope["method"], path)
+        logger.error("Invalid response header from %s %s: CR, LF or NUL in a header", scope["method"], printable(path))
         response = PlainTextResponse("Internal Server Error", status_code=500)
     if isinstance(response, StreamingResponse):
         response.disconnected = functools.partial(asgi_disconnected, receive)
@@ -88,7 +89,7 @@ async def _http(app: Covet, scope: dict[str, Any], receive: Any, send: Any) -> N
         if response.background is not None:
             await app._run_background(response)
     except Exception:
-        logger.exception("Error while sending the response to %s %s", scope["method"], path)
+        logger.exception("Error while sending the response to %s %s", scope["method"], printable(path))
         raise
     finally:
         await app._finish_request(request)

@@ -6,6 +6,8 @@ parameters) so code written against FastAPI's `Request` keeps working.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any, Generic, NamedTuple, TypeVar
 from urllib.parse import urlencode
@@ -260,6 +262,12 @@ class UploadFile:
         return self.headers.get("content-type")
 
     @property
+    def safe_filename(self) -> str:
+        """A name to save this upload under in a directory of yours (`filename` is what the
+        client sent, and may be a path, `..`, hidden or empty). See `safe_filename()`."""
+        return safe_filename(self.filename)
+
+    @property
     def _in_memory(self) -> bool:
         # A plain file object (no `_rolled`) is treated as on disk: safe, if slower.
         return not getattr(self.file, "_rolled", True)
@@ -307,6 +315,39 @@ class UploadFile:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(filename={self.filename!r}, size={self.size!r}, headers={self.headers!r})"
+
+
+# Characters Windows refuses in a name, and ones that mean something to a shell or a URL.
+_UNSAFE_CHARS = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f;&$`\'!#%{}\[\]~^=+,]')
+_DEVICE_NAMES = frozenset(
+    ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"] + [f"{d}{i}" for d in ("COM", "LPT") for i in range(1, 10)]
+)
+_SUFFIX = re.compile(r"(\.[^.]{1,15}){1,2}$")
+MAX_SAFE_FILENAME_BYTES = 200
+
+
+def safe_filename(filename: str | None, default: str = "upload") -> str:
+    """A file name safe to join to a directory of yours: one component (no `/` or `\\`), no
+    `..`, no control or invisible characters, not hidden (no leading dot), not a Windows device
+    name, at most 200 bytes of UTF-8 with the extension kept; `default` when nothing is left.
+    Letters of any script are kept (NFKC-normalised); other characters become `_`. Two uploads
+    can still get the same name: add something unique if yours must not overwrite."""
+    name = unicodedata.normalize("NFKC", filename or "")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if not unicodedata.category(c).startswith("C"))
+    name = _UNSAFE_CHARS.sub("_", name)
+    name = re.sub(r"\s+", " ", name)
+    name = re.sub(r"\.{2,}", ".", name).strip(" ._")
+    if not name:
+        return default
+    suffix = _SUFFIX.search(name)  # `.pdf`, `.tar.gz`: kept whole when the name is cut
+    ext = suffix.group(0) if suffix and suffix.start() > 0 else ""
+    stem = name[: len(name) - len(ext)]
+    if stem.split(".")[0].upper() in _DEVICE_NAMES:
+        stem = "_" + stem
+    room = MAX_SAFE_FILENAME_BYTES - len(ext.encode())
+    stem = stem.encode()[:room].decode("utf-8", "ignore").rstrip(" .")
+    return stem + ext if stem else default
 
 
 class FormData(ImmutableMultiDict[str | UploadFile]):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -75,3 +76,30 @@ __all__ += ["ValidationException", "RequestValidationError", "ResponseValidation
 class WebSocketRequestValidationError(ValidationException):
     """A WebSocket endpoint's parameters did not validate (FastAPI's name). Unless an
     exception handler is registered for it, the handshake is refused with close code 1008."""
+
+
+class InvalidResponseHeader(ValueError):
+    """A response header the engine refused to write (a name that is not a token, a value with
+    CR, LF or NUL). Raised before any byte of the response is sent: covet answers 500 instead
+    and logs one line naming the header."""
+
+
+__all__ += ["InvalidResponseHeader"]
+
+
+class InvalidJSONBody(HTTPException, json.JSONDecodeError):
+    """`await request.json()` on a body that is not JSON: answered 400 `{"detail": ...}`, never
+    500. Also a `json.JSONDecodeError`, so code written for Starlette that catches that (or
+    `ValueError`) around `request.json()` keeps working."""
+
+    def __init__(self, reason: str, doc: str = "", pos: int = 0) -> None:
+        json.JSONDecodeError.__init__(self, reason, doc, pos)
+        self.status_code = 400
+        self.detail = f"Invalid JSON body: {reason}"
+        self.headers = None
+
+    def __str__(self) -> str:
+        return f"{self.status_code}: {self.detail}"
+
+
+__all__ += ["InvalidJSONBody"]

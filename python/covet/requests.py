@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from covet._engine import RawRequest
 from covet.datastructures import URL, Address, FormData, Headers, QueryParams, State
-from covet.exceptions import HTTPException
+from covet.exceptions import HTTPException, InvalidJSONBody
 from covet.formparsers import parse_form
 
 if TYPE_CHECKING:
@@ -167,8 +167,18 @@ class Request:
         return self._body
 
     async def json(self) -> Any:
+        """The body parsed as JSON. A body that is not (bad syntax, bad UTF-8, nesting past the
+        parser's depth) raises `InvalidJSONBody`: 400 for the client, not a 500."""
         if self._json is _UNSET:
-            self._json = json.loads(await self.body())
+            body = await self.body()
+            try:
+                self._json = json.loads(body)
+            except json.JSONDecodeError as exc:
+                raise InvalidJSONBody(f"{exc.msg} at position {exc.pos}", exc.doc, exc.pos) from None
+            except UnicodeDecodeError as exc:
+                raise InvalidJSONBody(f"not valid UTF-8 at byte {exc.start}", pos=exc.start) from None
+            except RecursionError:
+                raise InvalidJSONBody("nested too deeply") from None
         return self._json
 
     async def stream(self) -> AsyncIterator[bytes]:

@@ -550,6 +550,16 @@ fn parse_head(block: &[u8]) -> Result<PartHead, MultipartError> {
     let name = param_text(&params, "name")
         .ok_or_else(|| MultipartError::malformed("a part's Content-Disposition has no name"))?;
     let filename = param_text(&params, "filename").map(strip_windows_path);
+    if filename
+        .as_deref()
+        .is_some_and(|f| f.chars().any(char::is_control))
+    {
+        // `filename*=UTF-8''a%00.php`: a NUL or a line break in a name the application may
+        // use as a path or log is refused, not passed on (nor silently changed).
+        return Err(MultipartError::malformed(
+            "a part's filename contains a control character",
+        ));
+    }
     let content_type = find("content-type").map(|v| String::from_utf8_lossy(v).into_owned());
     Ok(PartHead {
         name,
@@ -1074,6 +1084,18 @@ mod tests {
         assert_eq!(h.filename.as_deref(), Some("€ rates.txt"));
         let h = head("form-data; name=f; filename*=iso-8859-1'en'%E9t%E9.txt").unwrap();
         assert_eq!(h.filename.as_deref(), Some("été.txt"));
+        for hostile in [
+            "form-data; name=f; filename*=UTF-8''a%00.php",
+            "form-data; name=f; filename*=UTF-8''a%0D%0Ab",
+            "form-data; name=f; filename*=UTF-8''a%C2%85b",
+            "form-data; name=f; filename=\"a\x7fb\"",
+        ] {
+            let e = head(hostile).unwrap_err();
+            assert!(
+                e.to_string().contains("control character"),
+                "{hostile}: {e}"
+            );
+        }
         let h = head("form-data; name*=utf-8''%C3%B1; filename=\"\"").unwrap();
         assert_eq!((h.name.as_str(), h.filename.as_deref()), ("ñ", Some("")));
         // Raw UTF-8 in a quoted value (what browsers send), case-insensitive names, a

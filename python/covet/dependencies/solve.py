@@ -316,10 +316,14 @@ def _is_json(content_type: str | None) -> bool:
 def _body_errors(exc: ValidationError, raw: bytes, single: ParamField | None) -> list[dict[str, Any]]:
     first = exc.errors(include_url=False)[0]
     if first["type"] == "json_invalid":
+        # Python's parser only finds FastAPI's position and message; nesting deeper than its
+        # recursion limit (pydantic stops earlier) keeps pydantic's message.
         try:
             json.loads(raw)
         except ValueError as err:
             pos, msg = getattr(err, "pos", 0), getattr(err, "msg", str(err))
+        except RecursionError:
+            pos, msg = 0, first["msg"]
         else:
             pos, msg = 0, first["msg"]
         return [

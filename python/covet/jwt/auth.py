@@ -14,6 +14,7 @@ from typing import Any
 from covet.exceptions import HTTPException
 from covet.jwt.errors import InvalidTokenError, RevokedTokenError
 from covet.jwt.manager import JWT
+from covet.logtext import printable
 from covet.params import Security
 from covet.requests import Request
 from covet.responses import JSONResponse
@@ -35,6 +36,11 @@ def token_scopes(claims: dict[str, Any]) -> set[str]:
     if isinstance(listed, list):
         scopes.update(str(s) for s in listed)
     return scopes
+
+
+# Fixed text, as the engine writes it: the reason can quote the token's own header (an unknown
+# `kid`), and attacker text never goes into a response header (the JSON body has the reason).
+INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token", error_description="The access token is invalid"'
 
 
 def _quoted(text: str) -> str:
@@ -69,8 +75,7 @@ class JWTAuth(JWT, SecurityBase):
         self.scheme_name = scheme_name or type(self).__name__
         self.auto_error = auto_error
 
-    def _unauthorized(self, detail: str, error: str | None = None) -> HTTPException:
-        challenge = "Bearer" if error is None else f'Bearer error="{error}", error_description="{_quoted(detail)}"'
+    def _unauthorized(self, detail: str, challenge: str = "Bearer") -> HTTPException:
         return HTTPException(HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": challenge})
 
     async def __call__(self, request: Request, security_scopes: SecurityScopes) -> dict[str, Any] | None:
@@ -80,7 +85,7 @@ class JWTAuth(JWT, SecurityBase):
         missing = [s for s in security_scopes.scopes if s not in token_scopes(claims)]
         if missing:
             needed = " ".join(security_scopes.scopes)
-            logger.info("token of %r lacks scopes %s on %s", claims.get("sub"), missing, request.url.path)
+            logger.info("token of %r lacks scopes %s on %s", claims.get("sub"), missing, printable(request.url.path))
             raise HTTPException(
                 HTTP_403_FORBIDDEN,
                 detail=f"Missing scope: {' '.join(missing)}",
@@ -109,8 +114,9 @@ class JWTAuth(JWT, SecurityBase):
                 return None
             return await self.verify(token)
         except InvalidTokenError as exc:
-            logger.info("refused bearer token on %s %s: %s (%s)", request.method, request.url.path, exc, exc.kind)
-            raise self._unauthorized(f"Invalid token: {exc}", "invalid_token") from None
+            path = printable(request.url.path)
+            logger.info("refused bearer token on %s %s: %s (%s)", request.method, path, exc, exc.kind)
+            raise self._unauthorized(f"Invalid token: {exc}", INVALID_TOKEN_CHALLENGE) from None
 
     def requires(self, *scopes: str) -> Any:
         """What a parameter that needs these scopes is declared with:

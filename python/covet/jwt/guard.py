@@ -22,6 +22,7 @@ from typing import Any
 from covet.dependencies.models import Dependant
 from covet.exceptions import HTTPException
 from covet.jwt.auth import JWTAuth
+from covet.logtext import printable
 from covet.mounts import Mount
 
 __all__ = ["route_guards"]
@@ -60,4 +61,4 @@ def _collect(dependant: Dependant, chain: list[Any], found: dict[int, tuple[JWTA
 
 
 def _log_refusal(method: str, path: str, reason: str) -> None:
-    logger.info("refused bearer token on %s %s: %s", method, path, reason)
+    logger.info("refused bearer token on %s %s: %s", method, printable(path), reason)

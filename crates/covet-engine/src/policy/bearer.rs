@@ -3,7 +3,7 @@
 //!
 //! The answers are those of `covet.jwt.JWTAuth` in Python, byte for byte: `{"detail": ...}` with
 //! `WWW-Authenticate: Bearer` for a request without a token, and with
-//! `error="invalid_token"` and a description for a token that does not verify.
+//! `error="invalid_token"` and a fixed description for a token that does not verify.
 
 use super::Early;
 use crate::jwt::{decode, KeySet, Validation, Verified};
@@ -40,19 +40,16 @@ pub fn not_authenticated() -> Early {
     unauthorized("Not authenticated", b"Bearer".to_vec())
 }
 
+/// The challenge of every refused token. Fixed text: a reason can quote the token's own header
+/// (an unknown `kid`), and attacker text never goes into a response header; the reason is in
+/// the JSON body, escaped, and in the log.
+pub const INVALID_TOKEN_CHALLENGE: &str =
+    "Bearer error=\"invalid_token\", error_description=\"The access token is invalid\"";
+
 /// 401 for a token that was refused for `reason`.
 pub fn invalid_token(reason: &str) -> Early {
     let detail = format!("Invalid token: {reason}");
-    let mut challenge = b"Bearer error=\"invalid_token\", error_description=\"".to_vec();
-    for &b in detail.as_bytes() {
-        if b == b'"' || b == b'\\' {
-            challenge.push(b'\\');
-        }
-        // A reason quotes header text (a `kid`) in Rust's escaped form: no CR, LF or NUL.
-        challenge.push(if b < 0x20 || b == 0x7f { b' ' } else { b });
-    }
-    challenge.push(b'"');
-    unauthorized(&detail, challenge)
+    unauthorized(&detail, INVALID_TOKEN_CHALLENGE.as_bytes().to_vec())
 }
 
 fn unauthorized(detail: &str, challenge: Vec<u8>) -> Early {
@@ -127,8 +124,10 @@ mod tests {
         let challenge = String::from_utf8(e.headers[0].1.clone()).unwrap();
         assert_eq!(
             challenge,
-            r#"Bearer error="invalid_token", error_description="Invalid token: unknown key id \"x\\\"""#
+            r#"Bearer error="invalid_token", error_description="The access token is invalid""#
         );
+        let hostile = invalid_token("unknown key id \"\u{4e2d}\r\n\"");
+        assert_eq!(hostile.headers[0].1, INVALID_TOKEN_CHALLENGE.as_bytes());
         assert_eq!(
             e.body,
             br#"{"detail":"Invalid token: unknown key id \"x\\\""}"#

@@ -65,6 +65,23 @@ pub enum Lookup {
     NotFound,
 }
 
+/// The `Location` for a redirect to the decoded `path`: percent-encoded (a `\` or a control
+/// byte never reaches the header as itself) and starting with exactly one `/`, so a browser
+/// can never read it as scheme-relative (`//evil.example/` or `/\evil.example/`). A `.` or
+/// `..` segment (sent as `%2E%2E`) stays encoded, so the browser does not resolve it away.
+fn location_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len() + 8);
+    for segment in path.trim_start_matches('/').split('/') {
+        out.push('/');
+        match segment {
+            "." => out.push_str("%2E"),
+            ".." => out.push_str("%2E%2E"),
+            _ => pattern::encode_into(&mut out, segment, false),
+        }
+    }
+    out
+}
+
 /// A routing error: a bad pattern, a conflict, a duplicate name or a failed URL build.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RouteError(pub String);
@@ -317,7 +334,7 @@ impl Router {
         match self.find(method, &toggled) {
             Lookup::NotFound => Lookup::NotFound,
             _ => Lookup::Redirect {
-                location_path: toggled,
+                location_path: location_path(&toggled),
             },
         }
     }
@@ -568,6 +585,17 @@ mod tests {
         assert_eq!(r.lookup("GET", "/docs"), redirect("/docs/"));
         assert_eq!(r.lookup("PUT", "/users/5/"), redirect("/users/5"));
         assert_eq!(r.lookup("GET", "/nothing/"), Lookup::NotFound);
+        let mut r = Router::new(true);
+        r.add("/{slug}/", None, 0, None).unwrap();
+        assert_eq!(
+            r.lookup("GET", "/\\evil.example"),
+            redirect("/%5Cevil.example/")
+        );
+        assert_eq!(r.lookup("GET", "/a b%\u{e9}"), redirect("/a%20b%25%C3%A9/"));
+        assert_eq!(location_path("//evil.example/"), "/evil.example/");
+        assert_eq!(location_path("///\\evil.example/"), "/%5Cevil.example/");
+        assert_eq!(location_path("/../a/./"), "/%2E%2E/a/%2E/");
+        assert_eq!(location_path("/a..b/"), "/a..b/");
         let mut r = Router::new(true);
         r.add("/x", None, 0, None).unwrap();
         assert_eq!(r.lookup("GET", "/"), Lookup::NotFound);

@@ -3,7 +3,6 @@
 //! the per-connection output buffer, then one write to the transport.
 
 use covet_engine::http::response::{self, Framing};
-use pyo3::exceptions::PyRuntimeError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
@@ -164,10 +163,7 @@ impl HttpProtocol {
             has_date |= name.eq_ignore_ascii_case(b"date");
             if response::write_header(out, name, value).is_err() {
                 out.truncate(start);
-                return Err(PyRuntimeError::new_err(format!(
-                    "invalid response header {:?}: header names must be tokens and values must not contain CR, LF or NUL",
-                    String::from_utf8_lossy(name)
-                )));
+                return Err(invalid_header(py, name));
             }
         }
         self.owed.write(out, start);
@@ -213,6 +209,22 @@ impl HttpProtocol {
             }
         }
         Ok(())
+    }
+}
+
+/// `covet.exceptions.InvalidResponseHeader` for a header the head cannot carry. Nothing of the
+/// response is written yet, so Python answers 500 in its place.
+fn invalid_header(py: Python<'_>, name: &[u8]) -> PyErr {
+    let message = format!(
+        "invalid response header {:?}: header names must be tokens and values must not contain CR, LF or NUL",
+        String::from_utf8_lossy(name)
+    );
+    let class = py
+        .import("covet.exceptions")
+        .and_then(|m| m.getattr("InvalidResponseHeader"));
+    match class.and_then(|c| c.call1((message,))) {
+        Ok(exc) => PyErr::from_value(exc),
+        Err(e) => e,
     }
 }
 
