@@ -16,7 +16,7 @@ import socket
 import struct
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from websockets.sync.client import connect
@@ -171,3 +171,21 @@ def test_unread_compressed_messages_do_not_grow_memory(budget: tuple[Server, int
     finally:
         for sock in holders:
             sock.close()
+
+
+def test_close_handshake_completes_behind_unread_messages(serve: Callable[..., Server]) -> None:
+    """A handler that returns with messages unread: what it left is freed and reading goes on,
+    so the client's close echo is read behind them and the server closes the connection,
+    instead of waiting out the close timeout (20 s) with reading paused."""
+    server = serve(APP, "--no-access-log")
+    sock = open_deflate(server.port, "/first")
+    try:
+        sock.sendall(text_frame("one") + compressed_frame(deflate(bytes(MIB))) * FRAMES)
+        head = sock.recv(2, socket.MSG_WAITALL)
+        assert head == b"\x88\x02", head  # close 1000 from the handler's return
+        assert sock.recv(2, socket.MSG_WAITALL) == b"\x03\xe8"
+        sock.settimeout(5)
+        sock.sendall(b"\x88\x82\x00\x00\x00\x00\x03\xe8")  # the echo, masked with zeros
+        assert sock.recv(1) == b""  # the server ends the TCP connection
+    finally:
+        sock.close()

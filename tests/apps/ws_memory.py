@@ -28,6 +28,13 @@ async def hold(websocket: WebSocket) -> None:
             await websocket.send_text(str(count))
 
 
+@app.websocket("/first")
+async def first(websocket: WebSocket) -> None:
+    """Takes one message and returns, leaving the rest unread."""
+    await websocket.accept()
+    await websocket.receive()
+
+
 @app.post("/release")
 async def release_holders() -> dict[str, bool]:
     release.set()

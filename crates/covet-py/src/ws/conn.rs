@@ -67,6 +67,8 @@ pub struct WsConnection {
     account: G<RefCell<QueueAccount>>,
     /// The disconnect is in the queue: nothing after it is decoded.
     close_queued: G<Cell<bool>>,
+    /// The handler has returned: messages are no longer queued.
+    finished: G<Cell<bool>>,
     /// Set once the handler has been given the disconnect.
     final_close: G<RefCell<Option<(u16, String)>>>,
     waiter: G<RefCell<Option<PyObject>>>,
@@ -114,6 +116,7 @@ impl WsConnection {
                 limits.process_queue.clone(),
             ))),
             close_queued: G(Cell::new(false)),
+            finished: G(Cell::new(false)),
             final_close: G(RefCell::new(None)),
             waiter: G(RefCell::new(None)),
             drain_waiter: G(RefCell::new(None)),
@@ -298,7 +301,23 @@ impl WsConnection {
         Ok(())
     }
 
+    /// The handler has returned: frees what it left unread; later messages are dropped.
+    fn discard_unread(&self) {
+        self.finished.set(true);
+        let mut account = self.account.borrow_mut();
+        self.queue.borrow_mut().retain(|item| match item {
+            Incoming::Message(_, size) => {
+                account.pop(*size);
+                false
+            }
+            Incoming::Closed(..) => true,
+        });
+    }
+
     fn push(&self, value: Bound<'_, PyAny>, size: usize) {
+        if self.finished.get() {
+            return;
+        }
         self.account.borrow_mut().push(size);
         self.queue
             .borrow_mut()
@@ -610,19 +629,25 @@ impl WsConnection {
 
     /// The handler returned (`error`: by raising): refuse an unanswered handshake with 500,
     /// close an open connection with 1000 (1011 after an error).
+    /// What the handler left unread is freed and reading goes on (dropping what arrives), so
+    /// the client's side of the close handshake is not stuck behind a paused socket.
     fn finish(&self, py: Python<'_>, error: bool) -> PyResult<()> {
+        self.discard_unread();
         match self.state.get() {
-            CONNECTING => self.reject_with(py, 500, close::INTERNAL_ERROR, "Internal Server Error"),
+            CONNECTING => {
+                self.reject_with(py, 500, close::INTERNAL_ERROR, "Internal Server Error")?
+            }
             OPEN => {
                 let code = if error {
                     close::INTERNAL_ERROR
                 } else {
                     close::NORMAL
                 };
-                self.start_close(py, code, "")
+                self.start_close(py, code, "")?;
             }
-            _ => Ok(()),
+            _ => {}
         }
+        self.process(py, false)
     }
 
     /// True once no message can be sent any more.
