@@ -148,6 +148,8 @@ class Server:
         max_queue: int = 32,
         max_send_buffer: int = 1048576,
         deflate: bool = True,
+        max_queue_bytes: int = 1048576,
+        max_process_queue_bytes: int = 16777216,
     ) -> None: ...
     def set_guards(
         self, guards: list[tuple[Any, list[tuple[JwtKeys, str | None, bool, list[Any], Callable[..., Any]]]] | None]

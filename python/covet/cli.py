@@ -65,6 +65,18 @@ def _parser() -> argparse.ArgumentParser:
         default=1024 * 1024,
         help="bytes a client may leave unread before it is dropped (1008)",
     )
+    run.add_argument(
+        "--ws-max-queue-bytes",
+        type=int,
+        default=1024 * 1024,
+        help="decompressed bytes of unread messages per connection before reading pauses",
+    )
+    run.add_argument(
+        "--ws-max-process-queue-bytes",
+        type=int,
+        default=16 * 1024 * 1024,
+        help="decompressed bytes of unread messages over all of a worker's connections",
+    )
     run.add_argument("--ws-per-message-deflate", action=argparse.BooleanOptionalAction, default=True)
     run.add_argument("--graceful-timeout", type=float, default=30.0, help="seconds to drain on shutdown")
     run.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -128,6 +140,8 @@ def _run(args: argparse.Namespace, raw_args: list[str]) -> int:
         ws_max_queue=args.ws_max_queue,
         ws_max_send_buffer=args.ws_max_send_buffer,
         ws_per_message_deflate=args.ws_per_message_deflate,
+        ws_max_queue_bytes=args.ws_max_queue_bytes,
+        ws_max_process_queue_bytes=args.ws_max_process_queue_bytes,
     )
     return serve(app, config, sock)
 

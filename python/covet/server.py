@@ -41,6 +41,10 @@ class Config:
     ws_max_queue: int = 32
     ws_max_send_buffer: int = 1024 * 1024
     ws_per_message_deflate: bool = True
+    # Unread messages are also bounded in decompressed bytes: per connection, and over all of
+    # this worker's connections (reading pauses; a handler waiting in receive() is never starved).
+    ws_max_queue_bytes: int = 1024 * 1024
+    ws_max_process_queue_bytes: int = 16 * 1024 * 1024
 
     def websocket_options(self) -> dict[str, Any]:
         return {
@@ -50,6 +54,8 @@ class Config:
             "max_queue": self.ws_max_queue,
             "max_send_buffer": self.ws_max_send_buffer,
             "deflate": self.ws_per_message_deflate,
+            "max_queue_bytes": self.ws_max_queue_bytes,
+            "max_process_queue_bytes": self.ws_max_process_queue_bytes,
         }
 
     def engine_options(self) -> dict[str, Any]:

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use covet_engine::limits::Limits;
 use covet_engine::policy::Policy;
+use covet_engine::ws::budget::ProcessQueue;
 use covet_engine::ws::WsLimits;
 use pyo3::prelude::*;
 
@@ -205,7 +206,10 @@ impl Server {
     }
 
     /// WebSocket limits: sizes in bytes, times in seconds (0 turns pings off).
-    #[pyo3(signature = (max_message=1048576, ping_interval=20.0, ping_timeout=20.0, max_queue=32, max_send_buffer=1048576, deflate=true))]
+    /// `max_queue_bytes` bounds one connection's unread messages (decompressed),
+    /// `max_process_queue_bytes` all of this worker's.
+    #[pyo3(signature = (max_message=1048576, ping_interval=20.0, ping_timeout=20.0, max_queue=32, max_send_buffer=1048576, deflate=true, max_queue_bytes=1048576, max_process_queue_bytes=16777216))]
+    #[allow(clippy::too_many_arguments)]
     fn set_websocket_options(
         &self,
         max_message: usize,
@@ -214,6 +218,8 @@ impl Server {
         max_queue: usize,
         max_send_buffer: usize,
         deflate: bool,
+        max_queue_bytes: usize,
+        max_process_queue_bytes: usize,
     ) {
         *self.ws_limits.borrow_mut() = WsLimits {
             max_message,
@@ -222,6 +228,8 @@ impl Server {
             max_queue: max_queue.max(1),
             max_send_buffer,
             deflate,
+            max_queue_bytes,
+            process_queue: ProcessQueue::new(max_process_queue_bytes),
         };
     }
 

@@ -7,9 +7,12 @@
 //! * [`close`]: close codes and close frame payloads.
 //! * [`codec`]: bytes in, messages out (fragments joined, UTF-8 checked, pings answered).
 //! * [`deflate`]: `permessage-deflate` negotiation and the (de)compressor.
+//! * [`budget`]: the bounds, in decompressed bytes, on messages queued for handlers.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+pub mod budget;
 pub mod close;
 pub mod codec;
 pub mod deflate;
@@ -44,6 +47,12 @@ pub struct WsLimits {
     pub ping_timeout: Duration,
     /// Received messages queued for a handler that is not reading; past it reading pauses.
     pub max_queue: usize,
+    /// Decompressed bytes queued for a handler that is not reading; past it the connection
+    /// stops inflating and reading until the handler takes messages.
+    pub max_queue_bytes: usize,
+    /// The worker-wide budget of queued decompressed bytes, shared by every connection made
+    /// with these limits (clones share it).
+    pub process_queue: Arc<budget::ProcessQueue>,
     /// Bytes written while the socket's write buffer is over its high-water mark (a client
     /// that does not read); past it the connection is closed with 1008.
     pub max_send_buffer: usize,
@@ -58,6 +67,8 @@ impl Default for WsLimits {
             ping_interval: Duration::from_secs(20),
             ping_timeout: Duration::from_secs(20),
             max_queue: 32,
+            max_queue_bytes: 1024 * 1024,
+            process_queue: budget::ProcessQueue::new(16 * 1024 * 1024),
             max_send_buffer: 1024 * 1024,
             deflate: true,
         }

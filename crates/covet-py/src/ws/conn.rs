@@ -2,15 +2,23 @@
 //!
 //! The `HttpProtocol` that parsed the upgrade request keeps receiving the socket's callbacks
 //! and forwards them here: bytes go through the engine's frame codec, complete messages are
-//! queued for the handler (reading pauses while `max_queue` are waiting), pings are answered,
-//! and the handler's sends are framed and written. Nothing is buffered per idle connection:
-//! the codec frees its buffers between messages and the queue is empty.
+//! queued for the handler, pings are answered, and the handler's sends are framed and written.
+//! Nothing is buffered per idle connection: the codec frees its buffers between messages and
+//! the queue is empty.
+//!
+//! The queue is bounded in decompressed bytes, per connection and per worker (see
+//! `covet_engine::ws::budget`): a message is only decoded (inflated) while there is room, and
+//! reading from the socket pauses while there is none, so unread compressed frames wait as the
+//! few bytes they are on the wire. A handler waiting on an empty queue always gets its next
+//! message. A connection paused by the worker's budget resumes when its handler receives, or
+//! at the server's next sweep once the budget has room.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use covet_engine::http::response;
+use covet_engine::ws::budget::{QueueAccount, Room};
 use covet_engine::ws::codec::{Codec, Message, Role};
 use covet_engine::ws::handshake::{self, Offer};
 use covet_engine::ws::{close, deflate, WsLimits};
@@ -39,7 +47,8 @@ const MUST_DRAIN: u8 = 1;
 const NOT_SENT: u8 = 2;
 
 enum Incoming {
-    Message(PyObject),
+    /// A message and its size in bytes (decompressed), as charged to the queue account.
+    Message(PyObject, usize),
     Closed(u16, String),
 }
 
@@ -54,6 +63,12 @@ pub struct WsConnection {
     early: G<RefCell<Vec<u8>>>,
     state: G<Cell<u8>>,
     queue: G<RefCell<VecDeque<Incoming>>>,
+    /// The queue's bytes, against this connection's and the worker's budgets.
+    account: G<RefCell<QueueAccount>>,
+    /// The disconnect is in the queue: nothing after it is decoded.
+    close_queued: G<Cell<bool>>,
+    /// The handler has returned: messages are no longer queued.
+    finished: G<Cell<bool>>,
     /// Set once the handler has been given the disconnect.
     final_close: G<RefCell<Option<(u16, String)>>>,
     waiter: G<RefCell<Option<PyObject>>>,
@@ -95,6 +110,13 @@ impl WsConnection {
             early: G(RefCell::new(early)),
             state: G(Cell::new(CONNECTING)),
             queue: G(RefCell::new(VecDeque::new())),
+            account: G(RefCell::new(QueueAccount::new(
+                limits.max_queue,
+                limits.max_queue_bytes,
+                limits.process_queue.clone(),
+            ))),
+            close_queued: G(Cell::new(false)),
+            finished: G(Cell::new(false)),
             final_close: G(RefCell::new(None)),
             waiter: G(RefCell::new(None)),
             drain_waiter: G(RefCell::new(None)),
@@ -184,13 +206,7 @@ impl WsConnection {
     }
 
     fn push_closed(&self, py: Python<'_>, code: u16, reason: &str) -> PyResult<()> {
-        let already = self.final_close.borrow().is_some()
-            || self
-                .queue
-                .borrow()
-                .iter()
-                .any(|i| matches!(i, Incoming::Closed(..)));
-        if !already {
+        if !self.close_queued.replace(true) {
             self.queue
                 .borrow_mut()
                 .push_back(Incoming::Closed(code, reason.to_owned()));
@@ -214,16 +230,30 @@ impl WsConnection {
         Ok(())
     }
 
-    /// Runs the codec over what was received: queue messages, write replies.
-    fn process(&self, py: Python<'_>) -> PyResult<()> {
+    /// Runs the codec over what was received, while the queue has room: queue messages, write
+    /// replies, then pause or resume reading. `asking`: the handler is asking for a message
+    /// now (as when it waits for one). Once the connection is lost and the codec has no
+    /// whole message left, the disconnect is queued.
+    fn process(&self, py: Python<'_>, asking: bool) -> PyResult<()> {
         let mut out = Vec::new();
         loop {
+            let waiting = asking || self.waiter.borrow().is_some();
+            if self.close_queued.get() || self.account.borrow().room(waiting) != Room::Open {
+                break;
+            }
             let next = self.codec.borrow_mut().next(&mut out);
             match next {
-                Ok(None) => break,
-                Ok(Some(Message::Text(text))) => self.push(py, PyString::new(py, &text).into_any()),
+                Ok(None) => {
+                    if self.lost.get() {
+                        self.push_closed(py, close::ABNORMAL, "")?;
+                    }
+                    break;
+                }
+                Ok(Some(Message::Text(text))) => {
+                    self.push(PyString::new(py, &text).into_any(), text.len())
+                }
                 Ok(Some(Message::Binary(data))) => {
-                    self.push(py, PyBytes::new(py, &data).into_any())
+                    self.push(PyBytes::new(py, &data).into_any(), data.len())
                 }
                 Ok(Some(Message::Ping(_))) => {}
                 Ok(Some(Message::Pong(_))) => self.ping_sent.set(None),
@@ -248,17 +278,50 @@ impl WsConnection {
         if !self.queue.borrow().is_empty() {
             self.wake(py)?;
         }
-        if self.queue.borrow().len() >= self.limits.max_queue && !self.read_paused.get() {
-            self.read_paused.set(true);
-            self.transport_call(py, intern!(py, "pause_reading"))?;
+        self.flow(py, asking)
+    }
+
+    /// Pauses reading from the socket while the queue has no room, resumes it once it has
+    /// (`asking`: the handler is asking for a message now).
+    fn flow(&self, py: Python<'_>, asking: bool) -> PyResult<()> {
+        if self.lost.get() || self.state.get() == CONNECTING {
+            return Ok(());
+        }
+        let waiting = asking || self.waiter.borrow().is_some();
+        let open = self.account.borrow().room(waiting) == Room::Open;
+        if open == self.read_paused.get() {
+            self.read_paused.set(!open);
+            let method = if open {
+                intern!(py, "resume_reading")
+            } else {
+                intern!(py, "pause_reading")
+            };
+            self.transport_call(py, method)?;
         }
         Ok(())
     }
 
-    fn push(&self, _py: Python<'_>, value: Bound<'_, PyAny>) {
+    /// The handler has returned: frees what it left unread; later messages are dropped.
+    fn discard_unread(&self) {
+        self.finished.set(true);
+        let mut account = self.account.borrow_mut();
+        self.queue.borrow_mut().retain(|item| match item {
+            Incoming::Message(_, size) => {
+                account.pop(*size);
+                false
+            }
+            Incoming::Closed(..) => true,
+        });
+    }
+
+    fn push(&self, value: Bound<'_, PyAny>, size: usize) {
+        if self.finished.get() {
+            return;
+        }
+        self.account.borrow_mut().push(size);
         self.queue
             .borrow_mut()
-            .push_back(Incoming::Message(value.unbind()));
+            .push_back(Incoming::Message(value.unbind(), size));
     }
 
     // --- callbacks forwarded by the HTTP protocol -------------------------------------------
@@ -281,15 +344,21 @@ impl WsConnection {
             return Ok(());
         }
         self.codec.borrow_mut().feed(data);
-        self.process(py)
+        self.process(py, false)
     }
 
+    /// The socket is gone. Messages already received still reach the handler, then the
+    /// disconnect (1006) when the connection had not closed cleanly.
     pub fn connection_lost(&self, py: Python<'_>) -> PyResult<()> {
         self.lost.set(true);
         *self.write.borrow_mut() = None;
         *self.transport.borrow_mut() = None;
-        self.state.set(CLOSED);
-        self.push_closed(py, close::ABNORMAL, "")?;
+        let open = self.state.replace(CLOSED) != CONNECTING;
+        if open {
+            self.process(py, false)?;
+        } else {
+            self.push_closed(py, close::ABNORMAL, "")?;
+        }
         self.wake_drain(py)
     }
 
@@ -307,6 +376,10 @@ impl WsConnection {
     /// Pings an idle client, drops one that does not answer, ends a close handshake the
     /// client never completes. Called by the server's periodic sweep.
     pub fn check_timeouts(&self, py: Python<'_>, now: Instant) -> PyResult<()> {
+        if self.read_paused.get() {
+            // Paused by the worker's budget, which other connections may have freed since.
+            self.process(py, false)?;
+        }
         let limits = &self.limits;
         match self.state.get() {
             OPEN => {
@@ -455,7 +528,7 @@ impl WsConnection {
         let early = std::mem::take(&mut *self.early.borrow_mut());
         if !early.is_empty() {
             self.codec.borrow_mut().feed(&early);
-            self.process(py)?;
+            self.process(py, false)?;
         }
         Ok(())
     }
@@ -473,17 +546,19 @@ impl WsConnection {
         if let Some((code, reason)) = self.final_close.borrow().as_ref() {
             return Ok(Some((*code, reason.clone()).into_py_any(py)?));
         }
+        if self.queue.borrow().is_empty() {
+            // The handler asks: it gets a message even when the worker's budget is used up.
+            self.process(py, true)?;
+        }
         let item = self.queue.borrow_mut().pop_front();
-        if self.read_paused.get()
-            && self.queue.borrow().len() <= self.limits.max_queue / 2
-            && !self.lost.get()
-        {
-            self.read_paused.set(false);
-            self.transport_call(py, intern!(py, "resume_reading"))?;
+        if let Some(Incoming::Message(_, size)) = &item {
+            self.account.borrow_mut().pop(*size);
+            // Room again: decode what waits in the codec, resume reading.
+            self.process(py, false)?;
         }
         match item {
             None => Ok(None),
-            Some(Incoming::Message(obj)) => Ok(Some(obj)),
+            Some(Incoming::Message(obj, _)) => Ok(Some(obj)),
             Some(Incoming::Closed(code, reason)) => {
                 let value = (code, reason.clone()).into_py_any(py)?;
                 *self.final_close.borrow_mut() = Some((code, reason));
@@ -499,7 +574,8 @@ impl WsConnection {
         if ready {
             self.wake(py)?;
         }
-        Ok(())
+        // A waiting handler gets its next message even over the worker's budget: read it.
+        self.flow(py, false)
     }
 
     /// Sends a text (str) or binary (bytes-like) message. Returns 0 when written, 1 when
@@ -553,19 +629,25 @@ impl WsConnection {
 
     /// The handler returned (`error`: by raising): refuse an unanswered handshake with 500,
     /// close an open connection with 1000 (1011 after an error).
+    /// What the handler left unread is freed and reading goes on (dropping what arrives), so
+    /// the client's side of the close handshake is not stuck behind a paused socket.
     fn finish(&self, py: Python<'_>, error: bool) -> PyResult<()> {
+        self.discard_unread();
         match self.state.get() {
-            CONNECTING => self.reject_with(py, 500, close::INTERNAL_ERROR, "Internal Server Error"),
+            CONNECTING => {
+                self.reject_with(py, 500, close::INTERNAL_ERROR, "Internal Server Error")?
+            }
             OPEN => {
                 let code = if error {
                     close::INTERNAL_ERROR
                 } else {
                     close::NORMAL
                 };
-                self.start_close(py, code, "")
+                self.start_close(py, code, "")?;
             }
-            _ => Ok(()),
+            _ => {}
         }
+        self.process(py, false)
     }
 
     /// True once no message can be sent any more.
