@@ -1,0 +1,89 @@
+"""A graceful stop under load loses no request: keep-alive and `Connection: close` clients in
+threads, slow handlers in flight, SIGTERM in the middle. Every request a client sent gets a
+response; a client that connects after the listening socket closed hears "connection refused"
+(counted apart: that is not a lost request, the next server or worker takes it)."""
+
+from __future__ import annotations
+
+import http.client
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+
+import pytest
+
+from tests.conftest import wait_for
+
+APP = "tests.apps.lifecycle:app"
+
+
+@dataclass
+class Tally:
+    """What the clients saw; `lost` holds one line per request that got no response."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    ok: int = 0
+    refused: int = 0
+    slow_done_after_stop: int = 0
+    lost: list[str] = field(default_factory=list)
+    stopped_at: float | None = None
+
+
+def _client(port: int, mode: str, tally: Tally, done: threading.Event) -> None:
+    """Sends requests back to back until the server refuses a new connection (or `done`)."""
+    path = "/slow?ms=400" if mode == "slow" else "/fast"
+    headers = {"Connection": "close"} if mode == "close" else {}
+    conn: http.client.HTTPConnection | None = None
+    while not done.is_set():
+        if conn is None:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            try:
+                conn.connect()
+            except ConnectionRefusedError:
+                with tally.lock:
+                    tally.refused += 1
+                return
+        try:
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            with tally.lock:
+                tally.lost.append(f"{mode} {path}: {exc!r}")
+            conn.close()
+            conn = None
+            continue
+        with tally.lock:
+            tally.ok += 1
+            if mode == "slow" and tally.stopped_at is not None:
+                tally.slow_done_after_stop += 1
+        if response.will_close:
+            conn.close()
+            conn = None
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sigterm_under_load_loses_no_request(serve, workers: int) -> None:
+    args = ["--no-access-log", "--graceful-timeout", "10"]
+    if workers > 1:
+        args += ["--workers", str(workers)]
+    server = serve(APP, *args)
+    tally = Tally()
+    done = threading.Event()
+    modes = ["keepalive"] * 6 + ["close"] * 4 + ["slow"] * 4
+    threads = [threading.Thread(target=_client, args=(server.port, m, tally, done), daemon=True) for m in modes]
+    for t in threads:
+        t.start()
+    try:
+        wait_for(lambda: tally.ok >= 300, "traffic to flow before the stop")
+        with tally.lock:
+            tally.stopped_at = time.monotonic()
+        server.proc.send_signal(signal.SIGTERM)
+        wait_for(lambda: not any(t.is_alive() for t in threads), "every client to be refused", timeout=18)
+    finally:
+        done.set()
+    assert server.proc.wait(timeout=15) == 0
+    assert tally.lost == [], f"{len(tally.lost)} request(s) without a response: {tally.lost[:5]}"
+    assert tally.refused == len(threads)
+    assert tally.slow_done_after_stop >= 1, "slow handlers in flight at SIGTERM must finish"
