@@ -4,8 +4,8 @@ listening socket, timeouts, and a graceful stop on SIGTERM/SIGINT."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import ctypes
+import logging
 import os
 import resource
 import signal
@@ -146,7 +146,9 @@ async def _serve(app: Covet, config: Config, sock: socket.socket) -> int:
     return 0
 
 
-async def _stop_listening(loop: asyncio.AbstractEventLoop, server: asyncio.Server, sock: socket.socket, engine: Any) -> None:
+async def _stop_listening(
+    loop: asyncio.AbstractEventLoop, server: asyncio.Server, sock: socket.socket, engine: Any
+) -> None:
     """Stops accepting without resetting anyone: closing a listening socket resets the
     connections still waiting in its accept queue (with SO_REUSEPORT each worker has its own
     queue). So new handshakes are refused first (a filter that drops SYNs: the client retries

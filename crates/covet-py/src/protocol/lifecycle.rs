@@ -105,7 +105,10 @@ impl HttpProtocol {
         if let Some(start) = self.body_since.get() {
             let silence = now.duration_since(self.last_active.get());
             let elapsed = now.duration_since(start);
-            if server.pace.too_slow(elapsed, silence, self.body_bytes.get()) {
+            if server
+                .pace
+                .too_slow(elapsed, silence, self.body_bytes.get())
+            {
                 let err = HttpError {
                     status: 408,
                     detail: "Request body too slow",
