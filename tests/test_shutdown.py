@@ -87,3 +87,36 @@ def test_sigterm_under_load_loses_no_request(serve, workers: int) -> None:
     assert tally.lost == [], f"{len(tally.lost)} request(s) without a response: {tally.lost[:5]}"
     assert tally.refused == len(threads)
     assert tally.slow_done_after_stop >= 1, "slow handlers in flight at SIGTERM must finish"
+
+
+def _workers_of(pid: int) -> set[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return {int(p) for p in f.read().split()}
+
+
+def test_sighup_restarts_workers_one_by_one_without_losing_a_request(serve) -> None:
+    server = serve(APP, "--no-access-log", "--workers", "2")
+    wait_for(lambda: len(_workers_of(server.proc.pid)) == 2, "two workers")
+    old = _workers_of(server.proc.pid)
+    tally = Tally()
+    done = threading.Event()
+    modes = ["keepalive"] * 4 + ["close"] * 4 + ["slow"] * 2
+    threads = [threading.Thread(target=_client, args=(server.port, m, tally, done), daemon=True) for m in modes]
+    for t in threads:
+        t.start()
+    try:
+        wait_for(lambda: tally.ok >= 200, "traffic to flow before the restart")
+        server.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: not (old & _workers_of(server.proc.pid)), "the old workers to be gone", timeout=15)
+        served = tally.ok
+        wait_for(lambda: tally.ok >= served + 100, "the new workers to serve")
+    finally:
+        done.set()
+        for t in threads:
+            t.join(timeout=15)
+    assert len(_workers_of(server.proc.pid)) == 2
+    assert tally.lost == [], f"{len(tally.lost)} request(s) without a response: {tally.lost[:5]}"
+    assert tally.refused == 0
+    code, log = server.stop()
+    assert code == 0
+    assert "Rolling restart done" in log

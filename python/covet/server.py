@@ -123,6 +123,7 @@ async def _serve(app: Covet, config: Config, sock: socket.socket) -> int:
     sweeper = loop.create_task(_sweep(engine, tick))
     host, port = sock.getsockname()[:2]
     logger.info("covet worker %d serving on http://%s:%d", os.getpid(), host, port)
+    _tell_supervisor_ready()
     await stop.wait()
 
     logger.info("Shutting down: finishing in-flight requests (up to %.0f s)", config.graceful_timeout)
@@ -202,6 +203,19 @@ def _drop_new_connections(listener: socket.socket) -> None:
         listener.setsockopt(socket.SOL_SOCKET, _SO_ATTACH_FILTER, bytes(program))
     except OSError:
         logger.debug("Could not attach the drain filter", exc_info=True)
+
+
+def _tell_supervisor_ready() -> None:
+    """Under `--workers`, a rolling restart stops an old worker only once its replacement
+    listens: one byte on the descriptor the supervisor passed says so."""
+    fd = os.environ.pop("COVET_READY_FD", None)
+    if fd is None:
+        return
+    try:
+        os.write(int(fd), b"1")
+        os.close(int(fd))
+    except (OSError, ValueError):
+        pass  # the supervisor is not waiting for this worker
 
 
 def _ignore_late_signals(loop: asyncio.AbstractEventLoop) -> None:
