@@ -74,6 +74,15 @@ impl BodyPace {
         let earned = Duration::from_secs_f64(received as f64 / self.min_rate as f64);
         elapsed > self.timeout + earned
     }
+
+    /// True when a body that started `elapsed` ago (at least a second) has `received` fewer
+    /// bytes than the minimum rate asks for: not yet cut off, but the first to give way when
+    /// the server needs room for a new connection.
+    pub fn behind(&self, elapsed: Duration, received: usize) -> bool {
+        self.min_rate > 0
+            && elapsed >= Duration::from_secs(1)
+            && (received as f64) < self.min_rate as f64 * elapsed.as_secs_f64()
+    }
 }
 
 #[cfg(test)]
@@ -112,5 +121,10 @@ mod tests {
         };
         assert!(!silence_only.too_slow(s(1000), s(1), 1));
         assert_eq!(BodyPace::default().timeout, s(10));
+        // Behind the rate (but within its time) only once a second has passed.
+        assert!(!pace.behind(Duration::from_millis(500), 0));
+        assert!(pace.behind(s(2), 1999));
+        assert!(!pace.behind(s(2), 2000));
+        assert!(!silence_only.behind(s(100), 0));
     }
 }

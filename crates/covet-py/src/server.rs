@@ -128,12 +128,14 @@ impl Server {
     }
 
     /// Past the connection cap: makes room by closing, oldest first, a connection that is
-    /// already closing (answered, waiting for its client's FIN), else an idle keep-alive one
-    /// (never `slot`, the newcomer). False when there is none: the newcomer is refused.
+    /// already closing (answered, waiting for its client's FIN), else an idle keep-alive one,
+    /// else one whose request arrives too slowly (408), never `slot`, the newcomer. False
+    /// when there is none: the newcomer is refused.
     pub fn make_room(&self, py: Python<'_>, slot: usize) -> PyResult<bool> {
         if self.open.get() <= self.max_connections {
             return Ok(true);
         }
+        let now = Instant::now();
         let others: Vec<Py<HttpProtocol>> = self
             .conns
             .borrow()
@@ -144,11 +146,16 @@ impl Server {
             .collect();
         let oldest = others
             .iter()
-            .filter_map(|c| c.bind(py).borrow().evictable().map(|key| (key, c)))
+            .filter_map(|c| {
+                c.bind(py)
+                    .borrow()
+                    .evictable(now, &self.pace)
+                    .map(|k| (k, c))
+            })
             .min_by_key(|(key, _)| *key);
         match oldest {
             Some((_, conn)) => {
-                conn.bind(py).borrow().close(py)?;
+                conn.bind(py).borrow().evict(py)?;
                 Ok(true)
             }
             None => Ok(false),

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use covet_engine::http::error::HttpError;
 use covet_engine::http::response;
+use covet_engine::limits::BodyPace;
 use pyo3::intern;
 use pyo3::prelude::*;
 
@@ -20,6 +21,8 @@ const LINGER: Duration = Duration::from_secs(2);
 /// While the server drains, how long an idle keep-alive connection stays open for a request
 /// that may already be on its way (capped by the keep-alive timeout).
 const DRAIN_IDLE_GRACE: Duration = Duration::from_secs(1);
+/// A head still arriving after this long may be cut off to make room for a new connection.
+const SLOW_HEAD: Duration = Duration::from_secs(1);
 
 impl HttpProtocol {
     pub fn close(&self, py: Python<'_>) -> PyResult<()> {
@@ -62,17 +65,45 @@ impl HttpProtocol {
         Ok(())
     }
 
-    /// Whether this connection may be closed to make room for a new one, and in which order:
-    /// closing ones (already answered) first, then idle keep-alive ones, each oldest first.
-    pub fn evictable(&self) -> Option<(u8, Instant)> {
+    /// Whether this connection may be closed to make room for a new one, and in which order
+    /// (lowest first, then oldest): 0 closing (already answered), 1 idle keep-alive, 2 a
+    /// request arriving slowly: a head for over a second, a body behind the minimum rate.
+    pub fn evictable(&self, now: Instant, pace: &BodyPace) -> Option<(u8, Instant)> {
         if self.lingering.get() {
             return Some((0, self.last_active.get()));
         }
-        let idle = !self.closed.get()
-            && !self.busy.get()
-            && self.ws.borrow().is_none()
-            && !self.conn.borrow().has_partial();
-        idle.then(|| (1, self.last_active.get()))
+        if self.closed.get() || self.busy.get() || self.ws.borrow().is_some() {
+            return None;
+        }
+        if let Some(start) = self.body_since.get() {
+            let behind = pace.behind(now.duration_since(start), self.body_bytes.get());
+            return behind.then_some((2, start));
+        }
+        match self.partial_since.get() {
+            Some(start) if now.duration_since(start) > SLOW_HEAD => Some((2, start)),
+            Some(_) => None,
+            None => Some((1, self.last_active.get())),
+        }
+    }
+
+    /// Closes this connection to make room for a new one (see `evictable`): a slow request
+    /// gets its 408 first.
+    pub fn evict(&self, py: Python<'_>) -> PyResult<()> {
+        if self.lingering.get() {
+            return self.close(py);
+        }
+        let detail = match (self.body_since.get(), self.partial_since.get()) {
+            (Some(_), _) => "Request body too slow",
+            (None, Some(_)) => "Request timed out",
+            (None, None) => return self.close(py),
+        };
+        self.refuse(
+            py,
+            &HttpError {
+                status: 408,
+                detail,
+            },
+        )
     }
 
     /// The server is shutting down: a response not yet started will say `Connection: close`;
