@@ -1,7 +1,9 @@
 //! The life of the connection around its requests: getting ready for the next request once
-//! one is answered, the header and keep-alive timeouts, refusing what the parser refused,
-//! reading again once Python catches up with a streamed body, and closing (idle at shutdown,
-//! or for good).
+//! one is answered, the header, body-pace and keep-alive timeouts, refusing what the parser
+//! refused, reading again once Python catches up with a streamed body, the server's drain
+//! (responses say `Connection: close`, idle connections get a short grace), giving way at
+//! the connection cap, and closing: at once, or lingering after a last response (our side
+//! shut, the client's input read and dropped until it closes) so no reset eats the response.
 
 use std::cell::RefCell;
 use std::time::{Duration, Instant};

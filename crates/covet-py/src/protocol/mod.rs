@@ -15,7 +15,8 @@
 //! - `serve`: from parser events to a called endpoint, inline or handed to Python.
 //! - `write`: responses into the output buffer and out to the transport.
 //! - `task`: handlers that await, run as Tasks the engine starts and finishes itself.
-//! - `lifecycle`: finishing a request, timeouts, flow control of streamed bodies, closing.
+//! - `lifecycle`: finishing a request, timeouts and body pace, flow control of streamed
+//!   bodies, the drain at shutdown, the connection cap, closing (lingering after a last response).
 
 mod callbacks;
 mod lifecycle;
