@@ -10,10 +10,12 @@ import os
 import resource
 import signal
 import socket
+import sys
 from dataclasses import dataclass
 from typing import Any
 
 from covet.applications import Covet
+from covet.supervisor import READY_FD_ENV
 
 logger = logging.getLogger("covet.server")
 
@@ -191,11 +193,12 @@ _BPF_RET_K = 0x06
 
 
 def _drop_new_connections(listener: socket.socket) -> None:
-    """Linux: a socket filter returning 0 drops every packet the listening socket would take:
-    new SYNs (and handshakes not yet complete) never reach its accept queue; connections
-    already queued are whole sockets of their own and are not affected. Elsewhere, nothing
-    (the queue is still drained; a connection arriving in that instant may be reset)."""
-    if not hasattr(socket, "SO_REUSEPORT") or os.uname().sysname != "Linux":
+    """Linux: a socket filter returning 0 drops every packet the listening socket would take,
+    so new SYNs never reach its accept queue; connections already queued are sockets of
+    their own and are not affected. Left over: a handshake caught half-way (its last ACK is
+    dropped too) is reset when the socket closes. Elsewhere nothing is attached: the queue
+    is still drained, and a connection arriving in that instant may be reset."""
+    if not sys.platform.startswith("linux"):
         return
     drop = (_BpfInstruction * 1)(_BpfInstruction(_BPF_RET_K, 0, 0, 0))
     program = _BpfProgram(1, drop)
@@ -208,7 +211,7 @@ def _drop_new_connections(listener: socket.socket) -> None:
 def _tell_supervisor_ready() -> None:
     """Under `--workers`, a rolling restart stops an old worker only once its replacement
     listens: one byte on the descriptor the supervisor passed says so."""
-    fd = os.environ.pop("COVET_READY_FD", None)
+    fd = os.environ.pop(READY_FD_ENV, None)
     if fd is None:
         return
     try:
