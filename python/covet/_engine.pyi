@@ -122,7 +122,7 @@ class Server:
         keepalive_timeout: float = 5.0,
         stream_threshold: int = 1048576,
         body_timeout: float = 10.0,
-        min_body_rate: int = 1024,
+        min_body_rate: int = 500,
         max_connections: int = 10000,
     ) -> None: ...
     def set_endpoints(

@@ -74,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds a request body may go silent, and its time before --min-body-rate applies; then 408",
     )
     run.add_argument(
-        "--min-body-rate", type=int, default=1024, help="bytes/s a request body must average (0: no minimum)"
+        "--min-body-rate", type=int, default=500, help="bytes/s a request body must average (0: no minimum)"
     )
     run.add_argument(
         "--max-connections",

@@ -39,7 +39,7 @@ class Config:
     # A request body must not go silent for body_timeout s, and past that must average
     # min_body_rate bytes/s (0: no rate); slower ones get 408 (slow-drip defence).
     body_timeout: float = 10.0
-    min_body_rate: int = 1024
+    min_body_rate: int = 500
     # Connections one worker holds; None: derived from the open-file limit (see
     # default_max_connections).
     max_connections: int | None = None

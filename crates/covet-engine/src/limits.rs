@@ -56,7 +56,7 @@ impl Default for BodyPace {
     fn default() -> Self {
         BodyPace {
             timeout: Duration::from_secs(10),
-            min_rate: 1024,
+            min_rate: 500,
         }
     }
 }
@@ -120,7 +120,13 @@ mod tests {
             ..pace
         };
         assert!(!silence_only.too_slow(s(1000), s(1), 1));
-        assert_eq!(BodyPace::default().timeout, s(10));
+        assert_eq!(
+            BodyPace::default(),
+            BodyPace {
+                timeout: s(10),
+                min_rate: 500
+            }
+        );
         // Behind the rate (but within its time) only once a second has passed.
         assert!(!pace.behind(Duration::from_millis(500), 0));
         assert!(pace.behind(s(2), 1999));

@@ -175,7 +175,7 @@ impl Server {
 #[pymethods]
 impl Server {
     #[new]
-    #[pyo3(signature = (router, spawn, response_type, json_default, error_log, access_log=None, max_head_bytes=16384, max_headers=100, max_body_bytes=10485760, header_timeout=10.0, keepalive_timeout=5.0, stream_threshold=1048576, body_timeout=10.0, min_body_rate=1024, max_connections=10000))]
+    #[pyo3(signature = (router, spawn, response_type, json_default, error_log, access_log=None, max_head_bytes=16384, max_headers=100, max_body_bytes=10485760, header_timeout=10.0, keepalive_timeout=5.0, stream_threshold=1048576, body_timeout=10.0, min_body_rate=500, max_connections=10000))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         router: Py<Router>,
