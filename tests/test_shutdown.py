@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.client
 import signal
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -120,3 +121,25 @@ def test_sighup_restarts_workers_one_by_one_without_losing_a_request(serve) -> N
     code, log = server.stop()
     assert code == 0
     assert "Rolling restart done" in log
+
+
+def test_a_last_response_is_not_cut_by_a_reset_when_the_client_sends_more(serve) -> None:
+    """Closing a socket with unread input makes the kernel answer with a reset, which drops
+    whatever of the response is still queued: the engine shuts its sending side and reads on
+    until the client closes instead."""
+    server = serve(APP, "--no-access-log")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        received = bytearray(s.recv(65536))
+        s.sendall(b"more bytes the server will not read as a request\r\n")
+        while True:
+            try:
+                chunk = s.recv(1 << 20)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            received += chunk
+    head, _, body = bytes(received).partition(b"\r\n\r\n")
+    assert b"connection: close" in head.lower()
+    assert len(body) == 8 * 1024 * 1024

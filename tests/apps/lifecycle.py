@@ -1,11 +1,13 @@
 """An app for connection-lifecycle tests: a fast route, a slow one (a handler still running
-when the server is told to stop), a health check and an upload that reads its body."""
+when the server is told to stop), a health check, an upload that reads its body, and a large
+response (larger than the socket buffers)."""
 
 from __future__ import annotations
 
 import asyncio
 
 from covet import Covet, Request
+from covet.responses import Response
 
 app = Covet()
 
@@ -30,3 +32,11 @@ def health() -> dict[str, str]:
 async def upload(request: Request) -> dict[str, int]:
     body = await request.body()
     return {"size": len(body)}
+
+
+BIG = b"x" * (8 * 1024 * 1024)
+
+
+@app.get("/big")
+def big() -> Response:
+    return Response(BIG, media_type="application/octet-stream")
