@@ -120,6 +120,10 @@ class Server:
         max_body_bytes: int = 10485760,
         header_timeout: float = 10.0,
         keepalive_timeout: float = 5.0,
+        stream_threshold: int = 1048576,
+        body_timeout: float = 10.0,
+        min_body_rate: int = 500,
+        max_connections: int = 10000,
     ) -> None: ...
     def set_endpoints(
         self,

@@ -52,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
         "--header-timeout",
         type=float,
         default=10.0,
-        help="seconds to receive a request head (and the longest silence while a body arrives)",
+        help="seconds to receive a request head; then 408",
     )
     run.add_argument("--keepalive-timeout", type=float, default=5.0, help="seconds an idle connection is kept")
     run.add_argument("--ws-max-size", type=int, default=1024 * 1024, help="bytes; larger WebSocket messages close 1009")
@@ -79,6 +79,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--ws-per-message-deflate", action=argparse.BooleanOptionalAction, default=True)
     run.add_argument("--graceful-timeout", type=float, default=30.0, help="seconds to drain on shutdown")
+    run.add_argument(
+        "--body-timeout",
+        type=float,
+        default=10.0,
+        help="seconds a request body may go silent, and its time before --min-body-rate applies; then 408",
+    )
+    run.add_argument(
+        "--min-body-rate", type=int, default=500, help="bytes/s a request body must average (0: no minimum)"
+    )
+    run.add_argument(
+        "--max-connections",
+        type=int,
+        default=None,
+        help="connections per worker (default: open-file soft limit - 100, at most 10000)",
+    )
     run.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     # `covet db ...` is parsed by covet.db.cli, imported only when used (SQLAlchemy is heavy).
     commands.add_parser("db", help="database migrations and seed data (pip install covet[db]); see covet db --help")
@@ -134,6 +149,9 @@ def _run(args: argparse.Namespace, raw_args: list[str]) -> int:
         header_timeout=args.header_timeout,
         keepalive_timeout=args.keepalive_timeout,
         graceful_timeout=args.graceful_timeout,
+        body_timeout=args.body_timeout,
+        min_body_rate=args.min_body_rate,
+        max_connections=args.max_connections,
         ws_max_size=args.ws_max_size,
         ws_ping_interval=args.ws_ping_interval,
         ws_ping_timeout=args.ws_ping_timeout,

@@ -4,14 +4,18 @@ listening socket, timeouts, and a graceful stop on SIGTERM/SIGINT."""
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import os
+import resource
 import signal
 import socket
+import sys
 from dataclasses import dataclass
 from typing import Any
 
 from covet.applications import Covet
+from covet.supervisor import READY_FD_ENV
 
 logger = logging.getLogger("covet.server")
 
@@ -32,6 +36,13 @@ class Config:
     stream_threshold: int = 1024 * 1024
     graceful_timeout: float = 30.0
     backlog: int = 2048
+    # A request body must not go silent for body_timeout s, and past that must average
+    # min_body_rate bytes/s (0: no rate); slower ones get 408 (slow-drip defence).
+    body_timeout: float = 10.0
+    min_body_rate: int = 500
+    # Connections one worker holds; None: derived from the open-file limit (see
+    # default_max_connections).
+    max_connections: int | None = None
     # WebSockets: largest message, ping every ws_ping_interval s of silence (0: never), drop
     # after ws_ping_timeout s without a pong, queue at most ws_max_queue unread messages, drop
     # a client that leaves more than ws_max_send_buffer bytes unread.
@@ -67,7 +78,19 @@ class Config:
             "header_timeout": self.header_timeout,
             "keepalive_timeout": self.keepalive_timeout,
             "stream_threshold": self.stream_threshold,
+            "body_timeout": self.body_timeout,
+            "min_body_rate": self.min_body_rate,
+            "max_connections": self.max_connections or default_max_connections(),
         }
+
+
+def default_max_connections() -> int:
+    """Leaves 100 descriptors of the soft open-file limit for everything else a worker opens
+    (database pools, files, the listening socket), so accepting never fails with EMFILE."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 10_000
+    return max(1, min(soft - 100, 10_000))
 
 
 def bind_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
@@ -104,15 +127,16 @@ async def _serve(app: Covet, config: Config, sock: socket.socket) -> int:
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    tick = min(0.5, config.header_timeout / 4, config.keepalive_timeout / 4)
+    tick = min(0.5, config.header_timeout / 4, config.keepalive_timeout / 4, config.body_timeout / 4)
     sweeper = loop.create_task(_sweep(engine, tick))
     host, port = sock.getsockname()[:2]
     logger.info("covet worker %d serving on http://%s:%d", os.getpid(), host, port)
+    _tell_supervisor_ready()
     await stop.wait()
 
     logger.info("Shutting down: finishing in-flight requests (up to %.0f s)", config.graceful_timeout)
-    server.close()
     engine.shutdown()
+    await _stop_listening(loop, server, sock, engine)
     deadline = loop.time() + config.graceful_timeout
     while (engine.connection_count() or app._tasks) and loop.time() < deadline:
         await asyncio.sleep(0.05)
@@ -129,6 +153,78 @@ async def _serve(app: Covet, config: Config, sock: socket.socket) -> int:
         _ignore_late_signals(loop)
     logger.info("covet worker %d stopped", os.getpid())
     return 0
+
+
+async def _stop_listening(
+    loop: asyncio.AbstractEventLoop, server: asyncio.Server, sock: socket.socket, engine: Any
+) -> None:
+    """Stops accepting without resetting anyone: closing a listening socket resets the
+    connections still waiting in its accept queue (with SO_REUSEPORT each worker has its own
+    queue). So new handshakes are refused first (a filter that drops SYNs: the client retries
+    and, once the socket is closed, hears "connection refused" or reaches another worker),
+    then the queue is accepted until empty and those connections are served (their responses
+    say `Connection: close`), and only then is the socket closed."""
+    listener = socket.socket(fileno=os.dup(sock.fileno()))  # outlives the loop's own close
+    accepted = []
+    try:
+        _drop_new_connections(listener)
+        server.close()
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                logger.exception("Accepting queued connections failed")
+                break
+            conn.setblocking(False)
+            accepted.append(loop.connect_accepted_socket(engine, conn))
+    finally:
+        listener.close()
+    if accepted:
+        logger.info("Serving %d connection(s) that were waiting to be accepted", len(accepted))
+        await asyncio.gather(*accepted, return_exceptions=True)
+
+
+class _BpfInstruction(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
+
+
+class _BpfProgram(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_BpfInstruction))]
+
+
+_SO_ATTACH_FILTER = 26
+_BPF_RET_K = 0x06
+
+
+def _drop_new_connections(listener: socket.socket) -> None:
+    """Linux: a socket filter returning 0 drops every packet the listening socket would take,
+    so new SYNs never reach its accept queue; connections already queued are sockets of
+    their own and are not affected. Left over: a handshake caught half-way (its last ACK is
+    dropped too) is reset when the socket closes. Elsewhere nothing is attached: the queue
+    is still drained, and a connection arriving in that instant may be reset."""
+    if not sys.platform.startswith("linux"):
+        return
+    drop = (_BpfInstruction * 1)(_BpfInstruction(_BPF_RET_K, 0, 0, 0))
+    program = _BpfProgram(1, drop)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, _SO_ATTACH_FILTER, bytes(program))
+    except OSError:
+        logger.debug("Could not attach the drain filter", exc_info=True)
+
+
+def _tell_supervisor_ready() -> None:
+    """Under `--workers`, a rolling restart stops an old worker only once its replacement
+    listens: one byte on the descriptor the supervisor passed says so."""
+    fd = os.environ.pop(READY_FD_ENV, None)
+    if fd is None:
+        return
+    try:
+        os.write(int(fd), b"1")
+        os.close(int(fd))
+    except (OSError, ValueError):
+        pass  # the supervisor is not waiting for this worker
 
 
 def _ignore_late_signals(loop: asyncio.AbstractEventLoop) -> None:

@@ -5,7 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use covet_engine::limits::Limits;
+use covet_engine::limits::{BodyPace, Limits};
 use covet_engine::policy::Policy;
 use covet_engine::ws::budget::ProcessQueue;
 use covet_engine::ws::WsLimits;
@@ -87,6 +87,15 @@ pub struct Server {
     conns: G<RefCell<Vec<Option<Py<HttpProtocol>>>>>,
     free: G<RefCell<Vec<usize>>>,
     pub shutting_down: G<Cell<bool>>,
+    /// When `shutdown` was called: idle connections get a short grace from then on.
+    pub shutdown_at: G<Cell<Option<Instant>>>,
+    /// How fast request bodies must arrive (see `BodyPace`).
+    pub pace: BodyPace,
+    /// Most connections this worker holds open; past it idle ones are closed to make room,
+    /// else the newcomer is answered 503.
+    pub max_connections: usize,
+    /// Registered connections (open, or closing and not yet lost).
+    open: G<Cell<usize>>,
     /// The app's set of request Tasks (shutdown and the test client wait for them): the Tasks
     /// the engine starts itself are added to it while they run.
     pub tasks: G<RefCell<Option<PyObject>>>,
@@ -95,7 +104,7 @@ pub struct Server {
 impl Server {
     pub fn register(&self, conn: Py<HttpProtocol>) -> usize {
         let mut conns = self.conns.borrow_mut();
-        match self.free.borrow_mut().pop() {
+        let slot = match self.free.borrow_mut().pop() {
             Some(slot) => {
                 conns[slot] = Some(conn);
                 slot
@@ -104,7 +113,9 @@ impl Server {
                 conns.push(Some(conn));
                 conns.len() - 1
             }
-        }
+        };
+        self.open.set(self.open.get() + 1);
+        slot
     }
 
     pub fn unregister(&self, slot: usize) {
@@ -112,7 +123,43 @@ impl Server {
         if let Some(entry) = conns.get_mut(slot) {
             if entry.take().is_some() {
                 self.free.borrow_mut().push(slot);
+                self.open.set(self.open.get() - 1);
             }
+        }
+    }
+
+    /// Past the connection cap: makes room by closing, oldest first, a connection that is
+    /// already closing (answered, waiting for its client's FIN), else an idle keep-alive one,
+    /// else one whose request arrives too slowly (408), never `slot`, the newcomer. False
+    /// when there is none: the newcomer is refused.
+    pub fn make_room(&self, py: Python<'_>, slot: usize) -> PyResult<bool> {
+        if self.open.get() <= self.max_connections {
+            return Ok(true);
+        }
+        let now = Instant::now();
+        let others: Vec<Py<HttpProtocol>> = self
+            .conns
+            .borrow()
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != slot)
+            .filter_map(|(_, c)| c.as_ref().map(|c| c.clone_ref(py)))
+            .collect();
+        let oldest = others
+            .iter()
+            .filter_map(|c| {
+                c.bind(py)
+                    .borrow()
+                    .evictable(now, &self.pace)
+                    .map(|k| (k, c))
+            })
+            .min_by_key(|(key, _)| *key);
+        match oldest {
+            Some((_, conn)) => {
+                conn.bind(py).borrow().evict(py)?;
+                Ok(true)
+            }
+            None => Ok(false),
         }
     }
 
@@ -129,7 +176,7 @@ impl Server {
 #[pymethods]
 impl Server {
     #[new]
-    #[pyo3(signature = (router, spawn, response_type, json_default, error_log, access_log=None, max_head_bytes=16384, max_headers=100, max_body_bytes=10485760, header_timeout=10.0, keepalive_timeout=5.0, stream_threshold=1048576))]
+    #[pyo3(signature = (router, spawn, response_type, json_default, error_log, access_log=None, max_head_bytes=16384, max_headers=100, max_body_bytes=10485760, header_timeout=10.0, keepalive_timeout=5.0, stream_threshold=1048576, body_timeout=10.0, min_body_rate=500, max_connections=10000))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         router: Py<Router>,
@@ -144,6 +191,9 @@ impl Server {
         header_timeout: f64,
         keepalive_timeout: f64,
         stream_threshold: usize,
+        body_timeout: f64,
+        min_body_rate: usize,
+        max_connections: usize,
     ) -> Self {
         Server {
             router,
@@ -168,6 +218,13 @@ impl Server {
             conns: G(RefCell::new(Vec::new())),
             free: G(RefCell::new(Vec::new())),
             shutting_down: G(Cell::new(false)),
+            shutdown_at: G(Cell::new(None)),
+            pace: BodyPace {
+                timeout: Duration::from_secs_f64(body_timeout),
+                min_rate: min_body_rate,
+            },
+            max_connections: max_connections.max(1),
+            open: G(Cell::new(0)),
             tasks: G(RefCell::new(None)),
         }
     }
@@ -256,21 +313,22 @@ impl Server {
         HttpProtocol::new(slf.clone().unbind(), &slf.borrow().limits)
     }
 
-    /// Closes connections past the header-read or keep-alive timeout; called periodically.
+    /// Closes connections past the header-read, body, keep-alive or drain timeout; called
+    /// periodically.
     fn sweep(&self, py: Python<'_>) -> PyResult<()> {
         let now = Instant::now();
         for conn in self.live(py) {
-            conn.bind(py)
-                .borrow()
-                .check_timeouts(py, now, &self.limits)?;
+            conn.bind(py).borrow().check_timeouts(py, now, self)?;
         }
         Ok(())
     }
 
-    /// Stops keep-alive: idle connections close now, busy ones after their response (an
-    /// endless event stream is ended now).
+    /// Stops keep-alive: every response not yet started says `Connection: close`; idle
+    /// connections stay open for a short grace (a request already on its way is answered,
+    /// with `Connection: close`), then the sweep closes them; an endless event stream ends now.
     fn shutdown(&self, py: Python<'_>) -> PyResult<()> {
         self.shutting_down.set(true);
+        self.shutdown_at.set(Some(Instant::now()));
         for conn in self.live(py) {
             conn.bind(py).borrow().shutdown(py)?;
         }

@@ -39,8 +39,13 @@ impl HttpProtocol {
         this.tls.set(ssl.is_ok_and(|v| !v.is_none()));
         *this.transport.borrow_mut() = Some(transport.clone().unbind());
         this.last_active.set(Instant::now());
-        let slot = this.server.bind(py).borrow().register(slf.clone().unbind());
+        let server = this.server.bind(py).borrow();
+        let slot = server.register(slf.clone().unbind());
         this.slot.set(Some(slot));
+        if !server.make_room(py, slot)? {
+            drop(server);
+            this.refuse_over_capacity(py)?;
+        }
         Ok(())
     }
 
@@ -55,12 +60,10 @@ impl HttpProtocol {
                 return ws.bind(py).borrow().data_received(py, data);
             }
             this.conn.borrow_mut().feed(data);
-            let now = Instant::now();
-            this.last_active.set(now);
-            if this.conn.borrow().in_body() {
-                // A body that keeps arriving is progress: the timeout then bounds silence,
-                // not the length of an upload.
-                this.partial_since.set(Some(now));
+            this.last_active.set(Instant::now());
+            if this.body_since.get().is_some() {
+                // The body's pace (`check_timeouts`) counts what arrives.
+                this.body_bytes.set(this.body_bytes.get() + data.len());
             }
             if this.busy.get() && this.body_stream.borrow().is_none() {
                 if this.conn.borrow().buffered() > MAX_PIPELINE_BUFFER && !this.read_paused.get() {
@@ -74,6 +77,9 @@ impl HttpProtocol {
     }
 
     fn eof_received(&self, py: Python<'_>) -> PyResult<bool> {
+        if self.lingering.get() {
+            return Ok(false); // the client closed after our last response: close now
+        }
         if self.ws.borrow().is_some() {
             return Ok(false); // the peer is gone: close, and the handler hears 1006
         }

@@ -15,7 +15,8 @@
 //! - `serve`: from parser events to a called endpoint, inline or handed to Python.
 //! - `write`: responses into the output buffer and out to the transport.
 //! - `task`: handlers that await, run as Tasks the engine starts and finishes itself.
-//! - `lifecycle`: finishing a request, timeouts, flow control of streamed bodies, closing.
+//! - `lifecycle`: finishing a request, timeouts and body pace, flow control of streamed
+//!   bodies, the drain at shutdown, the connection cap, closing (lingering after a last response).
 
 mod callbacks;
 mod lifecycle;
@@ -50,6 +51,9 @@ pub struct HttpProtocol {
     out: G<RefCell<Vec<u8>>>,
     pub(crate) busy: G<Cell<bool>>,
     closed: G<Cell<bool>>,
+    /// Closing after a last response: our side is shut (FIN sent), what the client still
+    /// sends is read and dropped until it closes too, so no reset eats that response.
+    lingering: G<Cell<bool>>,
     eof: G<Cell<bool>>,
     read_paused: G<Cell<bool>>,
     write_paused: G<Cell<bool>>,
@@ -63,6 +67,9 @@ pub struct HttpProtocol {
     streaming: G<Cell<bool>>,
     last_active: G<Cell<Instant>>,
     partial_since: G<Cell<Option<Instant>>>,
+    /// When the body now arriving started, and how many bytes of it came since (its pace).
+    body_since: G<Cell<Option<Instant>>>,
+    body_bytes: G<Cell<usize>>,
     log_line: G<RefCell<Option<(String, String)>>>,
     /// The body of the request in flight, while it is still arriving in chunks.
     body_stream: G<RefCell<Option<Py<BodyStream>>>>,
@@ -90,6 +97,7 @@ impl HttpProtocol {
             out: G(RefCell::new(Vec::with_capacity(512))),
             busy: G(Cell::new(false)),
             closed: G(Cell::new(false)),
+            lingering: G(Cell::new(false)),
             eof: G(Cell::new(false)),
             read_paused: G(Cell::new(false)),
             write_paused: G(Cell::new(false)),
@@ -101,6 +109,8 @@ impl HttpProtocol {
             streaming: G(Cell::new(false)),
             last_active: G(Cell::new(Instant::now())),
             partial_since: G(Cell::new(None)),
+            body_since: G(Cell::new(None)),
+            body_bytes: G(Cell::new(0)),
             log_line: G(RefCell::new(None)),
             body_stream: G(RefCell::new(None)),
             response_started: G(Cell::new(false)),

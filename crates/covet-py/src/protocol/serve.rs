@@ -55,10 +55,22 @@ impl HttpProtocol {
                 }
             }
         }
-        let partial = this.conn.borrow().has_partial();
-        match (partial, this.partial_since.get()) {
+        // A head that is arriving is timed by the header timeout, a body by its pace.
+        let (in_body, partial) = {
+            let conn = this.conn.borrow();
+            (conn.in_body(), conn.has_partial())
+        };
+        match (partial && !in_body, this.partial_since.get()) {
             (true, None) => this.partial_since.set(Some(Instant::now())),
             (false, Some(_)) => this.partial_since.set(None),
+            _ => {}
+        }
+        match (in_body, this.body_since.get()) {
+            (true, None) => {
+                this.body_since.set(Some(Instant::now()));
+                this.body_bytes.set(0);
+            }
+            (false, Some(_)) => this.body_since.set(None),
             _ => {}
         }
         if this.eof.get() && !this.busy.get() {
