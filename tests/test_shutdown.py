@@ -143,3 +143,15 @@ def test_a_last_response_is_not_cut_by_a_reset_when_the_client_sends_more(serve)
     head, _, body = bytes(received).partition(b"\r\n\r\n")
     assert b"connection: close" in head.lower()
     assert len(body) == 8 * 1024 * 1024
+
+
+def test_a_handler_that_never_returns_is_cancelled_after_the_grace_period(serve) -> None:
+    from websockets.sync.client import connect
+
+    server = serve("tests.apps.lifecycle:app", "--graceful-timeout", "1")
+    with connect(f"ws://127.0.0.1:{server.port}/stuck", open_timeout=10):
+        started = time.monotonic()
+        code, log = server.stop(signal.SIGTERM, timeout=20)
+    assert code == 0, log
+    assert time.monotonic() - started < 10, log
+    assert "Grace period over: cancelling 1 unfinished task(s)" in log

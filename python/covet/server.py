@@ -143,6 +143,7 @@ async def _serve(app: Covet, config: Config, sock: socket.socket) -> int:
     if engine.connection_count():
         logger.warning("Grace period over: closing %d connection(s)", engine.connection_count())
         engine.close_all()
+    await _cancel_unfinished(app._tasks)
     sweeper.cancel()
     try:
         await app.shutdown()
@@ -153,6 +154,18 @@ async def _serve(app: Covet, config: Config, sock: socket.socket) -> int:
         _ignore_late_signals(loop)
     logger.info("covet worker %d stopped", os.getpid())
     return 0
+
+
+async def _cancel_unfinished(tasks: set[asyncio.Task[Any]]) -> None:
+    """A handler still running after the grace period (a WebSocket handler waiting on
+    something that never comes) would hold the worker forever: it is cancelled, so the
+    `graceful_timeout` bounds the stop and its `finally` blocks still run."""
+    if not tasks:
+        return
+    logger.warning("Grace period over: cancelling %d unfinished task(s)", len(tasks))
+    for task in list(tasks):
+        task.cancel()
+    await asyncio.wait(list(tasks), timeout=5)
 
 
 async def _stop_listening(
