@@ -70,3 +70,86 @@ def test_a_connection_broken_mid_operation_is_discarded_and_answered_503(cluster
 
     seen = asyncio.run(main())
     assert "InternalClientError" in seen, seen
+
+
+class Load:
+    """Clients asking the lean path for a count without pause, each answer's status kept."""
+
+    def __init__(self, url: str, clients: int = 6) -> None:
+        self.url = url
+        self.statuses: list[int] = []
+        self.bodies: dict[int, str] = {}
+        self.running = True
+        self.threads = [threading.Thread(target=self._run) for _ in range(clients)]
+
+    def _run(self) -> None:
+        with httpx.Client(base_url=self.url, timeout=30) as client:
+            while self.running:
+                response = client.get("/lean/count")
+                self.statuses.append(response.status_code)
+                self.bodies.setdefault(response.status_code, response.text)
+
+    def __enter__(self) -> Load:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.running = False
+        for thread in self.threads:
+            thread.join()
+
+    def answers_after(self, start: int, status: int) -> bool:
+        return status in self.statuses[start:]
+
+
+def _app_backends(cluster: PrivateCluster) -> list[int]:
+    import asyncpg
+
+    async def run() -> list[int]:
+        conn = await asyncpg.connect(cluster.url)
+        try:
+            rows = await conn.fetch(
+                "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            )
+            await conn.execute("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid", [r[0] for r in rows])
+            return [r[0] for r in rows]
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def test_backends_killed_and_fast_stops_under_load_answer_only_2xx_or_503(
+    cluster: PrivateCluster, serve: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Six clients keep reading through db.connection() while the backends are terminated
+    (five times) and the cluster is stopped in fast mode and started again (three times)."""
+    monkeypatch.setenv("DATABASE_URL", cluster.url)
+    server = serve("tests.apps.db_faults_app:app", "--no-access-log")
+    with server.client() as client:
+        assert client.get("/lean/count").json() == {"count": 0}
+    started = time.monotonic()
+    with Load(server.url) as load:
+        for _ in range(5):
+            mark = len(load.statuses)
+            wait_for(lambda: load.answers_after(mark, 200), "reads served")
+            assert _app_backends(cluster), "no backend of the app's to terminate"
+        for _ in range(3):
+            mark = len(load.statuses)
+            wait_for(lambda: load.answers_after(mark, 200), "reads served")
+            cluster.stop("fast")
+            mark = len(load.statuses)
+            wait_for(lambda: load.answers_after(mark, 503), "503 while the cluster is down")
+            cluster.start()
+            mark = len(load.statuses)
+            wait_for(lambda: load.answers_after(mark, 200), "reads served again, covet not restarted", timeout=30)
+    elapsed = time.monotonic() - started
+    assert set(load.statuses) <= {200, 503}, load.bodies
+    assert load.bodies[503] == '{"detail":"The database is unavailable, try again later"}'
+    with server.client() as client:  # no broken connection is handed out again
+        assert [client.get("/lean/count").status_code for _ in range(20)] == [200] * 20
+    assert server.proc.poll() is None
+    _, log = server.stop()
+    assert "Internal Server Error" not in log and "Traceback" not in log, log[-3000:]
+    print(f"{len(load.statuses)} answers ({load.statuses.count(503)} x 503) in {elapsed:.1f} s")

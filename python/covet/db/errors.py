@@ -212,9 +212,7 @@ def install_error_handlers(app: Any, db: Any) -> None:
             request.url.path,
             exc.__cause__ or exc,
         )
-        return JSONResponse(
-            CommitOutcomeUnknown.body, status_code=503, headers={"Retry-After": str(db.retry_after)}
-        )
+        return JSONResponse(CommitOutcomeUnknown.body, status_code=503, headers={"Retry-After": str(db.retry_after)})
 
     async def replay(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Replay)
