@@ -99,11 +99,13 @@ class Load:
         for thread in self.threads:
             thread.join()
 
-    def answers_after(self, start: int, status: int) -> bool:
-        return status in self.statuses[start:]
+    def expect(self, status: int, what: str, timeout: float = 15.0) -> None:
+        """Waits for an answer with `status` among those that come from now on."""
+        mark = len(self.statuses)
+        wait_for(lambda: status in self.statuses[mark:], what, timeout)
 
 
-def _app_backends(cluster: PrivateCluster) -> list[int]:
+def _terminate_app_backends(cluster: PrivateCluster) -> list[int]:
     import asyncpg
 
     async def run() -> list[int]:
@@ -132,18 +134,14 @@ def test_backends_killed_and_fast_stops_under_load_answer_only_2xx_or_503(
     started = time.monotonic()
     with Load(server.url) as load:
         for _ in range(5):
-            mark = len(load.statuses)
-            wait_for(lambda: load.answers_after(mark, 200), "reads served")
-            assert _app_backends(cluster), "no backend of the app's to terminate"
+            load.expect(200, "reads served")
+            assert _terminate_app_backends(cluster), "no backend of the app's to terminate"
         for _ in range(3):
-            mark = len(load.statuses)
-            wait_for(lambda: load.answers_after(mark, 200), "reads served")
+            load.expect(200, "reads served")
             cluster.stop("fast")
-            mark = len(load.statuses)
-            wait_for(lambda: load.answers_after(mark, 503), "503 while the cluster is down")
+            load.expect(503, "503 while the cluster is down")
             cluster.start()
-            mark = len(load.statuses)
-            wait_for(lambda: load.answers_after(mark, 200), "reads served again, covet not restarted", timeout=30)
+            load.expect(200, "reads served again, covet not restarted", timeout=30)
     elapsed = time.monotonic() - started
     assert set(load.statuses) <= {200, 503}, load.bodies
     assert load.bodies[503] == '{"detail":"The database is unavailable, try again later"}'
