@@ -72,6 +72,31 @@ def test_a_connection_broken_mid_operation_is_discarded_and_answered_503(cluster
     assert "InternalClientError" in seen, seen
 
 
+def test_a_connection_left_mid_operation_is_discarded_and_answered_503(cluster: PrivateCluster) -> None:
+    """A block whose query is still in flight when it uses the connection again gets asyncpg's
+    "another operation is in progress": the connection is not handed out again."""
+
+    async def main() -> None:
+        db = Database(cluster.url, pool_size=1, max_overflow=0, pool_pre_ping=False)
+        await db.connect()
+        try:
+            with pytest.raises(Exception) as raised:
+                async with db.connection() as conn:
+                    first = await conn.fetchval("SELECT pg_backend_pid()")
+                    in_flight = asyncio.ensure_future(conn.fetchval("SELECT pg_sleep(0.2)"))
+                    await asyncio.sleep(0)  # sent
+                    await conn.fetchval("SELECT 1")
+            in_flight.cancel()
+            answer = describe(raised.value)
+            assert answer is not None and answer.status == 503, repr(raised.value)
+            async with db.connection() as conn:
+                assert await conn.fetchval("SELECT pg_backend_pid()") != first
+        finally:
+            await db.disconnect()
+
+    asyncio.run(main())
+
+
 class Load:
     """Clients asking the lean path for a count without pause, each answer's status kept."""
 

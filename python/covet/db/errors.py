@@ -32,6 +32,7 @@ __all__ = [
     "connection_broken",
     "describe",
     "install_error_handlers",
+    "never_sent",
 ]
 
 logger = logging.getLogger("covet.db")
@@ -136,7 +137,7 @@ def connection_broken(exc: BaseException) -> bool:
         if type(cause).__module__.startswith("asyncpg"):
             if type(cause).__name__ == "InternalClientError":
                 return True
-            if type(cause).__name__ == "InterfaceError" and str(cause).startswith(_ASYNCPG_BROKEN):
+            if type(cause).__name__ == "InterfaceError" and any(t in str(cause) for t in _ASYNCPG_BROKEN):
                 return True
     return False
 
