@@ -97,6 +97,42 @@ def test_a_connection_left_mid_operation_is_discarded_and_answered_503(cluster: 
     asyncio.run(main())
 
 
+@pytest.mark.parametrize("where", ["pre-ping", "rollback on return"])
+def test_a_request_cut_off_while_the_pool_waits_on_a_hung_server_leaks_no_slot(
+    cluster: PrivateCluster, where: str
+) -> None:
+    """The server hangs (frozen) while the pool pings a connection before handing it out, or
+    rolls back the transaction a block left open; the request's deadline cancels it. The
+    connection is dropped, and its slot is free again once the server is back."""
+
+    async def main() -> None:
+        db = Database(cluster.url, pool_size=1, max_overflow=0, pool_timeout=2, pool_pre_ping=where == "pre-ping")
+        await db.connect()
+        try:
+            await db.warm()
+
+            async def request() -> None:
+                async with db.connection() as conn:
+                    if where == "rollback on return":
+                        await conn.execute("BEGIN")
+                        cluster.freeze()
+
+            if where == "pre-ping":
+                cluster.freeze()
+            try:
+                with pytest.raises(TimeoutError):
+                    await asyncio.wait_for(request(), 0.5)
+            finally:
+                cluster.thaw()
+            assert db.pool_stats()["driver_open"] == 0
+            async with db.connection() as conn:  # the one slot: free, not leaked
+                assert await conn.fetchval("SELECT 1") == 1
+        finally:
+            await db.disconnect()
+
+    asyncio.run(main())
+
+
 class Load:
     """Clients asking the lean path for a count without pause, each answer's status kept."""
 
