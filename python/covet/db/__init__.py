@@ -16,15 +16,19 @@ See docs/database.md.
 """
 
 from covet.db.database import DEFAULT_URL, Database
-from covet.db.errors import describe
+from covet.db.errors import CommitOutcomeUnknown, describe
+from covet.db.idempotency import Idempotency, IdempotentRequest
 from covet.db.pagination import Page, PageQuery, Paginator
 from covet.db.schemas import apply_patch, to_orm, to_schema
 from covet.db.seeding import get_or_create
 from covet.db.validation import get_or_404, save
 
 __all__ = [
+    "CommitOutcomeUnknown",
     "DEFAULT_URL",
     "Database",
+    "Idempotency",
+    "IdempotentRequest",
     "Page",
     "PageQuery",
     "Paginator",

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.util import greenlet_spawn
 
+from covet.db.errors import CommitOutcomeUnknown, connection_broken, never_sent
 from covet.db.pool import DriverPool
 from covet.db.statements import PreparedStatement
 from covet.requests import Request
@@ -189,14 +190,24 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session whose work commits on leaving the block, or rolls back if it raises."""
+        """A session whose work commits on leaving the block, or rolls back if it raises.
+
+        The pending changes are flushed before COMMIT is sent, so that a failure up to there
+        is a known rollback (answered as usual), and only a connection lost while COMMIT itself
+        was in flight raises `CommitOutcomeUnknown`: the server may have committed it."""
         async with self.sessionmaker()() as session:
             try:
                 yield session
+                await session.flush()
             except BaseException:
                 await session.rollback()
                 raise
-            await session.commit()
+            try:
+                await session.commit()
+            except Exception as exc:
+                if connection_broken(exc) and not never_sent(exc):
+                    raise CommitOutcomeUnknown() from exc
+                raise
 
     async def session(self, request: Request) -> AsyncSession:
         """The dependency: `session: AsyncSession = Depends(db.session)`.

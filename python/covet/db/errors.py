@@ -4,7 +4,9 @@
 - a foreign key: 422 when the written row points at a row that does not exist (the client
   named something unknown), 409 when a delete or update would orphan rows still referring to it;
 - a NOT NULL or CHECK constraint: 422;
-- the database unreachable, or no pooled connection free in time: 503 with Retry-After.
+- the database unreachable, or no pooled connection free in time: 503 with Retry-After;
+- the connection lost while COMMIT was in flight (`CommitOutcomeUnknown`): 503 with a body
+  saying the outcome is unknown, since the row may have been stored.
 
 The driver's text (SQL, parameters, server messages) goes to the log only. Both asyncpg's and
 SQLite's error shapes are read: asyncpg gives an SQLSTATE and a "Key (email)=(...)" detail,
@@ -21,9 +23,17 @@ from typing import Any
 from sqlalchemy import exc as sa_exc
 
 from covet.requests import Request
-from covet.responses import JSONResponse
+from covet.responses import JSONResponse, Response
 
-__all__ = ["DatabaseError", "describe", "install_error_handlers"]
+__all__ = [
+    "CommitOutcomeUnknown",
+    "DatabaseError",
+    "Replay",
+    "connection_broken",
+    "describe",
+    "install_error_handlers",
+    "never_sent",
+]
 
 logger = logging.getLogger("covet.db")
 
@@ -31,7 +41,29 @@ _PG_KEY = re.compile(r"Key \((?P<cols>[^)]*)\)=")
 _SQLITE_COLUMNS = re.compile(r"constraint failed: (?P<cols>.+)$")
 _CONNECTION_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
 _DRIVER_CONNECTION_ERRORS = {"ConnectionDoesNotExistError", "CannotConnectNowError", "ConnectionFailureError"}
+# asyncpg's client-side errors that mean the connection is unusable (protocol state lost, socket
+# closed); its other InterfaceErrors (a wrong argument count) are bugs in the caller: 500.
+_ASYNCPG_BROKEN = ("connection is closed", "another operation is in progress", "connection was closed")
 _SQLITE_UNAVAILABLE = ("database is locked", "unable to open database file", "disk i/o error")
+
+
+class CommitOutcomeUnknown(Exception):
+    """The connection broke while COMMIT was in flight: the database may have stored the
+    transaction or not, and nobody on this side can tell. Answered 503 with
+    `"outcome": "unknown"`, so a client can tell it from a write known to have failed."""
+
+    body = {
+        "detail": "The database connection was lost while committing: the change may or may not have been saved",
+        "outcome": "unknown",
+    }
+
+
+class Replay(Exception):
+    """Raised by a dependency to answer with a response it already has (an idempotent retry)."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
 
 
 @dataclass
@@ -89,15 +121,33 @@ def _sqlstate(exc: BaseException) -> str:
 
 
 def _unavailable(exc: BaseException) -> bool:
+    return connection_broken(exc) or _sqlite_unavailable(exc)
+
+
+def connection_broken(exc: BaseException) -> bool:
+    """True when `exc` says the connection to the server is gone or unusable (not SQLite's
+    busy database, not an error in the SQL): such a connection must never be used again."""
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return True
-    state = _sqlstate(exc)
-    if state.startswith(_CONNECTION_SQLSTATES):
+    if _sqlstate(exc).startswith(_CONNECTION_SQLSTATES):
         return True
     for cause in _causes(exc):
         if isinstance(cause, OSError) or type(cause).__name__ in _DRIVER_CONNECTION_ERRORS:
             return True
-    return _sqlite_unavailable(exc)
+        if type(cause).__module__.startswith("asyncpg"):
+            if type(cause).__name__ == "InternalClientError":
+                return True
+            if type(cause).__name__ == "InterfaceError" and any(t in str(cause) for t in _ASYNCPG_BROKEN):
+                return True
+    return False
+
+
+def never_sent(exc: BaseException) -> bool:
+    """True when asyncpg refused to send anything because the connection was already closed:
+    a COMMIT that fails this way is known not to have happened."""
+    return any(
+        type(c).__module__.startswith("asyncpg") and str(c).startswith("connection is closed") for c in _causes(exc)
+    )
 
 
 def _sqlite_unavailable(exc: BaseException) -> bool:
@@ -156,6 +206,21 @@ def install_error_handlers(app: Any, db: Any) -> None:
         headers = {"Retry-After": str(db.retry_after)} if answer.status == 503 else None
         return JSONResponse(answer.body(), status_code=answer.status, headers=headers)
 
+    async def unknown_outcome(request: Request, exc: Exception) -> JSONResponse:
+        logger.error(
+            "%s %s: database connection lost during COMMIT, outcome unknown (503): %s",
+            request.method,
+            request.url.path,
+            exc.__cause__ or exc,
+        )
+        return JSONResponse(CommitOutcomeUnknown.body, status_code=503, headers={"Retry-After": str(db.retry_after)})
+
+    async def replay(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Replay)
+        return exc.response
+
+    app.add_exception_handler(CommitOutcomeUnknown, unknown_outcome)
+    app.add_exception_handler(Replay, replay)
     app.add_exception_handler(sa_exc.SQLAlchemyError, handler)
     # Opening a connection is not wrapped by SQLAlchemy: a refused socket arrives as itself,
     # and PostgreSQL starting up or shutting down as asyncpg's own error.
@@ -165,3 +230,6 @@ def install_error_handlers(app: Any, db: Any) -> None:
     except ImportError:
         return
     app.add_exception_handler(asyncpg.PostgresError, handler)
+    # A connection broken mid-operation (a fast stop's FATAL read before its end of file).
+    app.add_exception_handler(asyncpg.InterfaceError, handler)
+    app.add_exception_handler(asyncpg.InternalClientError, handler)

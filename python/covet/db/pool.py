@@ -9,8 +9,10 @@ SQLAlchemy's `TimeoutError`, which covet answers with a 503.
 
 Taking an idle connection and giving it back neither awaits nor looks up the event loop; only
 a request that has to wait for one does. A connection comes back clean or not at all: one
-left in a transaction is rolled back, one whose block was cancelled mid-query is closed, one
-the database dropped is forgotten (a new one is opened when needed).
+left in a transaction is rolled back; one whose block was cancelled mid-query, or failed with
+an error saying the connection broke (asyncpg's "another operation is in progress" after a
+fast stop's FATAL, a closed socket), is terminated; one the database dropped is forgotten (a
+new one is opened when needed). A broken connection is never handed out twice.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import exc as sa_exc
+
+from covet.db.errors import connection_broken
 
 __all__ = ["DriverPool"]
 
@@ -86,10 +90,9 @@ class DriverPool:
         if conn.is_closed():
             self._forget()
             return
-        if isinstance(failed, asyncio.CancelledError | TimeoutError):
-            # Cut off mid-query, perhaps: the connection's state is unknown.
-            conn.terminate()
-            self._forget()
+        if failed is not None and _unusable(failed):
+            # Cut off mid-query, or broken under it: the connection's state is unknown.
+            self._discard(held)
             return
         if self._closed or (self.recycle >= 0 and time.monotonic() - held.opened > self.recycle):
             await self._close(held)
@@ -97,9 +100,11 @@ class DriverPool:
         if conn.is_in_transaction():  # left open by the block: end it before anyone else comes
             try:
                 await conn.execute("ROLLBACK")
-            except Exception:
-                logger.warning("Closing a pooled connection whose transaction did not roll back", exc_info=True)
-                await self._close(held)
+            except BaseException as exc:
+                logger.warning("Dropping a pooled connection whose transaction did not roll back: %r", exc)
+                self._discard(held)
+                if not isinstance(exc, Exception):
+                    raise
                 return
         if not self._give_back(held):  # an overflow connection: not kept once the rush is over
             await self._close(held)
@@ -115,6 +120,11 @@ class DriverPool:
             self._idle.append(held)
             return True
         return False
+
+    def _discard(self, held: _Held) -> None:
+        """Ends a connection whose state is unknown at once (no goodbye to the server)."""
+        held.conn.terminate()
+        self._forget()
 
     def _forget(self) -> None:
         """A connection is gone: a waiter may open one in its place."""
@@ -138,9 +148,11 @@ class DriverPool:
         try:
             await held.conn.execute("SELECT 1")
         except Exception:
-            held.conn.terminate()
-            self._forget()
+            self._discard(held)
             return False
+        except BaseException:  # cancelled mid-ping: neither handed out nor kept
+            self._discard(held)
+            raise
         return True
 
     async def _close(self, held: _Held) -> None:
@@ -214,6 +226,11 @@ class DriverPool:
             "driver_in_use": self._open - len(self._idle),
             "driver_waiting": len(self._waiters),
         }
+
+
+def _unusable(exc: BaseException) -> bool:
+    """A block that ended this way may have left an operation in flight or the socket dead."""
+    return isinstance(exc, asyncio.CancelledError | TimeoutError) or connection_broken(exc)
 
 
 class _Checkout:
