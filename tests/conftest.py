@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -55,12 +56,20 @@ def wait_for(predicate: Callable[[], object], what: str, timeout: float = 15.0) 
 
 @dataclass
 class Server:
-    """A running server process and where to reach it."""
+    """A running server process and where to reach it. Its output is read as it comes (a
+    server logging a line per request under load would otherwise fill the pipe and block)."""
 
     proc: subprocess.Popen[bytes]
     port: int
     kind: str
-    log: list[str] = field(default_factory=list)
+    _lines: list[bytes] = field(default_factory=list, repr=False)
+    _reader: threading.Thread | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        stream = self.proc.stdout
+        if stream is not None:
+            self._reader = threading.Thread(target=lambda: self._lines.extend(stream), daemon=True)
+            self._reader.start()
 
     @property
     def url(self) -> str:
@@ -69,15 +78,21 @@ class Server:
     def client(self, **kwargs: object) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=10, **kwargs)  # type: ignore[arg-type]
 
+    def output(self) -> str:
+        """What the server has written so far."""
+        return b"".join(list(self._lines)).decode(errors="replace")
+
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> tuple[int, str]:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         try:
-            out, _ = self.proc.communicate(timeout=timeout)
+            self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
-            out, _ = self.proc.communicate()
-        return self.proc.returncode, out.decode()
+            self.proc.wait()
+        if self._reader is not None:
+            self._reader.join(timeout=10)
+        return self.proc.returncode, self.output()
 
 
 def start_server(app: str, *args: str, kind: str = "covet") -> Server:
