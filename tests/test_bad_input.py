@@ -93,14 +93,23 @@ def test_an_infinite_number_in_a_body_is_422(server: Server) -> None:
         (b"[" * 100_000, "Invalid JSON body: nested too deeply"),
         (b'"\xff\xfe"', "Invalid JSON body: not valid UTF-8 at byte 1"),
         (b"", "Invalid JSON body: Expecting value at position 0"),
+        (
+            b'{"k": ["ok", "\\ud800"]}',
+            "Invalid JSON body: a string holds an unpaired UTF-16 surrogate (\\ud800-\\udfff)",
+        ),
     ],
-    ids=["syntax", "depth", "utf-8", "empty"],
+    ids=["syntax", "depth", "utf-8", "empty", "lone-surrogate"],
 )
 def test_request_json_on_a_bad_body_is_400(server: Server, body: bytes, detail: str) -> None:
     r = httpx.post(server.url + "/raw-json", content=body)
     assert (r.status_code, r.json()) == (400, {"detail": detail})
     lines = stop_and_read(server)
     assert len(lines) == 1 and '"POST /raw-json HTTP/1.1" 400' in lines[0], lines
+
+
+def test_request_json_keeps_a_surrogate_pair(server: Server) -> None:
+    r = httpx.post(server.url + "/raw-json", content=b'{"smile": "\\ud83d\\ude00", "\\u00e9": 1}')
+    assert (r.status_code, r.json()) == (200, {"got": {"smile": "\U0001f600", "\u00e9": 1}})
 
 
 def test_http_exceptions_of_other_frameworks_keep_their_status(server: Server) -> None:

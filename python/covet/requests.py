@@ -179,6 +179,11 @@ class Request:
                 raise InvalidJSONBody(f"not valid UTF-8 at byte {exc.start}", pos=exc.start) from None
             except RecursionError:
                 raise InvalidJSONBody("nested too deeply") from None
+            if (b"\\ud" in body or b"\\uD" in body) and _holds_lone_surrogate(self._json):
+                # json.loads lets `"\ud800"` through as a str that is not Unicode: it could not
+                # even be echoed back (UTF-8 cannot encode it), so it is the client's error.
+                self._json = _UNSET
+                raise InvalidJSONBody("a string holds an unpaired UTF-16 surrogate (\\ud800-\\udfff)")
         return self._json
 
     async def stream(self) -> AsyncIterator[bytes]:
@@ -326,3 +331,18 @@ def _parse_cookies(values: list[str]) -> dict[str, str]:
                 val = SimpleCookie().value_decode(val)[0]
             cookies[name] = val
     return cookies
+
+
+def _holds_lone_surrogate(value: Any) -> bool:
+    """True when a str anywhere in parsed JSON (keys included) cannot be encoded as UTF-8."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_holds_lone_surrogate(k) or _holds_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_lone_surrogate(item) for item in value)
+    return False
