@@ -5,6 +5,7 @@ use std::mem::MaybeUninit;
 use super::body::BodyKind;
 use super::error::HttpError;
 use crate::limits::Limits;
+use crate::policy::hosts::parse_host;
 
 /// A parsed HTTP/1.x request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +78,9 @@ fn parse_with_slots<'b>(
             if len > limits.max_head_bytes {
                 return Err(HttpError::head_too_large("Request head too large"));
             }
+            if has_bare_lf(&buf[..len]) {
+                return Err(HttpError::bad_request("Bare LF in request head"));
+            }
             let (request, kind) = build_request(&parsed, limits)?;
             Ok(Some((request, len, kind)))
         }
@@ -90,6 +94,14 @@ fn parse_with_slots<'b>(
         Err(httparse::Error::Version) => Err(version_error(buf)),
         Err(_) => Err(HttpError::bad_request("Malformed request head")),
     }
+}
+
+/// True when some line of the head ends in LF without CR. httparse accepts that; a front-end
+/// that does not would read the head's lines differently (RFC 9112 2.2 lets a server refuse).
+fn has_bare_lf(head: &[u8]) -> bool {
+    head.iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\n' && (i == 0 || head[i - 1] != b'\r'))
 }
 
 /// 505 when the request line names some other HTTP version, 400 when it is just garbage.
@@ -119,6 +131,7 @@ struct HeadFacts {
     keep_alive: bool,
     expect_continue: bool,
     websocket: bool,
+    hosts: usize,
 }
 
 fn build_request(
@@ -128,15 +141,23 @@ fn build_request(
     let method = parsed.method.unwrap_or("");
     let target = parsed.path.unwrap_or("").as_bytes();
     let http_minor = parsed.version.unwrap_or(1);
-    let (raw_path, query) = split_target(method, target)?;
+    let (authority, raw_path, query) = split_target(method, target)?;
     let path = decode_path(raw_path)?;
 
     let mut facts = HeadFacts::default();
-    let mut headers = Vec::with_capacity(parsed.headers.len());
+    let mut headers = Vec::with_capacity(parsed.headers.len() + 1);
     for h in parsed.headers.iter() {
         let name = h.name.to_ascii_lowercase();
         inspect_header(&name, h.value, &mut facts)?;
         headers.push((name, h.value.to_vec()));
+    }
+    if facts.hosts > 1 {
+        return Err(HttpError::bad_request("More than one Host header"));
+    }
+    if let Some(authority) = authority {
+        // RFC 9112 3.2.2: the target's authority is the host; the Host header is ignored.
+        headers.retain(|(name, _)| name != "host");
+        headers.push(("host".to_owned(), authority.to_vec()));
     }
     let kind = body_kind(&facts, http_minor, limits)?;
     let keep_alive = if http_minor == 0 {
@@ -171,15 +192,20 @@ fn inspect_header(name: &str, value: &[u8], facts: &mut HeadFacts) -> Result<(),
                 facts.content_length = Some(n);
             }
         }
+        "host" => facts.hosts += 1,
         "transfer-encoding" => {
             facts.transfer_encoding = true;
             for coding in value.split(|&b| b == b',').map(trim) {
+                if coding.is_empty() {
+                    // hyper reads "chunked," as not chunked; refusing it leaves no doubt.
+                    return Err(HttpError::bad_request("Invalid Transfer-Encoding"));
+                }
                 if coding.eq_ignore_ascii_case(b"chunked") {
                     if facts.chunked {
                         return Err(HttpError::bad_request("Body chunked more than once"));
                     }
                     facts.chunked = true;
-                } else if !coding.is_empty() {
+                } else {
                     facts.unsupported_coding = true;
                 }
             }
@@ -256,17 +282,22 @@ fn trim(bytes: &[u8]) -> &[u8] {
     &bytes[start..end]
 }
 
-/// Splits a request target into (raw path, raw query), accepting origin-form, absolute-form
-/// (`http://host/p`) and `*` for OPTIONS.
-fn split_target<'a>(method: &str, target: &'a [u8]) -> Result<(&'a [u8], &'a [u8]), HttpError> {
+/// Target parts: the authority of an absolute-form target, the raw path and the raw query.
+type TargetParts<'a> = (Option<&'a [u8]>, &'a [u8], &'a [u8]);
+
+/// Splits a request target into its parts, accepting origin-form, absolute-form
+/// (`http://host/p`, whose authority must be a valid host without user info) and `*` for
+/// OPTIONS.
+fn split_target<'a>(method: &str, target: &'a [u8]) -> Result<TargetParts<'a>, HttpError> {
     const BAD: HttpError = HttpError::bad_request("Invalid request target");
     if target == b"*" {
         return if method == "OPTIONS" {
-            Ok((target, b""))
+            Ok((None, target, b""))
         } else {
             Err(BAD)
         };
     }
+    let mut authority = None;
     let origin = if target.first() == Some(&b'/') {
         target
     } else {
@@ -275,16 +306,17 @@ fn split_target<'a>(method: &str, target: &'a [u8]) -> Result<(&'a [u8], &'a [u8
             .iter()
             .position(|&b| b == b'/' || b == b'?')
             .unwrap_or(rest.len());
-        if end == 0 {
+        if parse_host(&rest[..end]).is_none() {
             return Err(BAD);
         }
+        authority = Some(&rest[..end]);
         &rest[end..]
     };
     let (path, query) = match origin.iter().position(|&b| b == b'?') {
         Some(q) => (&origin[..q], &origin[q + 1..]),
         None => (origin, &b""[..]),
     };
-    Ok((if path.is_empty() { b"/" } else { path }, query))
+    Ok((authority, if path.is_empty() { b"/" } else { path }, query))
 }
 
 fn strip_scheme(target: &[u8]) -> Option<&[u8]> {
@@ -548,6 +580,48 @@ mod tests {
             status(b"POST / HTTP/1.1\r\nContent-Length: 3, 4\r\n\r\n"),
             400
         );
+    }
+
+    /// Issue 14: a bare LF ends a line for httparse (and hyper) but not for every front-end.
+    #[test]
+    fn bare_lf_in_the_head_is_400() {
+        assert_eq!(status(b"GET / HTTP/1.1\nHost: a\r\n\r\n"), 400);
+        assert_eq!(status(b"GET / HTTP/1.1\r\nHost: a\n\r\n"), 400);
+        assert_eq!(status(b"GET / HTTP/1.1\r\nHost: a\r\n\n"), 400);
+        assert_eq!(status(b"\nGET / HTTP/1.1\r\n\r\n"), 400);
+    }
+
+    /// Issue 14: RFC 9112 3.2, more than one Host is 400 (whatever their values).
+    #[test]
+    fn two_host_headers_are_400() {
+        assert_eq!(status(b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), 400);
+        assert_eq!(status(b"GET / HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n"), 400);
+        let abs = b"GET http://a/ HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n";
+        assert_eq!(status(abs), 400);
+    }
+
+    /// Issue 14: RFC 9112 3.2.2, with an absolute-form target the target's authority is the
+    /// host, and the Host header is replaced by it.
+    #[test]
+    fn absolute_form_authority_replaces_host() {
+        let raw = b"GET http://evil.example:81/p?q HTTP/1.1\r\nHost: good.example\r\nX: 1\r\n\r\n";
+        let (req, _, _) = ok(raw);
+        assert_eq!(req.header("host"), Some(&b"evil.example:81"[..]));
+        assert_eq!(req.headers.iter().filter(|(n, _)| n == "host").count(), 1);
+        assert_eq!((req.raw_path.as_slice(), req.query.as_slice()), (&b"/p"[..], &b"q"[..]));
+        let (req, _, _) = ok(b"GET http://only.example HTTP/1.1\r\n\r\n");
+        assert_eq!(req.header("host"), Some(&b"only.example"[..]));
+        assert_eq!(status(b"GET http://u@a.example/ HTTP/1.1\r\n\r\n"), 400);
+    }
+
+    #[test]
+    fn empty_transfer_codings_are_400() {
+        for te in ["chunked,", ", chunked", "chunked, ,", ""] {
+            let raw = format!("POST / HTTP/1.1\r\nTransfer-Encoding: {te}\r\n\r\n");
+            assert_eq!(status(raw.as_bytes()), 400, "{te:?}");
+        }
+        let split = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding:\r\n\r\n";
+        assert_eq!(status(split), 400);
     }
 
     #[test]
