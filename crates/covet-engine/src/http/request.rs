@@ -184,13 +184,13 @@ fn build_request(
 fn inspect_header(name: &str, value: &[u8], facts: &mut HeadFacts) -> Result<(), HttpError> {
     match name {
         "content-length" => {
-            for item in value.split(|&b| b == b',') {
-                let n = parse_length(trim(item))?;
-                if facts.content_length.is_some_and(|seen| seen != n) {
-                    return Err(HttpError::bad_request("Conflicting Content-Length values"));
-                }
-                facts.content_length = Some(n);
+            // One number per field (hyper refuses a list such as "5, 5" too); repeated fields
+            // must agree.
+            let n = parse_length(value)?;
+            if facts.content_length.is_some_and(|seen| seen != n) {
+                return Err(HttpError::bad_request("Conflicting Content-Length values"));
             }
+            facts.content_length = Some(n);
         }
         "host" => facts.hosts += 1,
         "transfer-encoding" => {
@@ -198,7 +198,7 @@ fn inspect_header(name: &str, value: &[u8], facts: &mut HeadFacts) -> Result<(),
             for coding in value.split(|&b| b == b',').map(trim) {
                 if coding.is_empty() {
                     // hyper reads "chunked," as not chunked; refusing it leaves no doubt.
-                    return Err(HttpError::bad_request("Invalid Transfer-Encoding"));
+                    return Err(HttpError::bad_request("Empty Transfer-Encoding coding"));
                 }
                 if coding.eq_ignore_ascii_case(b"chunked") {
                     if facts.chunked {
@@ -316,7 +316,22 @@ fn split_target<'a>(method: &str, target: &'a [u8]) -> Result<TargetParts<'a>, H
         Some(q) => (&origin[..q], &origin[q + 1..]),
         None => (origin, &b""[..]),
     };
+    if !path.iter().all(|&b| is_path_byte(b)) || !query.iter().all(|&b| is_query_byte(b)) {
+        return Err(HttpError::bad_request("Invalid character in request target"));
+    }
     Ok((authority, if path.is_empty() { b"/" } else { path }, query))
+}
+
+/// Bytes taken as they are in a path: RFC 3986 `pchar` and `/`, plus `"`, `{`, `|`, `}`, `[`,
+/// `]`, `\\` and `^` that clients send unencoded (the set hyper accepts). Not `#` (a
+/// fragment has no place in a request), `<`, `>`, `` ` ``, nor any byte outside visible ASCII.
+fn is_path_byte(b: u8) -> bool {
+    matches!(b, 0x21 | 0x22 | 0x24..=0x3B | 0x3D | 0x40..=0x5F | 0x61..=0x7E)
+}
+
+/// Bytes taken as they are in a query: visible ASCII but `"`, `#`, `<` and `>` (hyper's set).
+fn is_query_byte(b: u8) -> bool {
+    matches!(b, 0x21 | 0x24..=0x3B | 0x3D | 0x3F..=0x7E)
 }
 
 fn strip_scheme(target: &[u8]) -> Option<&[u8]> {
@@ -552,8 +567,10 @@ mod tests {
         assert_eq!(kind, BodyKind::Empty);
         let (_, _, kind) = ok(b"POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n");
         assert_eq!(kind, BodyKind::Chunked);
-        let raw = b"POST / HTTP/1.1\r\nContent-Length: 5\r\ncontent-length: 5, 5\r\n\r\n";
+        let raw = b"POST / HTTP/1.1\r\nContent-Length: 5\r\ncontent-length: 5\r\n\r\n";
         assert_eq!(ok(raw).2, BodyKind::Length(5));
+        let list = b"POST / HTTP/1.1\r\nContent-Length: 5, 5\r\n\r\n";
+        assert_eq!(status(list), 400);
     }
 
     #[test]
@@ -612,6 +629,21 @@ mod tests {
         let (req, _, _) = ok(b"GET http://only.example HTTP/1.1\r\n\r\n");
         assert_eq!(req.header("host"), Some(&b"only.example"[..]));
         assert_eq!(status(b"GET http://u@a.example/ HTTP/1.1\r\n\r\n"), 400);
+    }
+
+    /// Found by the differential test: hyper refuses these, covet served them; `#` and bytes
+    /// outside ASCII are refused too (hyper drops a fragment and takes raw UTF-8).
+    #[test]
+    fn target_characters() {
+        for bad in [&b"/a<b"[..], b"/a>b", b"/a`b", b"/?a\"b", b"/?a<b", b"/?a>b", b"/a#f", b"/caf\xc3\xa9"] {
+            let mut raw = b"GET ".to_vec();
+            raw.extend_from_slice(bad);
+            raw.extend_from_slice(b" HTTP/1.1\r\n\r\n");
+            assert_eq!(status(&raw), 400, "{:?}", String::from_utf8_lossy(bad));
+        }
+        let (req, _, _) = ok(b"GET /{\"a\"}|[x]^\\~ HTTP/1.1\r\n\r\n");
+        assert_eq!(req.path, "/{\"a\"}|[x]^\\~");
+        assert_eq!(ok(b"GET /?q={}|`^/? HTTP/1.1\r\n\r\n").0.query, b"q={}|`^/?");
     }
 
     #[test]

@@ -1,0 +1,72 @@
+//! covet's side: the bytes fed to a sans-IO `Connection`, its events collected.
+
+use covet_engine::connection::{Connection, Event};
+use covet_engine::http::request::Request;
+use covet_engine::limits::Limits;
+
+use crate::{Outcome, Seen};
+
+/// What covet's connection makes of `input` received at once, then the end of the stream.
+pub fn run(input: &[u8]) -> Outcome {
+    let mut conn = Connection::new(Limits::default());
+    conn.feed(input);
+    let mut out = Outcome::default();
+    let mut streamed: Option<(Seen, bool)> = None;
+    while let Some(event) = conn.next_event() {
+        let done = match event {
+            Event::Request(r) => Some((seen(&r, r.body.clone()), r.keep_alive)),
+            Event::Continue => None,
+            Event::Stream(r) => {
+                streamed = Some((seen(&r, r.body.clone()), r.keep_alive));
+                None
+            }
+            Event::BodyChunk(chunk) => {
+                if let Some((s, _)) = streamed.as_mut() {
+                    s.body.extend_from_slice(&chunk);
+                }
+                None
+            }
+            Event::BodyEnd => streamed.take(),
+            Event::Error(e) => {
+                out.error = Some(e.detail.to_owned());
+                return out;
+            }
+        };
+        if let Some((request, keep_alive)) = done {
+            out.requests.push(request);
+            if !keep_alive {
+                // The server closes the connection after answering: the rest is never read.
+                return out;
+            }
+        }
+    }
+    // Empty lines after the last request are noise both servers ignore (RFC 9112 2.2).
+    let in_body = conn.in_body();
+    let rest = conn.take_buffered();
+    if in_body || rest.iter().any(|&b| b != b'\r' && b != b'\n') {
+        out.error = Some("incomplete request at the end of the stream".to_owned());
+    }
+    out
+}
+
+fn seen(r: &Request, body: Vec<u8>) -> Seen {
+    let mut target = r.raw_path.clone();
+    if !r.query.is_empty() {
+        target.push(b'?');
+        target.extend_from_slice(&r.query);
+    }
+    let mut headers: Vec<(String, Vec<u8>)> = r
+        .headers
+        .iter()
+        .filter(|(name, _)| name != "host")
+        .cloned()
+        .collect();
+    crate::normalize_headers(&mut headers);
+    Seen {
+        method: r.method.clone(),
+        target,
+        host: r.header("host").map(<[u8]>::to_vec),
+        headers,
+        body,
+    }
+}
