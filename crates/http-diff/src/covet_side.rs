@@ -6,13 +6,24 @@ use covet_engine::limits::Limits;
 
 use crate::{Outcome, Seen};
 
-/// What covet's connection makes of `input` received at once, then the end of the stream.
-pub fn run(input: &[u8]) -> Outcome {
+/// What covet's connection makes of `input` received in two reads (split at `split`, clamped),
+/// then the end of the stream.
+pub fn run(input: &[u8], split: usize) -> Outcome {
     let mut conn = Connection::new(Limits::default());
-    conn.feed(input);
+    let (first, second) = input.split_at(split.min(input.len()));
+    conn.feed(first);
     let mut out = Outcome::default();
     let mut streamed: Option<(Seen, bool)> = None;
-    while let Some(event) = conn.next_event() {
+    let mut fed_all = false;
+    loop {
+        let Some(event) = conn.next_event() else {
+            if fed_all {
+                break;
+            }
+            conn.feed(second);
+            fed_all = true;
+            continue;
+        };
         let done = match event {
             Event::Request(r) => Some((seen(&r, r.body.clone()), r.keep_alive)),
             Event::Continue => None,

@@ -124,10 +124,12 @@ pub fn judge(input: &[u8], covet: Outcome, hyper: Outcome) -> Result<Agreement, 
     }))
 }
 
-/// Feeds `input` to both servers and compares what they made of it.
+/// Feeds `input` to both servers (to covet in two reads, split at `split`) and compares what
+/// they made of it.
 pub fn compare(
     hyper: &hyper_side::HyperServer,
     input: &[u8],
+    split: usize,
 ) -> Result<Agreement, Box<Disagreement>> {
-    judge(input, covet_side::run(input), hyper.run(input))
+    judge(input, covet_side::run(input, split), hyper.run(input))
 }

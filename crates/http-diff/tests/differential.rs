@@ -23,7 +23,8 @@ fn generated_streams_agree() {
     let mut failures = Vec::new();
     for case in 0..cases {
         let input = stream(&mut rng);
-        match compare(&hyper, &input) {
+        let split = rng.below(input.len() + 1);
+        match compare(&hyper, &input, split) {
             Ok(agreement) => {
                 let key = match agreement {
                     Agreement::Accepted => "both accept".to_owned(),
@@ -62,14 +63,14 @@ fn issue_probes() {
         "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n".to_owned(),
     ];
     for probe in &probes {
-        let covet = http_diff::covet_side::run(probe.as_bytes());
+        let covet = http_diff::covet_side::run(probe.as_bytes(), probe.len());
         assert!(covet.error.is_some(), "{probe:?}: {covet:?}");
         assert!(covet.requests.is_empty(), "{probe:?}: {covet:?}");
-        compare(&hyper, probe.as_bytes()).unwrap();
+        compare(&hyper, probe.as_bytes(), 7).unwrap();
     }
     // Absolute-form: the target's authority is the host, for covet as for hyper.
     let abs = b"GET http://evil.example/p?q=1 HTTP/1.1\r\nHost: good.example\r\n\r\n";
-    let covet = http_diff::covet_side::run(abs);
+    let covet = http_diff::covet_side::run(abs, abs.len());
     assert_eq!(covet.requests[0].host.as_deref(), Some(&b"evil.example"[..]));
-    assert_eq!(compare(&hyper, abs).unwrap(), Agreement::Accepted);
+    assert_eq!(compare(&hyper, abs, 20).unwrap(), Agreement::Accepted);
 }
