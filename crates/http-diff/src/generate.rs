@@ -101,8 +101,16 @@ const TARGETS: &[&[u8]] = &[
 ];
 
 const VERSIONS: &[&str] = &[
-    "HTTP/1.1", "HTTP/1.1", "HTTP/1.1", "HTTP/1.1", "HTTP/1.0", "HTTP/1.2", "http/1.1",
-    "HTTP/2.0", "HTTP/1.1 ", "HTTP/1.",
+    "HTTP/1.1",
+    "HTTP/1.1",
+    "HTTP/1.1",
+    "HTTP/1.1",
+    "HTTP/1.0",
+    "HTTP/1.2",
+    "http/1.1",
+    "HTTP/2.0",
+    "HTTP/1.1 ",
+    "HTTP/1.",
 ];
 
 const HOSTS: &[&[u8]] = &[
@@ -170,9 +178,21 @@ pub fn stream(rng: &mut Rng) -> Vec<u8> {
 }
 
 fn request(rng: &mut Rng, out: &mut Vec<u8>) {
-    let method = if rng.one_in(8) { rng.pick(METHODS) } else { rng.pick(&["GET", "POST"]) };
-    let target = if rng.one_in(4) { rng.pick(TARGETS) } else { rng.pick(&[&b"/"[..], b"/a/b?x=1&y=2"]) };
-    let version = if rng.one_in(6) { rng.pick(VERSIONS) } else { "HTTP/1.1" };
+    let method = if rng.one_in(8) {
+        rng.pick(METHODS)
+    } else {
+        rng.pick(&["GET", "POST"])
+    };
+    let target = if rng.one_in(4) {
+        rng.pick(TARGETS)
+    } else {
+        rng.pick(&[&b"/"[..], b"/a/b?x=1&y=2"])
+    };
+    let version = if rng.one_in(6) {
+        rng.pick(VERSIONS)
+    } else {
+        "HTTP/1.1"
+    };
     out.extend_from_slice(method.as_bytes());
     out.extend_from_slice(if rng.one_in(40) { b"  " } else { b" " });
     out.extend_from_slice(target);
@@ -187,7 +207,11 @@ fn request(rng: &mut Rng, out: &mut Vec<u8>) {
     };
     for _ in 0..hosts {
         let name = rng.pick(&["Host", "host", "HOST"]);
-        let value = if rng.one_in(10) { rng.pick(HOSTS) } else { &b"example.com"[..] };
+        let value = if rng.one_in(10) {
+            rng.pick(HOSTS)
+        } else {
+            &b"example.com"[..]
+        };
         field(out, name.as_bytes(), value, rng);
     }
     for _ in 0..rng.below(3) {
@@ -253,7 +277,11 @@ fn length_fields(rng: &mut Rng, out: &mut Vec<u8>, len: usize) {
         8 => String::new(),
         _ => n.clone(),
     };
-    let name = if rng.one_in(5) { "content-LENGTH" } else { "Content-Length" };
+    let name = if rng.one_in(5) {
+        "content-LENGTH"
+    } else {
+        "Content-Length"
+    };
     field(out, name.as_bytes(), value.as_bytes(), rng);
     match rng.variant(12) {
         0 => field(out, b"Content-Length", n.as_bytes(), rng),

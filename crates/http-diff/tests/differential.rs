@@ -71,6 +71,9 @@ fn issue_probes() {
     // Absolute-form: the target's authority is the host, for covet as for hyper.
     let abs = b"GET http://evil.example/p?q=1 HTTP/1.1\r\nHost: good.example\r\n\r\n";
     let covet = http_diff::covet_side::run(abs, abs.len());
-    assert_eq!(covet.requests[0].host.as_deref(), Some(&b"evil.example"[..]));
+    assert_eq!(
+        covet.requests[0].host.as_deref(),
+        Some(&b"evil.example"[..])
+    );
     assert_eq!(compare(&hyper, abs, 20).unwrap(), Agreement::Accepted);
 }

@@ -176,7 +176,10 @@ impl ChunkedDecoder {
         self.state = match b {
             b' ' | b'\t' => State::SizeWs,
             b';' => State::Extension,
-            b'\r' => return Ok(self.state = State::SizeLf),
+            b'\r' => {
+                self.state = State::SizeLf;
+                return Ok(());
+            }
             _ => return Err(HttpError::bad_request("Invalid chunk size line")),
         };
         self.count_extension_byte()
@@ -249,7 +252,7 @@ impl ChunkedDecoder {
 }
 
 /// A byte allowed in a token (a field name), RFC 9110 5.6.2.
-pub(crate) fn is_tchar(b: u8) -> bool {
+fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
@@ -375,8 +378,16 @@ mod tests {
             assert_eq!(err.status, 400, "{:?}", String::from_utf8_lossy(bad));
         }
         // Whitespace before the `;` or the CR is allowed (RFC 9112 BWS), as hyper does.
-        for good in [&b"0 \r\n\r\n"[..], b"0\t;a=b\r\n\r\n", b"0;a\r\nX-T:\r\n\r\n"] {
-            assert!(decode_all(good, 10).is_ok(), "{:?}", String::from_utf8_lossy(good));
+        for good in [
+            &b"0 \r\n\r\n"[..],
+            b"0\t;a=b\r\n\r\n",
+            b"0;a\r\nX-T:\r\n\r\n",
+        ] {
+            assert!(
+                decode_all(good, 10).is_ok(),
+                "{:?}",
+                String::from_utf8_lossy(good)
+            );
         }
     }
 

@@ -317,7 +317,9 @@ fn split_target<'a>(method: &str, target: &'a [u8]) -> Result<TargetParts<'a>, H
         None => (origin, &b""[..]),
     };
     if !path.iter().all(|&b| is_path_byte(b)) || !query.iter().all(|&b| is_query_byte(b)) {
-        return Err(HttpError::bad_request("Invalid character in request target"));
+        return Err(HttpError::bad_request(
+            "Invalid character in request target",
+        ));
     }
     Ok((authority, if path.is_empty() { b"/" } else { path }, query))
 }
@@ -625,7 +627,10 @@ mod tests {
         let (req, _, _) = ok(raw);
         assert_eq!(req.header("host"), Some(&b"evil.example:81"[..]));
         assert_eq!(req.headers.iter().filter(|(n, _)| n == "host").count(), 1);
-        assert_eq!((req.raw_path.as_slice(), req.query.as_slice()), (&b"/p"[..], &b"q"[..]));
+        assert_eq!(
+            (req.raw_path.as_slice(), req.query.as_slice()),
+            (&b"/p"[..], &b"q"[..])
+        );
         let (req, _, _) = ok(b"GET http://only.example HTTP/1.1\r\n\r\n");
         assert_eq!(req.header("host"), Some(&b"only.example"[..]));
         assert_eq!(status(b"GET http://u@a.example/ HTTP/1.1\r\n\r\n"), 400);
@@ -635,7 +640,16 @@ mod tests {
     /// outside ASCII are refused too (hyper drops a fragment and takes raw UTF-8).
     #[test]
     fn target_characters() {
-        for bad in [&b"/a<b"[..], b"/a>b", b"/a`b", b"/?a\"b", b"/?a<b", b"/?a>b", b"/a#f", b"/caf\xc3\xa9"] {
+        for bad in [
+            &b"/a<b"[..],
+            b"/a>b",
+            b"/a`b",
+            b"/?a\"b",
+            b"/?a<b",
+            b"/?a>b",
+            b"/a#f",
+            b"/caf\xc3\xa9",
+        ] {
             let mut raw = b"GET ".to_vec();
             raw.extend_from_slice(bad);
             raw.extend_from_slice(b" HTTP/1.1\r\n\r\n");
@@ -643,7 +657,10 @@ mod tests {
         }
         let (req, _, _) = ok(b"GET /{\"a\"}|[x]^\\~ HTTP/1.1\r\n\r\n");
         assert_eq!(req.path, "/{\"a\"}|[x]^\\~");
-        assert_eq!(ok(b"GET /?q={}|`^/? HTTP/1.1\r\n\r\n").0.query, b"q={}|`^/?");
+        assert_eq!(
+            ok(b"GET /?q={}|`^/? HTTP/1.1\r\n\r\n").0.query,
+            b"q={}|`^/?"
+        );
     }
 
     #[test]
