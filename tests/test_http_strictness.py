@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Iterator
 
 import pytest
 
@@ -19,14 +20,14 @@ SMUGGLED = b"GET /query?smuggled=1 HTTP/1.1\r\nHost: x\r\n\r\n"
 
 
 @pytest.fixture(scope="module")
-def server() -> object:
+def server() -> Iterator[Server]:
     srv = start_server("tests.apps.basic:app", "--max-body-size", "1000")
     yield srv
     srv.stop(timeout=10)
 
 
 @pytest.fixture(scope="module")
-def guarded() -> object:
+def guarded() -> Iterator[Server]:
     srv = start_server("tests.apps.guarded:secure_app")
     yield srv
     srv.stop(timeout=10)
@@ -45,7 +46,11 @@ def exchange(server: Server, raw: bytes) -> list[tuple[int, bytes]]:
         head, _, rest = data.partition(b"\r\n\r\n")
         status = int(head.split(b" ", 2)[1])
         length = next(
-            (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")),
+            (
+                int(line.split(b":", 1)[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")
+            ),
             0,
         )
         responses.append((status, rest[:length]))
