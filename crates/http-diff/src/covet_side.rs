@@ -51,10 +51,10 @@ pub fn run(input: &[u8], split: usize) -> Outcome {
             }
         }
     }
-    // Empty lines after the last request are noise both servers ignore (RFC 9112 2.2).
     let in_body = conn.in_body();
     let rest = conn.take_buffered();
-    if in_body || rest.iter().any(|&b| b != b'\r' && b != b'\n') {
+    out.idle_noise = !in_body && !rest.is_empty() && rest.iter().all(|&b| b == b'\r' || b == b'\n');
+    if in_body || !rest.is_empty() {
         out.error = Some("incomplete request at the end of the stream".to_owned());
     }
     out

@@ -71,6 +71,7 @@ async fn serve(input: &[u8]) -> Outcome {
     Outcome {
         requests,
         error: result.err().map(|e| e.to_string()),
+        idle_noise: false,
     }
 }
 

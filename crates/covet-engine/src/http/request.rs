@@ -286,8 +286,8 @@ fn trim(bytes: &[u8]) -> &[u8] {
 type TargetParts<'a> = (Option<&'a [u8]>, &'a [u8], &'a [u8]);
 
 /// Splits a request target into its parts, accepting origin-form, absolute-form
-/// (`http://host/p`, whose authority must be a valid host without user info) and `*` for
-/// OPTIONS.
+/// (`http://host/p`, whose authority must be a name of letters, digits and `-._~` or an IP
+/// literal, with an optional port: no user info, no escapes) and `*` for OPTIONS.
 fn split_target<'a>(method: &str, target: &'a [u8]) -> Result<TargetParts<'a>, HttpError> {
     const BAD: HttpError = HttpError::bad_request("Invalid request target");
     if target == b"*" {
@@ -306,7 +306,8 @@ fn split_target<'a>(method: &str, target: &'a [u8]) -> Result<TargetParts<'a>, H
             .iter()
             .position(|&b| b == b'/' || b == b'?')
             .unwrap_or(rest.len());
-        if parse_host(&rest[..end]).is_none() {
+        let authority_bytes = |b: &u8| b.is_ascii_alphanumeric() || b"-._~:[]".contains(b);
+        if parse_host(&rest[..end]).is_none() || !rest[..end].iter().all(authority_bytes) {
             return Err(BAD);
         }
         authority = Some(&rest[..end]);
@@ -634,6 +635,8 @@ mod tests {
         let (req, _, _) = ok(b"GET http://only.example HTTP/1.1\r\n\r\n");
         assert_eq!(req.header("host"), Some(&b"only.example"[..]));
         assert_eq!(status(b"GET http://u@a.example/ HTTP/1.1\r\n\r\n"), 400);
+        // Found by the http_diff fuzz target: hyper refuses a bad escape in the authority.
+        assert_eq!(status(b"GET http://a.exam%l/ HTTP/1.1\r\n\r\n"), 400);
     }
 
     /// Found by the differential test: hyper refuses these, covet served them; `#` and bytes
