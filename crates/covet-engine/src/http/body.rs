@@ -20,6 +20,8 @@ const MAX_SIZE_LINE: usize = 1024;
 const MAX_EXTENSIONS: usize = 16 * 1024;
 /// Most bytes of trailer fields accepted after the last chunk.
 const MAX_TRAILERS: usize = 8 * 1024;
+/// Most trailer lines (hyper's default too).
+const MAX_TRAILER_LINES: usize = 100;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -64,6 +66,7 @@ pub struct ChunkedDecoder {
     size: u64,
     line_len: usize,
     trailer_bytes: usize,
+    trailer_lines: usize,
     extension_bytes: usize,
     max_body: usize,
     /// Data bytes announced by the chunks started so far, plus extension bytes (the limit
@@ -79,6 +82,7 @@ impl ChunkedDecoder {
             size: 0,
             line_len: 0,
             trailer_bytes: 0,
+            trailer_lines: 0,
             extension_bytes: 0,
             max_body,
             decoded: 0,
@@ -243,7 +247,13 @@ impl ChunkedDecoder {
             (State::TrailerName, b':') => State::TrailerValue,
             (State::TrailerValue, b'\r') => State::TrailerLf,
             (State::TrailerValue, b) if b == b'\t' || b >= b' ' && b != 0x7f => State::TrailerValue,
-            (State::TrailerLf, b'\n') => State::TrailerStart,
+            (State::TrailerLf, b'\n') => {
+                self.trailer_lines += 1;
+                if self.trailer_lines > MAX_TRAILER_LINES {
+                    return Err(HttpError::head_too_large("Too many chunked trailers"));
+                }
+                State::TrailerStart
+            }
             (State::EndLf, b'\n') => State::Done,
             _ => return Err(BAD),
         };
@@ -410,6 +420,21 @@ mod tests {
             .feed(&input.repeat(2), &mut Vec::new())
             .unwrap_err();
         assert_eq!(err.status, 400);
+    }
+
+    /// Found by the http_diff fuzz target: hyper refuses more than 100 trailer lines.
+    #[test]
+    fn more_than_100_trailer_lines_are_431() {
+        let mut input = b"0\r\n".to_vec();
+        input.extend_from_slice(&b"X: 1\r\n".repeat(100));
+        input.extend_from_slice(b"\r\n");
+        assert!(decode_all(&input, 10).is_ok());
+        let mut input = b"0\r\n".to_vec();
+        input.extend_from_slice(&b"X: 1\r\n".repeat(101));
+        let err = ChunkedDecoder::new(10)
+            .feed(&input, &mut Vec::new())
+            .unwrap_err();
+        assert_eq!(err.status, 431);
     }
 
     #[test]
