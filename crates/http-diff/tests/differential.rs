@@ -77,3 +77,32 @@ fn issue_probes() {
     );
     assert_eq!(compare(&hyper, abs, 20).unwrap(), Agreement::Accepted);
 }
+
+/// Inputs the `http_diff` fuzz target found, kept so they stay agreed on.
+#[test]
+fn fuzz_findings() {
+    let hyper = HyperServer::new();
+    let mut trailers =
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n".to_vec();
+    trailers.extend_from_slice(&b"X: 1\r\n".repeat(101));
+    trailers.extend_from_slice(b"\r\n");
+    let found: [&[u8]; 5] = [
+        b"POST http://h.exam%l/px HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"\r",
+        b"\r\r\r\r",
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length:d\r\n\r\n0\r\n\r\n",
+        &trailers,
+    ];
+    for input in found {
+        for split in [0, 1, input.len() / 2, input.len()] {
+            if let Err(d) = compare(&hyper, input, split) {
+                panic!(
+                    "{:?}: covet {:?}, hyper {:?}",
+                    String::from_utf8_lossy(input),
+                    d.covet,
+                    d.hyper
+                );
+            }
+        }
+    }
+}
