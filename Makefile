@@ -28,6 +28,7 @@ $(BUILT): $(DEPS) $(RUST_SOURCES)
 
 rust-test:
 	cargo test -p covet-engine
+	cargo test -p http-diff
 
 py-test: build services
 	$(PY) -m pytest

@@ -5,6 +5,7 @@ middleware; the same through TestClient, covet's server and uvicorn."""
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import httpx
 import pytest
@@ -14,7 +15,7 @@ from covet.middleware.httpsredirect import HTTPSRedirectMiddleware
 from covet.middleware.trustedhost import TrustedHostMiddleware
 from covet.testclient import TestClient
 from tests.apps.guarded import https_app
-from tests.conftest import served_three_ways
+from tests.conftest import served_three_ways, start_server
 
 client = served_three_ways("tests.apps.guarded:secure_app")
 
@@ -154,3 +155,22 @@ def test_refusals_are_logged(caplog: pytest.LogCaptureFixture) -> None:
     with TestClient(secure_app) as tc, caplog.at_level("WARNING", logger="covet.server"):
         tc.get("/json", headers={"host": "evil.com"})
     assert "Refused a request from testclient:50000: 400 Invalid host header" in caplog.text
+
+
+@pytest.mark.parametrize("kind", ["covet", "uvicorn"])
+def test_two_host_headers_are_refused(kind: str) -> None:
+    # The first Host is allowed; the second must not ride along on it (issue 14). covet's
+    # parser refuses the request; uvicorn's parser does too (the engine stage's own check, for
+    # ASGI servers that pass both through, is tested in crates/covet-engine/src/policy/hosts.rs).
+    server = start_server("tests.apps.guarded:secure_app", kind=kind)
+    try:
+        raw = b"GET /who HTTP/1.1\r\nHost: api.example.com\r\nHost: evil.com\r\nConnection: close\r\n\r\n"
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+            sock.sendall(raw)
+            data = b""
+            while chunk := sock.recv(65536):
+                data += chunk
+        assert data.startswith(b"HTTP/1.1 400 "), data
+        assert b"evil.com" not in data
+    finally:
+        server.stop(timeout=10)

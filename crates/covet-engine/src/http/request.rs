@@ -5,6 +5,7 @@ use std::mem::MaybeUninit;
 use super::body::BodyKind;
 use super::error::HttpError;
 use crate::limits::Limits;
+use crate::policy::hosts::parse_host;
 
 /// A parsed HTTP/1.x request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +78,9 @@ fn parse_with_slots<'b>(
             if len > limits.max_head_bytes {
                 return Err(HttpError::head_too_large("Request head too large"));
             }
+            if has_bare_lf(&buf[..len]) {
+                return Err(HttpError::bad_request("Bare LF in request head"));
+            }
             let (request, kind) = build_request(&parsed, limits)?;
             Ok(Some((request, len, kind)))
         }
@@ -90,6 +94,14 @@ fn parse_with_slots<'b>(
         Err(httparse::Error::Version) => Err(version_error(buf)),
         Err(_) => Err(HttpError::bad_request("Malformed request head")),
     }
+}
+
+/// True when some line of the head ends in LF without CR. httparse accepts that; a front-end
+/// that does not would read the head's lines differently (RFC 9112 2.2 lets a server refuse).
+fn has_bare_lf(head: &[u8]) -> bool {
+    head.iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\n' && (i == 0 || head[i - 1] != b'\r'))
 }
 
 /// 505 when the request line names some other HTTP version, 400 when it is just garbage.
@@ -119,6 +131,7 @@ struct HeadFacts {
     keep_alive: bool,
     expect_continue: bool,
     websocket: bool,
+    hosts: usize,
 }
 
 fn build_request(
@@ -128,15 +141,23 @@ fn build_request(
     let method = parsed.method.unwrap_or("");
     let target = parsed.path.unwrap_or("").as_bytes();
     let http_minor = parsed.version.unwrap_or(1);
-    let (raw_path, query) = split_target(method, target)?;
+    let (authority, raw_path, query) = split_target(method, target)?;
     let path = decode_path(raw_path)?;
 
     let mut facts = HeadFacts::default();
-    let mut headers = Vec::with_capacity(parsed.headers.len());
+    let mut headers = Vec::with_capacity(parsed.headers.len() + 1);
     for h in parsed.headers.iter() {
         let name = h.name.to_ascii_lowercase();
         inspect_header(&name, h.value, &mut facts)?;
         headers.push((name, h.value.to_vec()));
+    }
+    if facts.hosts > 1 {
+        return Err(HttpError::bad_request("More than one Host header"));
+    }
+    if let Some(authority) = authority {
+        // RFC 9112 3.2.2: the target's authority is the host; the Host header is ignored.
+        headers.retain(|(name, _)| name != "host");
+        headers.push(("host".to_owned(), authority.to_vec()));
     }
     let kind = body_kind(&facts, http_minor, limits)?;
     let keep_alive = if http_minor == 0 {
@@ -163,23 +184,28 @@ fn build_request(
 fn inspect_header(name: &str, value: &[u8], facts: &mut HeadFacts) -> Result<(), HttpError> {
     match name {
         "content-length" => {
-            for item in value.split(|&b| b == b',') {
-                let n = parse_length(trim(item))?;
-                if facts.content_length.is_some_and(|seen| seen != n) {
-                    return Err(HttpError::bad_request("Conflicting Content-Length values"));
-                }
-                facts.content_length = Some(n);
+            // One number per field (hyper refuses a list such as "5, 5" too); repeated fields
+            // must agree.
+            let n = parse_length(value)?;
+            if facts.content_length.is_some_and(|seen| seen != n) {
+                return Err(HttpError::bad_request("Conflicting Content-Length values"));
             }
+            facts.content_length = Some(n);
         }
+        "host" => facts.hosts += 1,
         "transfer-encoding" => {
             facts.transfer_encoding = true;
             for coding in value.split(|&b| b == b',').map(trim) {
+                if coding.is_empty() {
+                    // hyper reads "chunked," as not chunked; refusing it leaves no doubt.
+                    return Err(HttpError::bad_request("Empty Transfer-Encoding coding"));
+                }
                 if coding.eq_ignore_ascii_case(b"chunked") {
                     if facts.chunked {
                         return Err(HttpError::bad_request("Body chunked more than once"));
                     }
                     facts.chunked = true;
-                } else if !coding.is_empty() {
+                } else {
                     facts.unsupported_coding = true;
                 }
             }
@@ -256,17 +282,22 @@ fn trim(bytes: &[u8]) -> &[u8] {
     &bytes[start..end]
 }
 
-/// Splits a request target into (raw path, raw query), accepting origin-form, absolute-form
-/// (`http://host/p`) and `*` for OPTIONS.
-fn split_target<'a>(method: &str, target: &'a [u8]) -> Result<(&'a [u8], &'a [u8]), HttpError> {
+/// Target parts: the authority of an absolute-form target, the raw path and the raw query.
+type TargetParts<'a> = (Option<&'a [u8]>, &'a [u8], &'a [u8]);
+
+/// Splits a request target into its parts, accepting origin-form, absolute-form
+/// (`http://host/p`, whose authority must be a name of letters, digits and `-._~` or an IP
+/// literal, with an optional port: no user info, no escapes) and `*` for OPTIONS.
+fn split_target<'a>(method: &str, target: &'a [u8]) -> Result<TargetParts<'a>, HttpError> {
     const BAD: HttpError = HttpError::bad_request("Invalid request target");
     if target == b"*" {
         return if method == "OPTIONS" {
-            Ok((target, b""))
+            Ok((None, target, b""))
         } else {
             Err(BAD)
         };
     }
+    let mut authority = None;
     let origin = if target.first() == Some(&b'/') {
         target
     } else {
@@ -275,16 +306,35 @@ fn split_target<'a>(method: &str, target: &'a [u8]) -> Result<(&'a [u8], &'a [u8
             .iter()
             .position(|&b| b == b'/' || b == b'?')
             .unwrap_or(rest.len());
-        if end == 0 {
+        let authority_bytes = |b: &u8| b.is_ascii_alphanumeric() || b"-._~:[]".contains(b);
+        if parse_host(&rest[..end]).is_none() || !rest[..end].iter().all(authority_bytes) {
             return Err(BAD);
         }
+        authority = Some(&rest[..end]);
         &rest[end..]
     };
     let (path, query) = match origin.iter().position(|&b| b == b'?') {
         Some(q) => (&origin[..q], &origin[q + 1..]),
         None => (origin, &b""[..]),
     };
-    Ok((if path.is_empty() { b"/" } else { path }, query))
+    if !path.iter().all(|&b| is_path_byte(b)) || !query.iter().all(|&b| is_query_byte(b)) {
+        return Err(HttpError::bad_request(
+            "Invalid character in request target",
+        ));
+    }
+    Ok((authority, if path.is_empty() { b"/" } else { path }, query))
+}
+
+/// Bytes taken as they are in a path: RFC 3986 `pchar` and `/`, plus `"`, `{`, `|`, `}`, `[`,
+/// `]`, `\\` and `^` that clients send unencoded (the set hyper accepts). Not `#` (a
+/// fragment has no place in a request), `<`, `>`, `` ` ``, nor any byte outside visible ASCII.
+fn is_path_byte(b: u8) -> bool {
+    matches!(b, 0x21 | 0x22 | 0x24..=0x3B | 0x3D | 0x40..=0x5F | 0x61..=0x7E)
+}
+
+/// Bytes taken as they are in a query: visible ASCII but `"`, `#`, `<` and `>` (hyper's set).
+fn is_query_byte(b: u8) -> bool {
+    matches!(b, 0x21 | 0x24..=0x3B | 0x3D | 0x3F..=0x7E)
 }
 
 fn strip_scheme(target: &[u8]) -> Option<&[u8]> {
@@ -520,8 +570,10 @@ mod tests {
         assert_eq!(kind, BodyKind::Empty);
         let (_, _, kind) = ok(b"POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n");
         assert_eq!(kind, BodyKind::Chunked);
-        let raw = b"POST / HTTP/1.1\r\nContent-Length: 5\r\ncontent-length: 5, 5\r\n\r\n";
+        let raw = b"POST / HTTP/1.1\r\nContent-Length: 5\r\ncontent-length: 5\r\n\r\n";
         assert_eq!(ok(raw).2, BodyKind::Length(5));
+        let list = b"POST / HTTP/1.1\r\nContent-Length: 5, 5\r\n\r\n";
+        assert_eq!(status(list), 400);
     }
 
     #[test]
@@ -548,6 +600,80 @@ mod tests {
             status(b"POST / HTTP/1.1\r\nContent-Length: 3, 4\r\n\r\n"),
             400
         );
+    }
+
+    /// Issue 14: a bare LF ends a line for httparse (and hyper) but not for every front-end.
+    #[test]
+    fn bare_lf_in_the_head_is_400() {
+        assert_eq!(status(b"GET / HTTP/1.1\nHost: a\r\n\r\n"), 400);
+        assert_eq!(status(b"GET / HTTP/1.1\r\nHost: a\n\r\n"), 400);
+        assert_eq!(status(b"GET / HTTP/1.1\r\nHost: a\r\n\n"), 400);
+        assert_eq!(status(b"\nGET / HTTP/1.1\r\n\r\n"), 400);
+    }
+
+    /// Issue 14: RFC 9112 3.2, more than one Host is 400 (whatever their values).
+    #[test]
+    fn two_host_headers_are_400() {
+        assert_eq!(status(b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), 400);
+        assert_eq!(status(b"GET / HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n"), 400);
+        let abs = b"GET http://a/ HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n";
+        assert_eq!(status(abs), 400);
+    }
+
+    /// Issue 14: RFC 9112 3.2.2, with an absolute-form target the target's authority is the
+    /// host, and the Host header is replaced by it.
+    #[test]
+    fn absolute_form_authority_replaces_host() {
+        let raw = b"GET http://evil.example:81/p?q HTTP/1.1\r\nHost: good.example\r\nX: 1\r\n\r\n";
+        let (req, _, _) = ok(raw);
+        assert_eq!(req.header("host"), Some(&b"evil.example:81"[..]));
+        assert_eq!(req.headers.iter().filter(|(n, _)| n == "host").count(), 1);
+        assert_eq!(
+            (req.raw_path.as_slice(), req.query.as_slice()),
+            (&b"/p"[..], &b"q"[..])
+        );
+        let (req, _, _) = ok(b"GET http://only.example HTTP/1.1\r\n\r\n");
+        assert_eq!(req.header("host"), Some(&b"only.example"[..]));
+        assert_eq!(status(b"GET http://u@a.example/ HTTP/1.1\r\n\r\n"), 400);
+        // Found by the http_diff fuzz target: hyper refuses a bad escape in the authority.
+        assert_eq!(status(b"GET http://a.exam%l/ HTTP/1.1\r\n\r\n"), 400);
+    }
+
+    /// Found by the differential test: hyper refuses these, covet served them; `#` and bytes
+    /// outside ASCII are refused too (hyper drops a fragment and takes raw UTF-8).
+    #[test]
+    fn target_characters() {
+        for bad in [
+            &b"/a<b"[..],
+            b"/a>b",
+            b"/a`b",
+            b"/?a\"b",
+            b"/?a<b",
+            b"/?a>b",
+            b"/a#f",
+            b"/caf\xc3\xa9",
+        ] {
+            let mut raw = b"GET ".to_vec();
+            raw.extend_from_slice(bad);
+            raw.extend_from_slice(b" HTTP/1.1\r\n\r\n");
+            assert_eq!(status(&raw), 400, "{:?}", String::from_utf8_lossy(bad));
+        }
+        let (req, _, _) = ok(b"GET /{\"a\"}|[x]^\\~ HTTP/1.1\r\n\r\n");
+        assert_eq!(req.path, "/{\"a\"}|[x]^\\~");
+        assert_eq!(
+            ok(b"GET /?q={}|`^/? HTTP/1.1\r\n\r\n").0.query,
+            b"q={}|`^/?"
+        );
+    }
+
+    #[test]
+    fn empty_transfer_codings_are_400() {
+        for te in ["chunked,", ", chunked", "chunked, ,", ""] {
+            let raw = format!("POST / HTTP/1.1\r\nTransfer-Encoding: {te}\r\n\r\n");
+            assert_eq!(status(raw.as_bytes()), 400, "{te:?}");
+        }
+        let split = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding:\r\n\r\n";
+        assert_eq!(status(split), 400);
     }
 
     #[test]

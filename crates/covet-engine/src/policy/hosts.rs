@@ -3,6 +3,7 @@
 //!
 //! Patterns as Starlette's `TrustedHostMiddleware` takes them: an exact name, `*.example.com`
 //! (any subdomain, not the bare domain), or `*` (anything). Names compare case-insensitively.
+//! A request with more than one `Host` is refused.
 
 use std::net::Ipv6Addr;
 
@@ -57,6 +58,13 @@ impl Stage for TrustedHosts {
     fn check(&self, head: &Head<'_>, _added: &mut Added) -> Option<Early> {
         if self.allows_any() {
             return None;
+        }
+        // RFC 9112 3.2: more than one Host is refused; covet's parser already does, this
+        // covers ASGI servers that pass both through. (With an absolute-form target covet's
+        // parser has put the target's authority in the Host header: that is what is checked.)
+        let hosts = head.headers.iter().filter(|(name, _)| name == "host");
+        if hosts.count() > 1 {
+            return Some(Early::refuse(400, "Invalid host header"));
         }
         let header = head.header("host");
         let Some((host, _port)) = header.and_then(parse_host) else {
@@ -165,6 +173,23 @@ mod tests {
         assert_eq!(status(&run(&allowed, true, None)), 400);
         assert_eq!(status(&run(&allowed, true, Some("exa/mple.com"))), 400);
         assert_eq!(status(&run(&["*"], true, None)), 200);
+    }
+
+    /// Issue 14: under an ASGI server that passes two Host headers through, the stage must
+    /// not let the first one vouch for the request.
+    #[test]
+    fn two_host_headers_are_refused() {
+        let allowed = vec!["example.com".to_owned()];
+        let mut b = Builder::new();
+        let stage = TrustedHosts::new(&allowed, true, &mut b).unwrap();
+        b.push(stage);
+        let policy = b.build();
+        let headers = vec![
+            ("host".to_owned(), b"example.com".to_vec()),
+            ("host".to_owned(), b"evil.com".to_vec()),
+        ];
+        let head = Head::new("GET", "/", b"/", b"", &headers, false);
+        assert_eq!(status(&policy.check(&head)), 400);
     }
 
     #[test]
