@@ -39,7 +39,7 @@ services:
 
 lint: $(DEPS)
 	cargo fmt --all --check
-	cargo clippy -p covet-engine -p covet-py --all-targets -- -D warnings
+	cargo clippy -p covet-engine -p covet-py -p http-diff --all-targets -- -D warnings
 	$(VENV)/bin/ruff check python tests examples benchmarks chaos
 
 fmt: $(DEPS)
