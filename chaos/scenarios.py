@@ -21,7 +21,7 @@ CLIENT_TIMEOUT = 5.0  # a request unanswered this long counts as hung (no answer
 
 async def shutdown(workers: int) -> list[Tally]:
     """SIGTERM with keep-alive and Connection: close clients sending, slow handlers in flight."""
-    server = await asyncio.to_thread(start_covet, "chaos.apps.shutdown:app", "--workers", str(workers))
+    server = await asyncio.to_thread(start_covet, "tests.apps.lifecycle:app", "--workers", str(workers))
     tally = Tally(f"1. SIGTERM under load, --workers {workers}")
     conns = [Connection(server.port, keep_alive=i % 2 == 0, timeout=40) for i in range(12)]
 
@@ -82,7 +82,7 @@ async def redis_outage() -> list[Tally]:
         return [Tally("3. Redis outage", error="redis-server is not installed (make services installs it)")]
     redis = OwnRedis()
     await asyncio.to_thread(redis.start)
-    server = await asyncio.to_thread(start_covet, "chaos.apps.redis_auth:app", env={"CHAOS_REDIS_URL": redis.url})
+    server = await asyncio.to_thread(start_covet, "tests.apps.redis_outage:app", env={"COVET_TEST_REDIS": redis.url})
     try:
         login = await Connection(server.port, keep_alive=False).request("POST", "/login/chaos")
         token = json.loads(login.body)["access_token"]

@@ -89,7 +89,7 @@ def test_table_counts_refused_apart_and_flags_losses() -> None:
 
 
 def test_a_tiny_scenario_against_covet_is_all_answered() -> None:
-    server = start_covet("chaos.apps.shutdown:app")
+    server = start_covet("tests.apps.lifecycle:app")
     tally = Tally("tiny")
     answered = threading.Event()
 

@@ -1,5 +1,5 @@
 """Every Redis user in covet on one Redis (the test's own, `COVET_TEST_REDIS`), for the outage
-tests: sessions (`/count`), JWT revocation (`/me`) and a shared rate limit (`/limited`)."""
+tests and `make chaos`: sessions (`/count`), JWT revocation (`/me`) and a shared rate limit (`/limited`)."""
 
 from __future__ import annotations
 
