@@ -6,7 +6,7 @@ DEPS := $(VENV)/.deps-installed
 BUILT := $(VENV)/.covet-built
 RUST_SOURCES := $(shell find crates -name '*.rs' -o -name Cargo.toml) Cargo.toml pyproject.toml
 
-.PHONY: run test build lint fmt bench bench-quick bench-memory bench-ws bench-tools clean rust-test py-test services
+.PHONY: run test build lint fmt bench bench-quick bench-memory bench-ws bench-tools clean rust-test py-test services compat
 
 run: build
 	$(PY) -m covet run examples.hello.app:app --host 127.0.0.1 --port 8000
@@ -63,6 +63,12 @@ bench-memory: build
 # WebSockets: idle memory per connection, a 10,000-member broadcast, echo against FastAPI.
 bench-ws: build
 	$(PY) -m benchmarks.ws.run
+
+# FastAPI's own test suite against covet (imports aliased; ../shared/compat): the share that passes.
+COMPAT ?= $(CURDIR)/../shared/compat/run.sh
+compat: build
+	@test -x $(COMPAT) || { echo "the FastAPI compatibility suite is not at $(COMPAT) (set COMPAT=)"; exit 2; }
+	$(COMPAT) $(PY)
 
 clean:
 	rm -rf target $(VENV) .pytest_cache
