@@ -418,7 +418,9 @@ class _Builder:
     def security(self, dependant: Any) -> list[dict[str, list[str]]]:
         from covet.security.base import SecurityBase
 
-        requirements: list[dict[str, list[str]]] = []
+        # One requirement per scheme, its scopes merged across every place the scheme is used
+        # (as FastAPI does): `[{"oauth": ["read", "write"]}]`, not one entry per use.
+        requirements: dict[str, list[str]] = {}
 
         def visit(d: Any, scopes: list[str]) -> None:
             for sub in getattr(d, "dependencies", None) or []:
@@ -426,13 +428,12 @@ class _Builder:
                 call = getattr(sub, "call", None)
                 if isinstance(call, SecurityBase):
                     self.security_schemes[call.scheme_name] = call.model
-                    requirement = {call.scheme_name: sub_scopes}
-                    if requirement not in requirements:
-                        requirements.append(requirement)
+                    merged = requirements.setdefault(call.scheme_name, [])
+                    merged.extend(s for s in sub_scopes if s not in merged)
                 visit(sub, sub_scopes)
 
         visit(dependant, _unique(list(getattr(dependant, "security_scopes", None) or [])))
-        return requirements
+        return [{name: scopes} for name, scopes in requirements.items()]
 
     # output -------------------------------------------------------------------------------------
 
