@@ -369,7 +369,10 @@ class _Builder:
             else:
                 media_type = "application/json"
             required = bool(required_names)
-        body: dict[str, Any] = {"content": {media_type or "application/json": {"schema": schema}}}
+        media: dict[str, Any] = {"schema": schema}
+        if len(params) == 1 and not flat.embed_body:
+            media.update(_media_examples(params[0].field_info))
+        body: dict[str, Any] = {"content": {media_type or "application/json": media}}
         if required:
             body["required"] = True
         return body
@@ -397,15 +400,18 @@ class _Builder:
         responses[status] = main
 
         for code, extra in (getattr(route, "responses", None) or {}).items():
-            key = "default" if str(code).upper() == "DEFAULT" else str(code)
+            key = _response_key(code)
             doc = dict(extra)
             model = doc.pop("model", None)
-            if model is not None and media_type:
+            if model is not None:
+                # A response class without a media type (plain `Response`) still documents
+                # the model, as JSON.
+                model_media = media_type or "application/json"
                 title = f"Response_{key}_{unique_id}".title().replace("_", " ")
                 content = dict(doc.get("content") or {})
-                entry = dict(content.get(media_type) or {})
+                entry = dict(content.get(model_media) or {})
                 entry["schema"] = self.schema_for(model, self.response_mode, title=title)
-                content[media_type] = entry
+                content[model_media] = entry
                 doc["content"] = content
             target = responses.setdefault(key, {})
             _deep_update(target, doc)
@@ -583,6 +589,27 @@ def _body_allowed(status: str) -> bool:
         return True
     code = int(status)
     return code >= 200 and code not in _NO_BODY_STATUS
+
+
+def _media_examples(field_info: FieldInfo) -> dict[str, Any]:
+    """A single body's `openapi_examples` are documented beside its schema (OpenAPI's Media
+    Type `examples`), where Swagger UI offers them in a drop-down."""
+    openapi_examples = getattr(field_info, "openapi_examples", None)
+    if openapi_examples:
+        return {"examples": openapi_examples}
+    return {}
+
+
+def _response_key(code: Any) -> str:
+    """The `responses` key for an additional response: a status code, a range (`5XX`, written
+    upper-case) or `default`. Anything else is a mistake in the app, reported when the document
+    is built (FastAPI raises ValueError too)."""
+    key = str(code).upper()
+    if key == "DEFAULT":
+        return "default"
+    if key not in _RANGE_DESCRIPTIONS and not key.isdigit():
+        raise ValueError(f"invalid key {code!r} in `responses`: expected a status code, a range like '5XX' or 'default'")
+    return key
 
 
 def _status_description(key: str) -> str:
