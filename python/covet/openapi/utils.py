@@ -241,6 +241,11 @@ class _Builder:
                     schema = core_schema.any_schema()
                 inputs.append((key, mode, schema))
             self._mapping, self._definitions = _SchemaGenerator(ref_template=REF_TEMPLATE).generate_definitions(inputs)
+        # A docstring's text after a form feed is for the code's readers only (FastAPI cuts it
+        # from path operation descriptions and model descriptions alike).
+        for definition in self._definitions.values():
+            if isinstance(definition.get("description"), str):
+                definition["description"] = definition["description"].split("\f")[0]
 
     # routes -----------------------------------------------------------------------------------
 
@@ -393,7 +398,7 @@ class _Builder:
                 model = getattr(route, "response_model", None)
                 if model is not None:
                     title = f"Response_{unique_id}".title().replace("_", " ")
-                    schema = self.schema_for(model, self.response_mode, title=title)
+                    schema = self.schema_for(model, self._output_mode(model), title=title)
                 else:
                     schema = {}
             main["content"] = {media_type: {"schema": schema}}
@@ -410,7 +415,7 @@ class _Builder:
                 title = f"Response_{key}_{unique_id}".title().replace("_", " ")
                 content = dict(doc.get("content") or {})
                 entry = dict(content.get(model_media) or {})
-                entry["schema"] = self.schema_for(model, self.response_mode, title=title)
+                entry["schema"] = self.schema_for(model, self._output_mode(model), title=title)
                 content[model_media] = entry
                 doc["content"] = content
             target = responses.setdefault(key, {})
@@ -418,6 +423,13 @@ class _Builder:
             if not target.get("description"):
                 target["description"] = _status_description(key)
         return responses
+
+    def _output_mode(self, model: Any) -> Literal["validation", "serialization"]:
+        """With `separate_input_output_schemas=False` responses use the input schema, except a
+        model with computed fields: only its output schema has them (FastAPI does the same)."""
+        if self.response_mode == "validation" and _has_computed_fields(model, set()):
+            return "serialization"
+        return self.response_mode
 
     # security ---------------------------------------------------------------------------------
 
@@ -589,6 +601,21 @@ def _body_allowed(status: str) -> bool:
         return True
     code = int(status)
     return code >= 200 and code not in _NO_BODY_STATUS
+
+
+def _has_computed_fields(tp: Any, seen: set[Any]) -> bool:
+    """Whether `tp` (a model, a pydantic dataclass, or a type built from them) has a computed
+    field anywhere inside; `seen` stops recursive models."""
+    if isinstance(tp, type):
+        if tp in seen:
+            return False
+        seen.add(tp)
+        decorators = getattr(tp, "__pydantic_decorators__", None)
+        if decorators is not None and decorators.computed_fields:
+            return True
+        fields = getattr(tp, "__pydantic_fields__", None) or {}
+        return any(_has_computed_fields(f.annotation, seen) for f in fields.values())
+    return any(_has_computed_fields(arg, seen) for arg in typing.get_args(tp))
 
 
 def _media_examples(field_info: FieldInfo) -> dict[str, Any]:
