@@ -367,12 +367,7 @@ class _Builder:
             model["title"] = name
             self._bodies[name] = model
             schema = {"$ref": REF_PREFIX + _normalize_name(name)}
-            if "file" in sources:
-                media_type = "multipart/form-data"
-            elif "form" in sources:
-                media_type = "application/x-www-form-urlencoded"
-            else:
-                media_type = "application/json"
+            media_type = _combined_media_type(params, sources)
             required = bool(required_names)
         media: dict[str, Any] = {"schema": schema}
         if len(params) == 1 and not flat.embed_body:
@@ -616,6 +611,18 @@ def _has_computed_fields(tp: Any, seen: set[Any]) -> bool:
         fields = getattr(tp, "__pydantic_fields__", None) or {}
         return any(_has_computed_fields(f.annotation, seen) for f in fields.values())
     return any(_has_computed_fields(arg, seen) for arg in typing.get_args(tp))
+
+
+def _combined_media_type(params: list[Any], sources: set[str]) -> str:
+    """The media type of a body made of several parameters: multipart when any is a file (or a
+    form field asks for it), else the one media type they all declare, else the default."""
+    if "file" in sources:
+        return "multipart/form-data"
+    source = "form" if "form" in sources else "body"
+    declared = {getattr(p.field_info, "media_type", None) or _DEFAULT_MEDIA[source] for p in params if p.source == source}
+    if source == "form" and "multipart/form-data" in declared:
+        return "multipart/form-data"
+    return declared.pop() if len(declared) == 1 else _DEFAULT_MEDIA[source]
 
 
 def _media_examples(field_info: FieldInfo) -> dict[str, Any]:
