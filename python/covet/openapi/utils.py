@@ -619,7 +619,9 @@ def _combined_media_type(params: list[Any], sources: set[str]) -> str:
     if "file" in sources:
         return "multipart/form-data"
     source = "form" if "form" in sources else "body"
-    declared = {getattr(p.field_info, "media_type", None) or _DEFAULT_MEDIA[source] for p in params if p.source == source}
+    declared = {
+        getattr(p.field_info, "media_type", None) or _DEFAULT_MEDIA[source] for p in params if p.source == source
+    }
     if source == "form" and "multipart/form-data" in declared:
         return "multipart/form-data"
     return declared.pop() if len(declared) == 1 else _DEFAULT_MEDIA[source]
@@ -642,7 +644,9 @@ def _response_key(code: Any) -> str:
     if key == "DEFAULT":
         return "default"
     if key not in _RANGE_DESCRIPTIONS and not key.isdigit():
-        raise ValueError(f"invalid key {code!r} in `responses`: expected a status code, a range like '5XX' or 'default'")
+        raise ValueError(
+            f"invalid key {code!r} in `responses`: expected a status code, a range like '5XX' or 'default'"
+        )
     return key
 
 
