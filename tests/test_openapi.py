@@ -16,6 +16,7 @@ import pytest
 from pydantic import BaseModel, Field, computed_field
 
 from covet import Covet, Depends, Security
+from covet.exceptions import FastAPIDeprecationWarning
 from covet.openapi.utils import get_openapi
 from covet.params import Body, Cookie, Form, Header, Path, Query
 from covet.responses import HTMLResponse, PlainTextResponse, Response
@@ -680,3 +681,25 @@ def test_invalid_response_key_is_an_error() -> None:
 
     with pytest.raises(ValueError, match="hello"):
         app.openapi()
+
+
+def test_deprecated_example_is_documented_beside_the_schema() -> None:
+    app = Covet()
+    with pytest.warns(FastAPIDeprecationWarning, match="`example` has been deprecated"):
+
+        @app.post("/items/{item_id}")
+        def create(item_id: str = Path(example="item_1"), item: User = Body(example={"username": "ann"})):
+            return item
+
+    operation = document(app)["paths"]["/items/{item_id}"]["post"]
+    assert operation["parameters"][0] == {
+        "name": "item_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "title": "Item Id"},
+        "example": "item_1",
+    }
+    assert operation["requestBody"]["content"]["application/json"] == {
+        "schema": {"$ref": "#/components/schemas/User"},
+        "example": {"username": "ann"},
+    }

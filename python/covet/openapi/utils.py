@@ -332,9 +332,7 @@ class _Builder:
                 fi = f.field_info
                 if fi.description:
                     doc["description"] = fi.description
-                openapi_examples = getattr(fi, "openapi_examples", None)
-                if openapi_examples:
-                    doc["examples"] = openapi_examples
+                doc.update(_media_examples(fi))
                 if fi.deprecated:
                     doc["deprecated"] = True
                 out.append(doc)
@@ -628,11 +626,14 @@ def _combined_media_type(params: list[Any], sources: set[str]) -> str:
 
 
 def _media_examples(field_info: FieldInfo) -> dict[str, Any]:
-    """A single body's `openapi_examples` are documented beside its schema (OpenAPI's Media
-    Type `examples`), where Swagger UI offers them in a drop-down."""
+    """A parameter's or single body's `openapi_examples` (or deprecated `example`) are documented
+    beside its schema (OpenAPI's `examples`), where Swagger UI offers them in a drop-down."""
     openapi_examples = getattr(field_info, "openapi_examples", None)
     if openapi_examples:
         return {"examples": openapi_examples}
+    example = getattr(field_info, "example", PydanticUndefined)
+    if example is not PydanticUndefined:
+        return {"example": example}  # the deprecated `example=`
     return {}
 
 
