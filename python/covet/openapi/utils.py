@@ -365,14 +365,18 @@ class _Builder:
             model["title"] = name
             self._bodies[name] = model
             schema = {"$ref": REF_PREFIX + _normalize_name(name)}
-            media_type = _combined_media_type(params, sources)
+            if "file" in sources:
+                media_type = "multipart/form-data"
+            elif "form" in sources:
+                media_type = "application/x-www-form-urlencoded"
+            else:
+                media_type = "application/json"
             required = bool(required_names)
-        media: dict[str, Any] = {"schema": schema}
-        if len(params) == 1 and not flat.embed_body:
-            media.update(_media_examples(params[0].field_info))
-        body: dict[str, Any] = {"content": {media_type or "application/json": media}}
+        body: dict[str, Any] = {"content": {media_type or "application/json": {"schema": schema}}}
         if required:
             body["required"] = True
+        if len(params) == 1 and not flat.embed_body:
+            next(iter(body["content"].values())).update(_media_examples(params[0].field_info))
         return body
 
     # responses --------------------------------------------------------------------------------
@@ -391,7 +395,7 @@ class _Builder:
                 model = getattr(route, "response_model", None)
                 if model is not None:
                     title = f"Response_{unique_id}".title().replace("_", " ")
-                    schema = self.schema_for(model, self._output_mode(model), title=title)
+                    schema = self.schema_for(model, _output_mode(self.response_mode, model), title=title)
                 else:
                     schema = {}
             main["content"] = {media_type: {"schema": schema}}
@@ -402,13 +406,13 @@ class _Builder:
             doc = dict(extra)
             model = doc.pop("model", None)
             if model is not None:
-                # A response class without a media type (plain `Response`) still documents
-                # the model, as JSON.
+                # A response class with no media type (a bare Response) documents the model
+                # as JSON, as FastAPI does.
                 model_media = media_type or "application/json"
                 title = f"Response_{key}_{unique_id}".title().replace("_", " ")
                 content = dict(doc.get("content") or {})
                 entry = dict(content.get(model_media) or {})
-                entry["schema"] = self.schema_for(model, self._output_mode(model), title=title)
+                entry["schema"] = self.schema_for(model, _output_mode(self.response_mode, model), title=title)
                 content[model_media] = entry
                 doc["content"] = content
             target = responses.setdefault(key, {})
@@ -416,13 +420,6 @@ class _Builder:
             if not target.get("description"):
                 target["description"] = _status_description(key)
         return responses
-
-    def _output_mode(self, model: Any) -> Literal["validation", "serialization"]:
-        """With `separate_input_output_schemas=False` responses use the input schema, except a
-        model with computed fields: only its output schema has them (FastAPI does the same)."""
-        if self.response_mode == "validation" and _has_computed_fields(model, set()):
-            return "serialization"
-        return self.response_mode
 
     # security ---------------------------------------------------------------------------------
 
@@ -596,6 +593,16 @@ def _body_allowed(status: str) -> bool:
     return code >= 200 and code not in _NO_BODY_STATUS
 
 
+def _output_mode(
+    response_mode: Literal["validation", "serialization"], model: Any
+) -> Literal["validation", "serialization"]:
+    """With `separate_input_output_schemas=False` responses use the input schema, except a
+    model with computed fields: only its output schema has them (FastAPI does the same)."""
+    if response_mode == "validation" and _has_computed_fields(model, set()):
+        return "serialization"
+    return response_mode
+
+
 def _has_computed_fields(tp: Any, seen: set[Any]) -> bool:
     """Whether `tp` (a model, a pydantic dataclass, or a type built from them) has a computed
     field anywhere inside; `seen` stops recursive models."""
@@ -609,20 +616,6 @@ def _has_computed_fields(tp: Any, seen: set[Any]) -> bool:
         fields = getattr(tp, "__pydantic_fields__", None) or {}
         return any(_has_computed_fields(f.annotation, seen) for f in fields.values())
     return any(_has_computed_fields(arg, seen) for arg in typing.get_args(tp))
-
-
-def _combined_media_type(params: list[Any], sources: set[str]) -> str:
-    """The media type of a body made of several parameters: multipart when any is a file (or a
-    form field asks for it), else the one media type they all declare, else the default."""
-    if "file" in sources:
-        return "multipart/form-data"
-    source = "form" if "form" in sources else "body"
-    declared = {
-        getattr(p.field_info, "media_type", None) or _DEFAULT_MEDIA[source] for p in params if p.source == source
-    }
-    if source == "form" and "multipart/form-data" in declared:
-        return "multipart/form-data"
-    return declared.pop() if len(declared) == 1 else _DEFAULT_MEDIA[source]
 
 
 def _media_examples(field_info: FieldInfo) -> dict[str, Any]:
