@@ -102,12 +102,16 @@ def _deprecated_example(options: dict[str, Any]) -> Any:
     parameter or body schema, not in it), with FastAPI's warning to move to `examples=`."""
     if "example" not in options:
         return PydanticUndefined
+    import sys
     import warnings
 
     from covet.exceptions import FastAPIDeprecationWarning
 
+    level, frame = 2, sys._getframe(1)
+    while frame.f_back is not None and frame.f_globals.get("__name__") == __name__:
+        level, frame = level + 1, frame.f_back  # point the warning at the app's line
     warnings.warn(
-        "`example` has been deprecated, please use `examples` instead", FastAPIDeprecationWarning, stacklevel=5
+        "`example` has been deprecated, please use `examples` instead", FastAPIDeprecationWarning, stacklevel=level
     )
     return options.pop("example")
 
