@@ -13,13 +13,14 @@ from enum import Enum
 from typing import Annotated, Any
 
 import pytest
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from covet import Covet, Depends, Security
+from covet.exceptions import FastAPIDeprecationWarning
 from covet.openapi.utils import get_openapi
 from covet.params import Body, Cookie, Form, Header, Path, Query
-from covet.responses import HTMLResponse, PlainTextResponse
-from covet.security import HTTPBasic, OAuth2PasswordBearer
+from covet.responses import HTMLResponse, PlainTextResponse, Response
+from covet.security import HTTPBasic, OAuth2AuthorizationCodeBearer, OAuth2PasswordBearer
 from covet.testclient import TestClient
 
 OK = {"description": "Successful Response", "content": {"application/json": {"schema": {}}}}
@@ -605,3 +606,96 @@ def test_urls_set_to_none_disable_routes() -> None:
     with TestClient(app) as client:
         assert client.get("/docs/oauth2-redirect").status_code == 404
         assert "oauth2RedirectUrl" not in client.get("/docs").text
+
+
+class Box(BaseModel):
+    """A box.
+    \f
+    Internal notes, not for the document."""
+
+    side: int
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def area(self) -> int:
+        return self.side * self.side
+
+
+def test_fastapi_document_details() -> None:
+    """Merged security scopes, media-level examples, a `= Body()` default that is required,
+    range keys upper-cased, a model response without a response media type, a model
+    description cut at the form feed, and computed fields kept with separate schemas turned
+    off."""
+    oauth = OAuth2AuthorizationCodeBearer(authorizationUrl="authorize", tokenUrl="token", scopes={"read": "Read"})
+    app = Covet(dependencies=[Depends(oauth)], separate_input_output_schemas=False)
+    examples = {"one": {"summary": "One", "value": {"name": "a"}}}
+
+    @app.post(
+        "/items",
+        responses={"5xx": {"description": "Down"}, 404: {"model": User}},
+        response_class=Response,
+        dependencies=[Security(oauth, scopes=["read"])],
+    )
+    def create(item: User = Body(openapi_examples=examples)):
+        return Response()
+
+    @app.post("/boxes")
+    def boxes(
+        box: Box = Body(media_type="application/vnd.api+json"), note: str = Body(media_type="application/vnd.api+json")
+    ) -> Box:
+        return box
+
+    doc = document(app)
+    items = doc["paths"]["/items"]["post"]
+    assert items["security"] == [{"OAuth2AuthorizationCodeBearer": ["read"]}]
+    assert items["requestBody"] == {
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}, "examples": examples}},
+        "required": True,
+    }
+    assert items["responses"]["5XX"] == {"description": "Down"}
+    assert items["responses"]["404"] == {
+        "description": "Not Found",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}},
+    }
+    ok = doc["paths"]["/boxes"]["post"]["responses"]["200"]
+    assert ok["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Box-Output"}
+    schemas = doc["components"]["schemas"]
+    assert schemas["Box-Output"]["description"] == "A box.\n"
+    assert schemas["Box-Output"]["properties"]["area"] == {"type": "integer", "title": "Area", "readOnly": True}
+    with TestClient(app) as client:
+        missing = client.post("/items", headers={"Authorization": "Bearer t"})
+    assert missing.status_code == 422
+    assert missing.json()["detail"][0]["loc"] == ["body"]
+
+
+def test_invalid_response_key_is_an_error() -> None:
+    app = Covet()
+
+    @app.get("/a", responses={"hello": {"description": "Not a status"}})
+    def a():
+        return {}
+
+    with pytest.raises(ValueError, match="hello"):
+        app.openapi()
+
+
+def test_deprecated_example_is_documented_beside_the_schema() -> None:
+    app = Covet()
+    with pytest.warns(FastAPIDeprecationWarning, match="`example` has been deprecated"):
+
+        @app.post("/items/{item_id}")
+        def create(item_id: str = Path(example="item_1"), item: User = Body(example={"username": "ann"})):
+            return item
+
+    operation = document(app)["paths"]["/items/{item_id}"]["post"]
+    assert operation["parameters"][0] == {
+        "name": "item_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "title": "Item Id"},
+        "example": "item_1",
+    }
+    assert operation["requestBody"]["content"]["application/json"] == {
+        "schema": {"$ref": "#/components/schemas/User"},
+        "example": {"username": "ann"},
+    }

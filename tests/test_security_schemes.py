@@ -175,6 +175,31 @@ def test_password_request_form() -> None:
     }
 
 
+def test_strict_password_form_document_and_answer() -> None:
+    """FastAPI's strict form marks no field `format: password`, and the form returned as is
+    answers with its attributes."""
+    app = Covet()
+
+    @app.post("/login")
+    def login(form: Annotated[OAuth2PasswordRequestFormStrict, Depends()]):
+        return form
+
+    with TestClient(app) as client:
+        response = client.post("/login", data={"username": "u", "password": "p", "grant_type": "password"})
+    assert response.status_code == 200
+    assert response.json() == {
+        "grant_type": "password",
+        "username": "u",
+        "password": "p",
+        "scopes": [],
+        "client_id": None,
+        "client_secret": None,
+    }
+    properties = app.openapi()["components"]["schemas"]["Body_login_login_post"]["properties"]
+    assert properties["password"] == {"type": "string", "title": "Password"}
+    assert properties["client_secret"] == {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "Client Secret"}
+
+
 def test_security_scopes_are_collected() -> None:
     oauth = OAuth2PasswordBearer(tokenUrl="token", scopes={"me": "Me", "items": "Items"})
 

@@ -61,6 +61,10 @@ def json_default(obj: Any) -> Any:
         return str(obj)
     if hasattr(obj, "__iter__") and not isinstance(obj, (str, bytes)):
         return list(obj)
+    if hasattr(obj, "__dict__"):
+        # A plain object (e.g. a class dependency such as OAuth2PasswordRequestForm returned
+        # as is) is encoded by its attributes, as FastAPI's encoder does.
+        return vars(obj)
     raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
 
 

@@ -79,6 +79,7 @@ class Param(FieldInfo):
     ) -> None:
         self.include_in_schema = include_in_schema
         self.openapi_examples = openapi_examples
+        self.example = _deprecated_example(options)
         if regex is not None and options.get("pattern") is None:
             options["pattern"] = regex
         unknown = set(options) - set(_FIELD_OPTIONS)
@@ -94,6 +95,25 @@ class Param(FieldInfo):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.default!r})"
+
+
+def _deprecated_example(options: dict[str, Any]) -> Any:
+    """FastAPI's deprecated `example=`: kept for ported code (OpenAPI writes it beside the
+    parameter or body schema, not in it), with FastAPI's warning to move to `examples=`."""
+    if "example" not in options:
+        return PydanticUndefined
+    import sys
+    import warnings
+
+    from covet.exceptions import FastAPIDeprecationWarning
+
+    level, frame = 2, sys._getframe(1)
+    while frame.f_back is not None and frame.f_globals.get("__name__") == __name__:
+        level, frame = level + 1, frame.f_back  # point the warning at the app's line
+    warnings.warn(
+        "`example` has been deprecated, please use `examples` instead", FastAPIDeprecationWarning, stacklevel=level
+    )
+    return options.pop("example")
 
 
 class PathParam(Param):

@@ -89,6 +89,8 @@ def _add_param(dependant: Dependant, param: inspect.Parameter, annotation: Any, 
     if declared is None and _special(dependant, param.name, base):
         return
     default = param.default if param.default is not inspect.Parameter.empty else PydanticUndefined
+    if declared is not None and default is declared:  # `x: T = Body()`: the marker, not a default
+        default = PydanticUndefined
     field_info, source = _field_info(param.name, base, declared, default, path_names)
     alias = field_info.alias or _default_alias(param.name, field_info)
     is_sequence = source in ("query", "header", "form", "file") and _is_sequence(base)

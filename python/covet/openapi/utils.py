@@ -241,6 +241,11 @@ class _Builder:
                     schema = core_schema.any_schema()
                 inputs.append((key, mode, schema))
             self._mapping, self._definitions = _SchemaGenerator(ref_template=REF_TEMPLATE).generate_definitions(inputs)
+        # A docstring's text after a form feed is for the code's readers only (FastAPI cuts it
+        # from path operation descriptions and model descriptions alike).
+        for definition in self._definitions.values():
+            if isinstance(definition.get("description"), str):
+                definition["description"] = definition["description"].split("\f")[0]
 
     # routes -----------------------------------------------------------------------------------
 
@@ -327,9 +332,7 @@ class _Builder:
                 fi = f.field_info
                 if fi.description:
                     doc["description"] = fi.description
-                openapi_examples = getattr(fi, "openapi_examples", None)
-                if openapi_examples:
-                    doc["examples"] = openapi_examples
+                doc.update(_media_examples(fi))
                 if fi.deprecated:
                     doc["deprecated"] = True
                 out.append(doc)
@@ -372,6 +375,8 @@ class _Builder:
         body: dict[str, Any] = {"content": {media_type or "application/json": {"schema": schema}}}
         if required:
             body["required"] = True
+        if len(params) == 1 and not flat.embed_body:
+            next(iter(body["content"].values())).update(_media_examples(params[0].field_info))
         return body
 
     # responses --------------------------------------------------------------------------------
@@ -390,22 +395,25 @@ class _Builder:
                 model = getattr(route, "response_model", None)
                 if model is not None:
                     title = f"Response_{unique_id}".title().replace("_", " ")
-                    schema = self.schema_for(model, self.response_mode, title=title)
+                    schema = self.schema_for(model, _output_mode(self.response_mode, model), title=title)
                 else:
                     schema = {}
             main["content"] = {media_type: {"schema": schema}}
         responses[status] = main
 
         for code, extra in (getattr(route, "responses", None) or {}).items():
-            key = "default" if str(code).upper() == "DEFAULT" else str(code)
+            key = _response_key(code)
             doc = dict(extra)
             model = doc.pop("model", None)
-            if model is not None and media_type:
+            if model is not None:
+                # A response class with no media type (a bare Response) documents the model
+                # as JSON, as FastAPI does.
+                model_media = media_type or "application/json"
                 title = f"Response_{key}_{unique_id}".title().replace("_", " ")
                 content = dict(doc.get("content") or {})
-                entry = dict(content.get(media_type) or {})
-                entry["schema"] = self.schema_for(model, self.response_mode, title=title)
-                content[media_type] = entry
+                entry = dict(content.get(model_media) or {})
+                entry["schema"] = self.schema_for(model, _output_mode(self.response_mode, model), title=title)
+                content[model_media] = entry
                 doc["content"] = content
             target = responses.setdefault(key, {})
             _deep_update(target, doc)
@@ -418,7 +426,9 @@ class _Builder:
     def security(self, dependant: Any) -> list[dict[str, list[str]]]:
         from covet.security.base import SecurityBase
 
-        requirements: list[dict[str, list[str]]] = []
+        # One requirement per scheme, its scopes merged across every place the scheme is used
+        # (as FastAPI does): `[{"oauth": ["read", "write"]}]`, not one entry per use.
+        requirements: dict[str, list[str]] = {}
 
         def visit(d: Any, scopes: list[str]) -> None:
             for sub in getattr(d, "dependencies", None) or []:
@@ -426,13 +436,12 @@ class _Builder:
                 call = getattr(sub, "call", None)
                 if isinstance(call, SecurityBase):
                     self.security_schemes[call.scheme_name] = call.model
-                    requirement = {call.scheme_name: sub_scopes}
-                    if requirement not in requirements:
-                        requirements.append(requirement)
+                    merged = requirements.setdefault(call.scheme_name, [])
+                    merged.extend(s for s in sub_scopes if s not in merged)
                 visit(sub, sub_scopes)
 
         visit(dependant, _unique(list(getattr(dependant, "security_scopes", None) or [])))
-        return requirements
+        return [{name: scopes} for name, scopes in requirements.items()]
 
     # output -------------------------------------------------------------------------------------
 
@@ -582,6 +591,57 @@ def _body_allowed(status: str) -> bool:
         return True
     code = int(status)
     return code >= 200 and code not in _NO_BODY_STATUS
+
+
+def _output_mode(
+    response_mode: Literal["validation", "serialization"], model: Any
+) -> Literal["validation", "serialization"]:
+    """With `separate_input_output_schemas=False` responses use the input schema, except a
+    model with computed fields: only its output schema has them (FastAPI does the same)."""
+    if response_mode == "validation" and _has_computed_fields(model, set()):
+        return "serialization"
+    return response_mode
+
+
+def _has_computed_fields(tp: Any, seen: set[Any]) -> bool:
+    """Whether `tp` (a model, a pydantic dataclass, or a type built from them) has a computed
+    field anywhere inside; `seen` stops recursive models."""
+    if isinstance(tp, type):
+        if tp in seen:
+            return False
+        seen.add(tp)
+        decorators = getattr(tp, "__pydantic_decorators__", None)
+        if decorators is not None and decorators.computed_fields:
+            return True
+        fields = getattr(tp, "__pydantic_fields__", None) or {}
+        return any(_has_computed_fields(f.annotation, seen) for f in fields.values())
+    return any(_has_computed_fields(arg, seen) for arg in typing.get_args(tp))
+
+
+def _media_examples(field_info: FieldInfo) -> dict[str, Any]:
+    """A parameter's or single body's `openapi_examples` (or deprecated `example`) are documented
+    beside its schema (OpenAPI's `examples`), where Swagger UI offers them in a drop-down."""
+    openapi_examples = getattr(field_info, "openapi_examples", None)
+    if openapi_examples:
+        return {"examples": openapi_examples}
+    example = getattr(field_info, "example", PydanticUndefined)
+    if example is not PydanticUndefined:
+        return {"example": example}  # the deprecated `example=`
+    return {}
+
+
+def _response_key(code: Any) -> str:
+    """The `responses` key for an additional response: a status code, a range (`5XX`, written
+    upper-case) or `default`. Anything else is a mistake in the app, reported when the document
+    is built (FastAPI raises ValueError too)."""
+    key = str(code).upper()
+    if key == "DEFAULT":
+        return "default"
+    if key not in _RANGE_DESCRIPTIONS and not key.isdigit():
+        raise ValueError(
+            f"invalid key {code!r} in `responses`: expected a status code, a range like '5XX' or 'default'"
+        )
+    return key
 
 
 def _status_description(key: str) -> str:

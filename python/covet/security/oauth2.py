@@ -52,17 +52,18 @@ class OAuth2PasswordRequestForm:
 
 
 class OAuth2PasswordRequestFormStrict(OAuth2PasswordRequestForm):
-    """The same form, with `grant_type=password` required as the OAuth2 spec says."""
+    """The same form, with `grant_type=password` required as the OAuth2 spec says. Its OpenAPI
+    schema marks no field `format: password` (FastAPI's strict form does not either)."""
 
     def __init__(
         self,
         *,
         grant_type: Annotated[str, Form(pattern="^password$")],
         username: Annotated[str, Form()],
-        password: Annotated[str, Form(json_schema_extra={"format": "password"})],
+        password: Annotated[str, Form()],
         scope: Annotated[str, Form()] = "",
         client_id: Annotated[str | None, Form()] = None,
-        client_secret: Annotated[str | None, Form(json_schema_extra={"format": "password"})] = None,
+        client_secret: Annotated[str | None, Form()] = None,
     ) -> None:
         super().__init__(
             grant_type=grant_type,
