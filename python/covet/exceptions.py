@@ -103,3 +103,11 @@ class InvalidJSONBody(HTTPException, json.JSONDecodeError):
 
 
 __all__ += ["InvalidJSONBody"]
+
+
+class FastAPIError(RuntimeError):
+    """A mistake in how the app is declared, found when it is built (a response model pydantic
+    cannot make a schema of, say): raised at start-up, never while serving. FastAPI's name."""
+
+
+__all__ += ["FastAPIError"]
