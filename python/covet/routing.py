@@ -22,7 +22,7 @@ from pydantic import PydanticSchemaGenerationError, TypeAdapter, ValidationError
 from covet.concurrency import can_suspend, run_in_threadpool
 from covet.dependencies.analysis import _strip_optional, get_dependant
 from covet.dependencies.models import Dependant
-from covet.dependencies.solve import RequestContext, body_values, solve, validate_request_values
+from covet.dependencies.solve import RequestContext, body_values, close, solve, validate_request_values
 from covet.exceptions import FastAPIError, RequestValidationError, ResponseValidationError
 from covet.mounts import Mount, check_prefix
 from covet.params import DependsParam
@@ -200,6 +200,10 @@ class APIRoute:
             return self.to_response(result, ctx)
         except BaseException as exc:
             ctx.exc = exc
+            if ctx.stack is not None and isinstance(exc, Exception):
+                # As FastAPI: `yield` dependencies see the error before it is answered, and
+                # what one raises instead (an HTTPException, say) is what gets answered.
+                await close(ctx)
             raise
 
     def to_response(self, result: Any, ctx: RequestContext | None = None) -> Response:
