@@ -20,7 +20,7 @@ from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 from pydantic import PydanticSchemaGenerationError, TypeAdapter, ValidationError
 
 from covet.concurrency import can_suspend, run_in_threadpool
-from covet.dependencies.analysis import _strip_optional, get_dependant
+from covet.dependencies.analysis import _strip_optional, get_dependant, set_scope
 from covet.dependencies.models import Dependant
 from covet.dependencies.solve import RequestContext, body_values, close, solve, validate_request_values
 from covet.exceptions import FastAPIError, RequestValidationError, ResponseValidationError
@@ -369,7 +369,8 @@ def _route_dependency(dep: DependsParam, path: str) -> Dependant:
 
     scopes = dep.scopes if isinstance(dep, SecurityParam) else []
     assert dep.dependency is not None, "route dependencies need a callable: Depends(func)"
-    return get_dependant(dep.dependency, path=path, name=None, use_cache=dep.use_cache, security_scopes=scopes)
+    sub = get_dependant(dep.dependency, path=path, name=None, use_cache=dep.use_cache, security_scopes=scopes)
+    return set_scope(sub, getattr(dep, "scope", None))
 
 
 def _doc(endpoint: Callable[..., Any]) -> str:
