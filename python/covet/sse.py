@@ -48,7 +48,9 @@ class ServerSentEvent:
 
     def __post_init__(self) -> None:
         if self.data is not None and self.raw_data is not None:
-            raise ValueError("Cannot set both 'data' (sent as JSON) and 'raw_data' (sent as it is) on a ServerSentEvent")
+            raise ValueError(
+                "Cannot set both 'data' (sent as JSON) and 'raw_data' (sent as it is) on a ServerSentEvent"
+            )
         if self.raw_data is not None and not isinstance(self.raw_data, str):
             raise TypeError(f"ServerSentEvent raw_data must be a str, not {type(self.raw_data).__name__}")
         if self.id is not None:

@@ -75,7 +75,11 @@ class StreamPlan:
         # The type items are checked against and documented as (None: anything goes as JSON).
         self.item_type: Any = None
         typed = item_type is not None and item_type is not Any and item_type is not object
-        if self.kind != "raw" and typed and not (isinstance(item_type, type) and issubclass(item_type, ServerSentEvent)):
+        if (
+            self.kind != "raw"
+            and typed
+            and not (isinstance(item_type, type) and issubclass(item_type, ServerSentEvent))
+        ):
             self.item_type = item_type
             self.adapter = TypeAdapter(item_type)
 

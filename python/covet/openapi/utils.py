@@ -11,7 +11,6 @@ several operations land once in `components.schemas` under pydantic's names (`It
 from __future__ import annotations
 
 import copy
-
 import functools
 import http.client
 import inspect
@@ -431,7 +430,11 @@ class _Builder:
             return {"application/jsonl": {"itemSchema": item}}
         event = copy.deepcopy(SSE_ITEM_SCHEMA)
         if stream.item_type is not None:
-            event["properties"]["data"] = {"type": "string", "contentMediaType": "application/json", "contentSchema": item}
+            event["properties"]["data"] = {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": item,
+            }
             event["required"] = ["data"]
         return {"text/event-stream": {"itemSchema": event}}
 
