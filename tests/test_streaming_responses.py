@@ -165,3 +165,12 @@ def test_invalid_response_models_are_refused_at_startup() -> None:
         app.get("/b", response_model=list[NotAModel])(lambda: None)
     with pytest.raises(FastAPIError):
         app.get("/c", responses={500: {"model": NotAModel}})(lambda: None)
+
+
+def test_testclient_not_raising_gets_the_body_as_far_as_it_came() -> None:
+    # As Starlette's TestClient: told not to raise the app's error, a stream cut short by it
+    # ends where it was cut (a real client sees the connection closed mid-body instead).
+    with TestClient(streams.app, raise_server_exceptions=False) as tc:
+        response = tc.get("/jsonl-invalid")
+    assert response.status_code == 200
+    assert lines(response) == [{"name": "fine", "note": None}]
