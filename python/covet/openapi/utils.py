@@ -391,7 +391,7 @@ class _Builder:
                 model = getattr(route, "response_model", None)
                 if model is not None:
                     title = f"Response_{unique_id}".title().replace("_", " ")
-                    schema = self.schema_for(model, self.response_mode, title=title)
+                    schema = self.schema_for(model, self.mode_for(model), title=title)
                 else:
                     schema = {}
             main["content"] = {media_type: {"schema": schema}}
@@ -404,18 +404,28 @@ class _Builder:
             key = "default" if str(code).upper() == "DEFAULT" else str(code)
             doc = dict(extra)
             model = doc.pop("model", None)
-            if model is not None and media_type:
+            if model is not None:
+                # A response class with no media type (a bare Response) documents the model
+                # as JSON, as FastAPI does.
+                model_media = media_type or "application/json"
                 title = f"Response_{key}_{unique_id}".title().replace("_", " ")
                 content = dict(doc.get("content") or {})
-                entry = dict(content.get(media_type) or {})
-                entry["schema"] = self.schema_for(model, self.response_mode, title=title)
-                content[media_type] = entry
+                entry = dict(content.get(model_media) or {})
+                entry["schema"] = self.schema_for(model, self.mode_for(model), title=title)
+                content[model_media] = entry
                 doc["content"] = content
             target = responses.setdefault(key, {})
             _deep_update(target, doc)
             if not target.get("description"):
                 target["description"] = _status_description(key)
         return responses
+
+    def mode_for(self, model: Any) -> Literal["validation", "serialization"]:
+        """The schema mode of a response model: without separate input and output schemas, a
+        model with computed fields still shows them (they exist only in its output), as FastAPI."""
+        if self.response_mode == "validation" and _has_computed_fields(model, set()):
+            return "serialization"
+        return self.response_mode
 
     def stream_content(self, stream: Any, unique_id: str) -> dict[str, Any]:
         """A generator handler's response: the schema of one item (`itemSchema`), of a JSON
@@ -425,7 +435,7 @@ class _Builder:
         item: Any = {}
         if stream.item_type is not None:
             title = f"StreamItem_{unique_id}".title().replace("_", " ")
-            item = self.schema_for(stream.item_type, self.response_mode, title=title)
+            item = self.schema_for(stream.item_type, self.mode_for(stream.item_type), title=title)
         if stream.kind == "jsonl":
             return {"application/jsonl": {"itemSchema": item}}
         event = copy.deepcopy(SSE_ITEM_SCHEMA)
@@ -580,6 +590,22 @@ def _expand(param: Any) -> list[_Field]:
             )
         )
     return out
+
+
+def _has_computed_fields(tp: Any, seen: set[Any]) -> bool:
+    """Whether a type is, or holds (in its fields or type arguments), a pydantic model or
+    dataclass with computed fields."""
+    if not isinstance(tp, Hashable) or tp in seen:
+        return False
+    seen.add(tp)
+    decorators = getattr(tp, "__pydantic_decorators__", None)
+    if decorators is not None and decorators.computed_fields:
+        return True
+    fields = getattr(tp, "model_fields", None) or getattr(tp, "__pydantic_fields__", None)
+    if isinstance(fields, dict) and isinstance(tp, type):
+        if any(_has_computed_fields(f.annotation, seen) for f in fields.values()):
+            return True
+    return any(_has_computed_fields(arg, seen) for arg in typing.get_args(tp))
 
 
 def _title(name: str) -> str:
