@@ -5,6 +5,7 @@ return annotation's item type. Through TestClient, covet's server and uvicorn.""
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections.abc import AsyncIterable
 from typing import Any
@@ -174,3 +175,25 @@ def test_testclient_not_raising_gets_the_body_as_far_as_it_came() -> None:
         response = tc.get("/jsonl-invalid")
     assert response.status_code == 200
     assert lines(response) == [{"name": "fine", "note": None}]
+
+
+def test_sync_decorator_around_an_async_handler_is_awaited() -> None:
+    # A plain decorator (functools.wraps, no `async`) around an `async def` returns the
+    # coroutine: it is awaited, as FastAPI does, rather than serialized.
+    def plain_wrap(func: Any) -> Any:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return func(*args, **kwargs)
+
+        return wrapper
+
+    app = Covet()
+
+    @app.get("/wrapped")
+    @plain_wrap
+    async def wrapped() -> dict[str, bool]:
+        await asyncio.sleep(0)
+        return {"awaited": True}
+
+    with TestClient(app) as tc:
+        assert tc.get("/wrapped").json() == {"awaited": True}
