@@ -191,6 +191,8 @@ class APIRoute:
                     result = await self.endpoint(**kwargs)
                 else:
                     result = await run_in_threadpool(self.endpoint, **kwargs)
+                    if inspect.iscoroutine(result):  # a plain decorator around an `async def`
+                        result = await result
             except BaseException as exc:
                 if ctx.handler_stack is not None:
                     await ctx.leave_handler(exc)
