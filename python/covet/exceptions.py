@@ -111,11 +111,3 @@ class FastAPIError(RuntimeError):
 
 
 __all__ += ["FastAPIError"]
-
-
-class FastAPIDeprecationWarning(UserWarning):
-    """Something FastAPI deprecates (ORJSONResponse, UJSONResponse...). A UserWarning, as in
-    FastAPI, so that it is shown: a DeprecationWarning is hidden outside `__main__`."""
-
-
-__all__ += ["FastAPIDeprecationWarning"]

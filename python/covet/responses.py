@@ -14,7 +14,6 @@ import mimetypes
 import os
 import re
 import stat
-import warnings
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
 from email.utils import format_datetime, formatdate
@@ -194,35 +193,6 @@ class JSONResponse(Response):
 
     def render(self, content: Any) -> bytes:
         return dumps(content, json_default)
-
-
-def _deprecated(name: str) -> None:
-    from covet.exceptions import FastAPIDeprecationWarning
-
-    warnings.warn(
-        f"{name} is deprecated, as in FastAPI: JSONResponse (or a return type, which covet "
-        "serializes straight to JSON bytes) is as fast and needs no extra package",
-        FastAPIDeprecationWarning,
-        stacklevel=3,
-    )
-
-
-class ORJSONResponse(JSONResponse):
-    """FastAPI's (deprecated) orjson response. covet writes it with its own encoder, so it needs
-    no orjson installed; keys that are not strings become strings, as with orjson's
-    OPT_NON_STR_KEYS."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        _deprecated("ORJSONResponse")
-        super().__init__(*args, **kwargs)
-
-
-class UJSONResponse(JSONResponse):
-    """FastAPI's (deprecated) ujson response, written by covet's own encoder (no ujson needed)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        _deprecated("UJSONResponse")
-        super().__init__(*args, **kwargs)
 
 
 class PlainTextResponse(Response):
