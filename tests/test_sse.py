@@ -67,6 +67,13 @@ def test_event_fields_and_line_breaks() -> None:
     assert ServerSentEvent(raw_data="a\u2028b\x0cc").encode() == "data: a\u2028b\x0cc\n\n".encode()
 
 
+def test_fastapi_import_places() -> None:
+    # `from fastapi.responses import EventSourceResponse` is FastAPI's spelling too.
+    from covet import responses
+
+    assert responses.EventSourceResponse is EventSourceResponse
+
+
 def test_event_data_is_json_as_in_fastapi() -> None:
     # `data` is always JSON, text included (FastAPI's ServerSentEvent); `raw_data` is not.
     assert ServerSentEvent("hello").encode() == b'data: "hello"\n\n'

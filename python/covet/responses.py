@@ -381,16 +381,6 @@ async def _engine_disconnected(conn: Any) -> None:
     await waiter
 
 
-def __getattr__(name: str) -> Any:
-    # FastAPI's `fastapi.responses` has the event-stream response too; it lives in covet.sse,
-    # which needs this module first.
-    if name == "EventSourceResponse":
-        from covet.sse import EventSourceResponse
-
-        return EventSourceResponse
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 async def asgi_disconnected(receive: Callable[[], Awaitable[dict[str, Any]]]) -> None:
     """Returns once an ASGI server reports `http.disconnect` (the rest of a body is dropped)."""
     while (await receive())["type"] != "http.disconnect":

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, It
 from dataclasses import dataclass
 from typing import Any
 
+import covet.responses as _responses
 from covet._engine import dumps
 from covet.background import BackgroundTask
 from covet.concurrency import run_in_threadpool
@@ -266,3 +267,9 @@ async def _pump_sync(content: Iterable[Any], queue: asyncio.Queue[Any], encode: 
         close = getattr(iterator, "close", None)
         if close is not None:
             await run_in_threadpool(close)
+
+
+# FastAPI users import the response from `fastapi.responses` too. It cannot be defined there
+# (covet.responses comes first), so it is published there once defined: the `covet` package
+# imports this module, so any `from covet.responses import EventSourceResponse` finds it.
+_responses.EventSourceResponse = EventSourceResponse  # type: ignore[attr-defined]
