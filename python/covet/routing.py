@@ -211,10 +211,10 @@ class APIRoute:
     def to_response(self, result: Any, ctx: RequestContext | None = None) -> Response:
         if isinstance(result, Response):
             response = result
-        elif self.stream is not None:
-            response = self.stream.response(result, self.status_code or 200, _PING_INTERVAL)
         elif self._response_adapter is not None:
             response = self._serialize(result)
+        elif self.stream is not None:  # (a stream has no response model: after that check)
+            response = self.stream.response(result, self.status_code or 200, _PING_INTERVAL)
         else:
             response = self.response_class(result, status_code=self.status_code or 200)
         if ctx is not None:
@@ -409,11 +409,24 @@ def _response_adapter(model: Any) -> TypeAdapter[Any] | None:
         ) from None
 
 
+_CHECKED_MODELS: set[Any] = set()
+
+
 def _check_response_models(responses: dict[int | str, dict[str, Any]]) -> None:
-    """The `model` of each documented response must be a type pydantic can describe."""
+    """The `model` of each documented response must be a type pydantic can describe (checked
+    once per model: a router's responses repeat on each of its routes)."""
     for response in responses.values():
-        if isinstance(response, dict) and response.get("model") is not None:
-            _response_adapter(response["model"])
+        model = response.get("model") if isinstance(response, dict) else None
+        if model is None:
+            continue
+        try:
+            if model in _CHECKED_MODELS:
+                continue
+        except TypeError:  # unhashable: checked every time
+            _response_adapter(model)
+            continue
+        _response_adapter(model)
+        _CHECKED_MODELS.add(model)
 
 
 def _is_async(endpoint: Callable[..., Any]) -> bool:
