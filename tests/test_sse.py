@@ -14,7 +14,7 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
-from covet.sse import EventSourceResponse, ServerSentEvent, encode_event
+from covet.sse import EventSourceResponse, ServerSentEvent, encode_event, format_sse_event
 from covet.testclient import TestClient
 from tests.apps import sse
 from tests.conftest import served_three_ways
@@ -24,7 +24,7 @@ client = served_three_ways(APP)
 
 EVENTS_BODY = (
     "data: hello\n\n"
-    "id: 7\nevent: multi\nretry: 2500\ndata: two\ndata: lines\ndata: and\ndata: three\n\n"
+    "event: multi\ndata: two\ndata: lines\ndata: and\ndata: three\nid: 7\nretry: 2500\n\n"
     ": just a comment\n\n"
     'data: {"a":1,"b":[true,null]}\n\n'
     'data: {"x":1,"y":2}\n\n'
@@ -58,12 +58,31 @@ def read_until(lines: Iterator[str], line: str) -> list[str]:
 
 
 def test_event_fields_and_line_breaks() -> None:
-    event = ServerSentEvent("a\r\nb\rc\nd", event="update", id=3, retry=1000, comment="x\ny")
-    assert event.encode() == b": x\n: y\nid: 3\nevent: update\nretry: 1000\ndata: a\ndata: b\ndata: c\ndata: d\n\n"
-    assert ServerSentEvent("").encode() == b"data: \n\n"
+    # FastAPI's field order: comment, event, data, id, retry. `raw_data` is text as it is.
+    event = ServerSentEvent(raw_data="a\r\nb\rc\nd", event="update", id=3, retry=1000, comment="x\ny")
+    assert event.encode() == b": x\n: y\nevent: update\ndata: a\ndata: b\ndata: c\ndata: d\nid: 3\nretry: 1000\n\n"
+    assert ServerSentEvent(raw_data="").encode() == b"data: \n\n"
     assert ServerSentEvent(retry=0).encode() == b"retry: 0\n\n"
     # Only CR and LF break lines in an event stream; other Unicode separators are data.
-    assert ServerSentEvent("a\u2028b\x0cc").encode() == "data: a\u2028b\x0cc\n\n".encode()
+    assert ServerSentEvent(raw_data="a\u2028b\x0cc").encode() == "data: a\u2028b\x0cc\n\n".encode()
+
+
+def test_fastapi_import_places() -> None:
+    # `from fastapi.responses import EventSourceResponse` is FastAPI's spelling too.
+    from covet import responses
+
+    assert responses.EventSourceResponse is EventSourceResponse
+
+
+def test_event_data_is_json_as_in_fastapi() -> None:
+    # `data` is always JSON, text included (FastAPI's ServerSentEvent); `raw_data` is not.
+    assert ServerSentEvent("hello").encode() == b'data: "hello"\n\n'
+    assert ServerSentEvent(data={"key": "value"}).encode() == b'data: {"key": "value"}\n\n'
+    assert ServerSentEvent(raw_data="<b>x</b>").encode() == b"data: <b>x</b>\n\n"
+    with pytest.raises(ValueError, match="Cannot set both"):
+        ServerSentEvent(data="a", raw_data="b")
+    assert format_sse_event(data_str="Hello\n") == b"data: Hello\ndata: \n\n"
+    assert format_sse_event(comment="hi\n") == b": hi\n: \n\n"
 
 
 def test_values_are_sent_as_json_text_as_it_is() -> None:
@@ -137,9 +156,10 @@ def test_keep_alive_comments_while_the_generator_waits(client: httpx.Client) -> 
 
 def test_last_event_id_reaches_the_handler(client: httpx.Client) -> None:
     fresh = client.get("/resume").text
-    assert fresh == "".join(f'id: {n}\ndata: {{"n":{n},"header":null}}\n\n' for n in (1, 2, 3))
+    # Event data is JSON as FastAPI writes it (", " and ": " separators); data comes before id.
+    assert fresh == "".join(f'data: {{"n": {n}, "header": null}}\nid: {n}\n\n' for n in (1, 2, 3))
     resumed = client.get("/resume", headers={"Last-Event-ID": "41"}).text
-    assert resumed == "".join(f'id: {n}\ndata: {{"n":{n},"header":"41"}}\n\n' for n in (42, 43, 44))
+    assert resumed == "".join(f'data: {{"n": {n}, "header": "41"}}\nid: {n}\n\n' for n in (42, 43, 44))
 
 
 @pytest.mark.parametrize("path", ["/forever", "/forever-sync"])
@@ -181,7 +201,7 @@ def test_generator_error_ends_the_stream_and_the_server_keeps_serving(client: ht
 
 def test_invalid_event_from_the_generator_is_an_error(client: httpx.Client) -> None:
     if isinstance(client, TestClient):
-        with pytest.raises(ValueError, match="must not contain"):
+        with pytest.raises(ValueError, match="must be a single line"):
             client.get("/bad-event")
     else:
         with pytest.raises(httpx.RemoteProtocolError), client.stream("GET", "/bad-event") as response:

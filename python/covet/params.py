@@ -177,9 +177,16 @@ class FileParam(FormParam):
 class DependsParam:
     """`Depends(call)`: the argument is whatever `call` returns (solved before the handler)."""
 
-    def __init__(self, dependency: Callable[..., Any] | None = None, *, use_cache: bool = True) -> None:
+    def __init__(
+        self, dependency: Callable[..., Any] | None = None, *, use_cache: bool = True, scope: str | None = None
+    ) -> None:
+        if scope not in (None, "function", "request"):
+            raise ValueError(f'Depends scope must be "function" or "request", not {scope!r}')
         self.dependency = dependency
         self.use_cache = use_cache
+        # For a `yield` dependency, when its clean-up runs: "function" as soon as the handler
+        # returns (before the response is sent), "request" (the default) after the response.
+        self.scope = scope
 
     def __repr__(self) -> str:
         name = getattr(self.dependency, "__name__", type(self.dependency).__name__)
@@ -234,8 +241,10 @@ def File(default: Any = PydanticUndefined, **options: Any) -> Any:  # noqa: N802
     return FileParam(default, **options)
 
 
-def Depends(dependency: Callable[..., Any] | None = None, *, use_cache: bool = True) -> Any:  # noqa: N802
-    return DependsParam(dependency, use_cache=use_cache)
+def Depends(  # noqa: N802
+    dependency: Callable[..., Any] | None = None, *, use_cache: bool = True, scope: str | None = None
+) -> Any:
+    return DependsParam(dependency, use_cache=use_cache, scope=scope)
 
 
 def Security(  # noqa: N802

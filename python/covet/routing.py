@@ -17,17 +17,18 @@ from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import PydanticSchemaGenerationError, TypeAdapter, ValidationError
 
 from covet.concurrency import can_suspend, run_in_threadpool
-from covet.dependencies.analysis import _strip_optional, get_dependant
+from covet.dependencies.analysis import _strip_optional, get_dependant, set_scope
 from covet.dependencies.models import Dependant
-from covet.dependencies.solve import RequestContext, body_values, solve, validate_request_values
-from covet.exceptions import RequestValidationError, ResponseValidationError
+from covet.dependencies.solve import RequestContext, body_values, close, solve, validate_request_values
+from covet.exceptions import FastAPIError, RequestValidationError, ResponseValidationError
 from covet.mounts import Mount, check_prefix
 from covet.params import DependsParam
 from covet.requests import Request
 from covet.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, _content_type
+from covet.streams import StreamPlan, is_generator, stream_item_type
 from covet.websocket_routing import APIWebSocketRoute
 
 __all__ = ["APIRoute", "APIWebSocketRoute", "Route", "APIRouter", "Mount"]
@@ -42,6 +43,9 @@ class _DefaultPlaceholder:
 
 Default: Any = _DefaultPlaceholder()
 _TRIVIAL_MODELS = (dict, list, Any, object)
+# Seconds without an event before a generator handler's event stream sends a `: ping` comment
+# (read when each response starts, so a test can shorten it).
+_PING_INTERVAL = 15.0
 
 
 class APIRoute:
@@ -104,7 +108,15 @@ class APIRoute:
             "exclude_defaults": response_model_exclude_defaults,
             "exclude_none": response_model_exclude_none,
         }
+        # A generator handler streams what it yields (covet.streams); the item type, not the
+        # annotation, is what gets validated.
+        self.stream: StreamPlan | None = None
+        if is_generator(endpoint):
+            item = stream_item_type(self.response_model) if response_model is Default else None
+            self.stream = StreamPlan(response_class, item, self._dump_options)
+            self.response_model = None
         self._response_adapter = _response_adapter(self.response_model)
+        _check_response_models(self.responses)
         self.dependant = get_dependant(endpoint, path=path)
         for dep in reversed(self.dependencies):
             self.dependant.dependencies.insert(0, _route_dependency(dep, path))
@@ -136,6 +148,9 @@ class APIRoute:
         self.task = self.simple and self.is_async and not self.inline and not d.request_param
         # Arguments the engine can build in Rust, skipping the Request object and pydantic.
         self.fast_args = _fast_args(d) if self.simple else None
+        if self.stream is not None:  # only the Python path makes the generator and streams it
+            self.inline = self.task = self.noarg = False
+            self.fast_args = None
 
     # --- the engine's fast path ---------------------------------------------------------------
 
@@ -170,10 +185,14 @@ class APIRoute:
                     kwargs = _simple_values(self.dependant, request)
                 else:
                     kwargs = await solve(self.dependant, ctx)
-                if self.is_async:
+                if self.stream is not None:
+                    result = self.endpoint(**kwargs)  # a generator: it runs as the response is sent
+                elif self.is_async:
                     result = await self.endpoint(**kwargs)
                 else:
                     result = await run_in_threadpool(self.endpoint, **kwargs)
+                    if inspect.iscoroutine(result):  # a plain decorator around an `async def`
+                        result = await result
             except BaseException as exc:
                 if ctx.handler_stack is not None:
                     await ctx.leave_handler(exc)
@@ -183,6 +202,10 @@ class APIRoute:
             return self.to_response(result, ctx)
         except BaseException as exc:
             ctx.exc = exc
+            if ctx.stack is not None and isinstance(exc, Exception):
+                # As FastAPI: `yield` dependencies see the error before it is answered, and
+                # what one raises instead (an HTTPException, say) is what gets answered.
+                await close(ctx)
             raise
 
     def to_response(self, result: Any, ctx: RequestContext | None = None) -> Response:
@@ -190,6 +213,8 @@ class APIRoute:
             response = result
         elif self._response_adapter is not None:
             response = self._serialize(result)
+        elif self.stream is not None:  # (a stream has no response model: after that check)
+            response = self.stream.response(result, self.status_code or 200, _PING_INTERVAL)
         else:
             response = self.response_class(result, status_code=self.status_code or 200)
         if ctx is not None:
@@ -213,7 +238,7 @@ class APIRoute:
     def options(self) -> dict[str, Any]:
         """The arguments this route was made with, to re-create it under a router's prefix."""
         return {
-            "response_model": self.response_model,
+            "response_model": Default if self.stream is not None else self.response_model,
             "status_code": self.status_code,
             "tags": self.tags,
             "dependencies": self.dependencies,
@@ -346,7 +371,8 @@ def _route_dependency(dep: DependsParam, path: str) -> Dependant:
 
     scopes = dep.scopes if isinstance(dep, SecurityParam) else []
     assert dep.dependency is not None, "route dependencies need a callable: Depends(func)"
-    return get_dependant(dep.dependency, path=path, name=None, use_cache=dep.use_cache, security_scopes=scopes)
+    sub = get_dependant(dep.dependency, path=path, name=None, use_cache=dep.use_cache, security_scopes=scopes)
+    return set_scope(sub, getattr(dep, "scope", None))
 
 
 def _doc(endpoint: Callable[..., Any]) -> str:
@@ -368,10 +394,39 @@ def _return_annotation(endpoint: Callable[..., Any]) -> Any:
 
 
 def _response_adapter(model: Any) -> TypeAdapter[Any] | None:
-    """A validator/serializer for the response model; none where it would change nothing."""
+    """A validator/serializer for the response model; none where it would change nothing.
+    A model pydantic cannot handle is refused here, at start-up (FastAPIError, as FastAPI)."""
     if model is None or model in _TRIVIAL_MODELS:
         return None
-    return TypeAdapter(model)
+    try:
+        return TypeAdapter(model)
+    except PydanticSchemaGenerationError as exc:
+        raise FastAPIError(
+            f"Invalid response model {model!r}: check that it is a valid Pydantic field type. "
+            "For a return annotation that is not one (a Response, or a union of a Response and "
+            "a dict or None), set the path operation decorator parameter response_model=None "
+            f"to use no response model. ({exc})"
+        ) from None
+
+
+_CHECKED_MODELS: set[Any] = set()
+
+
+def _check_response_models(responses: dict[int | str, dict[str, Any]]) -> None:
+    """The `model` of each documented response must be a type pydantic can describe (checked
+    once per model: a router's responses repeat on each of its routes)."""
+    for response in responses.values():
+        model = response.get("model") if isinstance(response, dict) else None
+        if model is None:
+            continue
+        try:
+            if model in _CHECKED_MODELS:
+                continue
+        except TypeError:  # unhashable: checked every time
+            _response_adapter(model)
+            continue
+        _response_adapter(model)
+        _CHECKED_MODELS.add(model)
 
 
 def _is_async(endpoint: Callable[..., Any]) -> bool:

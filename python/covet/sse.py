@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import re
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import covet.responses as _responses
 from covet._engine import dumps
 from covet.background import BackgroundTask
 from covet.concurrency import run_in_threadpool
@@ -22,7 +24,7 @@ from covet.encoders import json_default
 from covet.requests import Request
 from covet.responses import Send, StreamingResponse, asgi_disconnected
 
-__all__ = ["EventSourceResponse", "ServerSentEvent", "last_event_id"]
+__all__ = ["EventSourceResponse", "ServerSentEvent", "format_sse_event", "last_event_id"]
 
 # The three line endings the event-stream format knows; str.splitlines() knows more.
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -32,24 +34,34 @@ DEFAULT_PING = 15.0
 
 @dataclass(frozen=True, slots=True)
 class ServerSentEvent:
-    """One event. `data` that is not text (a dict, list, model, number...) is sent as JSON;
-    text with line breaks becomes several `data:` lines, which the browser joins back with
-    "\\n". `None` fields are left out; an event without data only sets `id` or `retry` (or
-    carries a comment), and the browser dispatches nothing for it."""
+    """One event. `data` is sent as JSON, text included (`"hello"` goes out quoted, as in
+    FastAPI); `raw_data` is text sent as it is (HTML, CSV...), and text with line breaks
+    becomes several `data:` lines, which the browser joins back with "\\n". `None` fields
+    are left out; an event without data only sets `id` or `retry` (or carries a comment), and
+    the browser dispatches nothing for it."""
 
     data: Any = None
     event: str | None = None
     id: str | int | None = None
     retry: int | None = None
     comment: str | None = None
+    raw_data: str | None = None
 
     def __post_init__(self) -> None:
+        if self.data is not None and self.raw_data is not None:
+            raise ValueError(
+                "Cannot set both 'data' (sent as JSON) and 'raw_data' (sent as it is) on a ServerSentEvent"
+            )
+        if self.raw_data is not None and not isinstance(self.raw_data, str):
+            raise TypeError(f"ServerSentEvent raw_data must be a str, not {type(self.raw_data).__name__}")
         if self.id is not None:
             if isinstance(self.id, bool) or not isinstance(self.id, (str, int)):
                 raise TypeError(f"ServerSentEvent id must be a str or an int, not {type(self.id).__name__}")
             object.__setattr__(self, "id", str(self.id))
             # A browser ignores an id with NUL in it; CR/LF would start a new field.
-            _refuse_breaks("id", self.id, "\0")
+            if "\0" in self.id:
+                raise ValueError(f"ServerSentEvent id: SSE 'id' must not contain null characters: {self.id!r}")
+            _refuse_breaks("id", self.id)
         if self.event is not None:
             if not isinstance(self.event, str):
                 raise TypeError(f"ServerSentEvent event must be a str, not {type(self.event).__name__}")
@@ -61,24 +73,46 @@ class ServerSentEvent:
 
     def encode(self) -> bytes:
         """The event in the event-stream format, ended by its blank line."""
-        lines: list[str] = []
-        if self.comment is not None:
-            lines.extend(": " + line for line in _LINE_BREAK.split(self.comment))
-        if self.id is not None:
-            lines.append(f"id: {self.id}")
-        if self.event is not None:
-            lines.append(f"event: {self.event}")
-        if self.retry is not None:
-            lines.append(f"retry: {self.retry}")
-        if self.data is not None:
-            lines.extend("data: " + line for line in _LINE_BREAK.split(_text(self.data)))
-        return ("\n".join(lines) + "\n\n").encode()
+        data = self.raw_data if self.raw_data is not None else None if self.data is None else json_data(self.data)
+        return format_sse_event(data_str=data, event=self.event, id=self.id, retry=self.retry, comment=self.comment)
 
 
-def _refuse_breaks(name: str, value: str, extra: str = "") -> None:
-    for char in "\r\n" + extra:
-        if char in value:
-            raise ValueError(f"ServerSentEvent {name} must not contain {char!r}: {value!r}")
+def format_sse_event(
+    *,
+    data_str: str | None = None,
+    event: str | None = None,
+    id: str | None = None,  # noqa: A002 - the field's name in the format
+    retry: int | None = None,
+    comment: str | None = None,
+) -> bytes:
+    """An event from text already serialized, in FastAPI's field order (comment, event, data,
+    id, retry), ended by its blank line. Only CR, LF and CRLF break lines."""
+    lines: list[str] = []
+    if comment is not None:
+        lines.extend(": " + line for line in _LINE_BREAK.split(comment))
+    if event is not None:
+        lines.append(f"event: {event}")
+    if data_str is not None:
+        lines.extend("data: " + line for line in _LINE_BREAK.split(data_str))
+    if id is not None:
+        lines.append(f"id: {id}")
+    if retry is not None:
+        lines.append(f"retry: {retry}")
+    return ("\n".join(lines) + "\n\n").encode()
+
+
+def json_data(data: Any) -> str:
+    """A value as FastAPI writes it in an event: a model by its own JSON dump, anything else
+    as JSON with `", "` and `": "` separators (`{"key": "value"}`)."""
+    dump = getattr(data, "model_dump_json", None)
+    if dump is not None:
+        return dump()
+    return json.dumps(json.loads(dumps(data, json_default)))
+
+
+def _refuse_breaks(name: str, value: str) -> None:
+    if "\r" in value or "\n" in value:
+        raise ValueError(f"ServerSentEvent {name}: SSE '{name}' must be a single line: {value!r}")
 
 
 def _text(data: Any) -> str:
@@ -91,10 +125,12 @@ def _text(data: Any) -> str:
 
 def encode_event(item: Any) -> bytes:
     """What the generator yielded, as event-stream bytes: a `ServerSentEvent` as it says,
-    anything else as the data of an unnamed event (text as it is, other values as JSON)."""
-    if not isinstance(item, ServerSentEvent):
-        item = ServerSentEvent(data=item)
-    return item.encode()
+    anything else as the data of an unnamed event (text as it is, other values as JSON).
+    (A generator *handler* with `response_class=EventSourceResponse` sends every value as
+    JSON, text included, as FastAPI does: see covet.streams.)"""
+    if isinstance(item, ServerSentEvent):
+        return item.encode()
+    return format_sse_event(data_str=_text(item))
 
 
 def last_event_id(request: Request) -> str | None:
@@ -116,6 +152,8 @@ class EventSourceResponse(StreamingResponse):
     `headers` win over them."""
 
     media_type = "text/event-stream"
+    # Turns each item the generator yields into event-stream bytes.
+    encode: Callable[[Any], bytes] = staticmethod(encode_event)
 
     def __init__(
         self,
@@ -175,9 +213,9 @@ class EventSourceResponse(StreamingResponse):
         content = self.body_iterator
         try:
             if isinstance(content, AsyncIterable):
-                await _pump_async(content, queue)
+                await _pump_async(content, queue, self.encode)
             else:
-                await _pump_sync(content, queue)
+                await _pump_sync(content, queue, self.encode)
         except asyncio.CancelledError:
             raise
         except BaseException as exc:  # whatever it raised, the response must not wait forever
@@ -192,11 +230,11 @@ class EventSourceResponse(StreamingResponse):
         await super().__call__(scope, receive, send)
 
 
-async def _pump_async(content: AsyncIterable[Any], queue: asyncio.Queue[Any]) -> None:
+async def _pump_async(content: AsyncIterable[Any], queue: asyncio.Queue[Any], encode: Callable[[Any], bytes]) -> None:
     iterator = aiter(content)
     try:
         async for item in iterator:
-            await queue.put(encode_event(item))
+            await queue.put(encode(item))
     finally:
         aclose = getattr(iterator, "aclose", None)
         if aclose is not None:
@@ -210,7 +248,7 @@ def _next(iterator: Iterator[Any]) -> Any:
         return _END
 
 
-async def _pump_sync(content: Iterable[Any], queue: asyncio.Queue[Any]) -> None:
+async def _pump_sync(content: Iterable[Any], queue: asyncio.Queue[Any], encode: Callable[[Any], bytes]) -> None:
     """A blocking generator steps in the thread pool. A step in progress cannot be
     interrupted: on cancellation it is waited for, then the generator is closed."""
     iterator = iter(content)
@@ -224,8 +262,14 @@ async def _pump_sync(content: Iterable[Any], queue: asyncio.Queue[Any]) -> None:
                 raise
             if item is _END:
                 return
-            await queue.put(encode_event(item))
+            await queue.put(encode(item))
     finally:
         close = getattr(iterator, "close", None)
         if close is not None:
             await run_in_threadpool(close)
+
+
+# FastAPI users import the response from `fastapi.responses` too. It cannot be defined there
+# (covet.responses comes first), so it is published there once defined: the `covet` package
+# imports this module, so any `from covet.responses import EventSourceResponse` finds it.
+_responses.EventSourceResponse = EventSourceResponse  # type: ignore[attr-defined]

@@ -103,6 +103,7 @@ class _Exchange(httpx.SyncByteStream):
         self._client = client
         self._errors: list[BaseException] = []
         self._closed = False
+        self._started = False  # the response's head has arrived
         self._tasks: set[asyncio.Task[Any]] = set()
         # h11 parses the response; it is told of the request only to know what answer to expect.
         self._parser = h11.Connection(h11.CLIENT)
@@ -137,7 +138,10 @@ class _Exchange(httpx.SyncByteStream):
                 event = self._parser.next_event()
             except h11.RemoteProtocolError as exc:
                 # The engine cut the response short (a failed stream): the app's error, if any,
-                # says more than the truncated message.
+                # says more than the truncated message. Told not to raise it, the client gets
+                # the body as far as it came, as with Starlette's TestClient.
+                if self._errors and not self._client.raise_server_exceptions and self._started:
+                    return h11.EndOfMessage()
                 self.close()
                 raise httpx.RemoteProtocolError(str(exc)) from exc
             if event is not h11.NEED_DATA:
@@ -148,6 +152,7 @@ class _Exchange(httpx.SyncByteStream):
         while True:
             event = self._next_event()
             if isinstance(event, h11.Response):
+                self._started = True
                 return event
             if isinstance(event, h11.ConnectionClosed):
                 self.close()

@@ -141,6 +141,8 @@ class APIWebSocketRoute:
                     app._collect(unhandled)
         finally:
             try:
+                if ctx.handler_stack is not None:  # Depends(scope="function"): leaves first
+                    await ctx.leave_handler(ctx.exc)
                 await close(ctx)
             finally:
                 await websocket._channel.finish(error)

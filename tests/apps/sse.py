@@ -35,7 +35,7 @@ class Point(BaseModel):
 async def events() -> EventSourceResponse:
     async def gen() -> AsyncIterator[object]:
         yield "hello"
-        yield ServerSentEvent("two\nlines\r\nand\rthree", event="multi", id=7, retry=2500)
+        yield ServerSentEvent(raw_data="two\nlines\r\nand\rthree", event="multi", id=7, retry=2500)
         yield ServerSentEvent(comment="just a comment")
         yield {"a": 1, "b": [True, None]}
         yield Point(x=1, y=2)
@@ -46,7 +46,7 @@ async def events() -> EventSourceResponse:
 
 @app.get("/sync")
 def sync_events() -> EventSourceResponse:
-    return EventSourceResponse(iter(["a", "b", ServerSentEvent("c", event="end")]))
+    return EventSourceResponse(iter(["a", "b", ServerSentEvent(raw_data="c", event="end")]))
 
 
 @app.get("/ping")
@@ -115,8 +115,8 @@ async def boom() -> EventSourceResponse:
 @app.get("/bad-event")
 async def bad_event() -> EventSourceResponse:
     async def gen() -> AsyncIterator[ServerSentEvent]:
-        yield ServerSentEvent("ok")
-        yield ServerSentEvent("x", event="bad\nevent")
+        yield ServerSentEvent(raw_data="ok")
+        yield ServerSentEvent(raw_data="x", event="bad\nevent")
 
     return EventSourceResponse(gen())
 

@@ -84,7 +84,7 @@ def _add_param(dependant: Dependant, param: inspect.Parameter, annotation: Any, 
         sub = get_dependant(
             sub_call, path=dependant.path, name=param.name, use_cache=declared.use_cache, security_scopes=scopes
         )
-        dependant.dependencies.append(sub)
+        dependant.dependencies.append(set_scope(sub, declared.scope))
         return
     if declared is None and _special(dependant, param.name, base):
         return
@@ -330,3 +330,20 @@ def _model(name: str, fields: list[ParamField]) -> type[BaseModel]:
         definitions[f.name] = (f.annotation, FieldInfo.merge_field_infos(f.field_info, validation_alias=f.alias))
     model_name = re.sub(r"\W", "_", name)
     return create_model(model_name, __config__=_CONFIG, **definitions)
+
+
+def set_scope(sub: Dependant, scope: str | None) -> Dependant:
+    """Records `Depends(scope=...)`. A `yield` dependency cleaned up after the response cannot
+    use one already cleaned up when the handler returned: refused at start-up, as FastAPI."""
+    sub.scope = scope
+    if (sub.is_gen or sub.is_async_gen) and scope != "function":
+        for inner in sub.dependencies:
+            if inner.scope == "function":
+                from covet.exceptions import FastAPIError
+
+                name = getattr(sub.call, "__name__", type(sub.call).__name__)
+                raise FastAPIError(
+                    f'The dependency "{name}" has a scope of "request", it cannot depend on '
+                    'dependencies with scope "function"'
+                )
+    return sub

@@ -67,10 +67,12 @@ class Dependant:
     is_coroutine: bool = False
     is_gen: bool = False  # a `yield` dependency (sync generator)
     is_async_gen: bool = False
+    scope: str | None = None  # Depends(scope=...): "function" leaves with the handler
 
     @property
-    def cache_key(self) -> tuple[Any, tuple[str, ...]]:
-        return (self.call, tuple(sorted(set(self.security_scopes))))
+    def cache_key(self) -> tuple[Any, tuple[str, ...], bool]:
+        # A function-scoped instance is closed with the handler: never shared with the other.
+        return (self.call, tuple(sorted(set(self.security_scopes))), self.scope == "function")
 
     def all_params(self) -> list[ParamField]:
         return [*self.path_params, *self.query_params, *self.header_params, *self.cookie_params]

@@ -122,12 +122,13 @@ def _overridden(sub: Dependant, ctx: RequestContext) -> Dependant:
 
 async def _call(dependant: Dependant, kwargs: dict[str, Any], ctx: RequestContext) -> Any:
     call: Callable[..., Any] = dependant.call  # type: ignore[assignment]
-    if dependant.is_async_gen:
-        cm = contextlib.asynccontextmanager(call)(**kwargs)
-        return await ctx.exit_stack().enter_async_context(cm)
-    if dependant.is_gen:
+    if dependant.is_async_gen or dependant.is_gen:
+        # scope="function": cleaned up when the handler returns, before the response is sent.
+        stack = ctx.handler_exit_stack() if dependant.scope == "function" else ctx.exit_stack()
+        if dependant.is_async_gen:
+            return await stack.enter_async_context(contextlib.asynccontextmanager(call)(**kwargs))
         cm_sync = contextlib.contextmanager(call)(**kwargs)
-        return await ctx.exit_stack().enter_async_context(_in_threadpool(cm_sync))
+        return await stack.enter_async_context(_in_threadpool(cm_sync))
     if dependant.is_coroutine:
         return await call(**kwargs)
     return await run_in_threadpool(call, **kwargs)

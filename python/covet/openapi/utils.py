@@ -10,6 +10,7 @@ several operations land once in `components.schemas` under pydantic's names (`It
 
 from __future__ import annotations
 
+import copy
 import functools
 import http.client
 import inspect
@@ -399,6 +400,9 @@ class _Builder:
                 else:
                     schema = {}
             main["content"] = {media_type: {"schema": schema}}
+        stream = getattr(route, "stream", None)
+        if stream is not None and stream.kind != "raw" and _body_allowed(status):
+            main["content"] = self.stream_content(stream, unique_id)
         responses[status] = main
 
         for code, extra in (getattr(route, "responses", None) or {}).items():
@@ -420,6 +424,27 @@ class _Builder:
             if not target.get("description"):
                 target["description"] = _status_description(key)
         return responses
+
+    def stream_content(self, stream: Any, unique_id: str) -> dict[str, Any]:
+        """A generator handler's response: the schema of one item (`itemSchema`), of a JSON
+        line or of an event whose `data` is the item as JSON."""
+        from covet.streams import SSE_ITEM_SCHEMA
+
+        item: Any = {}
+        if stream.item_type is not None:
+            title = f"StreamItem_{unique_id}".title().replace("_", " ")
+            item = self.schema_for(stream.item_type, _output_mode(self.response_mode, stream.item_type), title=title)
+        if stream.kind == "jsonl":
+            return {"application/jsonl": {"itemSchema": item}}
+        event = copy.deepcopy(SSE_ITEM_SCHEMA)
+        if stream.item_type is not None:
+            event["properties"]["data"] = {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": item,
+            }
+            event["required"] = ["data"]
+        return {"text/event-stream": {"itemSchema": event}}
 
     # security ---------------------------------------------------------------------------------
 
