@@ -91,6 +91,8 @@ def _add_param(dependant: Dependant, param: inspect.Parameter, annotation: Any, 
     default = param.default if param.default is not inspect.Parameter.empty else PydanticUndefined
     field_info, source = _field_info(param.name, base, declared, default, path_names)
     alias = field_info.alias or _default_alias(param.name, field_info)
+    if source in ("body", "form", "file"):
+        alias = _body_key(alias, field_info)
     is_sequence = source in ("query", "header", "form", "file") and _is_sequence(base)
     is_model = source in ("query", "header", "cookie", "form") and _is_model(base)
     field = ParamField(
@@ -111,7 +113,8 @@ def _add_param(dependant: Dependant, param: inspect.Parameter, annotation: Any, 
         "cookie": dependant.cookie_params,
     }
     groups.get(source, dependant.body_params).append(field)
-    if isinstance(field_info, BodyParam) and field_info.embed:
+    if isinstance(field_info, BodyParam) and field_info.embed and not (source == "form" and is_model):
+        # A form model is the whole form (documented as the model itself), never embedded.
         dependant.embed_body = True
 
 
@@ -165,6 +168,13 @@ def _default_alias(name: str, info: FieldInfo) -> str:
     if isinstance(info, HeaderParam) and info.convert_underscores:
         return name.replace("_", "-")
     return name
+
+
+def _body_key(alias: str, info: FieldInfo) -> str:
+    """The key a body, form or file value is read by: its `validation_alias` when that is a
+    plain name (it wins over `alias` for input, as in pydantic and FastAPI)."""
+    validation_alias = info.validation_alias
+    return validation_alias if isinstance(validation_alias, str) and validation_alias else alias
 
 
 def _split_annotated(annotation: Any) -> tuple[Any, Any]:
