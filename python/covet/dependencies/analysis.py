@@ -95,6 +95,10 @@ def _add_param(dependant: Dependant, param: inspect.Parameter, annotation: Any, 
         alias = _body_key(alias, field_info)
     is_sequence = source in ("query", "header", "form", "file") and _is_sequence(base)
     is_model = source in ("query", "header", "cookie", "form") and _is_model(base)
+    if source == "form" and not is_model:
+        from covet.dependencies.forms import form_models
+
+        is_model = bool(form_models(base))  # a union of form models
     field = ParamField(
         name=param.name,
         alias=alias,
@@ -316,7 +320,9 @@ def build_validators(dependant: Dependant) -> None:
         v.body = TypeAdapter(_model(f"Body_{name}", json_fields))
     for f in form_fields:
         if f.is_model:
-            f.adapter = TypeAdapter(f.annotation)
+            from covet.dependencies.forms import form_model_adapter
+
+            f.adapter = form_model_adapter(f.annotation)
     plain_form = [f for f in form_fields if not f.is_model]
     if plain_form:
         v.form = _model(f"Form_{name}", plain_form)
