@@ -88,7 +88,9 @@ def _add_param(dependant: Dependant, param: inspect.Parameter, annotation: Any, 
         return
     if declared is None and _special(dependant, param.name, base):
         return
-    default = param.default if param.default is not inspect.Parameter.empty else PydanticUndefined
+    # `x: T = Body()`: the declaration is the default slot's value, not a default value.
+    given = param.default is not inspect.Parameter.empty and param.default is not declared
+    default = param.default if given else PydanticUndefined
     field_info, source = _field_info(param.name, base, declared, default, path_names)
     alias = field_info.alias or _default_alias(param.name, field_info)
     if source in ("body", "form", "file"):
@@ -99,6 +101,10 @@ def _add_param(dependant: Dependant, param: inspect.Parameter, annotation: Any, 
         from covet.dependencies.forms import form_models
 
         is_model = bool(form_models(base))  # a union of form models
+    if source in ("body", "form", "file"):
+        if _is_json_text(annotation):
+            is_sequence = False  # `Json[list[str]]`: one JSON text, not repeated keys
+        base = _with_metadata(base, annotation)
     field = ParamField(
         name=param.name,
         alias=alias,
@@ -179,6 +185,25 @@ def _body_key(alias: str, info: FieldInfo) -> str:
     plain name (it wins over `alias` for input, as in pydantic and FastAPI)."""
     validation_alias = info.validation_alias
     return validation_alias if isinstance(validation_alias, str) and validation_alias else alias
+
+
+def _with_metadata(base: Any, annotation: Any) -> Any:
+    """A JSON body keeps the rest of its `Annotated[...]` metadata (a `Discriminator`, a
+    validator...) beside `Body()`: FastAPI validates and documents the body with it."""
+    if get_origin(annotation) is not Annotated:
+        return base
+    extra = [item for item in get_args(annotation)[1:] if not isinstance(item, (FieldInfo, DependsParam))]
+    if not extra or not any(isinstance(item, FieldInfo) for item in get_args(annotation)[1:]):
+        return base
+    return Annotated[(base, *extra)]
+
+
+def _is_json_text(annotation: Any) -> bool:
+    from pydantic import Json
+
+    return get_origin(annotation) is Annotated and any(
+        item is Json or isinstance(item, Json) for item in get_args(annotation)[1:]
+    )
 
 
 def _split_annotated(annotation: Any) -> tuple[Any, Any]:

@@ -362,12 +362,7 @@ class _Builder:
             model["title"] = name
             self._bodies[name] = model
             schema = {"$ref": REF_PREFIX + _normalize_name(name)}
-            if "file" in sources:
-                media_type = "multipart/form-data"
-            elif "form" in sources:
-                media_type = "application/x-www-form-urlencoded"
-            else:
-                media_type = "application/json"
+            media_type = _embedded_media_type(params, sources)
             required = bool(required_names)
         body: dict[str, Any] = {"content": {media_type or "application/json": {"schema": schema}}}
         if required:
@@ -555,6 +550,19 @@ def _expand(param: Any) -> list[_Field]:
             )
         )
     return out
+
+
+def _embedded_media_type(params: list[Any], sources: set[str]) -> str:
+    """Several body values in one body: the media type they all declare, else the one of the
+    body's kind (a file makes it multipart, a form field urlencoded), as FastAPI documents it."""
+    declared = {getattr(p.field_info, "media_type", None) for p in params}
+    if len(declared) == 1 and None not in declared:
+        return str(declared.pop())
+    if "file" in sources:
+        return "multipart/form-data"
+    if "form" in sources:
+        return "application/x-www-form-urlencoded"
+    return "application/json"
 
 
 def _title(name: str) -> str:
