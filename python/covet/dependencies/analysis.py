@@ -88,13 +88,11 @@ def _add_param(dependant: Dependant, param: inspect.Parameter, annotation: Any, 
         return
     if declared is None and _special(dependant, param.name, base):
         return
-    # `x: T = Body()`: the declaration is the default slot's value, not a default value.
-    given = param.default is not inspect.Parameter.empty and param.default is not declared
-    default = param.default if given else PydanticUndefined
+    default = param.default if param.default is not inspect.Parameter.empty else PydanticUndefined
+    if declared is not None and default is declared:  # `x: T = Body()`: the marker, not a default
+        default = PydanticUndefined
     field_info, source = _field_info(param.name, base, declared, default, path_names)
     alias = field_info.alias or _default_alias(param.name, field_info)
-    if source in ("body", "form", "file"):
-        alias = _body_key(alias, field_info)
     is_sequence = source in ("query", "header", "form", "file") and _is_sequence(base)
     is_model = source in ("query", "header", "cookie", "form") and _is_model(base)
     if source == "form" and not is_model:
@@ -102,6 +100,7 @@ def _add_param(dependant: Dependant, param: inspect.Parameter, annotation: Any, 
 
         is_model = bool(form_models(base))  # a union of form models
     if source in ("body", "form", "file"):
+        alias = _body_key(alias, field_info)
         if _is_json_text(annotation):
             is_sequence = False  # `Json[list[str]]`: one JSON text, not repeated keys
         base = _with_metadata(base, annotation)
