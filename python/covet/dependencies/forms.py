@@ -168,5 +168,3 @@ def _supplied(model: type[BaseModel], form: Any) -> bool:
     names = {k for keys, _ in _model_keys(model) for k in keys}
     extra = model.model_config.get("extra") in ("allow", "forbid")
     return bool(names.intersection(form.keys()) or (extra and len(form)))
-
-

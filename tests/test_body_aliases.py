@@ -1,0 +1,77 @@
+"""Body, form and file parameters read, reported and documented by their `validation_alias`;
+`x: T = Body()` declarations; Annotated metadata beside `Body()`/`Form()`. Through TestClient,
+`covet run` and uvicorn (FastAPI's behaviour, issue 16)."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.apps.body_params import app
+from tests.conftest import served_three_ways
+
+client = served_three_ways("tests.apps.body_params:app")
+
+
+def _missing(*loc: str) -> dict:
+    return {"detail": [{"type": "missing", "loc": list(loc), "msg": "Field required", "input": None}]}
+
+
+def test_body_field_is_read_and_reported_by_its_validation_alias(client: httpx.Client) -> None:
+    assert client.post("/body/validation-alias", json={"p_val": "x"}).json() == {"p": "x"}
+    for wrong in ({"p": "x"}, {"p_alias": "x"}):
+        r = client.post("/body/validation-alias", json=wrong)
+        assert r.status_code == 422
+        assert r.json() == _missing("body", "p_val")
+
+
+def test_form_and_file_fields_are_read_and_reported_by_their_validation_alias(client: httpx.Client) -> None:
+    assert client.post("/form/validation-alias", data={"p_val": ["a", "b"]}).json() == {"p": ["a", "b"]}
+    r = client.post("/form/validation-alias", data={"p": ["a", "b"]})
+    assert r.status_code == 422
+    assert r.json() == _missing("body", "p_val")
+    assert client.post("/file/validation-alias", files={"p_val": ("f.txt", b"hello")}).json() == {"size": 5}
+    r = client.post("/file/validation-alias", files={"p_alias": ("f.txt", b"hello")})
+    assert r.json() == _missing("body", "p_val")
+
+
+def test_openapi_names_body_form_and_file_fields_by_validation_alias() -> None:
+    schemas = app.openapi()["components"]["schemas"]
+    for route in ("body_validation_alias", "form_validation_alias", "file_validation_alias"):
+        (name,) = [n for n in schemas if n.startswith(f"Body_{route}")]
+        assert list(schemas[name]["properties"]) == ["p_val"]
+        assert schemas[name]["required"] == ["p_val"]
+        assert schemas[name]["properties"]["p_val"]["title"] == "P Val"
+
+
+def test_body_declared_as_default_is_required_and_keeps_its_media_type(client: httpx.Client) -> None:
+    r = client.post("/shops", json={})
+    assert r.status_code == 422
+    assert r.json() == _missing("body", "shop")
+    r = client.post("/shops", json={"shop": {"name": "s"}})
+    assert r.json() == {"shop": {"name": "s"}, "tags": []}
+    body = app.openapi()["paths"]["/shops"]["post"]["requestBody"]
+    assert body["required"] is True
+    (media,) = body["content"]
+    assert media == "application/vnd.api+json"
+    ref = body["content"][media]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert app.openapi()["components"]["schemas"][ref]["required"] == ["shop"]
+
+
+def test_annotated_discriminator_beside_body_validates_and_documents(client: httpx.Client) -> None:
+    r = client.post("/pet", json={"pet_type": "dog", "barks": 2.5})
+    assert r.json() == {"kind": "Dog", "pet": {"pet_type": "dog", "barks": 2.5}}
+    # The discriminator picks Dog, so a dog without barks is refused (a plain union took a Cat).
+    r = client.post("/pet", json={"pet_type": "dog", "meows": 2})
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["body", "dog", "barks"]
+    schema = app.openapi()["paths"]["/pet"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert "oneOf" in schema
+
+
+def test_json_form_field_is_one_json_text(client: httpx.Client) -> None:
+    r = client.post("/form/json", data={"items": '["abc", "def"]'})
+    assert r.status_code == 200
+    assert r.json() == ["abc", "def"]
+    r = client.post("/form/json", data={"items": "[oops"})
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["type"] == "json_invalid"
