@@ -43,6 +43,24 @@ def test_openapi_names_body_form_and_file_fields_by_validation_alias() -> None:
         assert schemas[name]["properties"]["p_val"]["title"] == "P Val"
 
 
+def test_alias_choices_are_tried_in_order_and_the_first_names_the_value(client: httpx.Client) -> None:
+    assert client.post("/body/choices", json={"p2": "b", "q": 1}).json() == {"p": "b", "q": 1}
+    assert client.post("/body/choices", json={"p1": "a", "p2": "b", "q": 1}).json() == {"p": "a", "q": 1}
+    r = client.post("/body/choices", json={"p": "a", "q": 1})
+    assert r.json() == _missing("body", "p1")
+    # A bad value is reported under the name it came by.
+    r = client.post("/body/choices", json={"p2": 3, "q": 1})
+    assert r.json()["detail"][0]["loc"] == ["body", "p2"]
+    # An AliasPath names no request key: the value is read by its name, as FastAPI does.
+    assert client.post("/body/choices", json={"p1": "a", "ignored": [1]}).json() == _missing("body", "q")
+    r = client.post("/form/choices", data={"p2": ["x", "y"]}, files={"f2": ("f", b"abc")})
+    assert r.json() == {"p": ["x", "y"], "f": "abc"}
+    assert client.post("/form/choices", data={"p": "x"}).json() == _missing("body", "p1")
+    schemas = app.openapi()["components"]["schemas"]
+    assert list(schemas["Body_body_choices_body_choices_post"]["properties"]) == ["p1", "q"]
+    assert list(schemas["Body_form_choices_form_choices_post"]["properties"]) == ["p1", "f1"]
+
+
 def test_body_declared_as_default_is_required_and_keeps_its_media_type(client: httpx.Client) -> None:
     r = client.post("/shops", json={})
     assert r.status_code == 422

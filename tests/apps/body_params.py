@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Json, Tag
+from pydantic import AliasChoices, AliasPath, BaseModel, ConfigDict, Discriminator, Field, Json, Tag
 
 from covet import Body, Covet, File, Form
 
@@ -29,6 +29,22 @@ def form_validation_alias(p: Annotated[list[str], Form(validation_alias="p_val")
 @app.post("/file/validation-alias")
 async def file_validation_alias(p: Annotated[bytes, File(alias="p_alias", validation_alias="p_val")]) -> Any:
     return {"size": len(p)}
+
+
+@app.post("/body/choices")
+def body_choices(
+    p: Annotated[str, Body(validation_alias=AliasChoices("p1", "p2"))],
+    q: Annotated[int, Body(validation_alias=AliasPath("ignored", 0))],
+) -> Any:
+    return {"p": p, "q": q}
+
+
+@app.post("/form/choices")
+async def form_choices(
+    p: Annotated[list[str], Form(validation_alias=AliasChoices("p1", "p2"))],
+    f: Annotated[bytes | None, File(validation_alias=AliasChoices("f1", "f2"))] = None,
+) -> Any:
+    return {"p": p, "f": f}
 
 
 # --- `x: T = Body()` and Annotated metadata -----------------------------------------------------

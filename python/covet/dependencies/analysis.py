@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import PurePath
 from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, create_model
+from pydantic import AliasChoices, BaseModel, ConfigDict, TypeAdapter, create_model
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
@@ -114,6 +114,7 @@ def _add_param(dependant: Dependant, param: inspect.Parameter, annotation: Any, 
         default=None if field_info.default is PydanticUndefined else field_info.default,
         is_sequence=is_sequence,
         is_model=is_model,
+        choices=_alias_choices(field_info) if source in ("body", "form", "file") else (),
     )
     groups = {
         "path": dependant.path_params,
@@ -181,9 +182,20 @@ def _default_alias(name: str, info: FieldInfo) -> str:
 
 def _body_key(alias: str, info: FieldInfo) -> str:
     """The key a body, form or file value is read by: its `validation_alias` when that is a
-    plain name (it wins over `alias` for input, as in pydantic and FastAPI)."""
+    plain name (it wins over `alias` for input, as in pydantic and FastAPI), or the first of
+    its `AliasChoices`. An `AliasPath` names no key: the value is read by `alias`."""
     validation_alias = info.validation_alias
+    choices = _alias_choices(info)
+    if choices:
+        return choices[0]
     return validation_alias if isinstance(validation_alias, str) and validation_alias else alias
+
+
+def _alias_choices(info: FieldInfo) -> tuple[str, ...]:
+    va = info.validation_alias
+    if isinstance(va, AliasChoices) and all(isinstance(c, str) for c in va.choices):
+        return tuple(str(c) for c in va.choices)
+    return ()
 
 
 def _with_metadata(base: Any, annotation: Any) -> Any:
@@ -365,6 +377,7 @@ def _model_keys(model: type[BaseModel], source: str) -> list[tuple[str, str, boo
 def _model(name: str, fields: list[ParamField]) -> type[BaseModel]:
     definitions: dict[str, Any] = {}
     for f in fields:
-        definitions[f.name] = (f.annotation, FieldInfo.merge_field_infos(f.field_info, validation_alias=f.alias))
+        key = AliasChoices(*f.choices) if f.choices else f.alias
+        definitions[f.name] = (f.annotation, FieldInfo.merge_field_infos(f.field_info, validation_alias=key))
     model_name = re.sub(r"\W", "_", name)
     return create_model(model_name, __config__=_CONFIG, **definitions)

@@ -35,11 +35,12 @@ async def form_values(dependant: Dependant, request: Request, errors: list[dict[
         if f.is_model:
             _validate_form_model(f, form, values, errors)
             continue
-        items = _given(form.getlist(f.alias), f.is_sequence)
-        if not items:
-            continue
-        items = [await _file_bytes(item, f) for item in items]
-        data[f.alias] = items if f.is_sequence else items[-1]
+        for key in f.choices or (f.alias,):
+            items = _given(form.getlist(key), f.is_sequence)
+            if items:
+                items = [await _file_bytes(item, f) for item in items]
+                data[key] = items if f.is_sequence else items[-1]
+                break
     if v.form is not None:
         from pydantic import ValidationError
 
