@@ -144,3 +144,26 @@ def form_defaults(
 @app.post("/form/required")
 def form_required(name: Annotated[str, Form()]) -> Any:
     return {"name": name}
+
+
+# --- error bodies --------------------------------------------------------------------------------
+
+
+class Item(BaseModel):
+    name: str
+    price: float
+
+
+@app.post("/errors/single")
+def errors_single(item: Item) -> Any:
+    return item
+
+
+@app.post("/errors/list")
+def errors_list(items: list[Item]) -> Any:
+    return items
+
+
+@app.post("/errors/embedded")
+def errors_embedded(item: Item, n: Annotated[int, Body()] = 0) -> Any:
+    return {"item": item, "n": n}
