@@ -74,3 +74,20 @@ def test_form_model_is_documented_as_the_model_itself() -> None:
     profile = app.openapi()["components"]["schemas"]["Profile"]
     assert profile["required"] == ["username"]
     assert set(profile["properties"]) == {"username", "tags", "with"}
+
+
+def test_text_where_a_file_is_expected_is_a_value_error(client: httpx.Client) -> None:
+    assert client.post("/errors/upload", files={"f": ("a.txt", b"x")}).json() == {"name": "a.txt"}
+    r = client.post("/errors/upload", data={"f": "text"})
+    assert r.status_code == 422
+    assert r.json() == {
+        "detail": [
+            {
+                "type": "value_error",
+                "loc": ["body", "f"],
+                "msg": "Value error, Expected UploadFile, received: <class 'str'>",
+                "input": "text",
+                "ctx": {"error": {}},
+            }
+        ]
+    }

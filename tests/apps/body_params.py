@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import AliasChoices, AliasPath, BaseModel, ConfigDict, Discriminator, Field, Json, Tag
 
 from covet import Body, Covet, File, Form
+from covet.datastructures import UploadFile
 
 app = Covet()
 
@@ -167,3 +168,8 @@ def errors_list(items: list[Item]) -> Any:
 @app.post("/errors/embedded")
 def errors_embedded(item: Item, n: Annotated[int, Body()] = 0) -> Any:
     return {"item": item, "n": n}
+
+
+@app.post("/errors/upload")
+async def errors_upload(f: UploadFile) -> Any:
+    return {"name": f.filename}
