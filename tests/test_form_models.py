@@ -91,3 +91,12 @@ def test_text_where_a_file_is_expected_is_a_value_error(client: httpx.Client) ->
             }
         ]
     }
+
+
+def test_form_model_beside_other_fields_reads_both_and_is_referenced_whole(client: httpx.Client) -> None:
+    r = client.post("/form/model-and-field", data={"username": "u", "note": "n"})
+    assert r.json() == {"profile": {"username": "u", "tags": ["a"], "with": "nothing"}, "note": "n"}
+    body = app.openapi()["components"]["schemas"]["Body_form_model_and_field_form_model_and_field_post"]
+    assert body["allOf"] == [{"$ref": "#/components/schemas/Profile"}]
+    assert list(body["properties"]) == ["note"]
+    assert body["required"] == ["note"]

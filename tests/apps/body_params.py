@@ -173,3 +173,8 @@ def errors_embedded(item: Item, n: Annotated[int, Body()] = 0) -> Any:
 @app.post("/errors/upload")
 async def errors_upload(f: UploadFile) -> Any:
     return {"name": f.filename}
+
+
+@app.post("/form/model-and-field")
+def form_model_and_field(profile: Annotated[Profile, Form()], note: Annotated[str, Form()]) -> Any:
+    return {"profile": profile, "note": note}

@@ -350,13 +350,19 @@ class _Builder:
             name = f"Body_{unique_id}"
             properties: dict[str, Any] = {}
             required_names: list[str] = []
+            all_of: list[Any] = []
             for p in params:
+                if p.is_model and p.source == "form" and len(params) > 1:
+                    # A form model beside other form fields: referenced whole, as FastAPI does.
+                    all_of.append(self.schema_for(p.annotation, "validation"))
+                    continue
                 fields = _expand(p) if p.is_model and len(params) > 1 else [_field(p)]
                 for f in fields:
                     properties[f.alias] = self.schema_for(f.annotation, "validation", field=f, title=f.title)
                     if f.required and f.alias not in required_names:
                         required_names.append(f.alias)
-            model: dict[str, Any] = {"properties": properties, "type": "object"}
+            model: dict[str, Any] = {"allOf": all_of} if all_of else {}
+            model.update(properties=properties, type="object")
             if required_names:
                 model["required"] = required_names
             model["title"] = name
