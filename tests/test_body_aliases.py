@@ -93,3 +93,13 @@ def test_json_form_field_is_one_json_text(client: httpx.Client) -> None:
     r = client.post("/form/json", data={"items": "[oops"})
     assert r.status_code == 422
     assert r.json()["detail"][0]["type"] == "json_invalid"
+
+
+def test_body_values_of_dependencies_share_one_embedded_body(client: httpx.Client) -> None:
+    r = client.post("/body/with-dependency", json={"item": {"name": "a", "price": 1}, "token": "t"})
+    assert r.json() == {"item": {"name": "a", "price": 1.0}, "token": "t"}
+    r = client.post("/body/with-dependency", json={"name": "a", "price": 1})
+    assert r.status_code == 422
+    assert r.json() == {"detail": [_missing("body", "token")["detail"][0], _missing("body", "item")["detail"][0]]}
+    body = app.openapi()["components"]["schemas"]["Body_body_with_dependency_body_with_dependency_post"]
+    assert set(body["properties"]) == {"item", "token"}

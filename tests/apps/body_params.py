@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import AliasChoices, AliasPath, BaseModel, ConfigDict, Discriminator, Field, Json, Tag
 
-from covet import Body, Covet, File, Form
+from covet import Body, Covet, Depends, File, Form
 from covet.datastructures import UploadFile
 
 app = Covet()
@@ -178,3 +178,12 @@ async def errors_upload(f: UploadFile) -> Any:
 @app.post("/form/model-and-field")
 def form_model_and_field(profile: Annotated[Profile, Form()], note: Annotated[str, Form()]) -> Any:
     return {"profile": profile, "note": note}
+
+
+def _token(token: Annotated[str, Body()]) -> str:
+    return token
+
+
+@app.post("/body/with-dependency")
+def body_with_dependency(item: Item, token: Annotated[str, Depends(_token)]) -> Any:
+    return {"item": item, "token": token}

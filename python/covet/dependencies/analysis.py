@@ -71,7 +71,34 @@ def get_dependant(
             annotation = Any
         _add_param(dependant, param, annotation, path_names)
     build_validators(dependant)
+    if name is None:
+        _embed_bodies(dependant)
     return dependant
+
+
+def _embed_bodies(dependant: Dependant) -> None:
+    """One JSON body serves the endpoint and all its dependencies. With two body values or
+    more among them (or one declared `embed=True`), each is read by its name from the body
+    object, whichever dependency declares it, as FastAPI reads them."""
+    owners: list[Dependant] = []
+    names: set[str] = set()
+
+    def visit(d: Dependant) -> None:
+        json_fields = [f for f in d.body_params if f.source == "body"]
+        if json_fields:
+            owners.append(d)
+            names.update(f.name for f in json_fields)
+        for sub in d.dependencies:
+            visit(sub)
+
+    visit(dependant)
+    if len(owners) < 2 or not (len(names) > 1 or any(d.embed_body for d in owners)):
+        return
+    for d in owners:
+        if not d.embed_body:
+            d.embed_body = True
+            build_validators(d)
+    dependant.embed_body = True
 
 
 def _add_param(dependant: Dependant, param: inspect.Parameter, annotation: Any, path_names: set[str]) -> None:
