@@ -16,7 +16,7 @@ from __future__ import annotations
 from functools import cache, partial
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import AliasChoices, BaseModel, BeforeValidator, TypeAdapter
+from pydantic import AliasChoices, BaseModel, BeforeValidator, Tag, TypeAdapter
 
 from covet.dependencies.models import Dependant, ParamField
 from covet.requests import Request
@@ -123,8 +123,20 @@ def _normalised(annotation: Any) -> Any:
         base, *metadata = get_args(annotation)
         return Annotated[(_normalised(base), *metadata)]
     if get_origin(annotation) is Union or type(annotation).__name__ == "UnionType":
-        return Union[tuple(_normalised(a) for a in get_args(annotation))]  # noqa: UP007
+        return Union[tuple(_branch(a) for a in get_args(annotation))]  # noqa: UP007
     return annotation
+
+
+def _branch(member: Any) -> Any:
+    """A union branch, labelled in errors by its model's name (or the `Tag` it already has),
+    as FastAPI labels them: `loc` is ["body", "UserForm", "email"]."""
+    if member is type(None):
+        return member
+    metadata = get_args(member)[1:] if get_origin(member) is Annotated else ()
+    if any(isinstance(item, Tag) for item in metadata):
+        return _normalised(member)
+    models = form_models(member)
+    return Annotated[_normalised(member), Tag(models[0].__name__)] if models else _normalised(member)
 
 
 @cache
