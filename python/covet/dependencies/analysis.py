@@ -383,9 +383,10 @@ def build_validators(dependant: Dependant) -> None:
         v.body = TypeAdapter(_model(f"Body_{name}", json_fields))
     for f in form_fields:
         if f.is_model:
-            from covet.dependencies.forms import form_model_adapter
+            from covet.dependencies.forms import form_model_adapter, form_models
 
             f.adapter = form_model_adapter(f.annotation)
+            f.form_models = tuple(form_models(f.annotation))
     plain_form = [f for f in form_fields if not f.is_model]
     if plain_form:
         v.form = _model(f"Form_{name}", plain_form)

@@ -56,8 +56,7 @@ def _validate_form_model(field: ParamField, form: Any, values: dict[str, Any], e
 
     from covet.dependencies.solve import _errors
 
-    models = form_models(field.annotation)
-    if not field.required and not any(_supplied(m, form) for m in models):
+    if not field.required and not any(_supplied(m, form) for m in field.form_models):
         values[field.name] = field.field_info.get_default(call_default_factory=True)
         return
     raw = {key: _one_or_all(form.getlist(key)) for key in form.keys()}

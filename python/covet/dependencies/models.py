@@ -39,6 +39,8 @@ class ParamField:
     # A body/form/file value declared with `AliasChoices("a", "b")`: the names it may come by,
     # in order (the first is `alias`, under which it is reported and documented).
     choices: tuple[str, ...] = ()
+    # A form model parameter: the model(s) it stands for (several for a union of models).
+    form_models: tuple[Any, ...] = ()
 
     @property
     def include_in_schema(self) -> bool:
