@@ -103,3 +103,9 @@ def test_body_values_of_dependencies_share_one_embedded_body(client: httpx.Clien
     assert r.json() == {"detail": [_missing("body", "token")["detail"][0], _missing("body", "item")["detail"][0]]}
     body = app.openapi()["components"]["schemas"]["Body_body_with_dependency_body_with_dependency_post"]
     assert set(body["properties"]) == {"item", "token"}
+
+
+def test_optional_model_in_a_body_object_has_no_generated_title(client: httpx.Client) -> None:
+    assert client.post("/body/optional-model", json={}).json() == {"item": None}
+    body = app.openapi()["components"]["schemas"]["Body_body_optional_model_body_optional_model_post"]
+    assert body["properties"]["item"] == {"anyOf": [{"$ref": "#/components/schemas/Item"}, {"type": "null"}]}

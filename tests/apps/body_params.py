@@ -187,3 +187,8 @@ def _token(token: Annotated[str, Body()]) -> str:
 @app.post("/body/with-dependency")
 def body_with_dependency(item: Item, token: Annotated[str, Depends(_token)]) -> Any:
     return {"item": item, "token": token}
+
+
+@app.post("/body/optional-model")
+def body_optional_model(item: Annotated[Item | None, Body(embed=True)] = None) -> Any:
+    return {"item": item}

@@ -358,7 +358,8 @@ class _Builder:
                     continue
                 fields = _expand(p) if p.is_model and len(params) > 1 else [_field(p)]
                 for f in fields:
-                    properties[f.alias] = self.schema_for(f.annotation, "validation", field=f, title=f.title)
+                    title = None if _is_nullable_model(f.annotation) else f.title
+                    properties[f.alias] = self.schema_for(f.annotation, "validation", field=f, title=title)
                     if f.required and f.alias not in required_names:
                         required_names.append(f.alias)
             model: dict[str, Any] = {"allOf": all_of} if all_of else {}
@@ -556,6 +557,16 @@ def _expand(param: Any) -> list[_Field]:
             )
         )
     return out
+
+
+def _is_nullable_model(annotation: Any) -> bool:
+    """`Item | None` in a body object: pydantic gives such a property no generated title (its
+    schema stands for the model), and FastAPI's Body_ models are pydantic's."""
+    from pydantic import BaseModel
+
+    args = typing.get_args(annotation) if typing.get_origin(annotation) in (typing.Union, types.UnionType) else ()
+    rest = [a for a in args if a is not type(None)]
+    return len(rest) == 1 and len(args) == 2 and isinstance(rest[0], type) and issubclass(rest[0], BaseModel)
 
 
 def _embedded_media_type(params: list[Any], sources: set[str]) -> str:
