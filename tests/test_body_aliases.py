@@ -109,3 +109,10 @@ def test_optional_model_in_a_body_object_has_no_generated_title(client: httpx.Cl
     assert client.post("/body/optional-model", json={}).json() == {"item": None}
     body = app.openapi()["components"]["schemas"]["Body_body_optional_model_body_optional_model_post"]
     assert body["properties"]["item"] == {"anyOf": [{"$ref": "#/components/schemas/Item"}, {"type": "null"}]}
+
+
+def test_form_fields_document_the_media_type_they_declare(client: httpx.Client) -> None:
+    r = client.post("/form/declared-multipart", files={"x": (None, "1"), "y": (None, "2")})
+    assert r.json() == {"x": "1", "y": "2"}
+    body = app.openapi()["paths"]["/form/declared-multipart"]["post"]["requestBody"]
+    assert list(body["content"]) == ["multipart/form-data"]

@@ -192,3 +192,10 @@ def body_with_dependency(item: Item, token: Annotated[str, Depends(_token)]) -> 
 @app.post("/body/optional-model")
 def body_optional_model(item: Annotated[Item | None, Body(embed=True)] = None) -> Any:
     return {"item": item}
+
+
+@app.post("/form/declared-multipart")
+def form_declared_multipart(
+    x: Annotated[str, Form(media_type="multipart/form-data")], y: Annotated[str, Form(media_type="multipart/form-data")]
+) -> Any:
+    return {"x": x, "y": y}
