@@ -247,10 +247,17 @@ class UploadFile:
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
-        # Validated as "an UploadFile instance"; documented in OpenAPI as binary data.
+        # Validated as "an UploadFile instance"; documented in OpenAPI as binary data. A text
+        # field where a file was expected is a value error worded as FastAPI's.
         from pydantic_core import core_schema
 
-        return core_schema.is_instance_schema(cls)
+        return core_schema.no_info_plain_validator_function(cls._validate)
+
+    @classmethod
+    def _validate(cls, value: Any) -> Any:
+        if not isinstance(value, cls):
+            raise ValueError(f"Expected UploadFile, received: {type(value)}")
+        return value
 
     @classmethod
     def __get_pydantic_json_schema__(cls, schema: Any, handler: Any) -> dict[str, Any]:

@@ -29,7 +29,7 @@ except ImportError:  # pragma: no cover - pydantic is a dependency; kept optiona
 
 def json_default(obj: Any) -> Any:
     if BaseModel is not None and isinstance(obj, BaseModel):
-        return obj.__pydantic_serializer__.to_json(obj)
+        return obj.__pydantic_serializer__.to_json(obj, by_alias=True)  # as FastAPI encodes a model
     if isinstance(obj, enum.Enum):
         return obj.value
     if isinstance(obj, (datetime.datetime, datetime.date, datetime.time)):

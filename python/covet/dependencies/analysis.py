@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import PurePath
 from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, create_model
+from pydantic import AliasChoices, BaseModel, ConfigDict, TypeAdapter, create_model
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
@@ -71,7 +71,34 @@ def get_dependant(
             annotation = Any
         _add_param(dependant, param, annotation, path_names)
     build_validators(dependant)
+    if name is None:
+        _embed_bodies(dependant)
     return dependant
+
+
+def _embed_bodies(dependant: Dependant) -> None:
+    """One JSON body serves the endpoint and all its dependencies. With two body values or
+    more among them (or one declared `embed=True`), each is read by its name from the body
+    object, whichever dependency declares it, as FastAPI reads them."""
+    owners: list[Dependant] = []
+    names: set[str] = set()
+
+    def visit(d: Dependant) -> None:
+        json_fields = [f for f in d.body_params if f.source == "body"]
+        if json_fields:
+            owners.append(d)
+            names.update(f.name for f in json_fields)
+        for sub in d.dependencies:
+            visit(sub)
+
+    visit(dependant)
+    if len(owners) < 2 or not (len(names) > 1 or any(d.embed_body for d in owners)):
+        return
+    for d in owners:
+        if not d.embed_body:
+            d.embed_body = True
+            build_validators(d)
+    dependant.embed_body = True
 
 
 def _add_param(dependant: Dependant, param: inspect.Parameter, annotation: Any, path_names: set[str]) -> None:
@@ -95,6 +122,15 @@ def _add_param(dependant: Dependant, param: inspect.Parameter, annotation: Any, 
     alias = field_info.alias or _default_alias(param.name, field_info)
     is_sequence = source in ("query", "header", "form", "file") and _is_sequence(base)
     is_model = source in ("query", "header", "cookie", "form") and _is_model(base)
+    if source == "form" and not is_model:
+        from covet.dependencies.forms import form_models
+
+        is_model = bool(form_models(base))  # a union of form models
+    if source in ("body", "form", "file"):
+        alias = _body_key(alias, field_info)
+        if _is_json_text(annotation):
+            is_sequence = False  # `Json[list[str]]`: one JSON text, not repeated keys
+        base = _with_metadata(base, annotation)
     field = ParamField(
         name=param.name,
         alias=alias,
@@ -105,6 +141,7 @@ def _add_param(dependant: Dependant, param: inspect.Parameter, annotation: Any, 
         default=None if field_info.default is PydanticUndefined else field_info.default,
         is_sequence=is_sequence,
         is_model=is_model,
+        choices=_alias_choices(field_info) if source in ("body", "form", "file") else (),
     )
     groups = {
         "path": dependant.path_params,
@@ -113,7 +150,8 @@ def _add_param(dependant: Dependant, param: inspect.Parameter, annotation: Any, 
         "cookie": dependant.cookie_params,
     }
     groups.get(source, dependant.body_params).append(field)
-    if isinstance(field_info, BodyParam) and field_info.embed:
+    if isinstance(field_info, BodyParam) and field_info.embed and not (source == "form" and is_model):
+        # A form model is the whole form (documented as the model itself), never embedded.
         dependant.embed_body = True
 
 
@@ -167,6 +205,43 @@ def _default_alias(name: str, info: FieldInfo) -> str:
     if isinstance(info, HeaderParam) and info.convert_underscores:
         return name.replace("_", "-")
     return name
+
+
+def _body_key(alias: str, info: FieldInfo) -> str:
+    """The key a body, form or file value is read by: its `validation_alias` when that is a
+    plain name (it wins over `alias` for input, as in pydantic and FastAPI), or the first of
+    its `AliasChoices`. An `AliasPath` names no key: the value is read by `alias`."""
+    validation_alias = info.validation_alias
+    choices = _alias_choices(info)
+    if choices:
+        return choices[0]
+    return validation_alias if isinstance(validation_alias, str) and validation_alias else alias
+
+
+def _alias_choices(info: FieldInfo) -> tuple[str, ...]:
+    va = info.validation_alias
+    if isinstance(va, AliasChoices) and all(isinstance(c, str) for c in va.choices):
+        return tuple(str(c) for c in va.choices)
+    return ()
+
+
+def _with_metadata(base: Any, annotation: Any) -> Any:
+    """A JSON body keeps the rest of its `Annotated[...]` metadata (a `Discriminator`, a
+    validator...) beside `Body()`: FastAPI validates and documents the body with it."""
+    if get_origin(annotation) is not Annotated:
+        return base
+    extra = [item for item in get_args(annotation)[1:] if not isinstance(item, (FieldInfo, DependsParam))]
+    if not extra or not any(isinstance(item, FieldInfo) for item in get_args(annotation)[1:]):
+        return base
+    return Annotated[(base, *extra)]
+
+
+def _is_json_text(annotation: Any) -> bool:
+    from pydantic import Json
+
+    return get_origin(annotation) is Annotated and any(
+        item is Json or isinstance(item, Json) for item in get_args(annotation)[1:]
+    )
 
 
 def _split_annotated(annotation: Any) -> tuple[Any, Any]:
@@ -308,7 +383,10 @@ def build_validators(dependant: Dependant) -> None:
         v.body = TypeAdapter(_model(f"Body_{name}", json_fields))
     for f in form_fields:
         if f.is_model:
-            f.adapter = TypeAdapter(f.annotation)
+            from covet.dependencies.forms import form_model_adapter, form_models
+
+            f.adapter = form_model_adapter(f.annotation)
+            f.form_models = tuple(form_models(f.annotation))
     plain_form = [f for f in form_fields if not f.is_model]
     if plain_form:
         v.form = _model(f"Form_{name}", plain_form)
@@ -327,7 +405,8 @@ def _model_keys(model: type[BaseModel], source: str) -> list[tuple[str, str, boo
 def _model(name: str, fields: list[ParamField]) -> type[BaseModel]:
     definitions: dict[str, Any] = {}
     for f in fields:
-        definitions[f.name] = (f.annotation, FieldInfo.merge_field_infos(f.field_info, validation_alias=f.alias))
+        key = AliasChoices(*f.choices) if f.choices else f.alias
+        definitions[f.name] = (f.annotation, FieldInfo.merge_field_infos(f.field_info, validation_alias=key))
     model_name = re.sub(r"\W", "_", name)
     return create_model(model_name, __config__=_CONFIG, **definitions)
 

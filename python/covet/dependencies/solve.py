@@ -4,7 +4,6 @@ dependencies (cached per request), and collect every validation error before fai
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -280,8 +279,11 @@ def body_values(dependant: Dependant, request: Request, errors: list[dict[str, A
     if not raw:
         fields = dependant.body_params
         required = [f for f in fields if f.required]
-        if required:
+        if required and v.body_single is not None:
             errors.append({"type": "missing", "loc": ["body"], "msg": "Field required", "input": None})
+            return {}
+        if required:  # an embedded body: each of its values is missing (FastAPI's report)
+            errors.extend(_missing(("body", f.alias)) for f in required)
             return {}
         return {f.name: f.field_info.get_default(call_default_factory=True) for f in fields}
     if not _is_json(request.headers.get("content-type")) and v.body_single is None:
@@ -293,18 +295,25 @@ def body_values(dependant: Dependant, request: Request, errors: list[dict[str, A
             else:
                 values[f.name] = f.field_info.get_default(call_default_factory=True)
         return values
+    as_json = _is_json(request.headers.get("content-type"))
     try:
-        if _is_json(request.headers.get("content-type")):
+        if as_json:
             value = v.body.validate_json(raw)
         else:
             # Not declared as JSON: validated as the text it is, so a model refuses it (FastAPI).
             value = v.body.validate_python(raw.decode("utf-8", "replace"))
     except ValidationError as exc:
-        errors.extend(_body_errors(exc, raw, v.body_single))
+        from covet.dependencies.body_errors import body_errors
+
+        errors.extend(body_errors(exc, raw, dependant, as_json))
         return {}
     if v.body_single is not None:
         return {v.body_single.name: value}
     return dict(value.__dict__)
+
+
+def _missing(loc: tuple[str | int, ...]) -> dict[str, Any]:
+    return {"type": "missing", "loc": list(loc), "msg": "Field required", "input": None}
 
 
 def _is_json(content_type: str | None) -> bool:
@@ -312,31 +321,6 @@ def _is_json(content_type: str | None) -> bool:
         return True  # no Content-Type: taken as JSON, as FastAPI does
     media = content_type.split(";", 1)[0].strip().lower()
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
-
-
-def _body_errors(exc: ValidationError, raw: bytes, single: ParamField | None) -> list[dict[str, Any]]:
-    first = exc.errors(include_url=False)[0]
-    if first["type"] == "json_invalid":
-        # Python's parser only finds FastAPI's position and message; nesting deeper than its
-        # recursion limit (pydantic stops earlier) keeps pydantic's message.
-        try:
-            json.loads(raw)
-        except ValueError as err:
-            pos, msg = getattr(err, "pos", 0), getattr(err, "msg", str(err))
-        except RecursionError:
-            pos, msg = 0, first["msg"]
-        else:
-            pos, msg = 0, first["msg"]
-        return [
-            {
-                "type": "json_invalid",
-                "loc": ["body", pos],
-                "msg": "JSON decode error",
-                "input": {},
-                "ctx": {"error": msg},
-            }
-        ]
-    return _errors(exc, ("body",), per_field=single is None)
 
 
 async def close(ctx: RequestContext) -> None:

@@ -354,24 +354,26 @@ class _Builder:
             name = f"Body_{unique_id}"
             properties: dict[str, Any] = {}
             required_names: list[str] = []
+            all_of: list[Any] = []
             for p in params:
+                if p.is_model and p.source == "form" and len(params) > 1:
+                    # A form model beside other form fields: referenced whole, as FastAPI does.
+                    all_of.append(self.schema_for(p.annotation, "validation"))
+                    continue
                 fields = _expand(p) if p.is_model and len(params) > 1 else [_field(p)]
                 for f in fields:
-                    properties[f.alias] = self.schema_for(f.annotation, "validation", field=f, title=f.title)
+                    title = None if _is_nullable_model(f.annotation) else f.title
+                    properties[f.alias] = self.schema_for(f.annotation, "validation", field=f, title=title)
                     if f.required and f.alias not in required_names:
                         required_names.append(f.alias)
-            model: dict[str, Any] = {"properties": properties, "type": "object"}
+            model: dict[str, Any] = {"allOf": all_of} if all_of else {}
+            model.update(properties=properties, type="object")
             if required_names:
                 model["required"] = required_names
             model["title"] = name
             self._bodies[name] = model
             schema = {"$ref": REF_PREFIX + _normalize_name(name)}
-            if "file" in sources:
-                media_type = "multipart/form-data"
-            elif "form" in sources:
-                media_type = "application/x-www-form-urlencoded"
-            else:
-                media_type = "application/json"
+            media_type = _embedded_media_type(params, sources)
             required = bool(required_names)
         body: dict[str, Any] = {"content": {media_type or "application/json": {"schema": schema}}}
         if required:
@@ -589,6 +591,29 @@ def _expand(param: Any) -> list[_Field]:
             )
         )
     return out
+
+
+def _is_nullable_model(annotation: Any) -> bool:
+    """`Item | None` in a body object: pydantic gives such a property no generated title (its
+    schema stands for the model), and FastAPI's Body_ models are pydantic's."""
+    from pydantic import BaseModel
+
+    args = typing.get_args(annotation) if typing.get_origin(annotation) in (typing.Union, types.UnionType) else ()
+    rest = [a for a in args if a is not type(None)]
+    return len(rest) == 1 and len(args) == 2 and isinstance(rest[0], type) and issubclass(rest[0], BaseModel)
+
+
+def _embedded_media_type(params: list[Any], sources: set[str]) -> str:
+    """Several body values in one body: the media type they all declare, else the one of the
+    body's kind (a file makes it multipart, a form field urlencoded), as FastAPI documents it."""
+    declared = {getattr(p.field_info, "media_type", None) for p in params}
+    if len(declared) == 1 and None not in declared:
+        return str(declared.pop())
+    if "file" in sources:
+        return "multipart/form-data"
+    if "form" in sources:
+        return "application/x-www-form-urlencoded"
+    return "application/json"
 
 
 def _title(name: str) -> str:
