@@ -32,7 +32,7 @@ from covet.params import (
 from covet.requests import Request
 from covet.responses import Response
 
-__all__ = ["get_dependant", "build_validators"]
+__all__ = ["get_dependant", "build_validators", "wire_name"]
 
 _PATH_PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
 _SCALARS = (str, int, float, bool, bytes, decimal.Decimal, uuid.UUID, enum.Enum, PurePath)
@@ -90,7 +90,7 @@ def _add_param(dependant: Dependant, param: inspect.Parameter, annotation: Any, 
         return
     default = param.default if param.default is not inspect.Parameter.empty else PydanticUndefined
     field_info, source = _field_info(param.name, base, declared, default, path_names)
-    alias = field_info.alias or _default_alias(param.name, field_info)
+    alias = wire_name(param.name, field_info)
     is_sequence = source in ("query", "header", "form", "file") and _is_sequence(base)
     is_model = source in ("query", "header", "cookie", "form") and _is_model(base)
     field = ParamField(
@@ -161,10 +161,17 @@ def _with_default(info: FieldInfo, default: Any) -> FieldInfo:
     return FieldInfo.merge_field_infos(info, default=default)
 
 
-def _default_alias(name: str, info: FieldInfo) -> str:
-    if isinstance(info, HeaderParam) and info.convert_underscores:
+def wire_name(name: str, info: FieldInfo, convert_underscores: bool | None = None) -> str:
+    """The key a parameter is read from and reported under (its error `loc`, its OpenAPI
+    name): a string `validation_alias` first, then `alias`, then the name, which a header
+    spells with hyphens (FastAPI's reading; an AliasPath names no request key)."""
+    validation_alias = info.validation_alias
+    key = validation_alias if isinstance(validation_alias, str) and validation_alias else info.alias or name
+    if convert_underscores is None:
+        convert_underscores = isinstance(info, HeaderParam) and info.convert_underscores
+    if convert_underscores and key == name:
         return name.replace("_", "-")
-    return name
+    return key
 
 
 def _split_annotated(annotation: Any) -> tuple[Any, Any]:
@@ -290,7 +297,8 @@ def build_validators(dependant: Dependant) -> None:
         for f in getattr(dependant, f"{source}_params"):
             if f.is_model:
                 f.adapter = TypeAdapter(f.annotation)
-                f.model_keys = _model_keys(f.annotation, source)
+                convert = getattr(f.field_info, "convert_underscores", True)
+                f.model_keys = _model_keys(f.annotation, source, convert)
         if fields:
             setattr(v, source, _model(f"{source}_{name}", fields))
     json_fields = [f for f in dependant.body_params if f.source == "body"]
@@ -313,11 +321,11 @@ def build_validators(dependant: Dependant) -> None:
     dependant.validators = v  # type: ignore[attr-defined]
 
 
-def _model_keys(model: type[BaseModel], source: str) -> list[tuple[str, str, bool]]:
+def _model_keys(model: type[BaseModel], source: str, convert: bool = True) -> list[tuple[str, str, bool]]:
     keys = []
     for name, info in model.model_fields.items():
-        key = info.alias or name
-        wire = key.replace("_", "-") if source == "header" and not info.alias else key
+        key = wire_name(name, info, convert_underscores=False)
+        wire = wire_name(name, info, convert_underscores=source == "header" and convert)
         keys.append((key, wire, _is_sequence(info.annotation)))
     return keys
 

@@ -28,6 +28,8 @@ from pydantic.fields import FieldInfo
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import PydanticUndefined, core_schema, to_jsonable_python
 
+from covet.dependencies.analysis import wire_name
+
 __all__ = [
     "REF_TEMPLATE",
     "REF_PREFIX",
@@ -540,18 +542,16 @@ def _expand(param: Any) -> list[_Field]:
     convert = param.source == "header" and getattr(param.field_info, "convert_underscores", True)
     out = []
     for name, info in fields.items():
-        alias = info.alias or name
-        if convert:
-            alias = alias.replace("_", "-")
+        key = wire_name(name, info, convert_underscores=False)
         out.append(
             _Field(
-                alias=alias,
+                alias=wire_name(name, info, convert_underscores=convert),
                 source=param.source,
                 annotation=info.annotation,
                 field_info=info,
                 required=info.is_required(),
                 default=info.default,
-                title=_title(name),
+                title=_title(key),
             )
         )
     return out
