@@ -93,7 +93,12 @@ class Param(FieldInfo):
         super().__init__(default=default, **given)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.default!r})"
+        # As FastAPI shows them: the function's name (`Query`, not `QueryParam`), the default
+        # as str() (`Query(None)`, `Query(teststr)`, `Path(PydanticUndefined)`).
+        name = type(self).__name__
+        if name != "Param" and name.endswith("Param"):
+            name = name[: -len("Param")]
+        return f"{name}({self.default})"
 
 
 class PathParam(Param):

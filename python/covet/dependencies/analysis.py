@@ -7,13 +7,27 @@ import datetime
 import decimal
 import enum
 import inspect
+import ipaddress
 import re
 import uuid
 from collections.abc import Callable
 from pathlib import PurePath
 from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, create_model
+from pydantic import (
+    AnyUrl,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    IPvAnyAddress,
+    IPvAnyInterface,
+    IPvAnyNetwork,
+    NameEmail,
+    SecretBytes,
+    SecretStr,
+    TypeAdapter,
+    create_model,
+)
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
@@ -37,6 +51,23 @@ __all__ = ["get_dependant", "build_validators", "wire_name"]
 _PATH_PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
 _SCALARS = (str, int, float, bool, bytes, decimal.Decimal, uuid.UUID, enum.Enum, PurePath)
 _TIMES = (datetime.datetime, datetime.date, datetime.time, datetime.timedelta)
+# pydantic's string-like special types: scalars, so read from the query as in FastAPI.
+_PYDANTIC_SCALARS = (
+    AnyUrl,
+    EmailStr,
+    NameEmail,
+    IPvAnyAddress,
+    IPvAnyInterface,
+    IPvAnyNetwork,
+    SecretStr,
+    SecretBytes,
+    ipaddress.IPv4Address,
+    ipaddress.IPv6Address,
+    ipaddress.IPv4Network,
+    ipaddress.IPv6Network,
+    ipaddress.IPv4Interface,
+    ipaddress.IPv6Interface,
+)
 _SEQUENCES = (list, tuple, set, frozenset)
 
 
@@ -204,7 +235,7 @@ def _is_scalar(tp: Any) -> bool:
         return True
     if origin in (Union,) or type(tp).__name__ == "UnionType":
         return all(_is_scalar(a) for a in get_args(tp) if a is not type(None))
-    return isinstance(tp, type) and (issubclass(tp, _SCALARS) or issubclass(tp, _TIMES))
+    return isinstance(tp, type) and issubclass(tp, (*_SCALARS, *_TIMES, *_PYDANTIC_SCALARS))
 
 
 def _is_upload(tp: Any) -> bool:
