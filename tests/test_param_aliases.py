@@ -22,7 +22,9 @@ def test_query_read_by_validation_alias(client: httpx.Client) -> None:
 def test_query_name_and_alias_are_not_read(client: httpx.Client) -> None:
     r = client.get("/query", params={"q": "a", "both_alias": "b"})
     assert r.status_code == 422
-    assert r.json()["detail"] == [{"type": "missing", "loc": ["query", "q_val"], "msg": "Field required", "input": None}]
+    assert r.json()["detail"] == [
+        {"type": "missing", "loc": ["query", "q_val"], "msg": "Field required", "input": None}
+    ]
 
 
 def test_query_invalid_item_reported_under_validation_alias(client: httpx.Client) -> None:

@@ -1,11 +1,14 @@
 """How parameter declarations read: pydantic's special scalar types are query parameters (as in
-FastAPI, not a JSON body), and `Query()` & co. repr as FastAPI shows them."""
+FastAPI, not a JSON body), `Query()` & co. repr as FastAPI shows them, and a type the request
+part cannot carry is refused when the route is registered."""
 
-from __future__ import annotations
+from typing import Annotated, Any
 
-from pydantic import AnyUrl, EmailStr, HttpUrl, IPvAnyAddress, NameEmail, SecretStr
+import pytest
+from pydantic import AnyUrl, BaseModel, EmailStr, HttpUrl, IPvAnyAddress, NameEmail, SecretStr
 
 from covet import Body, Cookie, Covet, Header, Path, Query
+from covet.dependencies.declarations import InvalidParameter
 from covet.params import Param
 from covet.testclient import TestClient
 
@@ -67,3 +70,48 @@ def test_declarations_repr_as_fastapi() -> None:
     assert repr(Path()) == "Path(PydanticUndefined)"
     assert repr(Body([])) == "Body([])"
     assert repr(Param("x")) == "Param(x)"
+
+
+class Item(BaseModel):
+    title: str
+
+
+@pytest.mark.parametrize("annotation", [list[Item], tuple[int, int], dict[str, int], list, set])
+def test_path_parameter_must_be_a_scalar(annotation: Any) -> None:
+    app = Covet()
+
+    def handler(id: annotation) -> None: ...  # type: ignore[valid-type]
+
+    with pytest.raises(InvalidParameter, match="Path params must be of one of the supported types: 'id'"):
+        app.get("/items/{id}")(handler)
+
+
+@pytest.mark.parametrize("annotation", [list[Item], tuple[Item, Item], dict[str, Item], dict | None])
+def test_query_parameter_must_be_scalar_or_scalar_list(annotation: Any) -> None:
+    app = Covet()
+
+    def handler(q: annotation = Query(None)) -> None: ...  # type: ignore[valid-type]
+
+    # Both an AssertionError (FastAPI's) and a ValueError (covet's other declaration errors).
+    with pytest.raises(AssertionError, match="Query parameter 'q' must be one of the supported types"):
+        app.get("/items/")(handler)
+    with pytest.raises(ValueError):
+        app.get("/other/")(handler)
+
+
+def test_query_scalar_lists_and_models_are_accepted() -> None:
+    app = Covet()
+
+    @app.get("/ok/{id}")
+    def ok(
+        id: int,
+        tags: list[int] | None = Query(None),
+        pair: tuple[str, ...] = Query(()),
+        item: Annotated[Item, Query()] = None,  # type: ignore[assignment]
+    ) -> dict[str, Any]:
+        return {"id": id, "tags": tags, "pair": list(pair)}
+
+    with TestClient(app) as client:
+        r = client.get("/ok/3", params=[("tags", "1"), ("tags", "2"), ("pair", "a"), ("title", "t")])
+    assert r.status_code == 200, r.text
+    assert r.json() == {"id": 3, "tags": [1, 2], "pair": ["a"]}

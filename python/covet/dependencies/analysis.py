@@ -32,6 +32,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from covet.background import BackgroundTasks
+from covet.dependencies.declarations import check_param_type
 from covet.dependencies.models import Dependant, ParamField
 from covet.params import (
     BodyParam,
@@ -124,6 +125,7 @@ def _add_param(dependant: Dependant, param: inspect.Parameter, annotation: Any, 
     alias = wire_name(param.name, field_info)
     is_sequence = source in ("query", "header", "form", "file") and _is_sequence(base)
     is_model = source in ("query", "header", "cookie", "form") and _is_model(base)
+    check_param_type(param.name, source, base, is_model)
     field = ParamField(
         name=param.name,
         alias=alias,
