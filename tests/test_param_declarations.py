@@ -115,3 +115,18 @@ def test_query_scalar_lists_and_models_are_accepted() -> None:
         r = client.get("/ok/3", params=[("tags", "1"), ("tags", "2"), ("pair", "a"), ("title", "t")])
     assert r.status_code == 200, r.text
     assert r.json() == {"id": 3, "tags": [1, 2], "pair": ["a"]}
+
+
+def test_query_declared_as_default_without_value_is_required() -> None:
+    # `q: str | None = Query()`: required (it may be sent empty-handed only if given a default).
+    app = Covet()
+
+    @app.get("/q")
+    def read(q: str | None = Query()) -> str | None:
+        return q
+
+    with TestClient(app) as client:
+        assert client.get("/q", params={"q": "foo"}).json() == "foo"
+        r = client.get("/q")
+        assert r.status_code == 422
+        assert r.json()["detail"][0]["loc"] == ["query", "q"]
