@@ -121,7 +121,7 @@ def _add_param(dependant: Dependant, param: inspect.Parameter, annotation: Any, 
     if declared is None and _special(dependant, param.name, base):
         return
     default = param.default if param.default is not inspect.Parameter.empty else PydanticUndefined
-    if default is declared:  # `q = Query()`: the declaration is not a default value
+    if declared is not None and default is declared:  # `q = Query()`: no default value
         default = PydanticUndefined
     field_info, source = _field_info(param.name, base, declared, default, path_names)
     alias = wire_name(param.name, field_info)

@@ -213,19 +213,32 @@ def _collect(fields: list[ParamField], multi: Any) -> dict[str, Any]:
 
 
 def _model_input(field: ParamField, request: Request, source: str) -> dict[str, Any]:
-    """A parameter model (e.g. `Annotated[Filters, Query()]`) reads all of its part."""
+    """A parameter model (e.g. `Annotated[Filters, Query()]`) reads all of its part: its own
+    fields by their request names, then every other value of that part, so the model's
+    `extra` policy decides about them (kept, ignored, or refused with extra="forbid")."""
     if source == "cookie":
-        return dict(request.cookies)
-    multi = request.query_params if source == "query" else request.headers
+        multi: Any = request.cookies
+        items = list(multi.items())
+    elif source == "query":
+        multi = request.query_params
+        items = multi.multi_items()
+    else:
+        multi = request.headers
+        items = multi.items()
     data: dict[str, Any] = {}
-    if source == "query":
-        # Every parameter goes in, so a model with extra="forbid" can refuse unknown ones.
-        for key in multi:
-            data[key] = multi[key]
+    own: set[str] = set()
     for key, wire, is_sequence in field.model_keys:
-        items = multi.getlist(wire)
-        if items:
-            data[key] = items if is_sequence else items[-1] if source == "query" else items[0]
+        # A header's unconverted field name is not an extra either (`x_user_id` for x-user-id).
+        own.update((wire.lower(), key.lower()) if source == "header" else (wire,))
+        values = multi.getlist(wire) if source != "cookie" else [multi[wire]] if wire in multi else []
+        if values:
+            data[key] = values if is_sequence else values[-1] if source == "query" else values[0]
+    extras: dict[str, list[Any]] = {}
+    for name, value in items:
+        if name not in own:
+            extras.setdefault(name, []).append(value)
+    for name, values in extras.items():
+        data.setdefault(name, values[0] if len(values) == 1 else values)
     return data
 
 
@@ -242,7 +255,8 @@ def _validate_model(
     try:
         values[field.name] = field.adapter.validate_python(data)  # type: ignore[union-attr]
     except ValidationError as exc:
-        errors.extend(_errors(exc, (source,)))
+        # The model's whole input is the `input` of a missing field, as in FastAPI.
+        errors.extend(_errors(exc, (source,), per_field=False))
 
 
 def _errors(exc: ValidationError, prefix: tuple[str | int, ...], per_field: bool = True) -> list[dict[str, Any]]:
