@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import pytest
 from pydantic import AnyUrl, BaseModel, EmailStr, HttpUrl, IPvAnyAddress, NameEmail, SecretStr
 
-from covet import Body, Cookie, Covet, Header, Path, Query
+from covet import Body, Cookie, Covet, Depends, Header, Path, Query
 from covet.dependencies.declarations import InvalidParameter
 from covet.params import Param
 from covet.testclient import TestClient
@@ -130,3 +130,51 @@ def test_query_declared_as_default_without_value_is_required() -> None:
         r = client.get("/q")
         assert r.status_code == 422
         assert r.json()["detail"][0]["loc"] == ["query", "q"]
+
+
+def _dep() -> int:
+    return 1
+
+
+def test_ambiguous_declarations_are_refused_at_startup() -> None:
+    app = Covet()
+
+    def query_default(item_id: Annotated[int, Query(default=1)]) -> None: ...
+
+    def depends_twice(foo: Annotated[int, Depends(_dep)] = Depends(_dep)) -> None: ...
+
+    def query_and_depends(foo: Annotated[int, Query(min_length=1)] = Depends(_dep)) -> None: ...
+
+    def query_twice(foo: Annotated[int, Query()] = Query()) -> None: ...
+
+    with pytest.raises(AssertionError, match="Path parameters cannot have a default value"):
+        Path(default=1)  # FastAPI refuses it in Path() itself
+    cases = [
+        (query_default, "`Query` default value cannot be set in `Annotated` for 'item_id'. Set the default value"),
+        (depends_twice, "Cannot specify `Depends` in `Annotated` and default value together for 'foo'"),
+        (query_and_depends, "Cannot specify a FastAPI annotation in `Annotated` and `Depends` as a default value"),
+        (query_twice, "Cannot specify FastAPI annotations in `Annotated` and default value together for 'foo'"),
+    ]
+    for handler, message in cases:
+        with pytest.raises(InvalidParameter, match=message.replace("(", r"\(").replace("[", r"\[")):
+            app.get("/")(handler)
+
+
+def test_annotated_declarations_add_up() -> None:
+    app = Covet()
+
+    @app.get("/multi")
+    def multi(foo: Annotated[int, Query(gt=2), Query(lt=10)]) -> int:
+        return foo
+
+    with TestClient(app) as client:
+        assert client.get("/multi", params={"foo": "5"}).json() == 5
+        assert client.get("/multi", params={"foo": "1"}).json()["detail"][0]["type"] == "greater_than"
+        assert client.get("/multi", params={"foo": "12"}).json()["detail"][0]["type"] == "less_than"
+
+
+def test_param_functions_module() -> None:
+    from covet import param_functions
+
+    assert param_functions.Query is Query
+    assert param_functions.Depends is Depends

@@ -32,7 +32,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from covet.background import BackgroundTasks
-from covet.dependencies.declarations import check_param_type
+from covet.dependencies.declarations import check_param_type, declared_in_annotated
 from covet.dependencies.models import Dependant, ParamField
 from covet.params import (
     BodyParam,
@@ -108,6 +108,8 @@ def get_dependant(
 
 def _add_param(dependant: Dependant, param: inspect.Parameter, annotation: Any, path_names: set[str]) -> None:
     base, declared = _split_annotated(annotation)
+    if get_origin(annotation) is Annotated:
+        declared = declared_in_annotated(param.name, list(get_args(annotation)[1:]), param.default)
     if isinstance(param.default, (FieldInfo, DependsParam)):
         declared = param.default
     if isinstance(declared, DependsParam):

@@ -4,14 +4,16 @@ when the route is registered, with a message that names the parameter, as FastAP
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import types
 from collections.abc import Mapping
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
 
-__all__ = ["InvalidParameter", "check_param_type"]
+__all__ = ["InvalidParameter", "check_param_type", "declared_in_annotated"]
 
 _SEQUENCES = (list, tuple, set, frozenset)
 
@@ -66,3 +68,37 @@ def _is_scalar_sequence(tp: Any) -> bool:
     container = origin if origin is not None else tp
     is_sequence = isinstance(container, type) and issubclass(container, _SEQUENCES)
     return is_sequence and all(a is Ellipsis or not _is_complex(a) for a in get_args(tp))
+
+
+def declared_in_annotated(name: str, metadata: list[Any], default: Any) -> Any:
+    """The declaration an `Annotated[...]` carries, checked against the parameter's default.
+
+    Several FieldInfos (`Annotated[int, Query(gt=2), Query(lt=10)]`) add up: the last one says
+    where the value comes from, all of their constraints apply. A default belongs after `=`."""
+    from pydantic.fields import FieldInfo
+
+    from covet.params import DependsParam, Param
+
+    infos = [item for item in metadata if isinstance(item, FieldInfo)]
+    declared: Any = next((item for item in reversed(metadata) if isinstance(item, (FieldInfo, DependsParam))), None)
+    if isinstance(declared, FieldInfo) and len(infos) > 1:
+        declared = copy.copy(declared)
+        declared.metadata = [m for info in infos for m in info.metadata]
+    if isinstance(default, DependsParam):
+        if isinstance(declared, DependsParam):
+            raise InvalidParameter(f"Cannot specify `Depends` in `Annotated` and default value together for '{name}'")
+        if declared is not None:
+            raise InvalidParameter(
+                "Cannot specify a FastAPI annotation in `Annotated` and `Depends` as a default value together "
+                f"for '{name}'"
+            )
+    elif isinstance(default, FieldInfo) and declared is not None:
+        raise InvalidParameter(
+            f"Cannot specify FastAPI annotations in `Annotated` and default value together for '{name}'"
+        )
+    if isinstance(declared, Param) and declared.default is not PydanticUndefined:
+        kind = type(declared).__name__.removesuffix("Param")
+        raise InvalidParameter(
+            f"`{kind}` default value cannot be set in `Annotated` for '{name}'. Set the default value with `=` instead."
+        )
+    return declared
