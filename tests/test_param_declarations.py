@@ -178,3 +178,22 @@ def test_param_functions_module() -> None:
 
     assert param_functions.Query is Query
     assert param_functions.Depends is Depends
+
+
+def test_regex_still_works_with_a_deprecation_warning() -> None:
+    from covet.exceptions import FastAPIDeprecationWarning
+
+    with pytest.warns(FastAPIDeprecationWarning, match="`regex` has been deprecated") as record:
+        declared = Header(None, regex="^fixed$")
+    assert record[0].filename == __file__  # points at the caller's line
+    app = Covet()
+
+    @app.get("/r")
+    def read(q: Annotated[str | None, Query(pattern="^fixed$")] = None, h: str | None = declared) -> str | None:
+        return q
+
+    with TestClient(app) as client:
+        assert client.get("/r", params={"q": "fixed"}).json() == "fixed"
+        r = client.get("/r", headers={"h": "other"})
+        assert r.status_code == 422
+        assert r.json()["detail"][0]["type"] == "string_pattern_mismatch"

@@ -103,3 +103,11 @@ class InvalidJSONBody(HTTPException, json.JSONDecodeError):
 
 
 __all__ += ["InvalidJSONBody"]
+
+
+class FastAPIDeprecationWarning(UserWarning):
+    """A deprecated FastAPI spelling that covet still accepts (e.g. `Query(regex=...)`). A
+    UserWarning, not a DeprecationWarning, so that it is shown by default, as FastAPI's is."""
+
+
+__all__ += ["FastAPIDeprecationWarning"]

@@ -8,6 +8,8 @@ declare dependencies. The declarations are read once, when a route is registered
 
 from __future__ import annotations
 
+import sys
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -79,8 +81,14 @@ class Param(FieldInfo):
     ) -> None:
         self.include_in_schema = include_in_schema
         self.openapi_examples = openapi_examples
-        if regex is not None and options.get("pattern") is None:
-            options["pattern"] = regex
+        if regex is not None:
+            from covet.exceptions import FastAPIDeprecationWarning
+
+            warnings.warn(
+                "`regex` has been deprecated, please use `pattern` instead", FastAPIDeprecationWarning, _caller_level()
+            )
+            if options.get("pattern") is None:
+                options["pattern"] = regex
         unknown = set(options) - set(_FIELD_OPTIONS)
         extra = {k: options.pop(k) for k in unknown}
         if extra:
@@ -99,6 +107,14 @@ class Param(FieldInfo):
         if name != "Param" and name.endswith("Param"):
             name = name[: -len("Param")]
         return f"{name}({self.default})"
+
+
+def _caller_level() -> int:
+    """The stacklevel of the first frame outside this module: the user's `Query(...)` call."""
+    level, frame = 2, sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename == __file__:
+        level, frame = level + 1, frame.f_back
+    return level
 
 
 class PathParam(Param):
