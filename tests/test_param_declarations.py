@@ -5,7 +5,7 @@ part cannot carry is refused when the route is registered."""
 from typing import Annotated, Any
 
 import pytest
-from pydantic import AnyUrl, BaseModel, EmailStr, HttpUrl, IPvAnyAddress, NameEmail, SecretStr
+from pydantic import AnyUrl, BaseModel, EmailStr, Field, HttpUrl, IPvAnyAddress, NameEmail, SecretStr
 
 from covet import Body, Cookie, Covet, Depends, Header, Path, Query
 from covet.dependencies.declarations import InvalidParameter
@@ -197,3 +197,19 @@ def test_regex_still_works_with_a_deprecation_warning() -> None:
         r = client.get("/r", headers={"h": "other"})
         assert r.status_code == 422
         assert r.json()["detail"][0]["type"] == "string_pattern_mismatch"
+
+
+def test_constrained_set_alias_inside_optional_is_a_repeated_query_parameter() -> None:
+    small_set = Annotated[set[str], Field(max_length=2)]
+    local = Covet()
+
+    @local.get("/")
+    def read(foo: Annotated[small_set | None, Query()] = None) -> dict[str, list[str] | None]:
+        return {"foo": sorted(foo) if foo else None}
+
+    with TestClient(local) as tc:
+        assert tc.get("/").json() == {"foo": None}
+        assert tc.get("/", params={"foo": ["a", "b"]}).json() == {"foo": ["a", "b"]}
+        r = tc.get("/", params={"foo": ["a", "b", "c"]})
+        assert r.status_code == 422
+        assert r.json()["detail"][0]["type"] == "too_long"

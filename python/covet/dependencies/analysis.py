@@ -255,6 +255,8 @@ def _is_upload(tp: Any) -> bool:
 
 def _is_sequence(tp: Any) -> bool:
     tp = _strip_optional(tp)
+    if get_origin(tp) is Annotated:  # `Annotated[set[str], Field(max_length=3)] | None`
+        return _is_sequence(get_args(tp)[0])
     return tp in _SEQUENCES or get_origin(tp) in _SEQUENCES
 
 
