@@ -213,3 +213,11 @@ def test_constrained_set_alias_inside_optional_is_a_repeated_query_parameter() -
         r = tc.get("/", params={"foo": ["a", "b", "c"]})
         assert r.status_code == 422
         assert r.json()["detail"][0]["type"] == "too_long"
+
+
+def test_example_is_deprecated_for_examples() -> None:
+    from covet.exceptions import FastAPIDeprecationWarning
+
+    with pytest.warns(FastAPIDeprecationWarning, match="`example` has been deprecated") as record:
+        Path(example="item_1")
+    assert record[0].filename == __file__

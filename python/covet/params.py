@@ -81,6 +81,11 @@ class Param(FieldInfo):
     ) -> None:
         self.include_in_schema = include_in_schema
         self.openapi_examples = openapi_examples
+        if "example" in options:
+            from covet.exceptions import FastAPIDeprecationWarning
+
+            message = "`example` has been deprecated, please use `examples` instead"
+            warnings.warn(message, FastAPIDeprecationWarning, _caller_level())
         if regex is not None:
             from covet.exceptions import FastAPIDeprecationWarning
 
