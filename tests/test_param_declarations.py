@@ -5,7 +5,8 @@ part cannot carry is refused when the route is registered."""
 from typing import Annotated, Any
 
 import pytest
-from pydantic import AnyUrl, BaseModel, EmailStr, Field, HttpUrl, IPvAnyAddress, NameEmail, SecretStr
+from annotated_types import Gt
+from pydantic import AnyUrl, BaseModel, EmailStr, Field, HttpUrl, IPvAnyAddress, Json, NameEmail, SecretStr
 
 from covet import Body, Cookie, Covet, Depends, Header, Path, Query
 from covet.dependencies.declarations import InvalidParameter
@@ -221,3 +222,25 @@ def test_example_is_deprecated_for_examples() -> None:
     with pytest.warns(FastAPIDeprecationWarning, match="`example` has been deprecated") as record:
         Path(example="item_1")
     assert record[0].filename == __file__
+
+
+def test_annotated_metadata_besides_the_declaration_applies() -> None:
+    # `Gt(5)` next to Query() constrains the value; `Json[...]` is one JSON-encoded value.
+    app = Covet()
+
+    @app.get("/gt")
+    def gt(n: Annotated[int, Gt(5), Query()]) -> int:
+        return n
+
+    @app.get("/json")
+    def json_list(items: Annotated[Json[list[str]], Query()], x_items: Annotated[Json[list[int]], Header()]) -> list:
+        return [items, x_items]
+
+    with TestClient(app) as client:
+        assert client.get("/gt", params={"n": "6"}).json() == 6
+        r = client.get("/gt", params={"n": "1"})
+        assert r.status_code == 422
+        assert r.json()["detail"][0]["type"] == "greater_than"
+        r = client.get("/json", params={"items": '["a", "b"]'}, headers={"x-items": "[1, 2]"})
+        assert r.status_code == 200, r.text
+        assert r.json() == [["a", "b"], [1, 2]]

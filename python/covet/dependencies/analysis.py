@@ -22,6 +22,7 @@ from pydantic import (
     IPvAnyAddress,
     IPvAnyInterface,
     IPvAnyNetwork,
+    Json,
     NameEmail,
     SecretBytes,
     SecretStr,
@@ -47,7 +48,7 @@ from covet.params import (
 from covet.requests import Request
 from covet.responses import Response
 
-__all__ = ["get_dependant", "build_validators", "wire_name"]
+__all__ = ["get_dependant", "build_validators", "wire_name", "model_class"]
 
 _PATH_PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
 _SCALARS = (str, int, float, bool, bytes, decimal.Decimal, uuid.UUID, enum.Enum, PurePath)
@@ -218,7 +219,9 @@ def _split_annotated(annotation: Any) -> tuple[Any, Any]:
         for item in metadata:
             if isinstance(item, (FieldInfo, DependsParam)):
                 declared = item
-        return base, declared
+        # Other metadata (Gt(5), pydantic's Json, validators...) stays with the type it constrains.
+        rest = [item for item in metadata if not isinstance(item, (FieldInfo, DependsParam))]
+        return (Annotated[(base, *rest)] if rest else base), declared
     return annotation, declared
 
 
@@ -256,7 +259,9 @@ def _is_upload(tp: Any) -> bool:
 def _is_sequence(tp: Any) -> bool:
     tp = _strip_optional(tp)
     if get_origin(tp) is Annotated:  # `Annotated[set[str], Field(max_length=3)] | None`
-        return _is_sequence(get_args(tp)[0])
+        base, *metadata = get_args(tp)
+        # Json[list[str]] is one JSON-encoded value, not a repeated parameter.
+        return not any(isinstance(m, Json) for m in metadata) and _is_sequence(base)
     return tp in _SEQUENCES or get_origin(tp) in _SEQUENCES
 
 
@@ -266,8 +271,15 @@ def _item_type(tp: Any) -> Any:
 
 
 def _is_model(tp: Any) -> bool:
+    return model_class(tp) is not None
+
+
+def model_class(tp: Any) -> type[BaseModel] | None:
+    """The pydantic model a parameter model's annotation names (`Filters | None`, Annotated...)."""
     tp = _strip_optional(tp)
-    return isinstance(tp, type) and issubclass(tp, BaseModel)
+    if get_origin(tp) is Annotated:
+        return model_class(get_args(tp)[0])
+    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
 
 
 def _mark_kind(dependant: Dependant, call: Callable[..., Any]) -> None:
@@ -337,7 +349,7 @@ def build_validators(dependant: Dependant) -> None:
             if f.is_model:
                 f.adapter = TypeAdapter(f.annotation)
                 convert = getattr(f.field_info, "convert_underscores", True)
-                f.model_keys = _model_keys(f.annotation, source, convert)
+                f.model_keys = _model_keys(model_class(f.annotation), source, convert)  # type: ignore[arg-type]
         if fields:
             setattr(v, source, _model(f"{source}_{name}", fields))
     json_fields = [f for f in dependant.body_params if f.source == "body"]

@@ -28,7 +28,7 @@ from pydantic.fields import FieldInfo
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import PydanticUndefined, core_schema, to_jsonable_python
 
-from covet.dependencies.analysis import wire_name
+from covet.dependencies.analysis import model_class, wire_name
 
 __all__ = [
     "REF_TEMPLATE",
@@ -537,7 +537,7 @@ def _expand(param: Any) -> list[_Field]:
     documented as one parameter per model field, named as the request carries them."""
     if not getattr(param, "is_model", False):
         return [_field(param)]
-    model = param.annotation
+    model = model_class(param.annotation)
     fields: dict[str, FieldInfo] = getattr(model, "model_fields", {})
     convert = param.source == "header" and getattr(param.field_info, "convert_underscores", True)
     out = []
