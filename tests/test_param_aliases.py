@@ -74,3 +74,24 @@ def test_openapi_names_and_titles_follow_the_request_key() -> None:
     assert model == {"size": "Size", "sortBy": "Sortby"}
     trace = [p["name"] for p in paths["/header-model"]["get"]["parameters"]]
     assert trace == ["trace-id"]
+
+
+def test_alias_choices_are_tried_in_order(client: httpx.Client) -> None:
+    r = client.get("/choices", params={"query": "2"}, headers={"x-b": "B", "cookie": "c2=C"})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"q": 2, "h": "B", "c": "C"}
+    r = client.get("/choices", params={"q": "1", "query": "2"})
+    assert r.json() == {"q": 1, "h": None, "c": None}
+    r = client.get("/choices")
+    assert r.status_code == 422
+    assert r.json()["detail"] == [{"type": "missing", "loc": ["query", "q"], "msg": "Field required", "input": None}]
+
+
+def test_alias_choices_document_the_first_choice() -> None:
+    with TestClient(app) as tc:
+        params = tc.get("/openapi.json").json()["paths"]["/choices"]["get"]["parameters"]
+    assert [(p["name"], p["in"], p["schema"]["title"]) for p in params] == [
+        ("q", "query", "Q"),
+        ("x_a", "header", "X A"),
+        ("c1", "cookie", "C1"),
+    ]

@@ -283,7 +283,7 @@ def _fast_args(dependant: Dependant) -> list[tuple[str, bool, str, int, bool, An
     for f in (*d.path_params, *d.query_params):
         kind = _FAST_KINDS.get(_strip_optional(f.annotation))
         info = f.field_info
-        if kind is None or f.is_model or f.is_sequence or info.metadata or info.default_factory:
+        if kind is None or f.is_model or f.is_sequence or f.alias_choices or info.metadata or info.default_factory:
             return None
         if f.annotation is not _strip_optional(f.annotation) and not f.required and f.default is not None:
             return None  # `X | None` with a non-None default: leave it to pydantic

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field
 
 from covet import Cookie, Covet, Header, Query
 
@@ -48,3 +48,12 @@ async def model(filters: Annotated[Filters, Query()]):
 @app.get("/header-model")
 async def header_model(trace: Annotated[Trace, Header()]):
     return trace.model_dump()
+
+
+@app.get("/choices")
+async def choices(
+    q: Annotated[int, Query(validation_alias=AliasChoices("q", "query"))],
+    h: Annotated[str | None, Header(validation_alias=AliasChoices("x_a", "x-b"))] = None,
+    c: Annotated[str | None, Cookie(validation_alias=AliasChoices("c1", "c2"))] = None,
+):
+    return {"q": q, "h": h, "c": c}

@@ -15,6 +15,7 @@ from pathlib import PurePath
 from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 from pydantic import (
+    AliasChoices,
     AnyUrl,
     BaseModel,
     ConfigDict,
@@ -141,6 +142,7 @@ def _add_param(dependant: Dependant, param: inspect.Parameter, annotation: Any, 
         default=None if field_info.default is PydanticUndefined else field_info.default,
         is_sequence=is_sequence,
         is_model=is_model,
+        alias_choices=other_choices(field_info) if source != "path" else (),
     )
     groups = {
         "path": dependant.path_params,
@@ -204,12 +206,26 @@ def wire_name(name: str, info: FieldInfo, convert_underscores: bool | None = Non
     name): a string `validation_alias` first, then `alias`, then the name, which a header
     spells with hyphens (FastAPI's reading; an AliasPath names no request key)."""
     validation_alias = info.validation_alias
+    if isinstance(validation_alias, AliasChoices) and _string_choices(validation_alias):
+        return str(validation_alias.choices[0])  # the others: `other_choices`
     key = validation_alias if isinstance(validation_alias, str) and validation_alias else info.alias or name
     if convert_underscores is None:
         convert_underscores = isinstance(info, HeaderParam) and info.convert_underscores
     if convert_underscores and key == name:
         return name.replace("_", "-")
     return key
+
+
+def other_choices(info: FieldInfo) -> tuple[str, ...]:
+    """`AliasChoices("q", "query")`: the request names tried after the first, in order."""
+    validation_alias = info.validation_alias
+    if isinstance(validation_alias, AliasChoices) and _string_choices(validation_alias):
+        return tuple(str(choice) for choice in validation_alias.choices[1:])
+    return ()
+
+
+def _string_choices(choices: AliasChoices) -> bool:
+    return all(isinstance(choice, str) for choice in choices.choices)
 
 
 def _split_annotated(annotation: Any) -> tuple[Any, Any]:

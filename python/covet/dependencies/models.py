@@ -36,6 +36,8 @@ class ParamField:
     adapter: TypeAdapter[Any] | None = None
     # For a parameter model: (key the model validates, name in the request, takes a list).
     model_keys: list[tuple[str, str, bool]] = field(default_factory=list)
+    # `validation_alias=AliasChoices(...)`: request names tried after `alias`, in order.
+    alias_choices: tuple[str, ...] = ()
 
     @property
     def include_in_schema(self) -> bool:

@@ -179,7 +179,7 @@ def validate_request_values(dependant: Dependant, request: Request, errors: list
         cookies = request.cookies
         _validate(
             v.cookie,
-            {f.alias: cookies[f.alias] for f in dependant.cookie_params if f.alias in cookies},
+            {f.alias: cookies[k] for f in dependant.cookie_params if (k := _request_key(f, cookies)) in cookies},
             "cookie",
             values,
             errors,
@@ -201,15 +201,23 @@ def _collect(fields: list[ParamField], multi: Any) -> dict[str, Any]:
     for f in fields:
         if f.is_model:
             continue
+        key = _request_key(f, multi) if f.alias_choices else f.alias
         if f.is_sequence:
-            items = multi.getlist(f.alias)
+            items = multi.getlist(key)
             if items:
                 data[f.alias] = items
         else:
-            value = multi.get(f.alias)
+            value = multi.get(key)
             if value is not None:
                 data[f.alias] = value
     return data
+
+
+def _request_key(f: ParamField, present: Any) -> str:
+    """The first of a parameter's request names the request has (`AliasChoices`)."""
+    if f.alias_choices and f.alias not in present:
+        return next((key for key in f.alias_choices if key in present), f.alias)
+    return f.alias
 
 
 def _model_input(field: ParamField, request: Request, source: str) -> dict[str, Any]:
