@@ -244,3 +244,40 @@ def test_annotated_metadata_besides_the_declaration_applies() -> None:
         r = client.get("/json", params={"items": '["a", "b"]'}, headers={"x-items": "[1, 2]"})
         assert r.status_code == 200, r.text
         assert r.json() == [["a", "b"], [1, 2]]
+
+
+def test_request_validation_error_names_its_endpoint() -> None:
+    from covet import Request, RequestValidationError
+    from covet.responses import JSONResponse
+
+    app = Covet()
+    seen: list[str] = []
+
+    @app.exception_handler(RequestValidationError)
+    async def capture(request: Request, exc: RequestValidationError) -> JSONResponse:
+        seen.append(str(exc))
+        return JSONResponse({"detail": exc.errors()}, status_code=422)
+
+    @app.get("/users/{user_id}")
+    def get_user(user_id: int, q: str = "") -> int:
+        return user_id
+
+    @app.get("/deps/{n}")
+    def with_dependency(n: int, dep: int = Depends(_dep)) -> int:  # the full solver, not the fast path
+        return n
+
+    with TestClient(app) as client:
+        assert client.get("/users/x").status_code == 422
+        assert client.get("/deps/x").status_code == 422
+    assert seen[0].startswith("1 validation error:\n  {'type': 'int_parsing'")
+    assert f'File "{__file__}"' in seen[0] and "in get_user" in seen[0] and "GET /users/{user_id}" in seen[0]
+    assert "in with_dependency" in seen[1] and "GET /deps/{n}" in seen[1]
+
+
+def test_validation_error_text_without_a_handler() -> None:
+    from covet import RequestValidationError
+
+    errors = [{"type": "missing", "loc": ("body", "name"), "msg": "Field required"}]
+    assert "Endpoint: GET /api" in str(RequestValidationError(errors, endpoint_ctx={"path": "GET /api"}))
+    text = str(RequestValidationError(errors * 2))
+    assert text.startswith("2 validation errors:") and "Endpoint" not in text

@@ -22,7 +22,7 @@ from pydantic import TypeAdapter, ValidationError
 from covet.concurrency import can_suspend, run_in_threadpool
 from covet.dependencies.analysis import _strip_optional, get_dependant
 from covet.dependencies.models import Dependant
-from covet.dependencies.solve import RequestContext, body_values, solve, validate_request_values
+from covet.dependencies.solve import RequestContext, body_values, endpoint_context, solve, validate_request_values
 from covet.exceptions import RequestValidationError, ResponseValidationError
 from covet.mounts import Mount, check_prefix
 from covet.params import DependsParam
@@ -319,7 +319,7 @@ def _simple_values(dependant: Dependant, request: Request) -> dict[str, Any]:
     if dependant.body_params:
         values.update(body_values(dependant, request, errors))
     if errors:
-        raise RequestValidationError(errors)
+        raise RequestValidationError(errors, endpoint_ctx=endpoint_context(dependant, request))
     if dependant.request_param:
         values[dependant.request_param] = request
     return values

@@ -4,6 +4,7 @@ dependencies (cached per request), and collect every validation error before fai
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 from collections.abc import Callable
 from typing import Any
@@ -17,7 +18,7 @@ from covet.exceptions import RequestValidationError
 from covet.requests import Request
 from covet.responses import Response
 
-__all__ = ["RequestContext", "solve", "validate_request_values"]
+__all__ = ["RequestContext", "solve", "validate_request_values", "endpoint_context"]
 
 
 class RequestContext:
@@ -75,8 +76,22 @@ async def solve(dependant: Dependant, ctx: RequestContext) -> dict[str, Any]:
     errors: list[dict[str, Any]] = []
     values = await _solve(dependant, ctx, errors)
     if errors:
-        raise RequestValidationError(errors)
+        raise RequestValidationError(errors, endpoint_ctx=endpoint_context(dependant, ctx.request))
     return values
+
+
+def endpoint_context(dependant: Dependant, request: Request) -> dict[str, Any]:
+    """Where a request was refused, for the error's text: the handler's name, file and line,
+    and `METHOD /mount/path` (`WS ...` for a WebSocket). Only computed on a validation error."""
+    call = dependant.call
+    ctx: dict[str, Any] = {}
+    code = getattr(inspect.unwrap(call), "__code__", None) if call is not None else None
+    if code is not None:
+        ctx.update(file=code.co_filename, line=code.co_firstlineno, function=getattr(call, "__name__", None))
+    if dependant.path:
+        method = "WS" if request.scope.get("type") == "websocket" else request.method
+        ctx["path"] = f"{method} {request.scope.get('root_path', '').rstrip('/')}{dependant.path}"
+    return ctx
 
 
 async def _solve(dependant: Dependant, ctx: RequestContext, errors: list[dict[str, Any]]) -> dict[str, Any]:
