@@ -50,3 +50,12 @@ def test_header_model_prefers_the_hyphenated_header(client: httpx.Client) -> Non
     r = client.get("/auth", headers={"x_user_id": "underscore"})
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["header", "x_user_id"]
+
+
+def test_header_model_forbidding_extras_refuses_undeclared_headers(client: httpx.Client) -> None:
+    # As in FastAPI: every header the model does not declare is an extra, Host included.
+    r = client.get("/header-closed", headers={"param": "1"})
+    assert r.status_code == 422
+    refused = {e["loc"][1] for e in r.json()["detail"]}
+    assert "host" in refused and "param" not in refused
+    assert {e["type"] for e in r.json()["detail"]} == {"extra_forbidden"}

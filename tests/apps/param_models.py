@@ -55,3 +55,8 @@ async def query_aliased(data: Annotated[Aliased, Query()]):
 @app.get("/auth")
 async def auth(data: Annotated[Auth, Header()]):
     return data.model_dump()
+
+
+@app.get("/header-closed")
+async def header_closed(data: Annotated[Closed, Header()]):
+    return data.model_dump()
