@@ -194,7 +194,11 @@ def validate_request_values(dependant: Dependant, request: Request, errors: list
         cookies = request.cookies
         _validate(
             v.cookie,
-            {f.alias: cookies[k] for f in dependant.cookie_params if (k := _request_key(f, cookies)) in cookies},
+            {
+                f.alias: cookies[k]
+                for f in dependant.cookie_params
+                if (k := _request_key(f, cookies) if f.alias_choices else f.alias) in cookies
+            },
             "cookie",
             values,
             errors,
