@@ -48,15 +48,36 @@ __all__ += ["ServiceUnavailable"]
 
 
 class ValidationException(Exception):
-    """Data that did not validate, with pydantic's errors in FastAPI's shape."""
+    """Data that did not validate, with pydantic's errors in FastAPI's shape. `endpoint_ctx`
+    ({"function", "file", "line", "path"}, any of them) says which endpoint refused it, so a
+    logged error names the handler, as FastAPI's do."""
 
-    def __init__(self, errors: list[dict[str, Any]], *, body: Any = None) -> None:
+    def __init__(
+        self, errors: list[dict[str, Any]], *, body: Any = None, endpoint_ctx: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(errors)
         self._errors = errors
         self.body = body
+        self.endpoint_ctx = endpoint_ctx
+        ctx = endpoint_ctx or {}
+        self.endpoint_function = ctx.get("function")
+        self.endpoint_path = ctx.get("path")
+        self.endpoint_file = ctx.get("file")
+        self.endpoint_line = ctx.get("line")
 
     def errors(self) -> list[dict[str, Any]]:
         return self._errors
+
+    def __str__(self) -> str:
+        count = len(self._errors)
+        lines = [f"{count} validation error{'s' if count != 1 else ''}:", *(f"  {e}" for e in self._errors)]
+        return "\n".join(lines) + self._endpoint_text()
+
+    def _endpoint_text(self) -> str:
+        if self.endpoint_file and self.endpoint_line and self.endpoint_function:
+            where = f'\n  File "{self.endpoint_file}", line {self.endpoint_line}, in {self.endpoint_function}'
+            return where + (f"\n    {self.endpoint_path}" if self.endpoint_path else "")
+        return f"\n  Endpoint: {self.endpoint_path}" if self.endpoint_path else ""
 
 
 class RequestValidationError(ValidationException):

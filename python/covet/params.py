@@ -8,6 +8,8 @@ declare dependencies. The declarations are read once, when a route is registered
 
 from __future__ import annotations
 
+import sys
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -80,8 +82,14 @@ class Param(FieldInfo):
         self.include_in_schema = include_in_schema
         self.openapi_examples = openapi_examples
         self.example = _deprecated_example(options)
-        if regex is not None and options.get("pattern") is None:
-            options["pattern"] = regex
+        if regex is not None:
+            from covet.exceptions import FastAPIDeprecationWarning
+
+            warnings.warn(
+                "`regex` has been deprecated, please use `pattern` instead", FastAPIDeprecationWarning, _caller_level()
+            )
+            if options.get("pattern") is None:
+                options["pattern"] = regex
         unknown = set(options) - set(_FIELD_OPTIONS)
         extra = {k: options.pop(k) for k in unknown}
         if extra:
@@ -94,7 +102,20 @@ class Param(FieldInfo):
         super().__init__(default=default, **given)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.default!r})"
+        # As FastAPI shows them: the function's name (`Query`, not `QueryParam`), the default
+        # as str() (`Query(None)`, `Query(teststr)`, `Path(PydanticUndefined)`).
+        name = type(self).__name__
+        if name != "Param" and name.endswith("Param"):
+            name = name[: -len("Param")]
+        return f"{name}({self.default})"
+
+
+def _caller_level() -> int:
+    """The stacklevel of the first frame outside this module: the user's `Query(...)` call."""
+    level, frame = 2, sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename == __file__:
+        level, frame = level + 1, frame.f_back
+    return level
 
 
 def _deprecated_example(options: dict[str, Any]) -> Any:
@@ -102,16 +123,12 @@ def _deprecated_example(options: dict[str, Any]) -> Any:
     parameter or body schema, not in it), with FastAPI's warning to move to `examples=`."""
     if "example" not in options:
         return PydanticUndefined
-    import sys
     import warnings
 
     from covet.exceptions import FastAPIDeprecationWarning
 
-    level, frame = 2, sys._getframe(1)
-    while frame.f_back is not None and frame.f_globals.get("__name__") == __name__:
-        level, frame = level + 1, frame.f_back  # point the warning at the app's line
     warnings.warn(
-        "`example` has been deprecated, please use `examples` instead", FastAPIDeprecationWarning, stacklevel=level
+        "`example` has been deprecated, please use `examples` instead", FastAPIDeprecationWarning, _caller_level()
     )
     return options.pop("example")
 
@@ -121,6 +138,10 @@ class PathParam(Param):
 
     def __init__(self, default: Any = ..., **options: Any) -> None:
         # Path parameters are always required (the route cannot match without them).
+        if default is not ... and default is not PydanticUndefined:
+            from covet.dependencies.declarations import InvalidParameter
+
+            raise InvalidParameter("Path parameters cannot have a default value")
         super().__init__(PydanticUndefined, **options)
 
 

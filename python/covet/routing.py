@@ -22,7 +22,14 @@ from pydantic import PydanticSchemaGenerationError, TypeAdapter, ValidationError
 from covet.concurrency import can_suspend, run_in_threadpool
 from covet.dependencies.analysis import _strip_optional, get_dependant, set_scope
 from covet.dependencies.models import Dependant
-from covet.dependencies.solve import RequestContext, body_values, close, solve, validate_request_values
+from covet.dependencies.solve import (
+    RequestContext,
+    body_values,
+    close,
+    endpoint_context,
+    solve,
+    validate_request_values,
+)
 from covet.exceptions import FastAPIError, RequestValidationError, ResponseValidationError
 from covet.mounts import Mount, check_prefix
 from covet.params import DependsParam
@@ -308,7 +315,7 @@ def _fast_args(dependant: Dependant) -> list[tuple[str, bool, str, int, bool, An
     for f in (*d.path_params, *d.query_params):
         kind = _FAST_KINDS.get(_strip_optional(f.annotation))
         info = f.field_info
-        if kind is None or f.is_model or f.is_sequence or info.metadata or info.default_factory:
+        if kind is None or f.is_model or f.is_sequence or f.alias_choices or info.metadata or info.default_factory:
             return None
         if f.annotation is not _strip_optional(f.annotation) and not f.required and f.default is not None:
             return None  # `X | None` with a non-None default: leave it to pydantic
@@ -344,7 +351,7 @@ def _simple_values(dependant: Dependant, request: Request) -> dict[str, Any]:
     if dependant.body_params:
         values.update(body_values(dependant, request, errors))
     if errors:
-        raise RequestValidationError(errors)
+        raise RequestValidationError(errors, endpoint_ctx=endpoint_context(dependant, request))
     if dependant.request_param:
         values[dependant.request_param] = request
     return values

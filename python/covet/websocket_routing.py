@@ -126,7 +126,7 @@ class APIWebSocketRoute:
             try:
                 kwargs = await solve(self.dependant, ctx)
             except RequestValidationError as exc:
-                raise WebSocketRequestValidationError(exc.errors()) from None
+                raise WebSocketRequestValidationError(exc.errors(), endpoint_ctx=exc.endpoint_ctx) from None
             await self.endpoint(**kwargs)
         except WebSocketDisconnect:
             pass

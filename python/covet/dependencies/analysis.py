@@ -7,17 +7,34 @@ import datetime
 import decimal
 import enum
 import inspect
+import ipaddress
 import re
 import uuid
 from collections.abc import Callable
 from pathlib import PurePath
 from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, TypeAdapter, create_model
+from pydantic import (
+    AliasChoices,
+    AnyUrl,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    IPvAnyAddress,
+    IPvAnyInterface,
+    IPvAnyNetwork,
+    Json,
+    NameEmail,
+    SecretBytes,
+    SecretStr,
+    TypeAdapter,
+    create_model,
+)
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from covet.background import BackgroundTasks
+from covet.dependencies.declarations import check_param_type, declared_in_annotated
 from covet.dependencies.models import Dependant, ParamField
 from covet.params import (
     BodyParam,
@@ -32,11 +49,28 @@ from covet.params import (
 from covet.requests import Request
 from covet.responses import Response
 
-__all__ = ["get_dependant", "build_validators"]
+__all__ = ["get_dependant", "build_validators", "wire_name", "model_class"]
 
 _PATH_PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
 _SCALARS = (str, int, float, bool, bytes, decimal.Decimal, uuid.UUID, enum.Enum, PurePath)
 _TIMES = (datetime.datetime, datetime.date, datetime.time, datetime.timedelta)
+# pydantic's string-like special types: scalars, so read from the query as in FastAPI.
+_PYDANTIC_SCALARS = (
+    AnyUrl,
+    EmailStr,
+    NameEmail,
+    IPvAnyAddress,
+    IPvAnyInterface,
+    IPvAnyNetwork,
+    SecretStr,
+    SecretBytes,
+    ipaddress.IPv4Address,
+    ipaddress.IPv6Address,
+    ipaddress.IPv4Network,
+    ipaddress.IPv6Network,
+    ipaddress.IPv4Interface,
+    ipaddress.IPv6Interface,
+)
 _SEQUENCES = (list, tuple, set, frozenset)
 
 
@@ -103,6 +137,8 @@ def _embed_bodies(dependant: Dependant) -> None:
 
 def _add_param(dependant: Dependant, param: inspect.Parameter, annotation: Any, path_names: set[str]) -> None:
     base, declared = _split_annotated(annotation)
+    if get_origin(annotation) is Annotated:
+        declared = declared_in_annotated(param.name, list(get_args(annotation)[1:]), param.default)
     if isinstance(param.default, (FieldInfo, DependsParam)):
         declared = param.default
     if isinstance(declared, DependsParam):
@@ -116,21 +152,20 @@ def _add_param(dependant: Dependant, param: inspect.Parameter, annotation: Any, 
     if declared is None and _special(dependant, param.name, base):
         return
     default = param.default if param.default is not inspect.Parameter.empty else PydanticUndefined
-    if declared is not None and default is declared:  # `x: T = Body()`: the marker, not a default
+    if declared is not None and default is declared:  # `x: T = Body()`, `q = Query()`: the marker, not a default
         default = PydanticUndefined
     field_info, source = _field_info(param.name, base, declared, default, path_names)
-    alias = field_info.alias or _default_alias(param.name, field_info)
+    alias = wire_name(param.name, field_info)
     is_sequence = source in ("query", "header", "form", "file") and _is_sequence(base)
     is_model = source in ("query", "header", "cookie", "form") and _is_model(base)
+    check_param_type(param.name, source, base, is_model)
     if source == "form" and not is_model:
         from covet.dependencies.forms import form_models
 
         is_model = bool(form_models(base))  # a union of form models
     if source in ("body", "form", "file"):
-        alias = _body_key(alias, field_info)
         if _is_json_text(annotation):
             is_sequence = False  # `Json[list[str]]`: one JSON text, not repeated keys
-        base = _with_metadata(base, annotation)
     field = ParamField(
         name=param.name,
         alias=alias,
@@ -141,7 +176,7 @@ def _add_param(dependant: Dependant, param: inspect.Parameter, annotation: Any, 
         default=None if field_info.default is PydanticUndefined else field_info.default,
         is_sequence=is_sequence,
         is_model=is_model,
-        choices=_alias_choices(field_info) if source in ("body", "form", "file") else (),
+        alias_choices=other_choices(field_info) if source != "path" else (),
     )
     groups = {
         "path": dependant.path_params,
@@ -201,39 +236,31 @@ def _with_default(info: FieldInfo, default: Any) -> FieldInfo:
     return FieldInfo.merge_field_infos(info, default=default)
 
 
-def _default_alias(name: str, info: FieldInfo) -> str:
-    if isinstance(info, HeaderParam) and info.convert_underscores:
-        return name.replace("_", "-")
-    return name
-
-
-def _body_key(alias: str, info: FieldInfo) -> str:
-    """The key a body, form or file value is read by: its `validation_alias` when that is a
-    plain name (it wins over `alias` for input, as in pydantic and FastAPI), or the first of
-    its `AliasChoices`. An `AliasPath` names no key: the value is read by `alias`."""
+def wire_name(name: str, info: FieldInfo, convert_underscores: bool | None = None) -> str:
+    """The key a parameter is read from and reported under (its error `loc`, its OpenAPI
+    name): a string `validation_alias` first, then `alias`, then the name, which a header
+    spells with hyphens (FastAPI's reading; an AliasPath names no request key)."""
     validation_alias = info.validation_alias
-    choices = _alias_choices(info)
-    if choices:
-        return choices[0]
-    return validation_alias if isinstance(validation_alias, str) and validation_alias else alias
+    if isinstance(validation_alias, AliasChoices) and _string_choices(validation_alias):
+        return str(validation_alias.choices[0])  # the others: `other_choices`
+    key = validation_alias if isinstance(validation_alias, str) and validation_alias else info.alias or name
+    if convert_underscores is None:
+        convert_underscores = isinstance(info, HeaderParam) and info.convert_underscores
+    if convert_underscores and key == name:
+        return name.replace("_", "-")
+    return key
 
 
-def _alias_choices(info: FieldInfo) -> tuple[str, ...]:
-    va = info.validation_alias
-    if isinstance(va, AliasChoices) and all(isinstance(c, str) for c in va.choices):
-        return tuple(str(c) for c in va.choices)
+def other_choices(info: FieldInfo) -> tuple[str, ...]:
+    """`AliasChoices("q", "query")`: the request names tried after the first, in order."""
+    validation_alias = info.validation_alias
+    if isinstance(validation_alias, AliasChoices) and _string_choices(validation_alias):
+        return tuple(str(choice) for choice in validation_alias.choices[1:])
     return ()
 
 
-def _with_metadata(base: Any, annotation: Any) -> Any:
-    """A JSON body keeps the rest of its `Annotated[...]` metadata (a `Discriminator`, a
-    validator...) beside `Body()`: FastAPI validates and documents the body with it."""
-    if get_origin(annotation) is not Annotated:
-        return base
-    extra = [item for item in get_args(annotation)[1:] if not isinstance(item, (FieldInfo, DependsParam))]
-    if not extra or not any(isinstance(item, FieldInfo) for item in get_args(annotation)[1:]):
-        return base
-    return Annotated[(base, *extra)]
+def _string_choices(choices: AliasChoices) -> bool:
+    return all(isinstance(choice, str) for choice in choices.choices)
 
 
 def _is_json_text(annotation: Any) -> bool:
@@ -251,7 +278,9 @@ def _split_annotated(annotation: Any) -> tuple[Any, Any]:
         for item in metadata:
             if isinstance(item, (FieldInfo, DependsParam)):
                 declared = item
-        return base, declared
+        # Other metadata (Gt(5), pydantic's Json, validators...) stays with the type it constrains.
+        rest = [item for item in metadata if not isinstance(item, (FieldInfo, DependsParam))]
+        return (Annotated[(base, *rest)] if rest else base), declared
     return annotation, declared
 
 
@@ -274,7 +303,7 @@ def _is_scalar(tp: Any) -> bool:
         return True
     if origin in (Union,) or type(tp).__name__ == "UnionType":
         return all(_is_scalar(a) for a in get_args(tp) if a is not type(None))
-    return isinstance(tp, type) and (issubclass(tp, _SCALARS) or issubclass(tp, _TIMES))
+    return isinstance(tp, type) and issubclass(tp, (*_SCALARS, *_TIMES, *_PYDANTIC_SCALARS))
 
 
 def _is_upload(tp: Any) -> bool:
@@ -288,6 +317,10 @@ def _is_upload(tp: Any) -> bool:
 
 def _is_sequence(tp: Any) -> bool:
     tp = _strip_optional(tp)
+    if get_origin(tp) is Annotated:  # `Annotated[set[str], Field(max_length=3)] | None`
+        base, *metadata = get_args(tp)
+        # Json[list[str]] is one JSON-encoded value, not a repeated parameter.
+        return not any(isinstance(m, Json) for m in metadata) and _is_sequence(base)
     return tp in _SEQUENCES or get_origin(tp) in _SEQUENCES
 
 
@@ -297,8 +330,15 @@ def _item_type(tp: Any) -> Any:
 
 
 def _is_model(tp: Any) -> bool:
+    return model_class(tp) is not None
+
+
+def model_class(tp: Any) -> type[BaseModel] | None:
+    """The pydantic model a parameter model's annotation names (`Filters | None`, Annotated...)."""
     tp = _strip_optional(tp)
-    return isinstance(tp, type) and issubclass(tp, BaseModel)
+    if get_origin(tp) is Annotated:
+        return model_class(get_args(tp)[0])
+    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
 
 
 def _mark_kind(dependant: Dependant, call: Callable[..., Any]) -> None:
@@ -367,7 +407,8 @@ def build_validators(dependant: Dependant) -> None:
         for f in getattr(dependant, f"{source}_params"):
             if f.is_model:
                 f.adapter = TypeAdapter(f.annotation)
-                f.model_keys = _model_keys(f.annotation, source)
+                convert = getattr(f.field_info, "convert_underscores", True)
+                f.model_keys = _model_keys(model_class(f.annotation), source, convert)  # type: ignore[arg-type]
         if fields:
             setattr(v, source, _model(f"{source}_{name}", fields))
     json_fields = [f for f in dependant.body_params if f.source == "body"]
@@ -393,11 +434,11 @@ def build_validators(dependant: Dependant) -> None:
     dependant.validators = v  # type: ignore[attr-defined]
 
 
-def _model_keys(model: type[BaseModel], source: str) -> list[tuple[str, str, bool]]:
+def _model_keys(model: type[BaseModel], source: str, convert: bool = True) -> list[tuple[str, str, bool]]:
     keys = []
     for name, info in model.model_fields.items():
-        key = info.alias or name
-        wire = key.replace("_", "-") if source == "header" and not info.alias else key
+        key = wire_name(name, info, convert_underscores=False)
+        wire = wire_name(name, info, convert_underscores=source == "header" and convert)
         keys.append((key, wire, _is_sequence(info.annotation)))
     return keys
 
@@ -405,7 +446,7 @@ def _model_keys(model: type[BaseModel], source: str) -> list[tuple[str, str, boo
 def _model(name: str, fields: list[ParamField]) -> type[BaseModel]:
     definitions: dict[str, Any] = {}
     for f in fields:
-        key = AliasChoices(*f.choices) if f.choices else f.alias
+        key = AliasChoices(f.alias, *f.alias_choices) if f.alias_choices else f.alias
         definitions[f.name] = (f.annotation, FieldInfo.merge_field_infos(f.field_info, validation_alias=key))
     model_name = re.sub(r"\W", "_", name)
     return create_model(model_name, __config__=_CONFIG, **definitions)

@@ -35,7 +35,7 @@ async def form_values(dependant: Dependant, request: Request, errors: list[dict[
         if f.is_model:
             _validate_form_model(f, form, values, errors)
             continue
-        for key in f.choices or (f.alias,):
+        for key in (f.alias, *f.alias_choices):
             items = _given(form.getlist(key), f.is_sequence)
             if items:
                 items = [await _file_bytes(item, f) for item in items]

@@ -36,9 +36,8 @@ class ParamField:
     adapter: TypeAdapter[Any] | None = None
     # For a parameter model: (key the model validates, name in the request, takes a list).
     model_keys: list[tuple[str, str, bool]] = field(default_factory=list)
-    # A body/form/file value declared with `AliasChoices("a", "b")`: the names it may come by,
-    # in order (the first is `alias`, under which it is reported and documented).
-    choices: tuple[str, ...] = ()
+    # `validation_alias=AliasChoices(...)`: request names tried after `alias`, in order.
+    alias_choices: tuple[str, ...] = ()
     # A form model parameter: the model(s) it stands for (several for a union of models).
     form_models: tuple[Any, ...] = ()
 

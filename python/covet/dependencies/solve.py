@@ -4,6 +4,7 @@ dependencies (cached per request), and collect every validation error before fai
 from __future__ import annotations
 
 import contextlib
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,7 @@ from covet.exceptions import RequestValidationError
 from covet.requests import Request
 from covet.responses import Response
 
-__all__ = ["RequestContext", "solve", "validate_request_values"]
+__all__ = ["RequestContext", "solve", "validate_request_values", "endpoint_context"]
 
 
 class RequestContext:
@@ -74,8 +75,22 @@ async def solve(dependant: Dependant, ctx: RequestContext) -> dict[str, Any]:
     errors: list[dict[str, Any]] = []
     values = await _solve(dependant, ctx, errors)
     if errors:
-        raise RequestValidationError(errors)
+        raise RequestValidationError(errors, endpoint_ctx=endpoint_context(dependant, ctx.request))
     return values
+
+
+def endpoint_context(dependant: Dependant, request: Request) -> dict[str, Any]:
+    """Where a request was refused, for the error's text: the handler's name, file and line,
+    and `METHOD /mount/path` (`WS ...` for a WebSocket). Only computed on a validation error."""
+    call = dependant.call
+    ctx: dict[str, Any] = {}
+    code = getattr(inspect.unwrap(call), "__code__", None) if call is not None else None
+    if code is not None:
+        ctx.update(file=code.co_filename, line=code.co_firstlineno, function=getattr(call, "__name__", None))
+    if dependant.path:
+        method = "WS" if request.scope.get("type") == "websocket" else request.method
+        ctx["path"] = f"{method} {request.scope.get('root_path', '').rstrip('/')}{dependant.path}"
+    return ctx
 
 
 async def _solve(dependant: Dependant, ctx: RequestContext, errors: list[dict[str, Any]]) -> dict[str, Any]:
@@ -179,7 +194,11 @@ def validate_request_values(dependant: Dependant, request: Request, errors: list
         cookies = request.cookies
         _validate(
             v.cookie,
-            {f.alias: cookies[f.alias] for f in dependant.cookie_params if f.alias in cookies},
+            {
+                f.alias: cookies[k]
+                for f in dependant.cookie_params
+                if (k := _request_key(f, cookies) if f.alias_choices else f.alias) in cookies
+            },
             "cookie",
             values,
             errors,
@@ -201,31 +220,52 @@ def _collect(fields: list[ParamField], multi: Any) -> dict[str, Any]:
     for f in fields:
         if f.is_model:
             continue
+        key = _request_key(f, multi) if f.alias_choices else f.alias
         if f.is_sequence:
-            items = multi.getlist(f.alias)
+            items = multi.getlist(key)
             if items:
                 data[f.alias] = items
         else:
-            value = multi.get(f.alias)
+            value = multi.get(key)
             if value is not None:
                 data[f.alias] = value
     return data
 
 
+def _request_key(f: ParamField, present: Any) -> str:
+    """The first of a parameter's request names the request has (`AliasChoices`)."""
+    if f.alias_choices and f.alias not in present:
+        return next((key for key in f.alias_choices if key in present), f.alias)
+    return f.alias
+
+
 def _model_input(field: ParamField, request: Request, source: str) -> dict[str, Any]:
-    """A parameter model (e.g. `Annotated[Filters, Query()]`) reads all of its part."""
+    """A parameter model (e.g. `Annotated[Filters, Query()]`) reads all of its part: its own
+    fields by their request names, then every other value of that part, so the model's
+    `extra` policy decides about them (kept, ignored, or refused with extra="forbid")."""
     if source == "cookie":
-        return dict(request.cookies)
-    multi = request.query_params if source == "query" else request.headers
+        multi: Any = request.cookies
+        items = list(multi.items())
+    elif source == "query":
+        multi = request.query_params
+        items = multi.multi_items()
+    else:
+        multi = request.headers
+        items = multi.items()
     data: dict[str, Any] = {}
-    if source == "query":
-        # Every parameter goes in, so a model with extra="forbid" can refuse unknown ones.
-        for key in multi:
-            data[key] = multi[key]
+    own: set[str] = set()
     for key, wire, is_sequence in field.model_keys:
-        items = multi.getlist(wire)
-        if items:
-            data[key] = items if is_sequence else items[-1] if source == "query" else items[0]
+        # A header's unconverted field name is not an extra either (`x_user_id` for x-user-id).
+        own.update((wire.lower(), key.lower()) if source == "header" else (wire,))
+        values = multi.getlist(wire) if source != "cookie" else [multi[wire]] if wire in multi else []
+        if values:
+            data[key] = values if is_sequence else values[-1] if source == "query" else values[0]
+    extras: dict[str, list[Any]] = {}
+    for name, value in items:
+        if name not in own:
+            extras.setdefault(name, []).append(value)
+    for name, values in extras.items():
+        data.setdefault(name, values[0] if len(values) == 1 else values)
     return data
 
 
@@ -242,7 +282,8 @@ def _validate_model(
     try:
         values[field.name] = field.adapter.validate_python(data)  # type: ignore[union-attr]
     except ValidationError as exc:
-        errors.extend(_errors(exc, (source,)))
+        # The model's whole input is the `input` of a missing field, as in FastAPI.
+        errors.extend(_errors(exc, (source,), per_field=False))
 
 
 def _errors(exc: ValidationError, prefix: tuple[str | int, ...], per_field: bool = True) -> list[dict[str, Any]]:

@@ -29,6 +29,8 @@ from pydantic.fields import FieldInfo
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import PydanticUndefined, core_schema, to_jsonable_python
 
+from covet.dependencies.analysis import model_class, wire_name
+
 __all__ = [
     "REF_TEMPLATE",
     "REF_PREFIX",
@@ -571,23 +573,21 @@ def _expand(param: Any) -> list[_Field]:
     documented as one parameter per model field, named as the request carries them."""
     if not getattr(param, "is_model", False):
         return [_field(param)]
-    model = param.annotation
+    model = model_class(param.annotation)
     fields: dict[str, FieldInfo] = getattr(model, "model_fields", {})
     convert = param.source == "header" and getattr(param.field_info, "convert_underscores", True)
     out = []
     for name, info in fields.items():
-        alias = info.alias or name
-        if convert:
-            alias = alias.replace("_", "-")
+        key = wire_name(name, info, convert_underscores=False)
         out.append(
             _Field(
-                alias=alias,
+                alias=wire_name(name, info, convert_underscores=convert),
                 source=param.source,
                 annotation=info.annotation,
                 field_info=info,
                 required=info.is_required(),
                 default=info.default,
-                title=_title(name),
+                title=_title(key),
             )
         )
     return out
