@@ -122,7 +122,8 @@ class Request:
     @property
     def state(self) -> State:
         if self._state is None:
-            self._state = State()
+            # A copy of what the lifespans yielded, as Starlette gives it.
+            self._state = State(getattr(self.app, "_lifespan_state", None))
         return self._state
 
     @property
@@ -138,7 +139,7 @@ class Request:
             "path": raw.path,
             "raw_path": raw.raw_path,
             "query_string": raw.query_string,
-            "root_path": raw.root_path,
+            "root_path": getattr(self.app, "root_path", "") or raw.root_path,
             "headers": raw.raw_headers,
             "client": raw.client,
             "server": raw.server,

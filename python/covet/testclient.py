@@ -226,6 +226,11 @@ class TestClient(httpx.Client):
             headers={"user-agent": "testclient", **(headers or {})},
         )
 
+    @property
+    def app_state(self) -> dict[str, Any]:
+        """What the app's lifespans yielded (Starlette's TestClient attribute)."""
+        return dict(getattr(self.app, "_lifespan_state", None) or {})
+
     def __enter__(self) -> TestClient:
         self._loop.run_until_complete(self.app.startup())
         self._started = True
