@@ -31,7 +31,13 @@ from covet.params import DependsParam
 from covet.requests import ClientDisconnect, Request
 from covet.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response, send_to_engine
 from covet.routing import F, RouteRegistry, _fast_body
-from covet.router_options import apply_app_options, merged_lifespan
+from covet.router_options import (
+    apply_app_options,
+    explicit_head_paths,
+    head_routes_first,
+    merged_lifespan,
+    served_methods,
+)
 
 __all__ = ["Covet"]
 
@@ -202,11 +208,12 @@ class Covet(RouteRegistry):
         if self._router is None:
             self._add_docs_routes()
             router = _engine.Router(self.redirect_slashes)
-            for index, route in enumerate(self.routes):
+            heads = explicit_head_paths(self.routes)
+            for index, route in head_routes_first(self.routes):
                 if isinstance(route, Mount):
                     router.mount(route.path, index, route.name)
                 else:
-                    router.add(route.path, sorted(route.methods), index, route.name)
+                    router.add(route.path, sorted(served_methods(route, heads)), index, route.name)
             self._chain = self._build_chain()
             self._router = router
         return self._router

@@ -13,7 +13,15 @@ import warnings
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
-__all__ = ["apply_app_options", "merge_router_events", "merged_lifespan", "as_lifespan"]
+__all__ = [
+    "apply_app_options",
+    "as_lifespan",
+    "explicit_head_paths",
+    "head_routes_first",
+    "merge_router_events",
+    "merged_lifespan",
+    "served_methods",
+]
 
 
 def apply_app_options(
@@ -31,7 +39,7 @@ def apply_app_options(
     strict_content_type: bool,
 ) -> None:
     """The constructor options `Covet.__init__` hands over as they are (FastAPI's meanings)."""
-    from covet.routing import APIRouter
+    from covet.routing import APIRouter, WebhookRoute
 
     if root_path:
         # FastAPI deprecates it in favour of the server's setting; it still applies.
@@ -45,7 +53,7 @@ def apply_app_options(
     app.openapi_external_docs = openapi_external_docs
     app.callbacks = list(callbacks or [])
     # Routes documented under `webhooks` in the OpenAPI document, never served.
-    app.webhooks = webhooks if webhooks is not None else APIRouter()
+    app.webhooks = webhooks if webhooks is not None else APIRouter(route_class=WebhookRoute)
     app.deprecated = deprecated
     app.include_in_schema = include_in_schema
     if generate_unique_id_function is not None:
@@ -103,3 +111,31 @@ async def merged_lifespan(app: Any) -> AsyncIterator[dict[str, Any] | None]:
         if isinstance(own, dict):
             merged = {**(merged or {}), **own}
         yield merged
+
+
+def explicit_head_paths(routes: Sequence[Any]) -> set[str]:
+    """Paths with a route that declares HEAD itself (`@app.head(...)`)."""
+    return {
+        r.path for r in routes if "HEAD" in (getattr(r, "methods", None) or ()) and not getattr(r, "implicit_head", True)
+    }
+
+
+def served_methods(route: Any, explicit_heads: set[str]) -> set[str]:
+    """The methods the engine routes to `route`: a GET route's implicit HEAD gives way to a
+    HEAD route declared for the same path (which FastAPI, with no implicit HEAD, serves)."""
+    methods: set[str] = route.methods
+    if getattr(route, "implicit_head", False) and route.path in explicit_heads:
+        return methods - {"HEAD"}
+    return methods
+
+
+def head_routes_first(routes: Sequence[Any]) -> list[tuple[int, Any]]:
+    """(index, route) in the order the engine's router gets them: HEAD-only routes first, so
+    that they answer HEAD before a GET route on the same path would (the engine lets GET routes
+    take HEAD); the rest in declaration order. A HEAD-only route matches nothing else, so no
+    other request is routed differently."""
+    indexed = list(enumerate(routes))
+    first = [(i, r) for i, r in indexed if set(getattr(r, "methods", None) or ()) == {"HEAD"}]
+    if not first:
+        return indexed
+    return first + [(i, r) for i, r in indexed if set(getattr(r, "methods", None) or ()) != {"HEAD"}]

@@ -48,6 +48,10 @@ _TRIVIAL_MODELS = (dict, list, Any, object)
 class APIRoute:
     """One path + methods bound to a handler, with FastAPI's route options."""
 
+    # A route only described in the OpenAPI document (a webhook), never served: its "path" is
+    # any name (FastAPI's `@app.webhooks.post("new-subscription")`).
+    documentation_only = False
+
     def __init__(
         self,
         path: str,
@@ -80,11 +84,13 @@ class APIRoute:
     ) -> None:
         # A callback router's paths start with an OpenAPI runtime expression (`{$callback_url}`):
         # they are only documented, never served.
-        if not path.startswith(("/", "{$")):
+        if not path.startswith(("/", "{$")) and not self.documentation_only:
             raise ValueError(f"Route path {path!r} must start with '/'")
         self.path = path
         self.endpoint = endpoint
         self.methods = {m.upper() for m in methods} if methods else {"GET"}
+        # HEAD is served by a GET route, unless a route of its own declares it for this path.
+        self.implicit_head = "GET" in self.methods and "HEAD" not in self.methods
         if "GET" in self.methods:
             self.methods.add("HEAD")
         self.name = name or getattr(endpoint, "__name__", type(endpoint).__name__)
@@ -551,6 +557,12 @@ class RouteRegistry:
         """Serves any ASGI application under `path` (a Starlette or FastAPI app, static files...)."""
         self.routes.append(Mount(self.prefix + path, app, name=name))
         self._routes_changed()
+
+
+class WebhookRoute(APIRoute):
+    """A route of `app.webhooks`: documented under the document's `webhooks`, never served."""
+
+    documentation_only = True
 
 
 def _inherit_route_options(registry: RouteRegistry, options: dict[str, Any]) -> None:

@@ -240,7 +240,8 @@ class TestClient(httpx.Client):
         if self._started:
             self._started = False
             self._loop.run_until_complete(self.app.shutdown())
-        self.close()
+        # The client stays usable, and may be entered again (Starlette's TestClient): a test
+        # module often shares one client across `with client:` blocks. `close()` ends it.
 
     def close(self) -> None:
         super().close()
