@@ -126,6 +126,8 @@ class APIRoute:
         self.dependant = get_dependant(endpoint, path=path)
         for dep in reversed(self.dependencies):
             self.dependant.dependencies.insert(0, _route_dependency(dep, path))
+        # A body with no Content-Type is read as JSON only when the route says so.
+        self.dependant.lax_content_type = strict_content_type is False  # type: ignore[attr-defined]
         self.is_async = _is_async(endpoint)
         d = self.dependant
         # `simple`: the request values can be validated synchronously, with nothing to solve
