@@ -103,3 +103,11 @@ class InvalidJSONBody(HTTPException, json.JSONDecodeError):
 
 
 __all__ += ["InvalidJSONBody"]
+
+
+class FastAPIError(RuntimeError):
+    """A mistake in how the app is declared, found at declaration (FastAPI's name: apps catch
+    it under that name), e.g. including a router whose route has an empty path, with no prefix."""
+
+
+__all__ += ["FastAPIError"]

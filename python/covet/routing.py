@@ -23,7 +23,7 @@ from covet.concurrency import can_suspend, run_in_threadpool
 from covet.dependencies.analysis import _strip_optional, get_dependant
 from covet.dependencies.models import Dependant
 from covet.dependencies.solve import RequestContext, body_values, solve, validate_request_values
-from covet.exceptions import RequestValidationError, ResponseValidationError
+from covet.exceptions import FastAPIError, RequestValidationError, ResponseValidationError
 from covet.mounts import Mount, check_prefix
 from covet.params import DependsParam
 from covet.requests import Request
@@ -84,7 +84,8 @@ class APIRoute:
     ) -> None:
         # A callback router's paths start with an OpenAPI runtime expression (`{$callback_url}`):
         # they are only documented, never served.
-        if not path.startswith(("/", "{$")) and not self.documentation_only:
+        # "": a router's route at its prefix itself (`@router.get("")`), made whole on include.
+        if path and not path.startswith(("/", "{$")) and not self.documentation_only:
             raise ValueError(f"Route path {path!r} must start with '/'")
         self.path = path
         self.endpoint = endpoint
@@ -534,6 +535,10 @@ class RouteRegistry:
         generate_unique_id_function: Callable[[Any], str] | None = None,
     ) -> None:
         check_prefix(prefix, "An include prefix")
+        # FastAPI's exception type and message, which apps and tests match on.
+        assert router is not self, (
+            "Cannot include the same APIRouter instance into itself. Did you mean to include a different router?"
+        )
         merge_router_events(self, router)
         for route in router.routes:
             if isinstance(route, APIWebSocketRoute):
@@ -545,6 +550,8 @@ class RouteRegistry:
                 self.routes.append(Mount(self.prefix + prefix + route.path, route.app, name=route.name))
                 self._routes_changed()
                 continue
+            if not prefix and not route.path:
+                raise FastAPIError(f"Prefix and path cannot be both empty (path operation: {route.name})")
             options = route.options()
             options["tags"] = [*(tags or []), *options["tags"]]
             options["dependencies"] = [*(dependencies or []), *options["dependencies"]]
