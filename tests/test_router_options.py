@@ -158,3 +158,29 @@ def test_include_mistakes_are_refused() -> None:
         app.include_router(router)
     app.include_router(router, prefix="/prefix")
     assert TestClient(app).get("/prefix").json() == ["ok"]
+
+
+def test_a_route_class_can_wrap_the_route_handler() -> None:
+    class TimedRoute(APIRoute):
+        def get_route_handler(self) -> Any:
+            original = super().get_route_handler()
+
+            async def timed(request: Request) -> Any:
+                response = await original(request)
+                response.headers["x-route"] = f"{request.method} {self.path}"
+                return response
+
+            return timed
+
+    router = APIRouter(route_class=TimedRoute)
+
+    @router.get("/items/{item_id}")
+    async def read_item(item_id: int) -> dict[str, int]:
+        return {"item_id": item_id}
+
+    app = Covet()
+    app.include_router(router, prefix="/v1")
+    r = TestClient(app).get("/v1/items/3")
+    assert r.json() == {"item_id": 3}
+    assert r.headers["x-route"] == "GET /v1/items/{item_id}"
+    assert TestClient(app).get("/v1/items/x").status_code == 422

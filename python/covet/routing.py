@@ -157,6 +157,19 @@ class APIRoute:
         self.task = self.simple and self.is_async and not self.inline and not d.request_param
         # Arguments the engine can build in Rust, skipping the Request object and pydantic.
         self.fast_args = _fast_args(d) if self.simple else None
+        if type(self).get_route_handler is not APIRoute.get_route_handler:
+            self._serve_with(self.get_route_handler())
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        """FastAPI's hook for `APIRoute` subclasses: the coroutine function that turns a request
+        into this route's response. Override it to wrap the default (time the request, log
+        it...); such a route is always served by Python, never run inline by the engine."""
+        return self.handle
+
+    def _serve_with(self, handler: Callable[[Request], Any]) -> None:
+        self.handle = handler  # type: ignore[method-assign]
+        self.inline = self.task = False
+        self.fast_args = None
 
     # --- the engine's fast path ---------------------------------------------------------------
 
