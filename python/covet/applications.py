@@ -30,7 +30,6 @@ from covet.mounts import Mount
 from covet.params import DependsParam
 from covet.requests import ClientDisconnect, Request
 from covet.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response, send_to_engine
-from covet.routing import F, RouteRegistry, _fast_body
 from covet.router_options import (
     apply_app_options,
     explicit_head_paths,
@@ -38,6 +37,7 @@ from covet.router_options import (
     merged_lifespan,
     served_methods,
 )
+from covet.routing import F, RouteRegistry, _fast_body
 
 __all__ = ["Covet"]
 

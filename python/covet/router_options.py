@@ -116,7 +116,9 @@ async def merged_lifespan(app: Any) -> AsyncIterator[dict[str, Any] | None]:
 def explicit_head_paths(routes: Sequence[Any]) -> set[str]:
     """Paths with a route that declares HEAD itself (`@app.head(...)`)."""
     return {
-        r.path for r in routes if "HEAD" in (getattr(r, "methods", None) or ()) and not getattr(r, "implicit_head", True)
+        r.path
+        for r in routes
+        if "HEAD" in (getattr(r, "methods", None) or ()) and not getattr(r, "implicit_head", True)
     }
 
 

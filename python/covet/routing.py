@@ -27,8 +27,8 @@ from covet.exceptions import FastAPIError, RequestValidationError, ResponseValid
 from covet.mounts import Mount, check_prefix
 from covet.params import DependsParam
 from covet.requests import Request
-from covet.router_options import merge_router_events
 from covet.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, _content_type
+from covet.router_options import merge_router_events
 from covet.websocket_routing import APIWebSocketRoute
 
 __all__ = ["APIRoute", "APIWebSocketRoute", "Route", "APIRouter", "Mount"]
