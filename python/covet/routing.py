@@ -111,9 +111,6 @@ class APIRoute:
         self.callbacks = callbacks
         self.generate_unique_id_function = generate_unique_id_function
         self.strict_content_type = strict_content_type
-        # The operation id base of a custom `generate_unique_id_function` (covet's default is
-        # computed per method, by the OpenAPI builder).
-        self.unique_id = generate_unique_id_function(self) if generate_unique_id_function else None
         self.response_model = _return_annotation(endpoint) if response_model is Default else response_model
         self._dump_options = {
             "include": response_model_include,
@@ -127,8 +124,6 @@ class APIRoute:
         self.dependant = get_dependant(endpoint, path=path)
         for dep in reversed(self.dependencies):
             self.dependant.dependencies.insert(0, _route_dependency(dep, path))
-        # A body with no Content-Type is read as JSON only when the route says so.
-        self.dependant.lax_content_type = strict_content_type is False  # type: ignore[attr-defined]
         self.is_async = _is_async(endpoint)
         d = self.dependant
         # `simple`: the request values can be validated synchronously, with nothing to solve
@@ -157,6 +152,17 @@ class APIRoute:
         self.task = self.simple and self.is_async and not self.inline and not d.request_param
         # Arguments the engine can build in Rust, skipping the Request object and pydantic.
         self.fast_args = _fast_args(d) if self.simple else None
+        self._apply_fastapi_options()
+
+    def _apply_fastapi_options(self) -> None:
+        """What FastAPI's `generate_unique_id_function`, `strict_content_type` and an overridden
+        `get_route_handler` change, decided once here."""
+        # The operation id base of a custom function (covet's default one is computed per
+        # method, by the OpenAPI builder).
+        make_id = self.generate_unique_id_function
+        self.unique_id = make_id(self) if make_id is not None else None
+        # A body with no Content-Type is read as JSON only when the route says so.
+        self.dependant.lax_content_type = self.strict_content_type is False  # type: ignore[attr-defined]
         if type(self).get_route_handler is not APIRoute.get_route_handler:
             self._serve_with(self.get_route_handler())
 
