@@ -13,7 +13,7 @@ import pytest
 
 from covet import Covet, Request
 from covet.testclient import TestClient
-from tests.conftest import served_three_ways
+from tests.conftest import served_three_ways, start_server
 
 client = served_three_ways("tests.apps.app_options:app")
 
@@ -127,3 +127,25 @@ def test_a_testclient_can_be_entered_again() -> None:
             assert c.get("/").json() == {"ok": True}
     assert started == [1, 1]
     c.close()
+
+
+@pytest.mark.parametrize("kind", ["testclient", "covet"])
+def test_a_server_root_path_shows_in_scope_urls_and_servers(kind: str) -> None:
+    from tests.apps.app_options import app
+
+    if kind == "testclient":
+        c: httpx.Client = TestClient(app, root_path="/api/v1")
+        base = "http://testserver"
+    else:
+        server = start_server("tests.apps.app_options:app", "--no-access-log", "--root-path", "/api/v1/", kind="covet")
+        c = server.client()
+        base = server.url
+    try:
+        assert c.get("/where").json() == {"root_path": "/api/v1", "url_for": f"{base}/api/v1/where"}
+        assert c.get("/openapi.json").json()["servers"] == [{"url": "/api/v1"}]
+    finally:
+        c.close()
+        if kind == "covet":
+            server.stop()
+    # The document itself is not changed for the next client.
+    assert "servers" not in TestClient(app).get("/openapi.json").json()

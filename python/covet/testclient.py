@@ -216,7 +216,8 @@ class TestClient(httpx.Client):
         self._peer = client
         self._loop = asyncio.new_event_loop()
         self._engine: Any = None
-        self._engine_options = engine_options
+        # As Starlette's: requests are served as if a proxy had stripped `root_path` first.
+        self._engine_options = {**engine_options, "root_path": root_path} if root_path else engine_options
         self._started = False
         super().__init__(
             base_url=base_url,

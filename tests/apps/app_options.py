@@ -46,3 +46,8 @@ async def head_thing(thing_id: str) -> JSONResponse:
 async def route_of(name: str, request: Request) -> dict[str, Any]:
     route = request.scope["route"]
     return {"path": route.path, "name": route.name}
+
+
+@app.get("/where")
+async def where(request: Request) -> dict[str, str]:
+    return {"root_path": request.scope["root_path"], "url_for": str(request.url_for("where"))}
