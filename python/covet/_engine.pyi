@@ -124,6 +124,7 @@ class Server:
         body_timeout: float = 10.0,
         min_body_rate: int = 500,
         max_connections: int = 10000,
+        root_path: str = "",
     ) -> None: ...
     def set_endpoints(
         self,

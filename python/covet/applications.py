@@ -30,6 +30,13 @@ from covet.mounts import Mount
 from covet.params import DependsParam
 from covet.requests import ClientDisconnect, Request
 from covet.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response, send_to_engine
+from covet.router_options import (
+    apply_app_options,
+    explicit_head_paths,
+    head_routes_first,
+    merged_lifespan,
+    served_methods,
+)
 from covet.routing import F, RouteRegistry, _fast_body
 
 __all__ = ["Covet"]
@@ -75,6 +82,17 @@ class Covet(RouteRegistry):
         separate_input_output_schemas: bool = True,
         middleware: Sequence[MiddlewareDecl] | None = None,
         websocket_origins: Sequence[str] | None = None,
+        routes: Sequence[Any] | None = None,
+        root_path: str = "",
+        root_path_in_servers: bool = True,
+        openapi_prefix: str = "",
+        openapi_external_docs: dict[str, Any] | None = None,
+        callbacks: Sequence[Any] | None = None,
+        webhooks: Any = None,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
+        generate_unique_id_function: Callable[[Any], str] | None = None,
+        strict_content_type: bool = True,
     ) -> None:
         self.debug = debug
         self.title = title
@@ -120,6 +138,19 @@ class Covet(RouteRegistry):
         self._tasks: set[asyncio.Task[Any]] = set()
         # TestClient collects unhandled exceptions here to re-raise them in the test.
         self._error_sink: list[BaseException] | None = None
+        apply_app_options(
+            self,
+            routes=routes,
+            root_path=root_path or openapi_prefix,
+            root_path_in_servers=root_path_in_servers,
+            openapi_external_docs=openapi_external_docs,
+            callbacks=callbacks,
+            webhooks=webhooks,
+            deprecated=deprecated,
+            include_in_schema=include_in_schema,
+            generate_unique_id_function=generate_unique_id_function,
+            strict_content_type=strict_content_type,
+        )
 
     # --- declaration ---------------------------------------------------------------------
 
@@ -177,11 +208,12 @@ class Covet(RouteRegistry):
         if self._router is None:
             self._add_docs_routes()
             router = _engine.Router(self.redirect_slashes)
-            for index, route in enumerate(self.routes):
+            heads = explicit_head_paths(self.routes)
+            for index, route in head_routes_first(self.routes):
                 if isinstance(route, Mount):
                     router.mount(route.path, index, route.name)
                 else:
-                    router.add(route.path, sorted(route.methods), index, route.name)
+                    router.add(route.path, sorted(served_methods(route, heads)), index, route.name)
             self._chain = self._build_chain()
             self._router = router
         return self._router
@@ -392,6 +424,8 @@ class Covet(RouteRegistry):
                 terms_of_service=self.terms_of_service,
                 contact=self.contact,
                 license_info=self.license_info,
+                webhooks=self.webhooks.routes,
+                external_docs=self.openapi_external_docs,
             )
         return self.openapi_schema
 
@@ -410,10 +444,11 @@ class Covet(RouteRegistry):
         self.engine_router  # noqa: B018 - route conflicts are reported at startup
         for hook in self.on_startup_handlers:
             await _maybe_await(hook())
-        if self.lifespan is not None:
-            self._lifespan_cm = self.lifespan(self)
+        if self.lifespan is not None or self._router_lifespans:
+            self._lifespan_cm = merged_lifespan(self)
             state = await self._lifespan_cm.__aenter__()
             if isinstance(state, dict):
+                self._lifespan_state = state
                 for key, value in state.items():
                     setattr(self.state, key, value)
 

@@ -94,6 +94,9 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="connections per worker (default: open-file soft limit - 100, at most 10000)",
     )
+    run.add_argument(
+        "--root-path", default="", help="the path prefix a proxy in front strips (ASGI root_path), e.g. /api/v1"
+    )
     run.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     # `covet db ...` is parsed by covet.db.cli, imported only when used (SQLAlchemy is heavy).
     commands.add_parser("db", help="database migrations and seed data (pip install covet[db]); see covet db --help")
@@ -152,6 +155,7 @@ def _run(args: argparse.Namespace, raw_args: list[str]) -> int:
         body_timeout=args.body_timeout,
         min_body_rate=args.min_body_rate,
         max_connections=args.max_connections,
+        root_path=args.root_path,
         ws_max_size=args.ws_max_size,
         ws_ping_interval=args.ws_ping_interval,
         ws_ping_timeout=args.ws_ping_timeout,

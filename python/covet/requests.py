@@ -122,7 +122,8 @@ class Request:
     @property
     def state(self) -> State:
         if self._state is None:
-            self._state = State()
+            # A copy of what the lifespans yielded, as Starlette gives it.
+            self._state = State(getattr(self.app, "_lifespan_state", None))
         return self._state
 
     @property
@@ -138,7 +139,7 @@ class Request:
             "path": raw.path,
             "raw_path": raw.raw_path,
             "query_string": raw.query_string,
-            "root_path": raw.root_path,
+            "root_path": getattr(self.app, "root_path", "") or raw.root_path,
             "headers": raw.raw_headers,
             "client": raw.client,
             "server": raw.server,
@@ -146,6 +147,9 @@ class Request:
             "app": self.app,
             "state": self.state,
         }
+        route = _matched_route(self.app, raw)
+        if route is not None:
+            scope["route"] = route  # the route serving it (Starlette sets it when matching)
         scope.update(self.scope_extra)
         return scope
 
@@ -346,3 +350,19 @@ def _holds_lone_surrogate(value: Any) -> bool:
     if isinstance(value, list):
         return any(_holds_lone_surrogate(item) for item in value)
     return False
+
+
+def _matched_route(app: Any, raw: Any) -> Any:
+    """The app's route that serves `raw`, looked up only when a scope is asked for (the request
+    path itself never pays for it): the engine's endpoint index, else the router's answer."""
+    routes = getattr(app, "routes", None)
+    if not routes:
+        return None
+    index = raw.endpoint
+    if index is None:
+        from covet import _engine
+
+        outcome, index, _, _ = app.engine_router.lookup(raw.method, raw.path)
+        if outcome != _engine.FOUND:
+            return None
+    return routes[index] if 0 <= index < len(routes) else None

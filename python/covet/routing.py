@@ -35,6 +35,7 @@ from covet.mounts import Mount, check_prefix
 from covet.params import DependsParam
 from covet.requests import Request
 from covet.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, _content_type
+from covet.router_options import merge_router_events
 from covet.streams import StreamPlan, is_generator, stream_item_type
 from covet.websocket_routing import APIWebSocketRoute
 
@@ -57,6 +58,10 @@ _PING_INTERVAL = 15.0
 
 class APIRoute:
     """One path + methods bound to a handler, with FastAPI's route options."""
+
+    # A route only described in the OpenAPI document (a webhook), never served: its "path" is
+    # any name (FastAPI's `@app.webhooks.post("new-subscription")`).
+    documentation_only = False
 
     def __init__(
         self,
@@ -84,12 +89,20 @@ class APIRoute:
         response_class: type[Response] = JSONResponse,
         name: str | None = None,
         openapi_extra: dict[str, Any] | None = None,
+        callbacks: list[Any] | None = None,
+        generate_unique_id_function: Callable[[Any], str] | None = None,
+        strict_content_type: bool | None = None,
     ) -> None:
-        if not path.startswith("/"):
+        # A callback router's paths start with an OpenAPI runtime expression (`{$callback_url}`):
+        # they are only documented, never served.
+        # "": a router's route at its prefix itself (`@router.get("")`), made whole on include.
+        if path and not path.startswith(("/", "{$")) and not self.documentation_only:
             raise ValueError(f"Route path {path!r} must start with '/'")
         self.path = path
         self.endpoint = endpoint
         self.methods = {m.upper() for m in methods} if methods else {"GET"}
+        # HEAD is served by a GET route, unless a route of its own declares it for this path.
+        self.implicit_head = "GET" in self.methods and "HEAD" not in self.methods
         if "GET" in self.methods:
             self.methods.add("HEAD")
         self.name = name or getattr(endpoint, "__name__", type(endpoint).__name__)
@@ -106,6 +119,9 @@ class APIRoute:
         self.include_in_schema = include_in_schema
         self.response_class = response_class
         self.openapi_extra = openapi_extra
+        self.callbacks = callbacks
+        self.generate_unique_id_function = generate_unique_id_function
+        self.strict_content_type = strict_content_type
         self.response_model = _return_annotation(endpoint) if response_model is Default else response_model
         self._dump_options = {
             "include": response_model_include,
@@ -158,6 +174,30 @@ class APIRoute:
         if self.stream is not None:  # only the Python path makes the generator and streams it
             self.inline = self.task = self.noarg = False
             self.fast_args = None
+        self._apply_fastapi_options()
+
+    def _apply_fastapi_options(self) -> None:
+        """What FastAPI's `generate_unique_id_function`, `strict_content_type` and an overridden
+        `get_route_handler` change, decided once here."""
+        # The operation id base of a custom function (covet's default one is computed per
+        # method, by the OpenAPI builder).
+        make_id = self.generate_unique_id_function
+        self.unique_id = make_id(self) if make_id is not None else None
+        # A body with no Content-Type is read as JSON only when the route says so.
+        self.dependant.lax_content_type = self.strict_content_type is False  # type: ignore[attr-defined]
+        if type(self).get_route_handler is not APIRoute.get_route_handler:
+            self._serve_with(self.get_route_handler())
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        """FastAPI's hook for `APIRoute` subclasses: the coroutine function that turns a request
+        into this route's response. Override it to wrap the default (time the request, log
+        it...); such a route is always served by Python, never run inline by the engine."""
+        return self.handle
+
+    def _serve_with(self, handler: Callable[[Request], Any]) -> None:
+        self.handle = handler  # type: ignore[method-assign]
+        self.inline = self.task = False
+        self.fast_args = None
 
     # --- the engine's fast path ---------------------------------------------------------------
 
@@ -260,6 +300,9 @@ class APIRoute:
             "response_class": self.response_class,
             "name": self.name,
             "openapi_extra": self.openapi_extra,
+            "callbacks": self.callbacks,
+            "generate_unique_id_function": self.generate_unique_id_function,
+            "strict_content_type": self.strict_content_type,
             **{f"response_model_{k}": v for k, v in self._dump_options.items()},
         }
 
@@ -455,6 +498,11 @@ class RouteRegistry:
     deprecated: bool | None = None
     include_in_schema: bool = True
     default_response_class: type[Response] = JSONResponse
+    route_class: type[APIRoute] = APIRoute
+    callbacks: list[Any] | None = None
+    # None: not set here (a route's or an including router's setting, else covet's default).
+    generate_unique_id_function: Callable[[Any], str] | None = None
+    strict_content_type: bool | None = None
 
     def add_api_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> APIRoute:
         options["tags"] = [*self.tags, *(options.get("tags") or [])]
@@ -463,8 +511,13 @@ class RouteRegistry:
         if options.get("deprecated") is None:
             options["deprecated"] = self.deprecated
         options["include_in_schema"] = options.get("include_in_schema", True) and self.include_in_schema
-        options.setdefault("response_class", self.default_response_class)
-        route = APIRoute(self.prefix + path, endpoint, **options)
+        # Set on the route or on this router (not a default): kept when the router is included.
+        chosen = options.get("response_class") or getattr(self, "_response_class_set", None)
+        options["response_class"] = chosen or self.default_response_class
+        route_class = options.pop("route_class_override", None) or self.route_class
+        _inherit_route_options(self, options)
+        route = route_class(self.prefix + path, endpoint, **options)
+        route.response_class_set = chosen
         self.routes.append(route)
         self._routes_changed()
         return route
@@ -558,8 +611,16 @@ class RouteRegistry:
         responses: dict[int | str, dict[str, Any]] | None = None,
         deprecated: bool | None = None,
         include_in_schema: bool = True,
+        default_response_class: type[Response] | None = None,
+        callbacks: list[Any] | None = None,
+        generate_unique_id_function: Callable[[Any], str] | None = None,
     ) -> None:
         check_prefix(prefix, "An include prefix")
+        # FastAPI's exception type and message, which apps and tests match on.
+        assert router is not self, (
+            "Cannot include the same APIRouter instance into itself. Did you mean to include a different router?"
+        )
+        merge_router_events(self, router)
         for route in router.routes:
             if isinstance(route, APIWebSocketRoute):
                 options = route.options()
@@ -570,6 +631,8 @@ class RouteRegistry:
                 self.routes.append(Mount(self.prefix + prefix + route.path, route.app, name=route.name))
                 self._routes_changed()
                 continue
+            if not prefix and not route.path:
+                raise FastAPIError(f"Prefix and path cannot be both empty (path operation: {route.name})")
             options = route.options()
             options["tags"] = [*(tags or []), *options["tags"]]
             options["dependencies"] = [*(dependencies or []), *options["dependencies"]]
@@ -577,12 +640,51 @@ class RouteRegistry:
             if deprecated is not None and options["deprecated"] is None:
                 options["deprecated"] = deprecated
             options["include_in_schema"] = options["include_in_schema"] and include_in_schema
-            self.add_api_route(prefix + route.path, route.endpoint, **options)
+            _include_options(options, route, router, default_response_class, callbacks, generate_unique_id_function)
+            self.add_api_route(prefix + route.path, route.endpoint, route_class_override=type(route), **options)
 
     def mount(self, path: str, app: Any, name: str | None = None) -> None:
         """Serves any ASGI application under `path` (a Starlette or FastAPI app, static files...)."""
         self.routes.append(Mount(self.prefix + path, app, name=name))
         self._routes_changed()
+
+
+class WebhookRoute(APIRoute):
+    """A route of `app.webhooks`: documented under the document's `webhooks`, never served."""
+
+    documentation_only = True
+
+
+def _inherit_route_options(registry: RouteRegistry, options: dict[str, Any]) -> None:
+    """This app's or router's callbacks, unique id function and content-type strictness, for a
+    route that does not set its own (FastAPI's precedence)."""
+    if registry.callbacks:
+        options["callbacks"] = [*registry.callbacks, *(options.get("callbacks") or [])]
+    if options.get("generate_unique_id_function") is None:
+        options["generate_unique_id_function"] = registry.generate_unique_id_function
+    if options.get("strict_content_type") is None:
+        options["strict_content_type"] = registry.strict_content_type
+
+
+def _include_options(
+    options: dict[str, Any],
+    route: APIRoute,
+    router: APIRouter,
+    default_response_class: type[Response] | None,
+    callbacks: list[Any] | None,
+    generate_unique_id_function: Callable[[Any], str] | None,
+) -> None:
+    """A route's options as `include_router` passes them on: what the route or its router set
+    wins over the include's arguments, which win over the including app's or router's."""
+    chosen = getattr(route, "response_class_set", None) or default_response_class
+    if chosen is None:
+        options.pop("response_class", None)
+    else:
+        options["response_class"] = chosen
+    if callbacks:
+        options["callbacks"] = [*callbacks, *(options.get("callbacks") or [])]
+    if options.get("generate_unique_id_function") is None:
+        options["generate_unique_id_function"] = generate_unique_id_function
 
 
 class APIRouter(RouteRegistry):
@@ -597,7 +699,18 @@ class APIRouter(RouteRegistry):
         responses: dict[int | str, dict[str, Any]] | None = None,
         deprecated: bool | None = None,
         include_in_schema: bool = True,
-        default_response_class: type[Response] = JSONResponse,
+        default_response_class: type[Response] | None = None,
+        callbacks: list[Any] | None = None,
+        routes: list[Any] | None = None,
+        redirect_slashes: bool = True,
+        default: Any = None,
+        dependency_overrides_provider: Any = None,
+        route_class: type[APIRoute] = APIRoute,
+        on_startup: Sequence[Callable[[], Any]] | None = None,
+        on_shutdown: Sequence[Callable[[], Any]] | None = None,
+        lifespan: Callable[[Any], Any] | None = None,
+        generate_unique_id_function: Callable[[Any], str] | None = None,
+        strict_content_type: bool | None = None,
     ) -> None:
         check_prefix(prefix, "A router prefix")
         self.prefix = prefix
@@ -606,8 +719,43 @@ class APIRouter(RouteRegistry):
         self.responses = dict(responses or {})
         self.deprecated = deprecated
         self.include_in_schema = include_in_schema
-        self.default_response_class = default_response_class
-        self.routes: list[Any] = []
+        self._response_class_set = default_response_class
+        self.default_response_class = default_response_class or JSONResponse
+        self.routes: list[Any] = list(routes or [])
+        self.callbacks = list(callbacks or [])
+        self.redirect_slashes = redirect_slashes
+        self.default = default
+        self.dependency_overrides_provider = dependency_overrides_provider
+        self.route_class = route_class
+        self.generate_unique_id_function = generate_unique_id_function
+        self.strict_content_type = strict_content_type
+        # Brought to the app that includes this router (see `covet.router_options`).
+        self.on_startup_handlers = list(on_startup or [])
+        self.on_shutdown_handlers = list(on_shutdown or [])
+        self.lifespan = lifespan
+        self._router_lifespans: list[Any] = []
+
+    @property
+    def on_startup(self) -> list[Callable[[], Any]]:
+        return self.on_startup_handlers
+
+    @property
+    def on_shutdown(self) -> list[Callable[[], Any]]:
+        return self.on_shutdown_handlers
+
+    def on_event(self, event: str) -> Callable[[F], F]:
+        """`@router.on_event("startup")`: runs when the app including this router starts."""
+        if event not in ("startup", "shutdown"):
+            raise ValueError(f'Unknown event {event!r}: use "startup" or "shutdown"')
+
+        def decorator(func: F) -> F:
+            (self.on_startup_handlers if event == "startup" else self.on_shutdown_handlers).append(func)
+            return func
+
+        return decorator
+
+    def add_event_handler(self, event: str, func: Callable[[], Any]) -> None:
+        self.on_event(event)(func)
 
 
 def _text_type(response_class: type[Response]) -> bytes | None:

@@ -43,6 +43,9 @@ class Config:
     # Connections one worker holds; None: derived from the open-file limit (see
     # default_max_connections).
     max_connections: int | None = None
+    # The path prefix a proxy in front strips before forwarding (uvicorn's --root-path):
+    # requests show it as scope["root_path"], URLs built for clients include it.
+    root_path: str = ""
     # WebSockets: largest message, ping every ws_ping_interval s of silence (0: never), drop
     # after ws_ping_timeout s without a pong, queue at most ws_max_queue unread messages, drop
     # a client that leaves more than ws_max_send_buffer bytes unread.
@@ -81,6 +84,7 @@ class Config:
             "body_timeout": self.body_timeout,
             "min_body_rate": self.min_body_rate,
             "max_connections": self.max_connections or default_max_connections(),
+            "root_path": self.root_path,
         }
 
 

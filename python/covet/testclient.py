@@ -221,7 +221,8 @@ class TestClient(httpx.Client):
         self._peer = client
         self._loop = asyncio.new_event_loop()
         self._engine: Any = None
-        self._engine_options = engine_options
+        # As Starlette's: requests are served as if a proxy had stripped `root_path` first.
+        self._engine_options = {**engine_options, "root_path": root_path} if root_path else engine_options
         self._started = False
         super().__init__(
             base_url=base_url,
@@ -230,6 +231,11 @@ class TestClient(httpx.Client):
             cookies=cookies,
             headers={"user-agent": "testclient", **(headers or {})},
         )
+
+    @property
+    def app_state(self) -> dict[str, Any]:
+        """What the app's lifespans yielded (Starlette's TestClient attribute)."""
+        return dict(getattr(self.app, "_lifespan_state", None) or {})
 
     def __enter__(self) -> TestClient:
         self._loop.run_until_complete(self.app.startup())
@@ -240,7 +246,8 @@ class TestClient(httpx.Client):
         if self._started:
             self._started = False
             self._loop.run_until_complete(self.app.shutdown())
-        self.close()
+        # The client stays usable, and may be entered again (Starlette's TestClient): a test
+        # module often shares one client across `with client:` blocks. `close()` ends it.
 
     def close(self) -> None:
         super().close()

@@ -162,6 +162,10 @@ class WebSocketTestSession:
             match = re.search(r"\(code (\d+)\): ?(.*)", rest.decode("utf-8", "replace"))
             if match:
                 raise WebSocketDisconnect(int(match.group(1)), match.group(2))
+            if status == 403:
+                # No route took it (or the app closed it before accepting, with no code): what
+                # Starlette's TestClient reports is the ASGI close's default code, 1000.
+                raise WebSocketDisconnect(1000, "")
             raise WebSocketDisconnect(1006, f"Handshake refused with HTTP {status}")
         for line in header_lines:
             name, _, value = line.partition(":")

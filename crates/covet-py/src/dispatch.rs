@@ -38,6 +38,7 @@ impl Later {
                 conn.scheme(),
                 None,
             )
+            .under(conn.root_path.as_deref())
             .into_py_any(py),
         }
     }

@@ -118,8 +118,9 @@ impl FastCall {
             }
         }
         if let Some((name, validate)) = &self.body {
-            // Empty, or not declared as JSON: pydantic's path reports it as FastAPI does.
-            if body.is_empty() || !content_type.is_none_or(is_json) {
+            // Empty, or not declared as JSON: pydantic's path reports it as FastAPI does. No
+            // Content-Type at all: Python applies the route's `strict_content_type`.
+            if body.is_empty() || !content_type.is_some_and(is_json) {
                 return Ok(None);
             }
             match validate.bind(py).call1((PyBytes::new(py, body),)) {

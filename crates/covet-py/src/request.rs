@@ -38,6 +38,15 @@ impl RawRequest {
         self
     }
 
+    /// The request as served under `root`, the server's root path (a proxy strips that prefix
+    /// before forwarding), when it has one.
+    pub fn under(mut self, root: Option<&str>) -> Self {
+        if let Some(root) = root {
+            root.clone_into(&mut self.root_path);
+        }
+        self
+    }
+
     /// A request parsed by covet's own server and routed by the engine.
     pub fn from_engine(
         req: EngineRequest,

@@ -94,6 +94,8 @@ pub struct Server {
     /// Most connections this worker holds open; past it idle ones are closed to make room,
     /// else the newcomer is answered 503.
     pub max_connections: usize,
+    /// The path prefix a proxy in front strips (ASGI's `root_path`); None when there is none.
+    pub root_path: Option<Arc<str>>,
     /// Registered connections (open, or closing and not yet lost).
     open: G<Cell<usize>>,
     /// The app's set of request Tasks (shutdown and the test client wait for them): the Tasks
@@ -176,7 +178,7 @@ impl Server {
 #[pymethods]
 impl Server {
     #[new]
-    #[pyo3(signature = (router, spawn, response_type, json_default, error_log, access_log=None, max_head_bytes=16384, max_headers=100, max_body_bytes=10485760, header_timeout=10.0, keepalive_timeout=5.0, stream_threshold=1048576, body_timeout=10.0, min_body_rate=500, max_connections=10000))]
+    #[pyo3(signature = (router, spawn, response_type, json_default, error_log, access_log=None, max_head_bytes=16384, max_headers=100, max_body_bytes=10485760, header_timeout=10.0, keepalive_timeout=5.0, stream_threshold=1048576, body_timeout=10.0, min_body_rate=500, max_connections=10000, root_path=String::new()))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         router: Py<Router>,
@@ -194,6 +196,7 @@ impl Server {
         body_timeout: f64,
         min_body_rate: usize,
         max_connections: usize,
+        root_path: String,
     ) -> Self {
         Server {
             router,
@@ -224,6 +227,7 @@ impl Server {
                 min_rate: min_body_rate,
             },
             max_connections: max_connections.max(1),
+            root_path: (!root_path.is_empty()).then(|| Arc::from(root_path.trim_end_matches('/'))),
             open: G(Cell::new(0)),
             tasks: G(RefCell::new(None)),
         }
@@ -310,7 +314,12 @@ impl Server {
 
     /// The asyncio protocol factory: one `HttpProtocol` per accepted connection.
     fn __call__(slf: &Bound<'_, Self>) -> HttpProtocol {
-        HttpProtocol::new(slf.clone().unbind(), &slf.borrow().limits)
+        let server = slf.borrow();
+        HttpProtocol::new(
+            slf.clone().unbind(),
+            &server.limits,
+            server.root_path.clone(),
+        )
     }
 
     /// Closes connections past the header-read, body, keep-alive or drain timeout; called

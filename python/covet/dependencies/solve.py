@@ -327,7 +327,10 @@ def body_values(dependant: Dependant, request: Request, errors: list[dict[str, A
             errors.extend(_missing(("body", f.alias)) for f in required)
             return {}
         return {f.name: f.field_info.get_default(call_default_factory=True) for f in fields}
-    if not _is_json(request.headers.get("content-type")) and v.body_single is None:
+    content_type = request.headers.get("content-type")
+    # No Content-Type: JSON only for a route with `strict_content_type=False` (FastAPI's rule).
+    is_json = _is_json(content_type) if content_type else getattr(dependant, "lax_content_type", False)
+    if not is_json and v.body_single is None:
         # Not declared as JSON: no field can be found in it (FastAPI's reading).
         values: dict[str, Any] = {}
         for f in dependant.body_params:
@@ -336,9 +339,8 @@ def body_values(dependant: Dependant, request: Request, errors: list[dict[str, A
             else:
                 values[f.name] = f.field_info.get_default(call_default_factory=True)
         return values
-    as_json = _is_json(request.headers.get("content-type"))
     try:
-        if as_json:
+        if is_json:
             value = v.body.validate_json(raw)
         else:
             # Not declared as JSON: validated as the text it is, so a model refuses it (FastAPI).
@@ -346,7 +348,7 @@ def body_values(dependant: Dependant, request: Request, errors: list[dict[str, A
     except ValidationError as exc:
         from covet.dependencies.body_errors import body_errors
 
-        errors.extend(body_errors(exc, raw, dependant, as_json))
+        errors.extend(body_errors(exc, raw, dependant, is_json))
         return {}
     if v.body_single is not None:
         return {v.body_single.name: value}

@@ -38,7 +38,7 @@ def add_openapi_routes(app: Any) -> None:
     title: str = getattr(app, "title", "Covet")
 
     async def openapi(request: Request) -> Response:
-        return JSONResponse(app.openapi())
+        return JSONResponse(_with_root_server(app, app.openapi(), _root_path(request)))
 
     app.add_route(openapi_url, openapi, methods=["GET"], include_in_schema=False, name="openapi")
 
@@ -96,3 +96,15 @@ def add_openapi_routes(app: Any) -> None:
 
 def _root_path(request: Request) -> str:
     return str(request.scope.get("root_path") or "").rstrip("/")
+
+
+def _with_root_server(app: Any, schema: dict[str, Any], root: str) -> dict[str, Any]:
+    """The document as served under `root` (the request's root path): that URL first in its
+    `servers`, as FastAPI does, unless `root_path_in_servers=False`. A copy: the cached document
+    never keeps one request's root path for the next."""
+    if not root or not getattr(app, "root_path_in_servers", True):
+        return schema
+    servers = schema.get("servers") or []
+    if any(s.get("url") == root for s in servers):
+        return schema
+    return {**schema, "servers": [{"url": root}, *servers]}

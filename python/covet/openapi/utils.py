@@ -123,6 +123,7 @@ def get_openapi(
     contact: dict[str, Any] | None = None,
     license_info: dict[str, Any] | None = None,
     separate_input_output_schemas: bool = True,
+    external_docs: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The OpenAPI document for `routes`, as a JSON-ready dict (FastAPI's signature).
 
@@ -157,6 +158,8 @@ def get_openapi(
         output["components"] = components
     if tags:
         output["tags"] = tags
+    if external_docs:
+        output["externalDocs"] = external_docs
     # FastAPI serializes its document with `exclude_none`: keys whose value is None (a
     # `"default": null`, an unset `refreshUrl`) are absent. Match it, then make sure every
     # value is plain JSON (Enum tags, datetime examples...).
@@ -268,7 +271,11 @@ class _Builder:
         return paths
 
     def operation(self, route: Any, method: str) -> dict[str, Any]:
-        unique_id = getattr(route, "operation_id", None) or generate_unique_id(route, method)
+        unique_id = (
+            getattr(route, "operation_id", None)
+            or getattr(route, "unique_id", None)  # a custom `generate_unique_id_function`'s
+            or generate_unique_id(route, method)
+        )
         if unique_id in self._operation_ids:
             warnings.warn(
                 f"Duplicate Operation ID {unique_id} for function {getattr(route.endpoint, '__name__', route.name)}",
@@ -296,6 +303,9 @@ class _Builder:
         body = self.request_body(flat, unique_id) if flat is not None else None
         if body is not None:
             op["requestBody"] = body
+        callbacks = getattr(route, "callbacks", None)
+        if callbacks:
+            op["callbacks"] = self.callbacks(callbacks)
 
         op["responses"] = self.responses(route, unique_id)
         has_input = flat is not None and bool(flat.all_params() or flat.body_params)
@@ -313,6 +323,21 @@ class _Builder:
         if extra:
             _deep_update(op, extra)
         return op
+
+    def callbacks(self, routes: list[Any]) -> dict[str, Any]:
+        """OpenAPI `callbacks`: each callback route (one of a callback router's routes, its path
+        an expression like `{$request.body.callback_url}/events`) documented like a path."""
+        out: dict[str, Any] = {}
+        for route in routes:
+            methods = getattr(route, "methods", None)
+            if not methods or not hasattr(route, "endpoint"):
+                continue
+            documented = {m.upper() for m in methods}
+            if documented != {"HEAD"}:
+                documented.discard("HEAD")
+            item = {m.lower(): self.operation(route, m) for m in sorted(documented, key=_method_rank)}
+            out[route.name] = {route.path: item}
+        return out
 
     # parameters -------------------------------------------------------------------------------
 

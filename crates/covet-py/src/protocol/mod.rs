@@ -25,6 +25,7 @@ mod task;
 mod write;
 
 use std::cell::{Cell, RefCell};
+use std::sync::Arc;
 use std::time::Instant;
 
 use covet_engine::connection::Connection;
@@ -79,13 +80,16 @@ pub struct HttpProtocol {
     pub(crate) owed: Owed,
     /// After a WebSocket upgrade: the connection every socket callback is forwarded to.
     pub(crate) ws: G<RefCell<Option<Py<WsConnection>>>>,
+    /// The server's root path, copied per connection so requests need not borrow the server.
+    pub(crate) root_path: Option<Arc<str>>,
     /// The loop's `create_task`, once a handler has needed a Task (see `task`).
     create_task: G<RefCell<Option<PyObject>>>,
 }
 
 impl HttpProtocol {
-    pub fn new(server: Py<Server>, limits: &Limits) -> Self {
+    pub fn new(server: Py<Server>, limits: &Limits, root_path: Option<Arc<str>>) -> Self {
         HttpProtocol {
+            root_path,
             server,
             conn: G(RefCell::new(Connection::new(limits.clone()))),
             transport: G(RefCell::new(None)),

@@ -148,7 +148,8 @@ impl HttpProtocol {
                     self.sockname_obj(py),
                     self.scheme(),
                     stream,
-                );
+                )
+                .under(self.root_path.as_deref());
                 self.spawn(slf, raw.into_py_any(py)?, None, None)
             }
         }
@@ -215,7 +216,8 @@ impl HttpProtocol {
             self.scheme(),
             stream,
         )
-        .with_claims(claims);
+        .with_claims(claims)
+        .under(self.root_path.as_deref());
         if !direct {
             return self.spawn(slf, raw.into_py_any(py)?, None, None);
         }

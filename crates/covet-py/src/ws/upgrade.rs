@@ -77,7 +77,8 @@ pub fn start(proto: &HttpProtocol, py: Python<'_>, req: Request) -> PyResult<()>
             proto.sockname_obj(py),
             proto.scheme(),
             None,
-        );
+        )
+        .under(proto.root_path.as_deref());
         match root_path {
             None => ep.call.bind(py).call1((conn, raw))?,
             Some(root) => ep.call.bind(py).call1((conn, raw, root))?,
