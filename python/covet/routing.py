@@ -9,8 +9,6 @@ in the engine's Rust router.
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import inspect
 import types
 from collections.abc import Callable, Sequence
@@ -21,6 +19,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from covet.concurrency import can_suspend, run_in_threadpool
 from covet.dependencies.analysis import _strip_optional, get_dependant
+from covet.dependencies.callables import call_kind
 from covet.dependencies.models import Dependant
 from covet.dependencies.solve import RequestContext, body_values, solve, validate_request_values
 from covet.exceptions import RequestValidationError, ResponseValidationError
@@ -375,11 +374,7 @@ def _response_adapter(model: Any) -> TypeAdapter[Any] | None:
 
 
 def _is_async(endpoint: Callable[..., Any]) -> bool:
-    while isinstance(endpoint, functools.partial):
-        endpoint = endpoint.func
-    return asyncio.iscoroutinefunction(endpoint) or asyncio.iscoroutinefunction(
-        getattr(endpoint, "__call__", None)  # noqa: B004 - callable objects
-    )
+    return call_kind(endpoint).is_coroutine
 
 
 class RouteRegistry:

@@ -18,6 +18,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from covet.background import BackgroundTasks
+from covet.dependencies.callables import call_kind, reads_scopes, resolve_alias
 from covet.dependencies.models import Dependant, ParamField
 from covet.params import (
     BodyParam,
@@ -70,6 +71,7 @@ def get_dependant(
         if annotation is inspect.Parameter.empty:
             annotation = Any
         _add_param(dependant, param, annotation, path_names)
+    dependant.uses_scopes = reads_scopes(dependant)
     build_validators(dependant)
     return dependant
 
@@ -84,6 +86,7 @@ def _add_param(dependant: Dependant, param: inspect.Parameter, annotation: Any, 
         sub = get_dependant(
             sub_call, path=dependant.path, name=param.name, use_cache=declared.use_cache, security_scopes=scopes
         )
+        sub.uses_scopes = sub.uses_scopes or (isinstance(declared, SecurityParam) and bool(declared.scopes))
         dependant.dependencies.append(sub)
         return
     if declared is None and _special(dependant, param.name, base):
@@ -169,6 +172,7 @@ def _default_alias(name: str, info: FieldInfo) -> str:
 
 def _split_annotated(annotation: Any) -> tuple[Any, Any]:
     declared = None
+    annotation = resolve_alias(annotation)
     if get_origin(annotation) is Annotated:
         base, *metadata = get_args(annotation)
         for item in metadata:
@@ -225,10 +229,10 @@ def _is_model(tp: Any) -> bool:
 
 
 def _mark_kind(dependant: Dependant, call: Callable[..., Any]) -> None:
-    target = call if inspect.isroutine(call) or inspect.isclass(call) else getattr(call, "__call__", call)  # noqa: B004
-    dependant.is_async_gen = inspect.isasyncgenfunction(target)
-    dependant.is_gen = inspect.isgeneratorfunction(target)
-    dependant.is_coroutine = inspect.iscoroutinefunction(target)
+    kind = call_kind(call)
+    dependant.is_async_gen = kind.is_async_gen
+    dependant.is_gen = kind.is_gen
+    dependant.is_coroutine = kind.is_coroutine
 
 
 def _signature(call: Callable[..., Any]) -> inspect.Signature:

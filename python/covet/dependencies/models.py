@@ -67,10 +67,13 @@ class Dependant:
     is_coroutine: bool = False
     is_gen: bool = False  # a `yield` dependency (sync generator)
     is_async_gen: bool = False
+    # Whether its value can depend on the scopes (it declares or reads them, or is a security
+    # scheme, or something below it does): only then do scopes split its per-request cache.
+    uses_scopes: bool = False
 
     @property
     def cache_key(self) -> tuple[Any, tuple[str, ...]]:
-        return (self.call, tuple(sorted(set(self.security_scopes))))
+        return (self.call, tuple(sorted(set(self.security_scopes))) if self.uses_scopes else ())
 
     def all_params(self) -> list[ParamField]:
         return [*self.path_params, *self.query_params, *self.header_params, *self.cookie_params]
