@@ -103,3 +103,26 @@ class InvalidJSONBody(HTTPException, json.JSONDecodeError):
 
 
 __all__ += ["InvalidJSONBody"]
+
+
+class FastAPIError(RuntimeError):
+    """An app declares something that cannot be served (raised while the app is built, not per
+    request). FastAPI's name, kept so that `except FastAPIError` in ported code still catches."""
+
+
+class DependencyScopeError(FastAPIError):
+    """A dependency's declared clean-up scope cannot hold (e.g. a request-scoped one below a
+    function-scoped one)."""
+
+
+class PydanticV1NotSupportedError(FastAPIError):
+    """A `pydantic.v1` model used as a parameter or response type: only pydantic 2 models are
+    validated, so the app is refused at start-up rather than failing per request."""
+
+
+class FastAPIDeprecationWarning(UserWarning):
+    """Warns about an API kept for ported code but on its way out (FastAPI's category, so that
+    warning filters written for FastAPI keep working)."""
+
+
+__all__ += ["FastAPIError", "DependencyScopeError", "PydanticV1NotSupportedError", "FastAPIDeprecationWarning"]
