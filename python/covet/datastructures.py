@@ -364,3 +364,30 @@ class FormData(ImmutableMultiDict[str | UploadFile]):
         for _, value in self._list:
             if isinstance(value, UploadFile):
                 await value.close()
+
+
+class DefaultPlaceholder:
+    """A default value marked as "not given by the caller", so that a setting left alone can
+    be told from one set to the same value (router options merged into an app's, say)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __bool__(self) -> bool:
+        return bool(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DefaultPlaceholder) and other.value == self.value
+
+    def __hash__(self) -> int:
+        return hash((DefaultPlaceholder, self.value))
+
+    def __repr__(self) -> str:
+        return f"Default({self.value!r})"
+
+
+def Default(value: Any) -> Any:  # noqa: N802 - FastAPI's name
+    """`value`, wrapped as a default the caller did not choose."""
+    return DefaultPlaceholder(value)

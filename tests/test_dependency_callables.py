@@ -1,0 +1,127 @@
+"""Dependencies and endpoints behind `functools.partial` and `functools.wraps` decorators are
+called as what they wrap (awaited, entered as generators); PEP 695 aliases declare
+dependencies; OAuth2 scopes split the per-request cache only where they can change a value."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated, Any
+
+from typing_extensions import TypeAliasType
+
+from covet import Covet, Depends, Security
+from covet.security import SecurityScopes
+from covet.testclient import TestClient
+
+
+def plain_wrap(func: Any) -> Any:
+    """A sync wrapper: calling it returns whatever `func` returns (a coroutine, a generator)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+async def async_value(prefix: str) -> str:
+    return f"{prefix}-async"
+
+
+async def async_gen_value(prefix: str) -> AsyncIterator[str]:
+    yield f"{prefix}-async-gen"
+
+
+def gen_value(prefix: str) -> Iterator[str]:
+    yield f"{prefix}-gen"
+
+
+class Methods:
+    async def value(self, prefix: str) -> str:
+        return f"{prefix}-method"
+
+
+app = Covet()
+
+
+@app.get("/partials")
+def partials(
+    a: Annotated[str, Depends(functools.partial(async_value, "p"))],
+    b: Annotated[str, Depends(functools.partial(async_gen_value, "p"))],
+    c: Annotated[str, Depends(functools.partial(gen_value, "p"))],
+    d: Annotated[str, Depends(functools.partial(Methods().value, "p"))],
+) -> list[str]:
+    return [a, b, c, d]
+
+
+@app.get("/wrapped")
+def wrapped(
+    a: Annotated[str, Depends(functools.partial(plain_wrap(async_value), "w"))],
+    b: Annotated[str, Depends(functools.partial(plain_wrap(async_gen_value), "w"))],
+    c: Annotated[str, Depends(functools.partial(plain_wrap(gen_value), "w"))],
+) -> list[str]:
+    return [a, b, c]
+
+
+@app.get("/wrapped-endpoint")
+@plain_wrap
+async def wrapped_endpoint() -> str:
+    return "awaited"
+
+
+Answer = TypeAliasType("Answer", Annotated[str, Depends(functools.partial(async_value, "alias"))], type_params=())
+
+
+@app.get("/alias")
+def alias(value: Answer) -> str:
+    return value
+
+
+calls = {"db": 0}
+
+
+def get_db() -> str:
+    calls["db"] += 1
+    return "db"
+
+
+def get_user(db: Annotated[str, Depends(get_db)]) -> str:
+    return "user"
+
+
+def get_scoped(scopes: SecurityScopes, db: Annotated[str, Depends(get_db)]) -> list[str]:
+    return scopes.scopes
+
+
+@app.get("/scopes")
+def scoped(
+    db: Annotated[str, Depends(get_db)],
+    user: Annotated[str, Security(get_user, scopes=["read"])],
+    a: Annotated[list[str], Security(get_scoped, scopes=["a"])],
+    b: Annotated[list[str], Security(get_scoped, scopes=["b"])],
+) -> dict[str, Any]:
+    return {"a": a, "b": b}
+
+
+client = TestClient(app)
+
+
+def test_partials_are_awaited_and_entered() -> None:
+    assert client.get("/partials").json() == ["p-async", "p-async-gen", "p-gen", "p-method"]
+
+
+def test_wrapped_callables_are_seen_through() -> None:
+    assert client.get("/wrapped").json() == ["w-async", "w-async-gen", "w-gen"]
+    assert client.get("/wrapped-endpoint").json() == "awaited"
+
+
+def test_pep695_alias_declares_a_dependency() -> None:
+    assert client.get("/alias").json() == "alias-async"
+
+
+def test_scopes_split_the_cache_only_where_they_are_read() -> None:
+    calls["db"] = 0
+    response = client.get("/scopes")
+    assert response.json() == {"a": ["a"], "b": ["b"]}
+    assert calls["db"] == 1

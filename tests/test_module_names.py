@@ -1,0 +1,70 @@
+"""Every module a FastAPI app (or its tests) imports from `fastapi.*` / `starlette.*` has a
+`covet.*` module of the same name with the names ported code uses, so that changing the
+imports is enough."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+NAMES = {
+    "applications": ["Covet"],
+    "background": ["BackgroundTasks"],
+    "concurrency": ["run_in_threadpool", "iterate_in_threadpool"],
+    "datastructures": ["UploadFile", "Headers", "QueryParams", "State", "Default", "DefaultPlaceholder"],
+    "dependencies.models": ["Dependant"],
+    "encoders": ["jsonable_encoder"],
+    "exceptions": [
+        "HTTPException",
+        "RequestValidationError",
+        "ResponseValidationError",
+        "WebSocketRequestValidationError",
+        "FastAPIError",
+        "PydanticV1NotSupportedError",
+        "FastAPIDeprecationWarning",
+    ],
+    "middleware": ["Middleware", "BaseHTTPMiddleware"],
+    "middleware.base": ["BaseHTTPMiddleware", "RequestResponseEndpoint", "DispatchFunction"],
+    "middleware.cors": ["CORSMiddleware"],
+    "middleware.gzip": ["GZipMiddleware"],
+    "middleware.httpsredirect": ["HTTPSRedirectMiddleware"],
+    "middleware.trustedhost": ["TrustedHostMiddleware"],
+    "openapi.docs": ["get_swagger_ui_html", "get_redoc_html"],
+    "openapi.utils": ["get_openapi"],
+    "param_functions": ["Body", "Cookie", "Depends", "File", "Form", "Header", "Path", "Query", "Security"],
+    "params": ["Depends", "Query"],
+    "requests": ["Request"],
+    "responses": ["Response", "JSONResponse", "HTMLResponse", "PlainTextResponse", "StreamingResponse"],
+    "routing": ["APIRouter"],
+    "security": ["OAuth2PasswordBearer", "HTTPBearer", "APIKeyHeader", "SecurityScopes"],
+    "staticfiles": ["StaticFiles"],
+    "status": ["HTTP_200_OK", "HTTP_404_NOT_FOUND"],
+    "templating": ["Jinja2Templates"],
+    "testclient": ["TestClient"],
+    "types": ["ASGIApp", "Message", "Receive", "Scope", "Send", "Lifespan"],
+    "websockets": ["WebSocket", "WebSocketDisconnect"],
+}
+
+
+@pytest.mark.parametrize("module", sorted(NAMES))
+def test_module_has_the_names(module: str) -> None:
+    loaded = importlib.import_module(f"covet.{module}")
+    missing = [name for name in NAMES[module] if not hasattr(loaded, name)]
+    assert missing == []
+
+
+def test_param_functions_are_the_params_ones() -> None:
+    from covet import param_functions, params
+
+    assert param_functions.Query is params.Query
+    assert param_functions.Depends is params.Depends
+
+
+def test_default_placeholder_compares_by_value() -> None:
+    from covet.datastructures import Default, DefaultPlaceholder
+
+    assert Default("a") == Default("a") != Default("b")
+    assert isinstance(Default("a"), DefaultPlaceholder)
+    assert Default("a").value == "a"
+    assert Default("a") and not Default("")
