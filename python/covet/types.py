@@ -3,7 +3,7 @@ middleware it mounts on covet."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 __all__ = ["ASGIApp", "Message", "Receive", "Scope", "Send", "Lifespan", "StatelessLifespan", "StatefulLifespan"]
