@@ -125,3 +125,34 @@ def test_scopes_split_the_cache_only_where_they_are_read() -> None:
     response = client.get("/scopes")
     assert response.json() == {"a": ["a"], "b": ["b"]}
     assert calls["db"] == 1
+
+
+def test_pydantic_v1_models_are_refused_when_declared() -> None:
+    import warnings
+
+    import pytest
+
+    from covet.exceptions import PydanticV1NotSupportedError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pydantic import v1
+
+    class Old(v1.BaseModel):
+        name: str
+
+    other = Covet()
+    with pytest.raises(PydanticV1NotSupportedError, match="Old, a pydantic.v1 model"):
+        other.post("/param2")(_takes(list[Old] | None))
+    with pytest.raises(PydanticV1NotSupportedError):
+        other.get("/response", response_model=Old)(lambda: None)
+    with pytest.raises(PydanticV1NotSupportedError):
+        other.get("/responses", responses={400: {"model": Old}})(lambda: None)
+
+
+def _takes(annotation: Any) -> Any:
+    def endpoint(data: Any) -> Any:
+        return data
+
+    endpoint.__annotations__["data"] = annotation
+    return endpoint

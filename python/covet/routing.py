@@ -21,6 +21,7 @@ from covet.concurrency import can_suspend, run_in_threadpool
 from covet.dependencies.analysis import _strip_optional, get_dependant
 from covet.dependencies.callables import call_kind
 from covet.dependencies.models import Dependant
+from covet.dependencies.pydantic_v1 import refuse_pydantic_v1
 from covet.dependencies.solve import RequestContext, body_values, solve, validate_request_values
 from covet.exceptions import RequestValidationError, ResponseValidationError
 from covet.mounts import Mount, check_prefix
@@ -103,6 +104,8 @@ class APIRoute:
             "exclude_defaults": response_model_exclude_defaults,
             "exclude_none": response_model_exclude_none,
         }
+        for model in (self.response_model, *(r.get("model") for r in self.responses.values() if isinstance(r, dict))):
+            refuse_pydantic_v1(model, f"The response model of {path}")
         self._response_adapter = _response_adapter(self.response_model)
         self.dependant = get_dependant(endpoint, path=path)
         for dep in reversed(self.dependencies):

@@ -20,6 +20,7 @@ from pydantic_core import PydanticUndefined
 from covet.background import BackgroundTasks
 from covet.dependencies.callables import call_kind, reads_scopes, resolve_alias
 from covet.dependencies.models import Dependant, ParamField
+from covet.dependencies.pydantic_v1 import refuse_pydantic_v1
 from covet.params import (
     BodyParam,
     DependsParam,
@@ -70,6 +71,7 @@ def get_dependant(
         annotation = hints.get(param.name, param.annotation)
         if annotation is inspect.Parameter.empty:
             annotation = Any
+        refuse_pydantic_v1(annotation, f"Parameter '{param.name}' of {getattr(call, '__qualname__', call)!r}")
         _add_param(dependant, param, annotation, path_names)
     dependant.uses_scopes = reads_scopes(dependant)
     build_validators(dependant)
