@@ -8,6 +8,7 @@ import functools
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
+from pydantic import BaseModel
 from typing_extensions import TypeAliasType
 
 from covet import Covet, Depends, Security
@@ -156,3 +157,37 @@ def _takes(annotation: Any) -> Any:
 
     endpoint.__annotations__["data"] = annotation
     return endpoint
+
+
+class Thing(BaseModel):
+    data: str
+
+
+def same_thing(thing: Thing) -> Thing:
+    return thing
+
+
+def other_thing(extra: Thing) -> Thing:
+    return extra
+
+
+@app.post("/same-body")
+def same_body(thing: Thing, again: Annotated[Thing, Depends(same_thing)]) -> list[Thing]:
+    return [thing, again]
+
+
+@app.post("/shared-body")
+def shared_body(thing: Thing, extra: Annotated[Thing, Depends(other_thing)]) -> list[Thing]:
+    return [thing, extra]
+
+
+def test_one_body_parameter_declared_twice_is_the_whole_body() -> None:
+    assert client.post("/same-body", json={"data": "a"}).json() == [{"data": "a"}, {"data": "a"}]
+
+
+def test_body_parameters_of_handler_and_dependency_are_embedded() -> None:
+    response = client.post("/shared-body", json={"thing": {"data": "a"}, "extra": {"data": "b"}})
+    assert response.json() == [{"data": "a"}, {"data": "b"}]
+    missing = client.post("/shared-body", json={"thing": {"data": "a"}})
+    assert missing.status_code == 422
+    assert [e["loc"] for e in missing.json()["detail"]] == [["body", "extra"]]

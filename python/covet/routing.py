@@ -22,6 +22,7 @@ from covet.dependencies.analysis import _strip_optional, get_dependant
 from covet.dependencies.callables import call_kind
 from covet.dependencies.models import Dependant
 from covet.dependencies.pydantic_v1 import refuse_pydantic_v1
+from covet.dependencies.shared_body import embed_shared_body
 from covet.dependencies.solve import RequestContext, body_values, solve, validate_request_values
 from covet.exceptions import RequestValidationError, ResponseValidationError
 from covet.mounts import Mount, check_prefix
@@ -110,6 +111,7 @@ class APIRoute:
         self.dependant = get_dependant(endpoint, path=path)
         for dep in reversed(self.dependencies):
             self.dependant.dependencies.insert(0, _route_dependency(dep, path))
+        embed_shared_body(self.dependant)
         self.is_async = _is_async(endpoint)
         d = self.dependant
         # `simple`: the request values can be validated synchronously, with nothing to solve
