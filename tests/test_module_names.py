@@ -68,3 +68,22 @@ def test_default_placeholder_compares_by_value() -> None:
     assert isinstance(Default("a"), DefaultPlaceholder)
     assert Default("a").value == "a"
     assert Default("a") and not Default("")
+
+
+@pytest.mark.parametrize("name", ["ORJSONResponse", "UJSONResponse"])
+def test_deprecated_json_responses_warn_and_answer_json(name: str) -> None:
+    from covet import Covet, responses
+    from covet.exceptions import FastAPIDeprecationWarning
+    from covet.testclient import TestClient
+
+    cls = getattr(responses, name)
+    app = Covet()
+
+    @app.get("/")
+    def index() -> dict[str, int]:
+        return cls({"a": 1})
+
+    with pytest.warns(FastAPIDeprecationWarning, match=f"{name} is deprecated"):
+        response = TestClient(app).get("/")
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"a": 1}
