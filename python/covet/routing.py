@@ -10,6 +10,7 @@ in the engine's Rust router.
 from __future__ import annotations
 
 import inspect
+import os
 import types
 from collections.abc import Callable, Sequence
 from enum import Enum
@@ -25,13 +26,15 @@ from covet.dependencies.pydantic_v1 import refuse_pydantic_v1
 from covet.dependencies.shared_body import embed_shared_body
 from covet.dependencies.solve import RequestContext, body_values, solve, validate_request_values
 from covet.exceptions import RequestValidationError, ResponseValidationError
+from covet.frontend import Frontend
 from covet.mounts import Mount, check_prefix
 from covet.params import DependsParam
 from covet.requests import Request
 from covet.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, _content_type
+from covet.route_matching import BaseRoute, Match, NoMatchFound
 from covet.websocket_routing import APIWebSocketRoute
 
-__all__ = ["APIRoute", "APIWebSocketRoute", "Route", "APIRouter", "Mount"]
+__all__ = ["APIRoute", "APIWebSocketRoute", "Route", "APIRouter", "Mount", "BaseRoute", "Match", "NoMatchFound"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -498,6 +501,8 @@ class RouteRegistry:
         include_in_schema: bool = True,
     ) -> None:
         check_prefix(prefix, "An include prefix")
+        for front in router.frontends:
+            self.frontends.append(front.included(self.prefix + prefix, dependencies or []))
         for route in router.routes:
             if isinstance(route, APIWebSocketRoute):
                 options = route.options()
@@ -521,6 +526,24 @@ class RouteRegistry:
         """Serves any ASGI application under `path` (a Starlette or FastAPI app, static files...)."""
         self.routes.append(Mount(self.prefix + path, app, name=name))
         self._routes_changed()
+
+    def frontend(
+        self,
+        path: str,
+        *,
+        directory: str | os.PathLike[str],
+        fallback: str | None = "auto",
+        check_dir: bool | str = "auto",
+    ) -> None:
+        """Serves a built frontend under `path` for requests no route matches (see covet.frontend)."""
+        built = Frontend(path, directory=directory, fallback=fallback, check_dir=check_dir)
+        self.frontends.append(built.included(self.prefix, self.dependencies))
+
+    @property
+    def frontends(self) -> list[Frontend]:
+        if "_frontends" not in self.__dict__:
+            self._frontends: list[Frontend] = []
+        return self._frontends
 
 
 class APIRouter(RouteRegistry):
