@@ -40,7 +40,16 @@ def test_etag_and_date_give_304(client: httpx.Client) -> None:
     assert stale.status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/static/missing.txt", "/static/../../etc/passwd", "/static/%2e%2e/etc/passwd"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/missing.txt",
+        "/static/../../etc/passwd",
+        "/static/%2e%2e/etc/passwd",
+        "/static/" + "n" * 300,
+        "/static/a%00b",
+    ],
+)
 def test_missing_or_outside_is_404(client: httpx.Client, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 404

@@ -68,7 +68,7 @@ class Frontend:
         if check_dir == "auto":
             check_dir = not _development()
             if not check_dir and not os.path.isdir(directory):
-                warnings.warn(f"{self._missing_dir()}", stacklevel=4)
+                warnings.warn(self._missing_dir(), stacklevel=3)  # the caller of app.frontend()
         self.check_dir = bool(check_dir)
         if self.check_dir:
             if not os.path.isdir(directory):
@@ -121,6 +121,8 @@ class Frontend:
         return self._route
 
     async def respond(self, request: Request) -> Response:
+        if not self.check_dir and not await run_in_threadpool(os.path.isdir, self.directory):
+            raise RuntimeError(self._missing_dir())
         inner = self.inner_path(request.url.path) or ""
         rel = os.path.normpath(os.path.join(*inner.split("/"))) if inner else "."
         found = await run_in_threadpool(self._lookup, rel)
@@ -129,7 +131,8 @@ class Frontend:
         if found is not None:
             full, st, is_index = found
             if is_index and not request.url.path.endswith("/"):
-                return RedirectResponse(str(request.url.replace(path=request.url.path + "/")), status_code=307)
+                base, mark, query = str(request.url).partition("?")
+                return RedirectResponse(base + "/" + mark + query, status_code=307)
             return self.files.file_response(full, st, request.scope)
         for name, status in self._fallbacks(request):
             full, st = await run_in_threadpool(self.files.lookup_path, name)

@@ -502,7 +502,7 @@ class RouteRegistry:
     ) -> None:
         check_prefix(prefix, "An include prefix")
         for front in router.frontends:
-            self.frontends.append(front.included(self.prefix + prefix, dependencies or []))
+            self.frontends.append(front.included(self.prefix + prefix, [*self.dependencies, *(dependencies or [])]))
         for route in router.routes:
             if isinstance(route, APIWebSocketRoute):
                 options = route.options()

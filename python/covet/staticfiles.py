@@ -101,14 +101,14 @@ class StaticFiles:
         """The first directory holding `path`, never a file outside it (symlinks leading out are
         refused unless `follow_symlink`)."""
         for directory in self.all_directories:
-            root = os.path.realpath(directory) if not self.follow_symlink else os.path.abspath(directory)
-            joined = os.path.join(root, path)
-            full = os.path.abspath(joined) if self.follow_symlink else os.path.realpath(joined)
-            if os.path.commonpath([root, full]) != root:
-                continue
-            try:
+            try:  # missing, not a directory, name too long, a NUL byte...: not found
+                root = os.path.realpath(directory) if not self.follow_symlink else os.path.abspath(directory)
+                joined = os.path.join(root, path)
+                full = os.path.abspath(joined) if self.follow_symlink else os.path.realpath(joined)
+                if os.path.commonpath([root, full]) != root:
+                    continue
                 return full, os.stat(full)
-            except (FileNotFoundError, NotADirectoryError):
+            except (OSError, ValueError):
                 continue
         return "", None
 
