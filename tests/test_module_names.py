@@ -31,12 +31,13 @@ NAMES = {
     "middleware.httpsredirect": ["HTTPSRedirectMiddleware"],
     "middleware.trustedhost": ["TrustedHostMiddleware"],
     "openapi.docs": ["get_swagger_ui_html", "get_redoc_html"],
+    "openapi.models": ["Schema", "SchemaType", "OAuthFlows", "OAuthFlowPassword", "APIKey", "APIKeyIn", "Example"],
     "openapi.utils": ["get_openapi"],
     "param_functions": ["Body", "Cookie", "Depends", "File", "Form", "Header", "Path", "Query", "Security"],
     "params": ["Depends", "Query"],
     "requests": ["Request"],
     "responses": ["Response", "JSONResponse", "HTMLResponse", "PlainTextResponse", "StreamingResponse"],
-    "routing": ["APIRouter"],
+    "routing": ["APIRouter", "APIRoute", "BaseRoute", "Match", "NoMatchFound"],
     "security": ["OAuth2PasswordBearer", "HTTPBearer", "APIKeyHeader", "SecurityScopes"],
     "staticfiles": ["StaticFiles"],
     "status": ["HTTP_200_OK", "HTTP_404_NOT_FOUND"],
@@ -87,3 +88,24 @@ def test_deprecated_json_responses_warn_and_answer_json(name: str) -> None:
         response = TestClient(app).get("/")
     assert response.headers["content-type"] == "application/json"
     assert response.json() == {"a": 1}
+
+
+def test_openapi_models_validate_and_keep_extensions() -> None:
+    from pydantic import ValidationError
+
+    from covet.openapi.models import APIKey, OAuthFlows, Schema
+
+    flows = OAuthFlows(password={"tokenUrl": "/token", "scopes": {"read": "Read"}})
+    assert flows.model_dump(by_alias=True, exclude_none=True) == {
+        "password": {"tokenUrl": "/token", "scopes": {"read": "Read"}}
+    }
+    key = APIKey.model_validate({"in": "header", "name": "X-Key"})
+    assert key.model_dump(by_alias=True, exclude_none=True, mode="json") == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Key",
+    }
+    schema = Schema.model_validate({"type": ["string", "null"], "x-order": 1})
+    assert schema.model_dump(by_alias=True, exclude_none=True) == {"type": ["string", "null"], "x-order": 1}
+    with pytest.raises(ValidationError):
+        Schema(type="text")
