@@ -8,10 +8,12 @@ import functools
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
+import pytest
 from pydantic import BaseModel
 from typing_extensions import TypeAliasType
 
 from covet import Covet, Depends, Security
+from covet.responses import StreamingResponse
 from covet.security import SecurityScopes
 from covet.testclient import TestClient
 
@@ -131,8 +133,6 @@ def test_scopes_split_the_cache_only_where_they_are_read() -> None:
 def test_pydantic_v1_models_are_refused_when_declared() -> None:
     import warnings
 
-    import pytest
-
     from covet.exceptions import PydanticV1NotSupportedError
 
     with warnings.catch_warnings():
@@ -191,3 +191,51 @@ def test_body_parameters_of_handler_and_dependency_are_embedded() -> None:
     missing = client.post("/shared-body", json={"thing": {"data": "a"}})
     assert missing.status_code == 422
     assert [e["loc"] for e in missing.json()["detail"]] == [["body", "extra"]]
+
+
+class Session:
+    def __init__(self) -> None:
+        self.open = True
+
+
+def session() -> Iterator[Session]:
+    s = Session()
+    yield s
+    s.open = False
+
+
+@app.get("/yield-scopes")
+def yield_scopes(
+    short: Annotated[Session, Depends(session, scope="function")],
+    long: Annotated[Session, Depends(session, scope="request")],
+    same: Annotated[Session, Depends(session)],
+) -> StreamingResponse:
+    def body() -> Iterator[str]:
+        yield f"{short.open} {long.open} {long is same}"
+
+    return StreamingResponse(body())
+
+
+def test_function_scope_is_cleaned_up_before_the_response_is_sent() -> None:
+    assert client.get("/yield-scopes").text == "False True True"
+
+
+def test_request_scoped_yield_cannot_use_a_function_scoped_one() -> None:
+    from covet.exceptions import DependencyScopeError
+
+    def outer(inner: Annotated[Session, Depends(session, scope="function")]) -> Iterator[Session]:
+        yield inner
+
+    other = Covet()
+    with pytest.raises(DependencyScopeError, match='"outer" has a scope of "request"'):
+        other.get("/")(_takes(Annotated[Session, Depends(outer)]))
+    other.get("/ok")(_takes(Annotated[Session, Depends(outer, scope="function")]))
+
+
+def test_equal_declarations_are_equal_and_hashable() -> None:
+    assert Depends(session) == Depends(session)
+    assert len({Depends(session), Depends(session), Depends(session, scope="function")}) == 2
+    assert hash(Security(session, scopes=["a"])) == hash(Security(session, scopes=["a"]))
+    assert Security(session, scopes=["a"]) != Security(session, scopes=["b"])
+    with pytest.raises(ValueError, match="scope"):
+        Depends(session, scope="session")

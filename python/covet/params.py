@@ -157,13 +157,30 @@ class FileParam(FormParam):
 class DependsParam:
     """`Depends(call)`: the argument is whatever `call` returns (solved before the handler)."""
 
-    def __init__(self, dependency: Callable[..., Any] | None = None, *, use_cache: bool = True) -> None:
+    def __init__(
+        self, dependency: Callable[..., Any] | None = None, *, use_cache: bool = True, scope: str | None = None
+    ) -> None:
+        if scope not in (None, "function", "request"):
+            raise ValueError(f"Depends(scope=) is 'function', 'request' or None, not {scope!r}")
         self.dependency = dependency
         self.use_cache = use_cache
+        # When a `yield` dependency's clean-up runs: "function" as soon as the handler returns
+        # (before the response is sent), "request" (the default) after the response is sent.
+        self.scope = scope
 
     def __repr__(self) -> str:
         name = getattr(self.dependency, "__name__", type(self.dependency).__name__)
         return f"{type(self).__name__}({name})"
+
+    # Equal declarations are interchangeable (tools put them in sets and dict keys).
+    def _key(self) -> tuple[Any, ...]:
+        return (type(self), self.dependency, self.use_cache, self.scope, tuple(getattr(self, "scopes", ())))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DependsParam) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
 
 class SecurityParam(DependsParam):
@@ -175,8 +192,9 @@ class SecurityParam(DependsParam):
         *,
         scopes: list[str] | None = None,
         use_cache: bool = True,
+        scope: str | None = None,
     ) -> None:
-        super().__init__(dependency, use_cache=use_cache)
+        super().__init__(dependency, use_cache=use_cache, scope=scope)
         self.scopes = list(scopes or [])
 
 
@@ -214,11 +232,17 @@ def File(default: Any = PydanticUndefined, **options: Any) -> Any:  # noqa: N802
     return FileParam(default, **options)
 
 
-def Depends(dependency: Callable[..., Any] | None = None, *, use_cache: bool = True) -> Any:  # noqa: N802
-    return DependsParam(dependency, use_cache=use_cache)
+def Depends(  # noqa: N802
+    dependency: Callable[..., Any] | None = None, *, use_cache: bool = True, scope: str | None = None
+) -> Any:
+    return DependsParam(dependency, use_cache=use_cache, scope=scope)
 
 
 def Security(  # noqa: N802
-    dependency: Callable[..., Any] | None = None, *, scopes: list[str] | None = None, use_cache: bool = True
+    dependency: Callable[..., Any] | None = None,
+    *,
+    scopes: list[str] | None = None,
+    use_cache: bool = True,
+    scope: str | None = None,
 ) -> Any:
-    return SecurityParam(dependency, scopes=scopes, use_cache=use_cache)
+    return SecurityParam(dependency, scopes=scopes, use_cache=use_cache, scope=scope)

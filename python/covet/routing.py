@@ -353,7 +353,9 @@ def _route_dependency(dep: DependsParam, path: str) -> Dependant:
 
     scopes = dep.scopes if isinstance(dep, SecurityParam) else []
     assert dep.dependency is not None, "route dependencies need a callable: Depends(func)"
-    return get_dependant(dep.dependency, path=path, name=None, use_cache=dep.use_cache, security_scopes=scopes)
+    return get_dependant(
+        dep.dependency, path=path, name=None, use_cache=dep.use_cache, security_scopes=scopes, scope=dep.scope
+    )
 
 
 def _doc(endpoint: Callable[..., Any]) -> str:

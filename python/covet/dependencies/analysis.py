@@ -18,7 +18,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from covet.background import BackgroundTasks
-from covet.dependencies.callables import call_kind, reads_scopes, resolve_alias
+from covet.dependencies.callables import call_kind, check_exit_scope, reads_scopes, resolve_alias
 from covet.dependencies.models import Dependant, ParamField
 from covet.dependencies.pydantic_v1 import refuse_pydantic_v1
 from covet.params import (
@@ -53,6 +53,7 @@ def get_dependant(
     name: str | None = None,
     use_cache: bool = True,
     security_scopes: list[str] | None = None,
+    scope: str | None = None,
 ) -> Dependant:
     """Analyses `call`'s parameters into a plan; sub-dependencies are analysed recursively."""
     dependant = Dependant(
@@ -61,6 +62,7 @@ def get_dependant(
         path=path,
         use_cache=use_cache,
         security_scopes=list(security_scopes or []),
+        scope=scope,
     )
     _mark_kind(dependant, call)
     path_names = path_param_names(path)
@@ -85,8 +87,14 @@ def _add_param(dependant: Dependant, param: inspect.Parameter, annotation: Any, 
     if isinstance(declared, DependsParam):
         sub_call = declared.dependency or base
         scopes = dependant.security_scopes + (declared.scopes if isinstance(declared, SecurityParam) else [])
+        check_exit_scope(dependant, declared.scope)
         sub = get_dependant(
-            sub_call, path=dependant.path, name=param.name, use_cache=declared.use_cache, security_scopes=scopes
+            sub_call,
+            path=dependant.path,
+            name=param.name,
+            use_cache=declared.use_cache,
+            security_scopes=scopes,
+            scope=declared.scope,
         )
         sub.uses_scopes = sub.uses_scopes or (isinstance(declared, SecurityParam) and bool(declared.scopes))
         dependant.dependencies.append(sub)

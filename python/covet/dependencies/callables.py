@@ -15,7 +15,7 @@ from typing import Any
 
 from covet.security.base import SecurityBase
 
-__all__ = ["CallKind", "call_kind", "reads_scopes", "resolve_alias"]
+__all__ = ["CallKind", "call_kind", "check_exit_scope", "reads_scopes", "resolve_alias"]
 
 
 class CallKind:
@@ -76,3 +76,15 @@ def reads_scopes(dependant: Any) -> bool:
     if isinstance(inspect.unwrap(_impartial(dependant.call)), SecurityBase):
         return True
     return any(sub.uses_scopes for sub in dependant.dependencies)
+
+
+def check_exit_scope(dependant: Any, sub_scope: str | None) -> None:
+    """A `yield` dependency cleaned up after the response cannot use one already cleaned up
+    when the handler returned: refused when the route is declared, not found out per request."""
+    if sub_scope == "function" and dependant.exit_scope == "request" and (dependant.is_gen or dependant.is_async_gen):
+        from covet.exceptions import DependencyScopeError
+
+        name = getattr(dependant.call, "__name__", repr(dependant.call))
+        raise DependencyScopeError(
+            f'The dependency "{name}" has a scope of "request", it cannot depend on dependencies with scope "function".'
+        )

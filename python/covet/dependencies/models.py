@@ -70,10 +70,20 @@ class Dependant:
     # Whether its value can depend on the scopes (it declares or reads them, or is a security
     # scheme, or something below it does): only then do scopes split its per-request cache.
     uses_scopes: bool = False
+    # Depends(scope=): when a `yield` dependency's clean-up runs; see `exit_scope`.
+    scope: str | None = None
 
     @property
-    def cache_key(self) -> tuple[Any, tuple[str, ...]]:
-        return (self.call, tuple(sorted(set(self.security_scopes))) if self.uses_scopes else ())
+    def exit_scope(self) -> str | None:
+        """ "function" (left when the handler returns), "request" (after the response is sent;
+        the default for a `yield` dependency), None for a dependency with no clean-up."""
+        if self.scope:
+            return self.scope
+        return "request" if self.is_gen or self.is_async_gen else None
+
+    @property
+    def cache_key(self) -> tuple[Any, tuple[str, ...], str]:
+        return (self.call, tuple(sorted(set(self.security_scopes))) if self.uses_scopes else (), self.exit_scope or "")
 
     def all_params(self) -> list[ParamField]:
         return [*self.path_params, *self.query_params, *self.header_params, *self.cookie_params]

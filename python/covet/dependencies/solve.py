@@ -124,10 +124,12 @@ async def _call(dependant: Dependant, kwargs: dict[str, Any], ctx: RequestContex
     call: Callable[..., Any] = dependant.call  # type: ignore[assignment]
     if dependant.is_async_gen:
         cm = contextlib.asynccontextmanager(call)(**kwargs)
-        return await ctx.exit_stack().enter_async_context(cm)
+        stack = ctx.handler_exit_stack() if dependant.scope == "function" else ctx.exit_stack()
+        return await stack.enter_async_context(cm)
     if dependant.is_gen:
         cm_sync = contextlib.contextmanager(call)(**kwargs)
-        return await ctx.exit_stack().enter_async_context(_in_threadpool(cm_sync))
+        stack = ctx.handler_exit_stack() if dependant.scope == "function" else ctx.exit_stack()
+        return await stack.enter_async_context(_in_threadpool(cm_sync))
     if dependant.is_coroutine:
         return await call(**kwargs)
     return await run_in_threadpool(call, **kwargs)
@@ -340,6 +342,8 @@ def _body_errors(exc: ValidationError, raw: bytes, single: ParamField | None) ->
 
 async def close(ctx: RequestContext) -> None:
     """Runs the clean-up of `yield` dependencies, showing them the handler's exception."""
+    if ctx.handler_stack is not None:  # not left yet (a WebSocket handler): function scope first
+        await ctx.leave_handler(ctx.exc)
     if ctx.stack is None:
         return
     stack, ctx.stack = ctx.stack, None
