@@ -77,3 +77,38 @@ def test_missing_directory_is_refused_unless_check_dir_is_off(tmp_path) -> None:
     with pytest.raises(RuntimeError, match="does not exist"):
         StaticFiles(directory=tmp_path / "absent")
     StaticFiles(directory=tmp_path / "absent", check_dir=False)
+
+
+def _served(files: StaticFiles, path: str) -> httpx.Response:
+    from covet import Covet
+    from covet.testclient import TestClient
+
+    app = Covet()
+    app.mount("/s", files)
+    return TestClient(app).get(path)
+
+
+def test_packages_serve_their_statics_folder(tmp_path, monkeypatch) -> None:
+    package = tmp_path / "covet_test_assets_pkg"
+    (package / "statics").mkdir(parents=True)
+    (package / "public").mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "statics" / "a.txt").write_text("from statics")
+    (package / "public" / "b.txt").write_text("from public")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    files = StaticFiles(packages=["covet_test_assets_pkg", ("covet_test_assets_pkg", "public")])
+    assert _served(files, "/s/a.txt").text == "from statics"
+    assert _served(files, "/s/b.txt").text == "from public"
+    with pytest.raises(RuntimeError, match="could not be found"):
+        StaticFiles(packages=["covet_no_such_package_here"])
+
+
+def test_symlinks_out_of_the_directory_need_follow_symlink(tmp_path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("secret")
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "link.txt").symlink_to(outside)
+    assert _served(StaticFiles(directory=root), "/s/link.txt").status_code == 404
+    followed = _served(StaticFiles(directory=root, follow_symlink=True), "/s/link.txt")
+    assert (followed.status_code, followed.text) == (200, "secret")
