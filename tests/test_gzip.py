@@ -51,3 +51,10 @@ def test_stream_is_gzipped_as_a_stream(client: httpx.Client) -> None:
     assert response.headers["content-encoding"] == "gzip"
     assert "content-length" not in response.headers
     assert gzip.decompress(raw).decode() == "".join(f"part {i} " * 40 for i in range(20))
+
+
+def test_file_is_gzipped_without_its_length(client: httpx.Client) -> None:
+    response, raw = _raw(client, "/file")
+    assert response.headers["content-encoding"] == "gzip"
+    assert "content-length" not in response.headers
+    assert gzip.decompress(raw).decode() == BIG

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 
 from covet import Covet
 from covet.middleware.gzip import GZipMiddleware
-from covet.responses import PlainTextResponse, Response, StreamingResponse
+from covet.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
 
 BIG = "x" * 1000 + "covet" * 200
 
@@ -36,3 +38,13 @@ def stream() -> StreamingResponse:
             yield f"part {i} " * 40
 
     return StreamingResponse(parts(), media_type="text/plain")
+
+
+FILE = os.path.join(tempfile.gettempdir(), f"covet-gzip-{os.getpid()}.txt")
+
+
+@app.get("/file")
+def file() -> FileResponse:
+    with open(FILE, "w") as f:
+        f.write(BIG)
+    return FileResponse(FILE, media_type="text/plain")

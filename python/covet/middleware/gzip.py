@@ -42,9 +42,11 @@ class GZipMiddleware(BaseHTTPMiddleware):
                 return response
             response.body = gzip.compress(response.body, self.compresslevel)
         else:
+            prepare = getattr(response, "prepare", None)
+            if prepare is not None:  # a file: stat it now, so its length is not sent later
+                await prepare()
             response.body_iterator = _gzip_stream(iterator, self.compresslevel)  # type: ignore[attr-defined]
-            if hasattr(response, "content_length"):
-                response.content_length = None  # type: ignore[attr-defined]
+            response.content_length = None  # type: ignore[attr-defined]
         del headers["content-length"]
         headers["content-encoding"] = "gzip"
         _add_vary(headers)
