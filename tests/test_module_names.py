@@ -30,6 +30,7 @@ NAMES = {
     "middleware.gzip": ["GZipMiddleware"],
     "middleware.httpsredirect": ["HTTPSRedirectMiddleware"],
     "middleware.trustedhost": ["TrustedHostMiddleware"],
+    "middleware.wsgi": ["WSGIMiddleware"],
     "openapi.docs": ["get_swagger_ui_html", "get_redoc_html"],
     "openapi.models": ["Schema", "SchemaType", "OAuthFlows", "OAuthFlowPassword", "APIKey", "APIKeyIn", "Example"],
     "openapi.utils": ["get_openapi"],
