@@ -132,7 +132,7 @@ class StarletteDeprecationWarning(UserWarning):
     """Starlette's deprecation category, so that filters written for it keep working."""
 
 
-__all__ += ["StarletteDeprecationWarning", "WebSocketException"]
+__all__ += ["StarletteDeprecationWarning"]
 
 
 def __getattr__(name: str) -> Any:
