@@ -12,7 +12,18 @@ NAMES = {
     "applications": ["Covet"],
     "background": ["BackgroundTasks"],
     "concurrency": ["run_in_threadpool", "iterate_in_threadpool"],
-    "datastructures": ["UploadFile", "Headers", "QueryParams", "State", "Default", "DefaultPlaceholder"],
+    "datastructures": [
+        "UploadFile",
+        "Headers",
+        "QueryParams",
+        "State",
+        "Default",
+        "DefaultPlaceholder",
+        "MultiDict",
+        "URLPath",
+        "Secret",
+        "CommaSeparatedStrings",
+    ],
     "dependencies.models": ["Dependant"],
     "encoders": ["jsonable_encoder"],
     "exceptions": [
@@ -118,3 +129,32 @@ def test_openapi_models_validate_and_keep_extensions() -> None:
     assert schema.model_dump(by_alias=True, exclude_none=True) == {"type": ["string", "null"], "x-order": 1}
     with pytest.raises(ValidationError):
         Schema(type="text")
+
+
+def test_url_copies_with_changed_parts_and_query() -> None:
+    from covet.datastructures import URL
+
+    url = URL("https", "example.com:8443", "/a", "x=1&y=2")
+    assert str(url.replace(path="/b")) == "https://example.com:8443/b?x=1&y=2"
+    assert str(url.replace(hostname="other.org", port=None)) == "https://other.org/a?x=1&y=2"
+    assert str(url.include_query_params(x=3)) == "https://example.com:8443/a?y=2&x=3"
+    assert str(url.replace_query_params(q="a b")) == "https://example.com:8443/a?q=a+b"
+    assert str(url.remove_query_params(["x", "y"])) == "https://example.com:8443/a"
+    assert url.is_secure
+    with pytest.raises(TypeError, match="fragment"):
+        url.replace(fragment="f")
+
+
+def test_multidict_config_values_and_url_paths() -> None:
+    from covet.datastructures import CommaSeparatedStrings, MultiDict, Secret, URLPath
+
+    d = MultiDict([("a", "1"), ("a", "2"), ("b", "3")])
+    d["a"] = "9"
+    d.append("b", "4")
+    assert d.multi_items() == [("b", "3"), ("a", "9"), ("b", "4")]
+    assert d.poplist("b") == ["3", "4"]
+    d.update({"c": "5"}, a="0")
+    assert sorted(d.multi_items()) == [("a", "0"), ("c", "5")]
+    assert list(CommaSeparatedStrings("a, b, 'c d'")) == ["a", "b", "c d"]
+    assert repr(Secret("pw")) == "Secret('**********')" and str(Secret("pw")) == "pw"
+    assert URLPath("/ws", "websocket").make_absolute_url("https://h.com/root/") == "wss://h.com/root/ws"
