@@ -45,7 +45,7 @@ NAMES = {
     "middleware.trustedhost": ["TrustedHostMiddleware"],
     "middleware.wsgi": ["WSGIMiddleware"],
     "openapi.docs": ["get_swagger_ui_html", "get_redoc_html"],
-    "openapi.models": ["Schema", "SchemaType", "OAuthFlows", "OAuthFlowPassword", "APIKey", "APIKeyIn", "Example"],
+    "openapi.models": ["OpenAPI", "Operation", "Parameter", "Schema", "SchemaType", "OAuthFlows", "APIKey", "Example"],
     "openapi.utils": ["get_openapi"],
     "param_functions": ["Body", "Cookie", "Depends", "File", "Form", "Header", "Path", "Query", "Security"],
     "params": ["Depends", "Query"],
@@ -158,3 +158,23 @@ def test_multidict_config_values_and_url_paths() -> None:
     assert list(CommaSeparatedStrings("a, b, 'c d'")) == ["a", "b", "c d"]
     assert repr(Secret("pw")) == "Secret('**********')" and str(Secret("pw")) == "pw"
     assert URLPath("/ws", "websocket").make_absolute_url("https://h.com/root/") == "wss://h.com/root/ws"
+
+
+def test_openapi_document_round_trips_through_the_models() -> None:
+    from pydantic import BaseModel
+
+    from covet import Covet, Query
+    from covet.openapi.models import OpenAPI
+
+    class Item(BaseModel):
+        name: str
+
+    app = Covet()
+
+    @app.post("/items/{item_id}")
+    def create(item_id: int, item: Item, q: str | None = Query(None)) -> Item:
+        return item
+
+    document = app.openapi()
+    parsed = OpenAPI.model_validate(document)
+    assert parsed.model_dump(by_alias=True, exclude_none=True, mode="json") == document

@@ -15,6 +15,20 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "Components",
+    "Discriminator",
+    "Encoding",
+    "Header",
+    "Link",
+    "MediaType",
+    "OpenAPI",
+    "Operation",
+    "Parameter",
+    "ParameterInType",
+    "PathItem",
+    "RequestBody",
+    "Response",
+    "XML",
     "APIKey",
     "APIKeyIn",
     "Contact",
@@ -32,6 +46,7 @@ __all__ = [
     "OAuthFlowPassword",
     "OAuthFlows",
     "OpenIdConnect",
+    "ParameterBase",
     "Reference",
     "Schema",
     "SchemaType",
@@ -200,3 +215,147 @@ class OAuth2(SecurityBase):
 class OpenIdConnect(SecurityBase):
     type_: SecuritySchemeType = Field(default=SecuritySchemeType.openIdConnect, alias="type")
     openIdConnectUrl: str  # noqa: N815
+
+
+# --- the document: operations, parameters, bodies, responses -----------------------------------
+
+
+class Discriminator(_Open):
+    propertyName: str  # noqa: N815
+    mapping: dict[str, str] | None = None
+
+
+class XML(_Open):
+    name: str | None = None
+    namespace: str | None = None
+    prefix: str | None = None
+    attribute: bool | None = None
+    wrapped: bool | None = None
+
+
+class ParameterInType(Enum):
+    query = "query"
+    header = "header"
+    path = "path"
+    cookie = "cookie"
+
+
+class Encoding(_Open):
+    contentType: str | None = None  # noqa: N815
+    headers: dict[str, Any] | None = None
+    style: str | None = None
+    explode: bool | None = None
+    allowReserved: bool | None = None  # noqa: N815
+
+
+class MediaType(_Open):
+    schema_: Schema | Reference | None = Field(default=None, alias="schema")
+    example: Any | None = None
+    examples: dict[str, Example | Reference] | None = None
+    encoding: dict[str, Encoding] | None = None
+
+
+class ParameterBase(_Open):
+    description: str | None = None
+    required: bool | None = None
+    deprecated: bool | None = None
+    style: str | None = None
+    explode: bool | None = None
+    allowReserved: bool | None = None  # noqa: N815
+    schema_: Schema | Reference | None = Field(default=None, alias="schema")
+    example: Any | None = None
+    examples: dict[str, Example | Reference] | None = None
+    content: dict[str, MediaType] | None = None
+
+
+class Parameter(ParameterBase):
+    name: str
+    in_: ParameterInType = Field(alias="in")
+
+
+class Header(ParameterBase):
+    pass
+
+
+class RequestBody(_Open):
+    description: str | None = None
+    content: dict[str, MediaType]
+    required: bool | None = None
+
+
+class Link(_Open):
+    operationRef: str | None = None  # noqa: N815
+    operationId: str | None = None  # noqa: N815
+    parameters: dict[str, Any] | None = None
+    requestBody: Any | None = None  # noqa: N815
+    description: str | None = None
+    server: Server | None = None
+
+
+class Response(_Open):
+    description: str
+    headers: dict[str, Header | Reference] | None = None
+    content: dict[str, MediaType] | None = None
+    links: dict[str, Link | Reference] | None = None
+
+
+class Operation(_Open):
+    tags: list[str] | None = None
+    summary: str | None = None
+    description: str | None = None
+    externalDocs: ExternalDocumentation | None = None  # noqa: N815
+    operationId: str | None = None  # noqa: N815
+    parameters: list[Parameter | Reference] | None = None
+    requestBody: RequestBody | Reference | None = None  # noqa: N815
+    responses: dict[str, Response | Any] | None = None
+    callbacks: dict[str, dict[str, PathItem] | Reference] | None = None
+    deprecated: bool | None = None
+    security: list[dict[str, list[str]]] | None = None
+    servers: list[Server] | None = None
+
+
+class PathItem(_Open):
+    ref: str | None = Field(default=None, alias="$ref")
+    summary: str | None = None
+    description: str | None = None
+    get: Operation | None = None
+    put: Operation | None = None
+    post: Operation | None = None
+    delete: Operation | None = None
+    options: Operation | None = None
+    head: Operation | None = None
+    patch: Operation | None = None
+    trace: Operation | None = None
+    servers: list[Server] | None = None
+    parameters: list[Parameter | Reference] | None = None
+
+
+class Components(_Open):
+    schemas: dict[str, Schema | Reference] | None = None
+    responses: dict[str, Response | Reference] | None = None
+    parameters: dict[str, Parameter | Reference] | None = None
+    examples: dict[str, Example | Reference] | None = None
+    requestBodies: dict[str, RequestBody | Reference] | None = None  # noqa: N815
+    headers: dict[str, Header | Reference] | None = None
+    securitySchemes: dict[str, Any] | None = None  # noqa: N815
+    links: dict[str, Link | Reference] | None = None
+    callbacks: dict[str, dict[str, PathItem] | Reference | Any] | None = None
+    pathItems: dict[str, PathItem | Reference] | None = None  # noqa: N815
+
+
+class OpenAPI(_Open):
+    """A whole document: `OpenAPI.model_validate(app.openapi())` checks covet's output's shape."""
+
+    openapi: str
+    info: Info
+    jsonSchemaDialect: str | None = None  # noqa: N815
+    servers: list[Server] | None = None
+    paths: dict[str, PathItem | Any] | None = None
+    webhooks: dict[str, PathItem | Reference] | None = None
+    components: Components | None = None
+    security: list[dict[str, list[str]]] | None = None
+    tags: list[Tag] | None = None
+    externalDocs: ExternalDocumentation | None = None  # noqa: N815
+
+
+Operation.model_rebuild()
