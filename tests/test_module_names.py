@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 
 import pytest
+from pydantic import BaseModel
 
 NAMES = {
     "applications": ["Covet"],
@@ -160,14 +161,13 @@ def test_multidict_config_values_and_url_paths() -> None:
     assert URLPath("/ws", "websocket").make_absolute_url("https://h.com/root/") == "wss://h.com/root/ws"
 
 
-def test_openapi_document_round_trips_through_the_models() -> None:
-    from pydantic import BaseModel
+class Item(BaseModel):
+    name: str
 
+
+def test_openapi_document_round_trips_through_the_models() -> None:
     from covet import Covet, Query
     from covet.openapi.models import OpenAPI
-
-    class Item(BaseModel):
-        name: str
 
     app = Covet()
 
