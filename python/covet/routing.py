@@ -24,7 +24,7 @@ from covet.dependencies.callables import call_kind
 from covet.dependencies.models import Dependant
 from covet.dependencies.pydantic_v1 import refuse_pydantic_v1
 from covet.dependencies.shared_body import embed_shared_body
-from covet.dependencies.solve import RequestContext, body_values, solve, validate_request_values
+from covet.dependencies.solve import RequestContext, body_values, close, solve, validate_request_values
 from covet.exceptions import RequestValidationError, ResponseValidationError
 from covet.frontend import Frontend
 from covet.mounts import Mount, check_prefix
@@ -188,6 +188,13 @@ class APIRoute:
             if ctx.handler_stack is not None:
                 await ctx.leave_handler(None)
             return self.to_response(result, ctx)
+        except Exception as exc:
+            ctx.exc = exc
+            if ctx.stack is not None:
+                # `yield` dependencies see the error before it is answered: one may turn it into
+                # another (an HTTPException), which is then the one answered.
+                await close(ctx)
+            raise
         except BaseException as exc:
             ctx.exc = exc
             raise
