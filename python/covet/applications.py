@@ -22,6 +22,7 @@ from covet.datastructures import State
 from covet.debug import debug_response
 from covet.encoders import json_default
 from covet.exceptions import HTTPException, InvalidResponseHeader, RequestValidationError, ServiceUnavailable
+from covet.frontend import serve_frontend
 from covet.logtext import printable
 from covet.middleware import BaseHTTPMiddleware
 from covet.middleware import Middleware as MiddlewareDecl
@@ -230,7 +231,7 @@ class Covet(RouteRegistry):
 
     def _native_errors(self) -> bool:
         custom = {404, 405, HTTPException}
-        return self._chain is None and not custom.intersection(self.exception_handlers)
+        return self._chain is None and not custom.intersection(self.exception_handlers) and not self.frontends
 
     def engine_server(self, **config: Any) -> Any:
         """The engine's per-worker server state (the asyncio protocol factory)."""
@@ -341,6 +342,8 @@ class Covet(RouteRegistry):
         if index is None:
             outcome, index, extra, _ = self.engine_router.lookup(raw.method, raw.path)
             if outcome == _engine.NOT_FOUND:
+                if self.frontends:
+                    return await serve_frontend(self.frontends, request)
                 raise HTTPException(404)
             if outcome == _engine.METHOD_NOT_ALLOWED:
                 raise HTTPException(405, headers={"Allow": extra})

@@ -10,7 +10,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any, Generic, NamedTuple, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from covet.concurrency import run_in_threadpool
 
@@ -203,6 +203,39 @@ class URL:
     def __repr__(self) -> str:
         return f"URL({str(self)!r})"
 
+    @property
+    def is_secure(self) -> bool:
+        return self.scheme in ("https", "wss")
+
+    def replace(self, **parts: Any) -> URL:
+        """A copy with some parts changed: scheme, netloc, path, query, or hostname/port."""
+        netloc = parts.pop("netloc", self.netloc)
+        if "hostname" in parts or "port" in parts:
+            host = parts.pop("hostname", self.hostname)
+            port = parts.pop("port", self.port)
+            host = f"[{host}]" if ":" in host else host
+            netloc = host if port is None else f"{host}:{port}"
+        unknown = set(parts) - {"scheme", "path", "query"}
+        if unknown:
+            raise TypeError(f"URL.replace() got unexpected parts: {', '.join(sorted(unknown))}")
+        return URL(
+            parts.get("scheme", self.scheme), netloc, parts.get("path", self.path), parts.get("query", self.query)
+        )
+
+    def include_query_params(self, **params: Any) -> URL:
+        """A copy with `params` set (replacing any values of the same keys)."""
+        kept = [(k, v) for k, v in parse_qsl(self.query, keep_blank_values=True) if k not in params]
+        return self.replace(query=urlencode([*kept, *((k, str(v)) for k, v in params.items())]))
+
+    def replace_query_params(self, **params: Any) -> URL:
+        """A copy whose query is exactly `params`."""
+        return self.replace(query=urlencode([(k, str(v)) for k, v in params.items()]))
+
+    def remove_query_params(self, keys: str | Iterable[str]) -> URL:
+        drop = {keys} if isinstance(keys, str) else set(keys)
+        kept = [(k, v) for k, v in parse_qsl(self.query, keep_blank_values=True) if k not in drop]
+        return self.replace(query=urlencode(kept))
+
 
 class State:
     """An attribute bag: `app.state` and `request.state`."""
@@ -371,3 +404,143 @@ class FormData(ImmutableMultiDict[str | UploadFile]):
         for _, value in self._list:
             if isinstance(value, UploadFile):
                 await value.close()
+
+
+class DefaultPlaceholder:
+    """A default value marked as "not given by the caller", so that a setting left alone can
+    be told from one set to the same value (router options merged into an app's, say)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __bool__(self) -> bool:
+        return bool(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DefaultPlaceholder) and other.value == self.value
+
+    def __hash__(self) -> int:
+        return hash((DefaultPlaceholder, self.value))
+
+    def __repr__(self) -> str:
+        return f"Default({self.value!r})"
+
+
+def Default(value: Any) -> Any:  # noqa: N802 - FastAPI's name
+    """`value`, wrapped as a default the caller did not choose."""
+    return DefaultPlaceholder(value)
+
+
+class MultiDict(ImmutableMultiDict[Any]):
+    """A multi-dict that can be changed: `d[k] = v` replaces every value of `k`, `append` adds one."""
+
+    __slots__ = ()
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.setlist(key, [value])
+
+    def __delitem__(self, key: str) -> None:
+        self._list = [(k, v) for k, v in self._list if k != key]
+        del self._dict[key]
+
+    def pop(self, key: str, *default: Any) -> Any:
+        self._list = [(k, v) for k, v in self._list if k != key]
+        return self._dict.pop(key, *default)
+
+    def popitem(self) -> tuple[str, Any]:
+        key, value = self._dict.popitem()
+        self._list = [(k, v) for k, v in self._list if k != key]
+        return key, value
+
+    def poplist(self, key: str) -> list[Any]:
+        values = self.getlist(key)
+        self.pop(key, None)
+        return values
+
+    def clear(self) -> None:
+        self._list.clear()
+        self._dict.clear()
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if key not in self._dict:
+            self.append(key, default)
+        return self._dict[key]
+
+    def setlist(self, key: str, values: list[Any]) -> None:
+        if not values:
+            self.pop(key, None)
+            return
+        self._list = [(k, v) for k, v in self._list if k != key] + [(key, v) for v in values]
+        self._dict[key] = values[-1]
+
+    def append(self, key: str, value: Any) -> None:
+        self._list.append((key, value))
+        self._dict[key] = value
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        """Replaces the keys it is given (all their values), keeps the others."""
+        incoming = MultiDict(*args) if args else MultiDict()
+        incoming._list.extend(kwargs.items())
+        incoming._dict.update(kwargs)
+        keys = set(incoming._dict)
+        self._list = [(k, v) for k, v in self._list if k not in keys] + incoming._list
+        self._dict = dict(self._list)
+
+
+class URLPath(str):
+    """A path (what `url_path_for` gives), which can be made absolute against a base URL."""
+
+    protocol: str
+    host: str
+
+    def __new__(cls, path: str, protocol: str = "", host: str = "") -> URLPath:
+        return str.__new__(cls, path)
+
+    def __init__(self, path: str, protocol: str = "", host: str = "") -> None:
+        self.protocol = protocol
+        self.host = host
+
+    def make_absolute_url(self, base_url: str | URL) -> str:
+        base = str(base_url)
+        scheme, _, rest = base.partition("://")
+        netloc, _, base_path = rest.partition("/")
+        if self.protocol == "websocket":
+            scheme = "wss" if scheme in ("https", "wss") else "ws"
+        elif self.protocol == "http":
+            scheme = "https" if scheme in ("https", "wss") else "http"
+        prefix = "/" + base_path.rstrip("/") if base_path.strip("/") else ""
+        return f"{scheme}://{self.host or netloc}{prefix}{self}"
+
+
+class Secret:
+    """A value kept out of logs and reprs (`str(secret)` gives it back)."""
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}('**********')"
+
+    def __str__(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+class CommaSeparatedStrings(list[str]):
+    """`"a, b, 'c d'"` as `["a", "b", "c d"]` (a configuration value listing several items)."""
+
+    def __init__(self, value: str | Iterable[str]) -> None:
+        if isinstance(value, str):
+            import shlex
+
+            lexer = shlex.shlex(value, posix=True)  # quotes group, commas split
+            lexer.whitespace, lexer.whitespace_split = ",", True
+            value = [item.strip() for item in lexer]
+        super().__init__(value)
+
+    def __str__(self) -> str:
+        return ", ".join(repr(item) for item in self)

@@ -147,3 +147,21 @@ class FastAPIDeprecationWarning(UserWarning):
 
 
 __all__ += ["FastAPIError", "DependencyScopeError", "PydanticV1NotSupportedError", "FastAPIDeprecationWarning"]
+
+
+class StarletteDeprecationWarning(UserWarning):
+    """Starlette's deprecation category, so that filters written for it keep working."""
+
+
+__all__ += ["StarletteDeprecationWarning"]
+
+
+def __getattr__(name: str) -> Any:
+    # WebSocketException is defined beside WebSocket, and found here too, where Starlette and
+    # FastAPI export it; imported on first use so that the two modules never import each other
+    # while loading.
+    if name == "WebSocketException":
+        from covet.websockets import WebSocketException
+
+        return WebSocketException
+    raise AttributeError(f"module 'covet.exceptions' has no attribute {name!r}")

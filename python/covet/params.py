@@ -213,6 +213,16 @@ class DependsParam:
         name = getattr(self.dependency, "__name__", type(self.dependency).__name__)
         return f"{type(self).__name__}({name})"
 
+    # Equal declarations are interchangeable (tools put them in sets and dict keys).
+    def _key(self) -> tuple[Any, ...]:
+        return (type(self), self.dependency, self.use_cache, self.scope, tuple(getattr(self, "scopes", ())))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DependsParam) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
 
 class SecurityParam(DependsParam):
     """`Security(call, scopes=[...])`: a dependency that also declares OAuth2 scopes."""
@@ -223,8 +233,9 @@ class SecurityParam(DependsParam):
         *,
         scopes: list[str] | None = None,
         use_cache: bool = True,
+        scope: str | None = None,
     ) -> None:
-        super().__init__(dependency, use_cache=use_cache)
+        super().__init__(dependency, use_cache=use_cache, scope=scope)
         self.scopes = list(scopes or [])
 
 
@@ -269,6 +280,10 @@ def Depends(  # noqa: N802
 
 
 def Security(  # noqa: N802
-    dependency: Callable[..., Any] | None = None, *, scopes: list[str] | None = None, use_cache: bool = True
+    dependency: Callable[..., Any] | None = None,
+    *,
+    scopes: list[str] | None = None,
+    use_cache: bool = True,
+    scope: str | None = None,
 ) -> Any:
-    return SecurityParam(dependency, scopes=scopes, use_cache=use_cache)
+    return SecurityParam(dependency, scopes=scopes, use_cache=use_cache, scope=scope)

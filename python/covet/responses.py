@@ -385,3 +385,13 @@ async def asgi_disconnected(receive: Callable[[], Awaitable[dict[str, Any]]]) ->
     """Returns once an ASGI server reports `http.disconnect` (the rest of a body is dropped)."""
     while (await receive())["type"] != "http.disconnect":
         pass
+
+
+def __getattr__(name: str) -> Any:
+    # Loaded on first use, so that this module and covet.deprecated_responses (which
+    # subclasses JSONResponse) do not import each other while loading.
+    if name in ("ORJSONResponse", "UJSONResponse"):
+        from covet import deprecated_responses
+
+        return getattr(deprecated_responses, name)
+    raise AttributeError(f"module 'covet.responses' has no attribute {name!r}")

@@ -9,9 +9,8 @@ in the engine's Rust router.
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import inspect
+import os
 import types
 from collections.abc import Callable, Sequence
 from enum import Enum
@@ -20,8 +19,11 @@ from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 from pydantic import PydanticSchemaGenerationError, TypeAdapter, ValidationError
 
 from covet.concurrency import can_suspend, run_in_threadpool
-from covet.dependencies.analysis import _strip_optional, get_dependant, set_scope
+from covet.dependencies.analysis import _strip_optional, get_dependant
+from covet.dependencies.callables import call_kind
 from covet.dependencies.models import Dependant
+from covet.dependencies.pydantic_v1 import refuse_pydantic_v1
+from covet.dependencies.shared_body import embed_shared_body
 from covet.dependencies.solve import (
     RequestContext,
     body_values,
@@ -31,15 +33,17 @@ from covet.dependencies.solve import (
     validate_request_values,
 )
 from covet.exceptions import FastAPIError, RequestValidationError, ResponseValidationError
+from covet.frontend import Frontend
 from covet.mounts import Mount, check_prefix
 from covet.params import DependsParam
 from covet.requests import Request
 from covet.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, _content_type
+from covet.route_matching import BaseRoute, Match, NoMatchFound
 from covet.router_options import merge_router_events
 from covet.streams import StreamPlan, is_generator, stream_item_type
 from covet.websocket_routing import APIWebSocketRoute
 
-__all__ = ["APIRoute", "APIWebSocketRoute", "Route", "APIRouter", "Mount"]
+__all__ = ["APIRoute", "APIWebSocketRoute", "Route", "APIRouter", "Mount", "BaseRoute", "Match", "NoMatchFound"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -131,6 +135,8 @@ class APIRoute:
             "exclude_defaults": response_model_exclude_defaults,
             "exclude_none": response_model_exclude_none,
         }
+        for model in (self.response_model, *(r.get("model") for r in self.responses.values() if isinstance(r, dict))):
+            refuse_pydantic_v1(model, f"The response model of {path}")
         # A generator handler streams what it yields (covet.streams); the item type, not the
         # annotation, is what gets validated.
         self.stream: StreamPlan | None = None
@@ -140,9 +146,10 @@ class APIRoute:
             self.response_model = None
         self._response_adapter = _response_adapter(self.response_model)
         _check_response_models(self.responses)
-        self.dependant = get_dependant(endpoint, path=path)
+        self.dependant = get_dependant(endpoint, path=path, endpoint=True)
         for dep in reversed(self.dependencies):
             self.dependant.dependencies.insert(0, _route_dependency(dep, path))
+        embed_shared_body(self.dependant)
         self.is_async = _is_async(endpoint)
         d = self.dependant
         # `simple`: the request values can be validated synchronously, with nothing to solve
@@ -165,7 +172,11 @@ class APIRoute:
         # JSON response: the engine writes what it checked as JSON.
         checkable = self._response_adapter is not None and response_class is JSONResponse
         self.response_shape = _shape(self.response_model) if checkable else None
-        self.inline = self.simple and self.is_async and not can_suspend(endpoint)
+        # Inline only when the bytecode inspected is the coroutine's own: a plain `def` wrapper
+        # returning an `async def`'s coroutine says nothing about whether that one suspends.
+        self.inline = (
+            self.simple and self.is_async and inspect.iscoroutinefunction(endpoint) and not can_suspend(endpoint)
+        )
         # One that can suspend: the engine starts it as a Task of its own and writes its result,
         # unless it takes the Request (which may hold uploads to close after the response).
         self.task = self.simple and self.is_async and not self.inline and not d.request_param
@@ -247,6 +258,13 @@ class APIRoute:
             if ctx.handler_stack is not None:
                 await ctx.leave_handler(None)
             return self.to_response(result, ctx)
+        except Exception as exc:
+            ctx.exc = exc
+            if ctx.stack is not None:
+                # `yield` dependencies see the error before it is answered: one may turn it into
+                # another (an HTTPException), which is then the one answered.
+                await close(ctx)
+            raise
         except BaseException as exc:
             ctx.exc = exc
             if ctx.stack is not None and isinstance(exc, Exception):
@@ -421,8 +439,9 @@ def _route_dependency(dep: DependsParam, path: str) -> Dependant:
 
     scopes = dep.scopes if isinstance(dep, SecurityParam) else []
     assert dep.dependency is not None, "route dependencies need a callable: Depends(func)"
-    sub = get_dependant(dep.dependency, path=path, name=None, use_cache=dep.use_cache, security_scopes=scopes)
-    return set_scope(sub, getattr(dep, "scope", None))
+    return get_dependant(
+        dep.dependency, path=path, name=None, use_cache=dep.use_cache, security_scopes=scopes, scope=dep.scope
+    )
 
 
 def _doc(endpoint: Callable[..., Any]) -> str:
@@ -480,11 +499,7 @@ def _check_response_models(responses: dict[int | str, dict[str, Any]]) -> None:
 
 
 def _is_async(endpoint: Callable[..., Any]) -> bool:
-    while isinstance(endpoint, functools.partial):
-        endpoint = endpoint.func
-    return asyncio.iscoroutinefunction(endpoint) or asyncio.iscoroutinefunction(
-        getattr(endpoint, "__call__", None)  # noqa: B004 - callable objects
-    )
+    return call_kind(endpoint).is_coroutine
 
 
 class RouteRegistry:
@@ -621,6 +636,8 @@ class RouteRegistry:
             "Cannot include the same APIRouter instance into itself. Did you mean to include a different router?"
         )
         merge_router_events(self, router)
+        for front in router.frontends:
+            self.frontends.append(front.included(self.prefix + prefix, [*self.dependencies, *(dependencies or [])]))
         for route in router.routes:
             if isinstance(route, APIWebSocketRoute):
                 options = route.options()
@@ -647,6 +664,24 @@ class RouteRegistry:
         """Serves any ASGI application under `path` (a Starlette or FastAPI app, static files...)."""
         self.routes.append(Mount(self.prefix + path, app, name=name))
         self._routes_changed()
+
+    def frontend(
+        self,
+        path: str,
+        *,
+        directory: str | os.PathLike[str],
+        fallback: str | None = "auto",
+        check_dir: bool | str = "auto",
+    ) -> None:
+        """Serves a built frontend under `path` for requests no route matches (see covet.frontend)."""
+        built = Frontend(path, directory=directory, fallback=fallback, check_dir=check_dir)
+        self.frontends.append(built.included(self.prefix, self.dependencies))
+
+    @property
+    def frontends(self) -> list[Frontend]:
+        if "_frontends" not in self.__dict__:
+            self._frontends: list[Frontend] = []
+        return self._frontends
 
 
 class WebhookRoute(APIRoute):

@@ -78,7 +78,7 @@ class APIWebSocketRoute:
         self.name = name or getattr(endpoint, "__name__", type(endpoint).__name__)
         self.dependencies = list(dependencies or [])
         self.origins = list(origins) if origins is not None else None
-        self.dependant = get_dependant(endpoint, path=path)
+        self.dependant = get_dependant(endpoint, path=path, endpoint=True)
         from covet.routing import _route_dependency
 
         for dep in reversed(self.dependencies):

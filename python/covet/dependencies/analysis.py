@@ -34,8 +34,10 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from covet.background import BackgroundTasks
+from covet.dependencies.callables import call_kind, check_exit_scope, reads_scopes, resolve_alias
 from covet.dependencies.declarations import check_param_type, declared_in_annotated
 from covet.dependencies.models import Dependant, ParamField
+from covet.dependencies.pydantic_v1 import refuse_pydantic_v1
 from covet.params import (
     BodyParam,
     DependsParam,
@@ -85,14 +87,20 @@ def get_dependant(
     name: str | None = None,
     use_cache: bool = True,
     security_scopes: list[str] | None = None,
+    scope: str | None = None,
+    endpoint: bool = False,
 ) -> Dependant:
-    """Analyses `call`'s parameters into a plan; sub-dependencies are analysed recursively."""
+    """Analyses `call`'s parameters into a plan; sub-dependencies are analysed recursively.
+    `endpoint`: `call` is the route's handler (a generator handler streams; it is no `yield`
+    dependency with a clean-up scope)."""
     dependant = Dependant(
         call=call,
         name=name,
+        is_endpoint=endpoint,
         path=path,
         use_cache=use_cache,
         security_scopes=list(security_scopes or []),
+        scope=scope,
     )
     _mark_kind(dependant, call)
     path_names = path_param_names(path)
@@ -103,36 +111,11 @@ def get_dependant(
         annotation = hints.get(param.name, param.annotation)
         if annotation is inspect.Parameter.empty:
             annotation = Any
+        refuse_pydantic_v1(annotation, f"Parameter '{param.name}' of {getattr(call, '__qualname__', call)!r}")
         _add_param(dependant, param, annotation, path_names)
+    dependant.uses_scopes = reads_scopes(dependant)
     build_validators(dependant)
-    if name is None:
-        _embed_bodies(dependant)
     return dependant
-
-
-def _embed_bodies(dependant: Dependant) -> None:
-    """One JSON body serves the endpoint and all its dependencies. With two body values or
-    more among them (or one declared `embed=True`), each is read by its name from the body
-    object, whichever dependency declares it, as FastAPI reads them."""
-    owners: list[Dependant] = []
-    names: set[str] = set()
-
-    def visit(d: Dependant) -> None:
-        json_fields = [f for f in d.body_params if f.source == "body"]
-        if json_fields:
-            owners.append(d)
-            names.update(f.name for f in json_fields)
-        for sub in d.dependencies:
-            visit(sub)
-
-    visit(dependant)
-    if len(owners) < 2 or not (len(names) > 1 or any(d.embed_body for d in owners)):
-        return
-    for d in owners:
-        if not d.embed_body:
-            d.embed_body = True
-            build_validators(d)
-    dependant.embed_body = True
 
 
 def _add_param(dependant: Dependant, param: inspect.Parameter, annotation: Any, path_names: set[str]) -> None:
@@ -144,10 +127,17 @@ def _add_param(dependant: Dependant, param: inspect.Parameter, annotation: Any, 
     if isinstance(declared, DependsParam):
         sub_call = declared.dependency or base
         scopes = dependant.security_scopes + (declared.scopes if isinstance(declared, SecurityParam) else [])
+        check_exit_scope(dependant, declared.scope)
         sub = get_dependant(
-            sub_call, path=dependant.path, name=param.name, use_cache=declared.use_cache, security_scopes=scopes
+            sub_call,
+            path=dependant.path,
+            name=param.name,
+            use_cache=declared.use_cache,
+            security_scopes=scopes,
+            scope=declared.scope,
         )
-        dependant.dependencies.append(set_scope(sub, declared.scope))
+        sub.uses_scopes = sub.uses_scopes or (isinstance(declared, SecurityParam) and bool(declared.scopes))
+        dependant.dependencies.append(sub)
         return
     if declared is None and _special(dependant, param.name, base):
         return
@@ -273,6 +263,7 @@ def _is_json_text(annotation: Any) -> bool:
 
 def _split_annotated(annotation: Any) -> tuple[Any, Any]:
     declared = None
+    annotation = resolve_alias(annotation)
     if get_origin(annotation) is Annotated:
         base, *metadata = get_args(annotation)
         for item in metadata:
@@ -342,10 +333,10 @@ def model_class(tp: Any) -> type[BaseModel] | None:
 
 
 def _mark_kind(dependant: Dependant, call: Callable[..., Any]) -> None:
-    target = call if inspect.isroutine(call) or inspect.isclass(call) else getattr(call, "__call__", call)  # noqa: B004
-    dependant.is_async_gen = inspect.isasyncgenfunction(target)
-    dependant.is_gen = inspect.isgeneratorfunction(target)
-    dependant.is_coroutine = inspect.iscoroutinefunction(target)
+    kind = call_kind(call)
+    dependant.is_async_gen = kind.is_async_gen
+    dependant.is_gen = kind.is_gen
+    dependant.is_coroutine = kind.is_coroutine
 
 
 def _signature(call: Callable[..., Any]) -> inspect.Signature:
@@ -450,20 +441,3 @@ def _model(name: str, fields: list[ParamField]) -> type[BaseModel]:
         definitions[f.name] = (f.annotation, FieldInfo.merge_field_infos(f.field_info, validation_alias=key))
     model_name = re.sub(r"\W", "_", name)
     return create_model(model_name, __config__=_CONFIG, **definitions)
-
-
-def set_scope(sub: Dependant, scope: str | None) -> Dependant:
-    """Records `Depends(scope=...)`. A `yield` dependency cleaned up after the response cannot
-    use one already cleaned up when the handler returned: refused at start-up, as FastAPI."""
-    sub.scope = scope
-    if (sub.is_gen or sub.is_async_gen) and scope != "function":
-        for inner in sub.dependencies:
-            if inner.scope == "function":
-                from covet.exceptions import FastAPIError
-
-                name = getattr(sub.call, "__name__", type(sub.call).__name__)
-                raise FastAPIError(
-                    f'The dependency "{name}" has a scope of "request", it cannot depend on '
-                    'dependencies with scope "function"'
-                )
-    return sub

@@ -71,12 +71,24 @@ class Dependant:
     is_coroutine: bool = False
     is_gen: bool = False  # a `yield` dependency (sync generator)
     is_async_gen: bool = False
-    scope: str | None = None  # Depends(scope=...): "function" leaves with the handler
+    # Whether its value can depend on the scopes (it declares or reads them, or is a security
+    # scheme, or something below it does): only then do scopes split its per-request cache.
+    uses_scopes: bool = False
+    # Depends(scope=): when a `yield` dependency's clean-up runs; see `exit_scope`.
+    scope: str | None = None
+    is_endpoint: bool = False  # the route's handler itself, not a dependency
 
     @property
-    def cache_key(self) -> tuple[Any, tuple[str, ...], bool]:
-        # A function-scoped instance is closed with the handler: never shared with the other.
-        return (self.call, tuple(sorted(set(self.security_scopes))), self.scope == "function")
+    def exit_scope(self) -> str | None:
+        """ "function" (left when the handler returns), "request" (after the response is sent;
+        the default for a `yield` dependency), None for a dependency with no clean-up."""
+        if self.scope:
+            return self.scope
+        return "request" if (self.is_gen or self.is_async_gen) and not self.is_endpoint else None
+
+    @property
+    def cache_key(self) -> tuple[Any, tuple[str, ...], str]:
+        return (self.call, tuple(sorted(set(self.security_scopes))) if self.uses_scopes else (), self.exit_scope or "")
 
     def all_params(self) -> list[ParamField]:
         return [*self.path_params, *self.query_params, *self.header_params, *self.cookie_params]

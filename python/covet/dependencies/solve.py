@@ -368,6 +368,8 @@ def _is_json(content_type: str | None) -> bool:
 
 async def close(ctx: RequestContext) -> None:
     """Runs the clean-up of `yield` dependencies, showing them the handler's exception."""
+    if ctx.handler_stack is not None:  # not left yet (a WebSocket handler): function scope first
+        await ctx.leave_handler(ctx.exc)
     if ctx.stack is None:
         return
     stack, ctx.stack = ctx.stack, None
