@@ -26,6 +26,7 @@ from covet.frontend import serve_frontend
 from covet.logtext import printable
 from covet.middleware import BaseHTTPMiddleware
 from covet.middleware import Middleware as MiddlewareDecl
+from covet.middleware.asgi import asgi_bridge, build_asgi_stack, is_asgi_middleware, websocket_bridge
 from covet.middleware.engine import compile_policy, is_engine_middleware
 from covet.mounts import Mount
 from covet.params import DependsParam
@@ -39,6 +40,7 @@ from covet.router_options import (
     served_methods,
 )
 from covet.routing import F, RouteRegistry, _fast_body
+from covet.websocket_routing import WEBSOCKET_METHOD
 
 __all__ = ["Covet"]
 
@@ -133,6 +135,10 @@ class Covet(RouteRegistry):
         self.websocket_origins = list(websocket_origins) if websocket_origins is not None else None
         self._router: Any = None
         self._chain: CallNext | None = None
+        # Pure ASGI middleware (covet.middleware.asgi): the stack, and the request middleware
+        # chain inside it (None when there are none).
+        self._asgi_stack: Any = None
+        self._request_chain: CallNext | None = None
         # Engine middleware compiled for Rust (covet._engine.Policy), or None.
         self._policy: Any = None
         self._lifespan_cm: contextlib.AbstractAsyncContextManager[Any] | None = None
@@ -221,13 +227,19 @@ class Covet(RouteRegistry):
 
     def _build_chain(self) -> CallNext | None:
         python_middleware, self._policy = compile_policy(self, self.user_middleware)
-        if not python_middleware:
-            return None
-        call: CallNext = self._dispatch
-        for decl in reversed(python_middleware):
-            instance = decl.cls(self, *decl.args, **decl.kwargs)
-            call = _bind_middleware(instance.dispatch, call)
-        return call
+        asgi_middleware = [decl for decl in python_middleware if is_asgi_middleware(decl.cls)]
+        python_middleware = [decl for decl in python_middleware if not is_asgi_middleware(decl.cls)]
+        self._asgi_stack = build_asgi_stack(self, asgi_middleware) if asgi_middleware else None
+        self._request_chain = None
+        if python_middleware:
+            call: CallNext = self._dispatch
+            for decl in reversed(python_middleware):
+                instance = decl.cls(self, *decl.args, **decl.kwargs)
+                call = _bind_middleware(instance.dispatch, call)
+            self._request_chain = call
+        if self._asgi_stack is not None:
+            return asgi_bridge(self._asgi_stack)
+        return self._request_chain
 
     def _native_errors(self) -> bool:
         custom = {404, 405, HTTPException}
@@ -480,6 +492,8 @@ def _engine_entry(route: Any, app: Covet, inline_ok: bool) -> tuple[Any, ...]:
     a `str` returned for a text response class. Mounts go to Python."""
     if isinstance(route, Mount):
         return (route.websocket_call(app), False, False, False, 200, None, None, None, None)
+    if app._asgi_stack is not None and getattr(route, "methods", None) == {WEBSOCKET_METHOD}:
+        return (websocket_bridge(app), False, False, False, 200, None, None, None, None)
     fast = None
     if route.fast_args is not None:
         fast = (route.endpoint, route.fast_args, _fast_body(route.dependant))

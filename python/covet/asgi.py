@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from covet._engine import RawRequest
 from covet.logtext import printable
 from covet.middleware.engine import engine_policy
 from covet.requests import Request
-from covet.responses import PlainTextResponse, StreamingResponse, asgi_disconnected, valid_headers
+from covet.responses import PlainTextResponse, Response, StreamingResponse, asgi_disconnected, valid_headers
 
 if TYPE_CHECKING:
     from covet.applications import Covet
@@ -23,7 +24,12 @@ STREAM_THRESHOLD = 1024 * 1024
 
 async def handle_asgi(app: Covet, scope: dict[str, Any], receive: Any, send: Any) -> None:
     kind = scope["type"]
-    if kind == "http":
+    app.engine_router  # noqa: B018 - compiles the middleware on first use
+    if app._asgi_stack is not None and kind in ("http", "websocket"):
+        from covet.middleware.asgi import through_asgi_middleware
+
+        await through_asgi_middleware(app, scope, receive, send)
+    elif kind == "http":
         await _http(app, scope, receive, send)
     elif kind == "lifespan":
         await _lifespan(app, receive, send)
@@ -36,6 +42,38 @@ async def handle_asgi(app: Covet, scope: dict[str, Any], receive: Any, send: Any
 
 
 async def _http(app: Covet, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    read = await read_http(scope, receive)
+    if read is None:
+        return
+    raw, complete = read
+    app.engine_router  # noqa: B018 - compiles the engine middleware on first use
+    early, send = engine_policy(app._policy, raw, send)
+    if early is not None:
+        await early.send_asgi(send, scope["method"] == "HEAD")
+        return
+    await respond_http(app, scope, raw, complete, receive, send, app._handle_request)
+
+
+def raw_request(scope: dict[str, Any], body: bytes) -> RawRequest:
+    """The engine's request object for an ASGI `http` scope."""
+    path = scope["path"]
+    return RawRequest(
+        scope["method"],
+        path,
+        scope.get("raw_path") or path.encode(),
+        scope.get("query_string", b""),
+        scope.get("headers", []),
+        body,
+        scope.get("http_version", "1.1"),
+        tuple(scope["client"]) if scope.get("client") else None,
+        tuple(scope["server"]) if scope.get("server") else None,
+        scope.get("scheme", "http"),
+        scope.get("root_path", ""),
+    )
+
+
+async def read_http(scope: dict[str, Any], receive: Any) -> tuple[RawRequest, bool] | None:
+    """The request and whether its body is complete; None if the client left."""
     # As covet's own server does: up to STREAM_THRESHOLD the body is read before the handler
     # runs; past it, the handler reads the rest from `receive` as it arrives (request.stream()).
     chunks: list[bytes] = []
@@ -44,36 +82,31 @@ async def _http(app: Covet, scope: dict[str, Any], receive: Any, send: Any) -> N
     while size <= STREAM_THRESHOLD:
         message = await receive()
         if message["type"] == "http.disconnect":
-            return
+            return None
         chunk = message.get("body", b"")
         chunks.append(chunk)
         size += len(chunk)
         if not message.get("more_body", False):
             complete = True
             break
+    return raw_request(scope, b"".join(chunks)), complete
+
+
+async def respond_http(
+    app: Covet,
+    scope: dict[str, Any],
+    raw: RawRequest,
+    complete: bool,
+    receive: Any,
+    send: Any,
+    handle: Callable[[Request], Awaitable[Response]],
+) -> None:
+    """Runs `handle` for the request and sends its response as ASGI messages."""
     path = scope["path"]
-    raw = RawRequest(
-        scope["method"],
-        path,
-        scope.get("raw_path") or path.encode(),
-        scope.get("query_string", b""),
-        scope.get("headers", []),
-        b"".join(chunks),
-        scope.get("http_version", "1.1"),
-        tuple(scope["client"]) if scope.get("client") else None,
-        tuple(scope["server"]) if scope.get("server") else None,
-        scope.get("scheme", "http"),
-        scope.get("root_path", ""),
-    )
-    app.engine_router  # noqa: B018 - compiles the engine middleware on first use
-    early, send = engine_policy(app._policy, raw, send)
-    if early is not None:
-        await early.send_asgi(send, scope["method"] == "HEAD")
-        return
     request = Request(raw, app)
     if not complete:
         request._receive = receive
-    response = await app._handle_request(request)
+    response = await handle(request)
     try:
         await response.prepare()
     except Exception as exc:
