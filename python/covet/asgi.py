@@ -56,11 +56,11 @@ async def _http(app: Covet, scope: dict[str, Any], receive: Any, send: Any) -> N
 
 def raw_request(scope: dict[str, Any], body: bytes) -> RawRequest:
     """The engine's request object for an ASGI `http` scope."""
-    path = scope["path"]
+    path, raw_path = route_path(scope)
     return RawRequest(
         scope["method"],
         path,
-        scope.get("raw_path") or path.encode(),
+        raw_path,
         scope.get("query_string", b""),
         scope.get("headers", []),
         body,
@@ -70,6 +70,21 @@ def raw_request(scope: dict[str, Any], body: bytes) -> RawRequest:
         scope.get("scheme", "http"),
         scope.get("root_path", ""),
     )
+
+
+def route_path(scope: dict[str, Any]) -> tuple[str, bytes]:
+    """The path the app routes on. As in ASGI since 2.3 (and Starlette), `path` includes
+    `root_path`: a covet app mounted under another app, or served behind a proxy prefix,
+    routes on what follows it."""
+    path = scope["path"]
+    raw_path = scope.get("raw_path") or path.encode()
+    root = scope.get("root_path", "").rstrip("/")
+    if root and (path == root or path.startswith(root + "/")):
+        path = path[len(root) :] or "/"
+        encoded = root.encode()
+        if raw_path.startswith(encoded):
+            raw_path = raw_path[len(encoded) :] or b"/"
+    return path, raw_path
 
 
 async def read_http(scope: dict[str, Any], receive: Any) -> tuple[RawRequest, bool] | None:

@@ -88,7 +88,8 @@ class ResponseValidationError(ValidationException):
     """A handler's return value did not match its response model: a bug on the server (500)."""
 
     def __str__(self) -> str:
-        return f"{len(self._errors)} validation error(s) for the response: {self._errors}"
+        text = f"{len(self._errors)} validation error(s) for the response: {self._errors}"
+        return text + self._endpoint_text()
 
 
 __all__ += ["ValidationException", "RequestValidationError", "ResponseValidationError"]

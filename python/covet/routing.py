@@ -273,11 +273,20 @@ class APIRoute:
                 await close(ctx)
             raise
 
+    def _error_context(self, ctx: RequestContext | None) -> dict[str, Any]:
+        """Where a response failed its model. The engine converts without a request: then the
+        route's own method and path (no mount prefix) name it."""
+        if ctx is not None:
+            return endpoint_context(self.dependant, ctx.request)
+        where = endpoint_context(self.dependant, None)
+        where["path"] = f"{'/'.join(sorted(self.methods))} {self.path}"
+        return where
+
     def to_response(self, result: Any, ctx: RequestContext | None = None) -> Response:
         if isinstance(result, Response):
             response = result
         elif self._response_adapter is not None:
-            response = self._serialize(result)
+            response = self._serialize(result, ctx)
         elif self.stream is not None:  # (a stream has no response model: after that check)
             response = self.stream.response(result, self.status_code or 200, _PING_INTERVAL)
         else:
@@ -286,14 +295,14 @@ class APIRoute:
             _merge(response, ctx)
         return response
 
-    def _serialize(self, result: Any) -> Response:
+    def _serialize(self, result: Any, ctx: RequestContext | None = None) -> Response:
         adapter = self._response_adapter
         assert adapter is not None
         try:
             value = adapter.validate_python(result, from_attributes=True)
         except ValidationError as exc:
             errors = [{**e, "loc": ("response", *e["loc"])} for e in exc.errors(include_url=False)]
-            raise ResponseValidationError(errors, body=result) from None
+            raise ResponseValidationError(errors, body=result, endpoint_ctx=self._error_context(ctx)) from None
         status = self.status_code or 200
         if self.response_class is JSONResponse:
             return _json_bytes_response(adapter.dump_json(value, **self._dump_options), status)

@@ -172,7 +172,9 @@ async def _handle_error(websocket: WebSocket, exc: Exception) -> None:
 
 async def handle_websocket(app: Covet, scope: dict[str, Any], receive: Any, send: Any) -> None:
     """A `websocket` scope under an ASGI server: the same router and the same route runner."""
-    path = scope["path"]
+    from covet.asgi import route_path
+
+    path, raw_path = route_path(scope)
     outcome, index, params, _ = app.engine_router.lookup(WEBSOCKET_METHOD, path)
     if outcome == _engine.MOUNT:
         mounted = dict(scope)
@@ -187,7 +189,7 @@ async def handle_websocket(app: Covet, scope: dict[str, Any], receive: Any, send
     raw = _engine.RawRequest(
         "GET",
         path,
-        scope.get("raw_path") or path.encode(),
+        raw_path,
         scope.get("query_string", b""),
         scope.get("headers", []),
         b"",

@@ -79,7 +79,7 @@ async def solve(dependant: Dependant, ctx: RequestContext) -> dict[str, Any]:
     return values
 
 
-def endpoint_context(dependant: Dependant, request: Request) -> dict[str, Any]:
+def endpoint_context(dependant: Dependant, request: Request | None) -> dict[str, Any]:
     """Where a request was refused, for the error's text: the handler's name, file and line,
     and `METHOD /mount/path` (`WS ...` for a WebSocket). Only computed on a validation error."""
     call = dependant.call
@@ -87,7 +87,7 @@ def endpoint_context(dependant: Dependant, request: Request) -> dict[str, Any]:
     code = getattr(inspect.unwrap(call), "__code__", None) if call is not None else None
     if code is not None:
         ctx.update(file=code.co_filename, line=code.co_firstlineno, function=getattr(call, "__name__", None))
-    if dependant.path:
+    if dependant.path and request is not None:
         method = "WS" if request.scope.get("type") == "websocket" else request.method
         ctx["path"] = f"{method} {request.scope.get('root_path', '').rstrip('/')}{dependant.path}"
     return ctx
