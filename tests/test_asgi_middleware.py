@@ -4,8 +4,9 @@ served through them on TestClient, covet's server and uvicorn alike."""
 from __future__ import annotations
 
 import httpx
+import pytest
 
-from covet import Covet
+from covet import Covet, Depends, WebSocket, WebSocketDisconnect
 from covet.testclient import TestClient
 from tests.conftest import served_three_ways
 from tests.test_websockets import ws_connect
@@ -71,3 +72,37 @@ def test_function_middleware_from_the_declaration_list() -> None:
     with TestClient(app) as tc:
         assert tc.get("/x").json() == {"x": 1}
     assert seen == ["/x"]
+
+
+def test_websocket_middleware_catches_the_endpoint_error() -> None:
+    """Starlette's `WebSocket(scope, receive, send)` in a middleware, which answers an error
+    raised before the handshake was accepted; TestClient does not re-raise it."""
+
+    class CloseOnError:
+        def __init__(self, app: object) -> None:
+            self.app = app
+
+        async def __call__(self, scope: dict, receive: object, send: object) -> None:
+            try:
+                await self.app(scope, receive, send)  # type: ignore[operator]
+            except Exception as exc:
+                if scope["type"] != "websocket":
+                    raise
+                await WebSocket(scope, receive, send).close(code=4001, reason=repr(exc))
+
+    def broken() -> None:
+        raise NotImplementedError("not yet")
+
+    app = Covet()
+    app.add_middleware(CloseOnError)
+
+    @app.websocket("/ws")
+    async def ws(websocket: WebSocket, _: None = Depends(broken)) -> None:
+        await websocket.accept()
+
+    with TestClient(app) as tc:
+        with pytest.raises(WebSocketDisconnect) as info:
+            with tc.websocket_connect("/ws"):
+                pass
+    assert info.value.code == 4001
+    assert "NotImplementedError" in info.value.reason

@@ -137,7 +137,10 @@ class APIWebSocketRoute:
             except Exception as unhandled:
                 logger.error("Exception in WebSocket handler for %s", self.path, exc_info=unhandled)
                 error = ctx.exc = unhandled
-                if app is not None:
+                # An ASGI channel re-raises it before the handshake is accepted: whoever it
+                # reaches (ASGI middleware, the server) deals with it, not covet.
+                reraised = isinstance(websocket._channel, ASGIChannel) and not websocket._channel._accepted
+                if app is not None and not reraised:
                     app._collect(unhandled)
         finally:
             try:

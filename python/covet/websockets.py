@@ -153,7 +153,17 @@ class WebSocket:
 
     __slots__ = ("_request", "_channel", "client_state", "application_state", "_close_code", "subprotocol")
 
-    def __init__(self, request: Request, channel: EngineChannel | ASGIChannel) -> None:
+    def __init__(
+        self,
+        request: Request | dict[str, Any],
+        channel: EngineChannel | ASGIChannel | Any = None,
+        send: Any = None,
+        *,
+        receive: Any = None,
+    ) -> None:
+        if isinstance(request, dict):  # Starlette's `WebSocket(scope, receive, send)`, in ASGI middleware
+            request, channel = _from_scope(request, receive if receive is not None else channel, send)
+        assert channel is not None
         self._request = request
         self._channel = channel
         self.client_state = WebSocketState.CONNECTING
@@ -349,3 +359,25 @@ class WebSocket:
 
     def __repr__(self) -> str:
         return f"<WebSocket {self._request.path} {self.application_state.name}>"
+
+
+def _from_scope(scope: dict[str, Any], receive: Any, send: Any) -> tuple[Request, ASGIChannel]:
+    """The handshake request and channel of an ASGI `websocket` scope."""
+    from covet._engine import RawRequest
+    from covet.asgi import route_path
+
+    path, raw_path = route_path(scope)
+    raw = RawRequest(
+        "GET",
+        path,
+        raw_path,
+        scope.get("query_string", b""),
+        scope.get("headers", []),
+        b"",
+        scope.get("http_version", "1.1"),
+        tuple(scope["client"]) if scope.get("client") else None,
+        tuple(scope["server"]) if scope.get("server") else None,
+        "https" if scope.get("scheme") == "wss" else "http",
+        scope.get("root_path", ""),
+    )
+    return Request(raw, scope.get("app")), ASGIChannel(receive, send, scope.get("subprotocols") or ())
