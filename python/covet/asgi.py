@@ -46,7 +46,6 @@ async def _http(app: Covet, scope: dict[str, Any], receive: Any, send: Any) -> N
     if read is None:
         return
     raw, complete = read
-    app.engine_router  # noqa: B018 - compiles the engine middleware on first use
     early, send = engine_policy(app._policy, raw, send)
     if early is not None:
         await early.send_asgi(send, scope["method"] == "HEAD")
