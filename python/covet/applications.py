@@ -158,6 +158,8 @@ class Covet(RouteRegistry):
             generate_unique_id_function=generate_unique_id_function,
             strict_content_type=strict_content_type,
         )
+        # FastAPI adds its docs routes in its constructor: after `routes=`, before the rest.
+        self._docs_at = len(self.routes)
 
     # --- declaration ---------------------------------------------------------------------
 
@@ -450,7 +452,14 @@ class Covet(RouteRegistry):
         self._docs_added = True
         from covet.openapi import add_openapi_routes
 
+        # Added late (the URLs may be changed after construction) but placed where FastAPI
+        # has them, so a catch-all route declared later never answers `/openapi.json`.
+        end = len(self.routes)
         add_openapi_routes(self)
+        docs = self.routes[end:]
+        del self.routes[end:]
+        at = min(self._docs_at, end)
+        self.routes[at:at] = docs
 
     # --- lifecycle -------------------------------------------------------------------------
 
