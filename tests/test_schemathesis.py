@@ -11,6 +11,7 @@ derandomized run so the test is stable in CI and takes seconds.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import schemathesis
@@ -26,7 +27,26 @@ from schemathesis.specs.openapi.checks import (
 from examples.shop.app import API_KEY, app
 from tests.conftest import Server
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+# FastAPI answers a JSON body that is not even UTF-8 with `400 {"detail": "There was an error
+# parsing the body"}`, a status its OpenAPI document never lists; covet answers as FastAPI does
+# (issue 16: error bodies byte for byte). That one answer is let through; every other status
+# must be documented.
+UNPARSABLE_BODY = {"detail": "There was an error parsing the body"}
+
+
+@schemathesis.check
+def documented_status_or_unparsable_body(ctx: Any, response: Any, case: Case) -> bool | None:
+    if response.status_code == 400 and response.json() == UNPARSABLE_BODY:
+        return None
+    return status_code_conformance(ctx, response, case)
+
+
+CHECKS = [
+    not_a_server_error,
+    documented_status_or_unparsable_body,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 
 @pytest.fixture
