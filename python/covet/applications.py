@@ -196,16 +196,6 @@ class Covet(RouteRegistry):
         self.user_middleware.insert(0, MiddlewareDecl(cls, *args, **kwargs))
         self._router = None
 
-    def on_event(self, event: str) -> Callable[[F], F]:
-        if event not in ("startup", "shutdown"):
-            raise ValueError(f'Unknown event {event!r}: use "startup" or "shutdown"')
-
-        def decorator(func: F) -> F:
-            (self.on_startup_handlers if event == "startup" else self.on_shutdown_handlers).append(func)
-            return func
-
-        return decorator
-
     def url_path_for(self, name: str, /, **path_params: Any) -> str:
         return self.engine_router.url_path_for(name, path_params)
 

@@ -514,6 +514,9 @@ def _is_async(endpoint: Callable[..., Any]) -> bool:
 class RouteRegistry:
     """The decorators shared by `Covet` and `APIRouter` (`get`, `post`, ... `api_route`)."""
 
+    on_startup_handlers: list[Callable[[], Any]]
+    on_shutdown_handlers: list[Callable[[], Any]]
+
     routes: list[Any]
     prefix: str = ""
     tags: list[str | Enum]
@@ -527,6 +530,18 @@ class RouteRegistry:
     # None: not set here (a route's or an including router's setting, else covet's default).
     generate_unique_id_function: Callable[[Any], str] | None = None
     strict_content_type: bool | None = None
+
+    def on_event(self, event: str) -> Callable[[F], F]:
+        """`@app.on_event("startup")` / `@router.on_event(...)`: a hook run when the app (the one
+        including the router) starts or stops."""
+        if event not in ("startup", "shutdown"):
+            raise ValueError(f'Unknown event {event!r}: use "startup" or "shutdown"')
+
+        def decorator(func: F) -> F:
+            (self.on_startup_handlers if event == "startup" else self.on_shutdown_handlers).append(func)
+            return func
+
+        return decorator
 
     def add_api_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> APIRoute:
         options["tags"] = [*self.tags, *(options.get("tags") or [])]
@@ -786,17 +801,6 @@ class APIRouter(RouteRegistry):
     @property
     def on_shutdown(self) -> list[Callable[[], Any]]:
         return self.on_shutdown_handlers
-
-    def on_event(self, event: str) -> Callable[[F], F]:
-        """`@router.on_event("startup")`: runs when the app including this router starts."""
-        if event not in ("startup", "shutdown"):
-            raise ValueError(f'Unknown event {event!r}: use "startup" or "shutdown"')
-
-        def decorator(func: F) -> F:
-            (self.on_startup_handlers if event == "startup" else self.on_shutdown_handlers).append(func)
-            return func
-
-        return decorator
 
     def add_event_handler(self, event: str, func: Callable[[], Any]) -> None:
         self.on_event(event)(func)

@@ -28,6 +28,7 @@ from covet.websockets import (
     WebSocket,
     WebSocketDisconnect,
     WebSocketException,
+    handshake_request,
 )
 
 if TYPE_CHECKING:
@@ -189,19 +190,5 @@ async def handle_websocket(app: Covet, scope: dict[str, Any], receive: Any, send
     if not isinstance(route, APIWebSocketRoute):
         await channel.close(1000, "")  # refused: the server answers 403
         return
-    raw = _engine.RawRequest(
-        "GET",
-        path,
-        raw_path,
-        scope.get("query_string", b""),
-        scope.get("headers", []),
-        b"",
-        scope.get("http_version", "1.1"),
-        tuple(scope["client"]) if scope.get("client") else None,
-        tuple(scope["server"]) if scope.get("server") else None,
-        "https" if scope.get("scheme") == "wss" else "http",
-        scope.get("root_path", ""),
-        index,
-        params,
-    )
+    raw = handshake_request(scope, path, raw_path, index, params)
     await route.run(WebSocket(Request(raw, app), channel))

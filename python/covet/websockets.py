@@ -361,13 +361,12 @@ class WebSocket:
         return f"<WebSocket {self._request.path} {self.application_state.name}>"
 
 
-def _from_scope(scope: dict[str, Any], receive: Any, send: Any) -> tuple[Request, ASGIChannel]:
-    """The handshake request and channel of an ASGI `websocket` scope."""
+def handshake_request(scope: dict[str, Any], path: str, raw_path: bytes, *route: Any) -> Any:
+    """The engine's request for the handshake of an ASGI `websocket` scope; `route` is the
+    matched route's index and path parameters, when it has been routed."""
     from covet._engine import RawRequest
-    from covet.asgi import route_path
 
-    path, raw_path = route_path(scope)
-    raw = RawRequest(
+    return RawRequest(
         "GET",
         path,
         raw_path,
@@ -379,5 +378,14 @@ def _from_scope(scope: dict[str, Any], receive: Any, send: Any) -> tuple[Request
         tuple(scope["server"]) if scope.get("server") else None,
         "https" if scope.get("scheme") == "wss" else "http",
         scope.get("root_path", ""),
+        *route,
     )
+
+
+def _from_scope(scope: dict[str, Any], receive: Any, send: Any) -> tuple[Request, ASGIChannel]:
+    """The handshake request and channel of an ASGI `websocket` scope."""
+    from covet.asgi import route_path
+
+    path, raw_path = route_path(scope)
+    raw = handshake_request(scope, path, raw_path)
     return Request(raw, scope.get("app")), ASGIChannel(receive, send, scope.get("subprotocols") or ())
