@@ -12,7 +12,7 @@ import pytest
 from pydantic import BaseModel
 from typing_extensions import TypeAliasType
 
-from covet import Covet, Depends, HTTPException, Security
+from covet import Covet, Depends, Security
 from covet.responses import StreamingResponse
 from covet.security import SecurityScopes
 from covet.testclient import TestClient
@@ -239,24 +239,3 @@ def test_equal_declarations_are_equal_and_hashable() -> None:
     assert Security(session, scopes=["a"]) != Security(session, scopes=["b"])
     with pytest.raises(ValueError, match="scope"):
         Depends(session, scope="session")
-
-
-class Spilled(Exception):
-    pass
-
-
-def translating_session() -> Iterator[str]:
-    try:
-        yield "s"
-    except Spilled as exc:
-        raise HTTPException(418, "session error") from exc
-
-
-@app.get("/spill")
-def spill(s: Annotated[str, Depends(translating_session)]) -> None:
-    raise Spilled("in the handler")
-
-
-def test_yield_dependency_turns_the_handlers_error_into_the_answer() -> None:
-    response = client.get("/spill")
-    assert (response.status_code, response.json()) == (418, {"detail": "session error"})
