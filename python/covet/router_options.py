@@ -1,6 +1,7 @@
 """FastAPI's application and router options that are not about a single route: `root_path`,
-`webhooks`, `openapi_external_docs`, and the startup/shutdown hooks and lifespans a router
-brings to the app that includes it.
+`webhooks`, `openapi_external_docs`, the startup/shutdown hooks and lifespans a router
+brings to the app that includes it, and which options a route inherits from its router or
+from `include_router` (FastAPI's precedence).
 
 Everything here runs at declaration or at startup; nothing on the request path.
 """
@@ -141,3 +142,35 @@ def head_routes_first(routes: Sequence[Any]) -> list[tuple[int, Any]]:
     if not first:
         return indexed
     return first + [(i, r) for i, r in indexed if set(getattr(r, "methods", None) or ()) != {"HEAD"}]
+
+
+def inherit_route_options(registry: Any, options: dict[str, Any]) -> None:
+    """This app's or router's callbacks, unique id function and content-type strictness, for a
+    route that does not set its own (FastAPI's precedence)."""
+    if registry.callbacks:
+        options["callbacks"] = [*registry.callbacks, *(options.get("callbacks") or [])]
+    if options.get("generate_unique_id_function") is None:
+        options["generate_unique_id_function"] = registry.generate_unique_id_function
+    if options.get("strict_content_type") is None:
+        options["strict_content_type"] = registry.strict_content_type
+
+
+def include_options(
+    options: dict[str, Any],
+    route: Any,
+    router: Any,
+    default_response_class: type[Any] | None,
+    callbacks: list[Any] | None,
+    generate_unique_id_function: Callable[[Any], str] | None,
+) -> None:
+    """A route's options as `include_router` passes them on: what the route or its router set
+    wins over the include's arguments, which win over the including app's or router's."""
+    chosen = getattr(route, "response_class_set", None) or default_response_class
+    if chosen is None:
+        options.pop("response_class", None)
+    else:
+        options["response_class"] = chosen
+    if callbacks:
+        options["callbacks"] = [*callbacks, *(options.get("callbacks") or [])]
+    if options.get("generate_unique_id_function") is None:
+        options["generate_unique_id_function"] = generate_unique_id_function

@@ -39,7 +39,7 @@ from covet.params import DependsParam
 from covet.requests import Request
 from covet.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, _content_type
 from covet.route_matching import BaseRoute, Match, NoMatchFound
-from covet.router_options import merge_router_events
+from covet.router_options import include_options, inherit_route_options, merge_router_events
 from covet.streams import StreamPlan, is_generator, stream_item_type
 from covet.websocket_routing import APIWebSocketRoute
 
@@ -554,7 +554,7 @@ class RouteRegistry:
         chosen = options.get("response_class") or getattr(self, "_response_class_set", None)
         options["response_class"] = chosen or self.default_response_class
         route_class = options.pop("route_class_override", None) or self.route_class
-        _inherit_route_options(self, options)
+        inherit_route_options(self, options)
         route = route_class(self.prefix + path, endpoint, **options)
         route.response_class_set = chosen
         self.routes.append(route)
@@ -681,7 +681,7 @@ class RouteRegistry:
             if deprecated is not None and options["deprecated"] is None:
                 options["deprecated"] = deprecated
             options["include_in_schema"] = options["include_in_schema"] and include_in_schema
-            _include_options(options, route, router, default_response_class, callbacks, generate_unique_id_function)
+            include_options(options, route, router, default_response_class, callbacks, generate_unique_id_function)
             self.add_api_route(prefix + route.path, route.endpoint, route_class_override=type(route), **options)
 
     def mount(self, path: str, app: Any, name: str | None = None) -> None:
@@ -712,38 +712,6 @@ class WebhookRoute(APIRoute):
     """A route of `app.webhooks`: documented under the document's `webhooks`, never served."""
 
     documentation_only = True
-
-
-def _inherit_route_options(registry: RouteRegistry, options: dict[str, Any]) -> None:
-    """This app's or router's callbacks, unique id function and content-type strictness, for a
-    route that does not set its own (FastAPI's precedence)."""
-    if registry.callbacks:
-        options["callbacks"] = [*registry.callbacks, *(options.get("callbacks") or [])]
-    if options.get("generate_unique_id_function") is None:
-        options["generate_unique_id_function"] = registry.generate_unique_id_function
-    if options.get("strict_content_type") is None:
-        options["strict_content_type"] = registry.strict_content_type
-
-
-def _include_options(
-    options: dict[str, Any],
-    route: APIRoute,
-    router: APIRouter,
-    default_response_class: type[Response] | None,
-    callbacks: list[Any] | None,
-    generate_unique_id_function: Callable[[Any], str] | None,
-) -> None:
-    """A route's options as `include_router` passes them on: what the route or its router set
-    wins over the include's arguments, which win over the including app's or router's."""
-    chosen = getattr(route, "response_class_set", None) or default_response_class
-    if chosen is None:
-        options.pop("response_class", None)
-    else:
-        options["response_class"] = chosen
-    if callbacks:
-        options["callbacks"] = [*callbacks, *(options.get("callbacks") or [])]
-    if options.get("generate_unique_id_function") is None:
-        options["generate_unique_id_function"] = generate_unique_id_function
 
 
 class APIRouter(RouteRegistry):
