@@ -13,7 +13,6 @@ from pydantic import BaseModel
 from typing_extensions import TypeAliasType
 
 from covet import Covet, Depends, Security
-from covet.responses import StreamingResponse
 from covet.security import SecurityScopes
 from covet.testclient import TestClient
 
@@ -202,34 +201,6 @@ def session() -> Iterator[Session]:
     s = Session()
     yield s
     s.open = False
-
-
-@app.get("/yield-scopes")
-def yield_scopes(
-    short: Annotated[Session, Depends(session, scope="function")],
-    long: Annotated[Session, Depends(session, scope="request")],
-    same: Annotated[Session, Depends(session)],
-) -> StreamingResponse:
-    def body() -> Iterator[str]:
-        yield f"{short.open} {long.open} {long is same}"
-
-    return StreamingResponse(body())
-
-
-def test_function_scope_is_cleaned_up_before_the_response_is_sent() -> None:
-    assert client.get("/yield-scopes").text == "False True True"
-
-
-def test_request_scoped_yield_cannot_use_a_function_scoped_one() -> None:
-    from covet.exceptions import DependencyScopeError
-
-    def outer(inner: Annotated[Session, Depends(session, scope="function")]) -> Iterator[Session]:
-        yield inner
-
-    other = Covet()
-    with pytest.raises(DependencyScopeError, match='"outer" has a scope of "request"'):
-        other.get("/")(_takes(Annotated[Session, Depends(outer)]))
-    other.get("/ok")(_takes(Annotated[Session, Depends(outer, scope="function")]))
 
 
 def test_equal_declarations_are_equal_and_hashable() -> None:
