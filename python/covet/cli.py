@@ -35,8 +35,20 @@ def load_app(spec: str) -> Any:
     return obj
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("covet")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        from covet import __version__
+
+        return __version__
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="covet", description="covet: Python web framework on a Rust engine")
+    parser.add_argument("--version", action="version", version=f"covet {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="serve an application")
     run.add_argument("app", help='the application, as "module:attribute" (e.g. app:app)')
