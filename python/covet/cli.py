@@ -111,12 +111,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     # `covet db ...` is parsed by covet.db.cli, imported only when used (SQLAlchemy is heavy).
+    commands.add_parser("worker", help="run the app's background jobs (covet.jobs); see covet worker --help")
     commands.add_parser("db", help="database migrations and seed data (pip install covet[db]); see covet db --help")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     raw = sys.argv[1:] if argv is None else argv
+    if raw[:1] == ["worker"]:
+        from covet.jobs.cli import main as worker_main
+
+        logging.basicConfig(level="INFO", format="%(levelname)-8s %(name)s: %(message)s", stream=sys.stderr)
+        return worker_main(raw[1:])
     if raw[:1] == ["db"]:
         from covet.db.cli import main as db_main
 
