@@ -64,7 +64,9 @@ class Jobs:
             .with_result_backend(
                 RedisAsyncResultBackend(self.url, result_ex_time=result_ttl, prefix_str=f"covet:jobs:{queue}:result")
             )
-            .with_middlewares(SmartRetryMiddleware(default_retry_count=1, use_delay_exponent=True, schedule_source=self.schedules))
+            .with_middlewares(
+                SmartRetryMiddleware(default_retry_count=1, use_delay_exponent=True, schedule_source=self.schedules)
+            )
         )
         self.scheduler = TaskiqScheduler(self.broker, [self.schedules, LabelScheduleSource(self.broker)])
         self.jobs: dict[str, Job[Any, Any]] = {}
