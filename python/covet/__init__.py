@@ -17,6 +17,7 @@ from covet.responses import (
     StreamingResponse,
 )
 from covet.routing import APIRouter
+from covet.settings import Settings
 from covet.sse import EventSourceResponse, ServerSentEvent
 from covet.websockets import WebSocket, WebSocketDisconnect, WebSocketException
 
@@ -57,6 +58,7 @@ __all__ = [
     "ResponseValidationError",
     "Security",
     "ServerSentEvent",
+    "Settings",
     "StreamingResponse",
     "UploadFile",
     "WebSocket",

@@ -18,6 +18,7 @@ from typing import Any
 
 from covet import _engine
 from covet.asgi import handle_asgi
+from covet.config import Config
 from covet.datastructures import State
 from covet.debug import debug_response
 from covet.encoders import json_default
@@ -96,6 +97,7 @@ class Covet(RouteRegistry):
         include_in_schema: bool = True,
         generate_unique_id_function: Callable[[Any], str] | None = None,
         strict_content_type: bool = True,
+        settings: Any = None,
     ) -> None:
         self.debug = debug
         self.title = title
@@ -124,6 +126,11 @@ class Covet(RouteRegistry):
         self.separate_input_output_schemas = separate_input_output_schemas
         self._docs_added = False
         self.state = State()
+        # Flask's app.config, filled from `settings` (a covet.Settings) when given.
+        self.settings = settings
+        self.config = Config()
+        if settings is not None:
+            self.config.from_object(settings)
         self.lifespan = lifespan
         self.on_startup_handlers = list(on_startup or [])
         self.on_shutdown_handlers = list(on_shutdown or [])

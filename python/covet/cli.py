@@ -187,8 +187,10 @@ def _run(args: argparse.Namespace, raw_args: list[str]) -> int:
 
 
 def _load_or_exit(spec: str) -> Any:
+    from covet.settings import SettingsError
+
     try:
         return load_app(spec)
-    except AppLoadError as exc:
+    except (AppLoadError, SettingsError) as exc:
         print(f"Error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None

@@ -125,6 +125,7 @@ class Jinja2Templates:
             env = Environment(**env_options)
         self.env = env
         self.env.globals.setdefault("url_for", _url_for)
+        self.env.globals.setdefault("get_flashed_messages", _get_flashed_messages)
 
     def get_template(self, name: str) -> jinja2.Template:
         return self.env.get_template(name)
@@ -160,3 +161,11 @@ def _url_for(context: Any, name: str, /, **path_params: Any) -> str:
     """`{{ url_for('static', path='app.css') }}`: an absolute URL for a named route."""
     request: Request = context["request"]
     return request.url_for(name, **path_params)
+
+
+@jinja2.pass_context
+def _get_flashed_messages(context: Any, with_categories: bool = False, category_filter: Any = ()) -> list[Any]:
+    """`{% for m in get_flashed_messages() %}` as in Flask's templates (needs sessions)."""
+    from covet.sessions.flash import get_flashed_messages
+
+    return get_flashed_messages(context["request"], with_categories=with_categories, category_filter=category_filter)

@@ -8,6 +8,7 @@ See docs/sessions.md.
 """
 
 from covet.sessions.backends import CookieSessionBackend, SessionBackend
+from covet.sessions.flash import flash, get_flashed_messages
 from covet.sessions.memory import MemorySessionBackend
 from covet.sessions.middleware import SessionMiddleware
 from covet.sessions.redis import RedisSessionBackend
@@ -20,4 +21,6 @@ __all__ = [
     "Session",
     "SessionBackend",
     "SessionMiddleware",
+    "flash",
+    "get_flashed_messages",
 ]
