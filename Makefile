@@ -6,7 +6,7 @@ DEPS := $(VENV)/.deps-installed
 BUILT := $(VENV)/.covet-built
 RUST_SOURCES := $(shell find crates -name '*.rs' -o -name Cargo.toml) Cargo.toml pyproject.toml
 
-.PHONY: wheel run test build lint fmt bench bench-quick bench-memory bench-ws bench-tools clean rust-test py-test services compat
+.PHONY: coverage wheel run test build lint fmt bench bench-quick bench-memory bench-ws bench-tools clean rust-test py-test services compat
 
 run: build
 	$(PY) -m covet run examples.hello.app:app --host 127.0.0.1 --port 8000
@@ -69,6 +69,17 @@ COMPAT ?= $(CURDIR)/../shared/compat/run.sh
 compat: build
 	@test -x $(COMPAT) || { echo "the FastAPI compatibility suite is not at $(COMPAT) (set COMPAT=)"; exit 2; }
 	$(COMPAT) $(PY)
+
+# Line coverage of python/covet (coverage.py, across the processes the tests start) and of the
+# Rust engine crate under its own tests (cargo-llvm-cov, installed from crates.io when missing).
+coverage: build services
+	rm -f .coverage .coverage.*
+	$(PY) -m coverage run -m pytest -p no:cacheprovider
+	$(PY) -m coverage combine -q
+	$(PY) -m coverage report | tail -1
+	@cargo llvm-cov --version >/dev/null 2>&1 || { rustup component add llvm-tools-preview && cargo install cargo-llvm-cov --locked; } \
+	  || echo "cargo-llvm-cov could not be installed: no Rust coverage"
+	-cargo llvm-cov -p covet-engine --summary-only | tail -1
 
 # A wheel of covet for this machine's CPython (manylinux; no Rust toolchain needed to install it).
 wheel: $(DEPS)
