@@ -109,8 +109,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--root-path", default="", help="the path prefix a proxy in front strips (ASGI root_path), e.g. /api/v1"
     )
+    run.add_argument("--reload", action="store_true", help="restart the worker when a watched file changes")
+    run.add_argument("--reload-dir", action="append", default=[], help="directory to watch (default: --app-dir)")
+    run.add_argument("--reload-include", action="append", default=[], help="file pattern to watch (e.g. '*.md')")
+    run.add_argument("--reload-exclude", action="append", default=[], help="file pattern to ignore")
+    run.add_argument("--dev", action="store_true", help=argparse.SUPPRESS)
     run.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     # `covet db ...` is parsed by covet.db.cli, imported only when used (SQLAlchemy is heavy).
+    commands.add_parser("dev", help="serve with auto-reload and the debug page (covet run --reload --dev)")
     commands.add_parser("worker", help="run the app's background jobs (covet.jobs); see covet worker --help")
     commands.add_parser("db", help="database migrations and seed data (pip install covet[db]); see covet db --help")
     return parser
@@ -128,6 +134,11 @@ def main(argv: list[str] | None = None) -> int:
 
         logging.basicConfig(level="INFO", format="%(levelname)-8s %(name)s: %(message)s", stream=sys.stderr)
         return db_main(raw[1:])
+    if raw[:1] == ["dev"]:
+        # `covet dev APP ...` is `covet run APP --reload` with the debug page and an error page
+        # for an app that does not import.
+        raw = ["run", *raw[1:], "--reload", "--dev"]
+        argv = raw
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper(),
@@ -142,6 +153,8 @@ def _run(args: argparse.Namespace, raw_args: list[str]) -> int:
     from covet.supervisor import supervise
 
     sys.path.insert(0, os.path.abspath(args.app_dir))
+    if args.reload and not args.worker:
+        return _run_reloading(args, raw_args)
     if args.workers > 1 and not args.worker:
         # Check the app loads and the port is free before starting workers.
         _load_or_exit(args.app)
@@ -155,7 +168,7 @@ def _run(args: argparse.Namespace, raw_args: list[str]) -> int:
         finally:
             probe.close()
 
-    app = _load_or_exit(args.app)
+    app = _load_for_dev(args.app) if args.dev else _load_or_exit(args.app)
     try:
         sock = bind_socket(args.host, args.port, reuse_port=args.worker)
     except OSError as exc:
@@ -194,3 +207,41 @@ def _load_or_exit(spec: str) -> Any:
     except (AppLoadError, SettingsError) as exc:
         print(f"Error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
+
+
+def _load_for_dev(spec: str) -> Any:
+    """The app in debug mode, or an app showing why it could not be loaded."""
+    from covet.reloader import import_error_app
+
+    try:
+        app = load_app(spec)
+    except Exception as exc:  # anything an import can raise: keep serving, show it
+        logging.getLogger("covet.reloader").error("Could not load %s", spec, exc_info=True)
+        return import_error_app(spec, exc)
+    app.debug = True
+    return app
+
+
+def _run_reloading(args: argparse.Namespace, raw_args: list[str]) -> int:
+    """One worker under the supervisor, restarted (new first, old drained) on a change."""
+    from covet.reloader import start_watching
+    from covet.server import bind_socket
+    from covet.supervisor import Supervisor
+
+    try:
+        bind_socket(args.host, args.port, reuse_port=True).close()
+    except OSError as exc:
+        print(f"Error: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    worker_args = [a for a in raw_args if a not in ("--worker", "--reload")]
+    supervisor = Supervisor([sys.executable, "-m", "covet", "run", *worker_args, "--worker"], 1)
+
+    def changed(paths: list[str]) -> None:
+        logging.getLogger("covet.reloader").info("Changed: %s; restarting", ", ".join(paths[:5]))
+        supervisor.reload = True
+
+    stop = start_watching(args.reload_dir or [args.app_dir], args.reload_include, args.reload_exclude, changed)
+    try:
+        return supervisor.run(args.graceful_timeout)
+    finally:
+        stop.set()

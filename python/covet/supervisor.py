@@ -14,7 +14,7 @@ import time
 
 logger = logging.getLogger("covet.supervisor")
 
-__all__ = ["supervise", "READY_FD_ENV"]
+__all__ = ["supervise", "Supervisor", "READY_FD_ENV"]
 
 # The worker writes one byte to this inherited descriptor once it listens (see server.py).
 READY_FD_ENV = "COVET_READY_FD"
@@ -23,10 +23,13 @@ READY_TIMEOUT = 60.0
 
 def supervise(worker_args: list[str], workers: int, graceful_timeout: float) -> int:
     """Runs `python -m covet run <worker_args> --worker` N times and keeps N alive."""
-    return _Supervisor([sys.executable, "-m", "covet", "run", *worker_args, "--worker"], workers).run(graceful_timeout)
+    return Supervisor([sys.executable, "-m", "covet", "run", *worker_args, "--worker"], workers).run(graceful_timeout)
 
 
-class _Supervisor:
+class Supervisor:
+    """Keeps `workers` copies of `command` running; `reload = True` (SIGHUP, or the reloader
+    of `covet dev`) asks for a rolling restart."""
+
     def __init__(self, command: list[str], workers: int) -> None:
         self.command = command
         self.workers = workers
