@@ -123,7 +123,7 @@ class Request:
     def state(self) -> State:
         if self._state is None:
             # A copy of what the lifespans yielded, as Starlette gives it.
-            self._state = State(getattr(self.app, "_lifespan_state", None))
+            self._state = State(getattr(self.app, "lifespan_state", None))
         return self._state
 
     @property
@@ -362,7 +362,7 @@ def _matched_route(app: Any, raw: Any) -> Any:
     if index is None:
         from covet import _engine
 
-        outcome, index, _, _ = app.engine_router.lookup(raw.method, raw.path)
+        outcome, index, _, _ = app.compile().router.lookup(raw.method, raw.path)
         if outcome != _engine.FOUND:
             return None
     return routes[index] if 0 <= index < len(routes) else None

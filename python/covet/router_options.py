@@ -60,8 +60,8 @@ def apply_app_options(
     if generate_unique_id_function is not None:
         app.generate_unique_id_function = generate_unique_id_function
     app.strict_content_type = strict_content_type
-    app._router_lifespans = []
-    app._lifespan_state = None  # what the lifespans yielded, copied into each request.state
+    app.router_lifespans = []
+    app.lifespan_state = None  # what the lifespans yielded, copied into each request.state
     if routes:
         app.routes.extend(routes)
 
@@ -71,12 +71,12 @@ def merge_router_events(parent: Any, router: Any) -> None:
     parent's, so they run when the app starts (FastAPI merges them the same way)."""
     parent.on_startup_handlers.extend(router.on_startup_handlers)
     parent.on_shutdown_handlers.extend(router.on_shutdown_handlers)
-    lifespans = getattr(parent, "_router_lifespans", None)
+    lifespans = getattr(parent, "router_lifespans", None)
     if lifespans is None:
-        lifespans = parent._router_lifespans = []
+        lifespans = parent.router_lifespans = []
     if router.lifespan is not None:
         lifespans.append(router.lifespan)
-    lifespans.extend(router._router_lifespans)
+    lifespans.extend(router.router_lifespans)
 
 
 def as_lifespan(lifespan: Any) -> Any:
@@ -105,7 +105,7 @@ async def merged_lifespan(app: Any) -> AsyncIterator[dict[str, Any] | None]:
         if app.lifespan is not None:
             own = await stack.enter_async_context(as_lifespan(app.lifespan)(app))
         merged: dict[str, Any] | None = None
-        for lifespan in getattr(app, "_router_lifespans", ()):
+        for lifespan in getattr(app, "router_lifespans", ()):
             state = await stack.enter_async_context(as_lifespan(lifespan)(app))
             if isinstance(state, dict):
                 merged = {**(merged or {}), **state}

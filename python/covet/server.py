@@ -124,7 +124,7 @@ async def _serve(app: Covet, config: Config, sock: socket.socket) -> int:
     except Exception:
         logger.exception("Application startup failed; exiting")
         return 3
-    engine = app.engine_server(**config.engine_options())
+    engine = app.compile().engine_server(**config.engine_options())
     engine.set_websocket_options(**config.websocket_options())
     sock.listen(config.backlog)
     server = await loop.create_server(engine, sock=sock, backlog=config.backlog)
@@ -142,12 +142,12 @@ async def _serve(app: Covet, config: Config, sock: socket.socket) -> int:
     engine.shutdown()
     await _stop_listening(loop, server, sock, engine)
     deadline = loop.time() + config.graceful_timeout
-    while (engine.connection_count() or app._tasks) and loop.time() < deadline:
+    while (engine.connection_count() or app.runtime.tasks) and loop.time() < deadline:
         await asyncio.sleep(0.05)
     if engine.connection_count():
         logger.warning("Grace period over: closing %d connection(s)", engine.connection_count())
         engine.close_all()
-    await _cancel_unfinished(app._tasks)
+    await _cancel_unfinished(app.runtime.tasks)
     sweeper.cancel()
     try:
         await app.shutdown()
