@@ -23,7 +23,7 @@ from covet.pipeline import Pipeline, Runtime
 from covet.requests import Request
 from covet.responses import JSONResponse, Response
 from covet.router_options import apply_app_options, merged_lifespan
-from covet.routing import F, RouteRegistry
+from covet.routing import APIRouter, F, RouteRegistry, WebhookRoute
 
 __all__ = ["Covet"]
 
@@ -125,7 +125,8 @@ class Covet(RouteRegistry):
             root_path_in_servers=root_path_in_servers,
             openapi_external_docs=openapi_external_docs,
             callbacks=callbacks,
-            webhooks=webhooks,
+            # Routes documented under `webhooks` in the OpenAPI document, never served.
+            webhooks=webhooks if webhooks is not None else APIRouter(route_class=WebhookRoute),
             deprecated=deprecated,
             include_in_schema=include_in_schema,
             generate_unique_id_function=generate_unique_id_function,

@@ -168,3 +168,9 @@ class WebSocketException(Exception):
 
 
 __all__ += ["WebSocketException"]  # also exported by covet.websockets, where Starlette has it
+
+
+class InvalidParameter(AssertionError, ValueError):
+    """A parameter declaration the request cannot fill. FastAPI raises AssertionError here;
+    covet's other declaration errors are ValueErrors: this is both, so either `except` works.
+    Raised by covet.params and covet.dependencies.declarations (defined here, which both import)."""

@@ -58,7 +58,10 @@ class Request:
         self._path_params: dict[str, Any] | None = None
         self.app = app
         self.scope_extra: dict[str, Any] = {}
-        self._ctx: Any = None  # the dependency context of the endpoint serving this request
+        # The dependency context of the endpoint serving this request: whatever it is (the
+        # solver's RequestContext), the request only closes it (`await ctx.close()`), so this
+        # module needs nothing from the solver.
+        self._ctx: Any = None
 
     @property
     def method(self) -> str:
@@ -269,10 +272,8 @@ class Request:
         (their temporary files deleted)."""
         try:
             if self._ctx is not None:
-                from covet.dependencies.solve import close
-
                 ctx, self._ctx = self._ctx, None
-                await close(ctx)
+                await ctx.close()
         finally:
             # After the dependencies, whose clean-up may still read an upload.
             if self._form is not None:

@@ -40,8 +40,6 @@ def apply_app_options(
     strict_content_type: bool,
 ) -> None:
     """The constructor options `Covet.__init__` hands over as they are (FastAPI's meanings)."""
-    from covet.routing import APIRouter, WebhookRoute
-
     if root_path:
         # FastAPI deprecates it in favour of the server's setting; it still applies.
         warnings.warn(
@@ -54,7 +52,7 @@ def apply_app_options(
     app.openapi_external_docs = openapi_external_docs
     app.callbacks = list(callbacks or [])
     # Routes documented under `webhooks` in the OpenAPI document, never served.
-    app.webhooks = webhooks if webhooks is not None else APIRouter(route_class=WebhookRoute)
+    app.webhooks = webhooks
     app.deprecated = deprecated
     app.include_in_schema = include_in_schema
     if generate_unique_id_function is not None:
