@@ -6,7 +6,7 @@ DEPS := $(VENV)/.deps-installed
 BUILT := $(VENV)/.covet-built
 RUST_SOURCES := $(shell find crates -name '*.rs' -o -name Cargo.toml) Cargo.toml pyproject.toml
 
-.PHONY: run test build lint fmt bench bench-quick bench-memory bench-ws bench-tools clean rust-test py-test services compat
+.PHONY: wheel run test build lint fmt bench bench-quick bench-memory bench-ws bench-tools clean rust-test py-test services compat
 
 run: build
 	$(PY) -m covet run examples.hello.app:app --host 127.0.0.1 --port 8000
@@ -71,8 +71,12 @@ compat: build
 	@test -x $(COMPAT) || { echo "the FastAPI compatibility suite is not at $(COMPAT) (set COMPAT=)"; exit 2; }
 	$(COMPAT) $(PY)
 
+# A wheel of covet for this machine's CPython (manylinux; no Rust toolchain needed to install it).
+wheel: $(DEPS)
+	$(VENV)/bin/maturin build --release -o dist
+
 clean:
-	rm -rf target $(VENV) .pytest_cache
+	rm -rf target $(VENV) .pytest_cache dist
 
 # Fault scenarios under load (issue 15; docs/chaos.md): own Redis and PostgreSQL processes on
 # free loopback ports, never the shared ones; about two minutes; not part of `make test`.

@@ -22,6 +22,15 @@ from covet.websockets import WebSocket, WebSocketDisconnect, WebSocketException
 
 __version__ = "0.1.0"
 
+
+def run(app: "Covet | str", host: str = "127.0.0.1", port: int = 8000, **options: object) -> int:
+    """Serves `app` from covet's engine in this process: `covet.run(app)` or
+    `covet.run("module:app")`, as `uvicorn.run` users expect (see `covet.server.run`)."""
+    from covet.server import run as serve_in_process
+
+    return serve_in_process(app, host, port, **options)  # type: ignore[arg-type]
+
+
 __all__ = [
     "APIRouter",
     "BackgroundTasks",
@@ -53,5 +62,6 @@ __all__ = [
     "WebSocket",
     "WebSocketDisconnect",
     "WebSocketException",
+    "run",
     "status",
 ]

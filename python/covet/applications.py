@@ -248,6 +248,13 @@ class Covet(RouteRegistry):
         for hook in self.on_shutdown_handlers:
             await maybe_await(hook())
 
+    def run(self, host: str = "127.0.0.1", port: int = 8000, **options: Any) -> int:
+        """Serves this app from covet's engine in this process (Flask's `app.run()`); see
+        `covet.server.run` for the options."""
+        from covet.server import run
+
+        return run(self, host, port, **options)
+
     # --- ASGI ----------------------------------------------------------------------------------
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -13,8 +13,20 @@ from covet.loader import AppLoadError, load_app
 __all__ = ["main", "load_app"]
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("covet")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        from covet import __version__
+
+        return __version__
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="covet", description="covet: Python web framework on a Rust engine")
+    parser.add_argument("--version", action="version", version=f"covet {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="serve an application")
     run.add_argument("app", help='the application, as "module:attribute" (e.g. app:app)')
@@ -77,12 +89,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     # `covet db ...` is parsed by covet.db.cli, imported only when used (SQLAlchemy is heavy).
+    commands.add_parser("worker", help="run the app's background jobs (covet.jobs); see covet worker --help")
     commands.add_parser("db", help="database migrations and seed data (pip install covet[db]); see covet db --help")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     raw = sys.argv[1:] if argv is None else argv
+    if raw[:1] == ["worker"]:
+        from covet.jobs.cli import main as worker_main
+
+        logging.basicConfig(level="INFO", format="%(levelname)-8s %(name)s: %(message)s", stream=sys.stderr)
+        return worker_main(raw[1:])
     if raw[:1] == ["db"]:
         from covet.db.cli import main as db_main
 

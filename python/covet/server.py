@@ -12,14 +12,16 @@ import signal
 import socket
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from covet.applications import Covet
 from covet.supervisor import READY_FD_ENV
+
+if TYPE_CHECKING:
+    from covet.applications import Covet
 
 logger = logging.getLogger("covet.server")
 
-__all__ = ["Config", "serve", "bind_socket"]
+__all__ = ["Config", "run", "serve", "bind_socket"]
 
 
 @dataclass
@@ -106,6 +108,20 @@ def bind_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.soc
     sock.bind((host, port))
     sock.setblocking(False)
     return sock
+
+
+def run(app: Covet | str, host: str = "127.0.0.1", port: int = 8000, *, log_level: str = "info", **options: Any) -> int:
+    """Serves `app` (the object, or "module:attribute") in this process until SIGTERM/SIGINT,
+    as `covet run` does with one worker: what Flask's `app.run()` and `uvicorn.run()` users
+    reach for. `options` are `Config` fields (`max_body_bytes=...`); several workers need the
+    app by import path in fresh processes, so they come from `covet run --workers N`."""
+    from covet.loader import load_app
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=log_level.upper(), format="%(levelname)-8s %(name)s: %(message)s")
+    target = load_app(app) if isinstance(app, str) else app
+    config = Config(host=host, port=port, **options)
+    return serve(target, config, bind_socket(host, port))
 
 
 def serve(app: Covet, config: Config, sock: socket.socket) -> int:
