@@ -40,7 +40,8 @@ services:
 lint: $(DEPS)
 	cargo fmt --all --check
 	cargo clippy -p covet-engine -p covet-py -p http-diff --all-targets -- -D warnings
-	$(VENV)/bin/ruff check python tests examples benchmarks chaos
+	$(VENV)/bin/ruff check python tests examples benchmarks chaos scripts
+	$(PY) scripts/check_layers.py  # python/covet: no import cycle, no reach into the app's privates
 
 fmt: $(DEPS)
 	cargo fmt --all

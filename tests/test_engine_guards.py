@@ -105,8 +105,7 @@ def test_429_bytes_match_the_python_path() -> None:
             return {"x": 1}
 
         app.add_middleware(RateLimitMiddleware, rate="2/hour", key=global_key, backend=backend)
-        app.engine_router  # noqa: B018 - compiles the middleware
-        assert (app._policy is not None) == (backend is None)
+        assert (app.compile().policy is not None) == (backend is None)
         with TestClient(app) as c:
             return [c.get("/x") for _ in range(3)]
 
@@ -123,8 +122,7 @@ def test_what_stays_in_python() -> None:
     def policy(**options: Any) -> Any:
         app = Covet()
         app.add_middleware(RateLimitMiddleware, rate="5/minute", **options)
-        app.engine_router  # noqa: B018 - compiles the middleware
-        return app._policy
+        return app.compile().policy
 
     assert policy() is not None
     assert policy(key=client_ip(["10.0.0.0/8"])) is not None
@@ -249,7 +247,7 @@ def test_engine_check_off() -> None:
 
     from covet.jwt.guard import route_guards
 
-    app.engine_router  # noqa: B018 - builds the routes
-    assert route_guards(app) == [None] * len(app.routes)
+    pipeline = app.compile()  # builds the routes
+    assert route_guards(app, pipeline.chain is not None) == [None] * len(app.routes)
     with TestClient(app) as c:
         assert c.get("/me").status_code == 401

@@ -3,36 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import os
 import sys
 from typing import Any
 
+from covet.loader import AppLoadError, load_app
+
 __all__ = ["main", "load_app"]
-
-
-class AppLoadError(Exception):
-    """The `module:attribute` given on the command line could not be loaded."""
-
-
-def load_app(spec: str) -> Any:
-    module_name, sep, attr = spec.partition(":")
-    if not sep or not module_name or not attr:
-        raise AppLoadError(f'Application must be given as "module:attribute", got "{spec}"')
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and module_name.startswith(exc.name):
-            raise AppLoadError(f'Could not import module "{module_name}"') from None
-        raise
-    obj: Any = module
-    for part in attr.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            raise AppLoadError(f'Attribute "{attr}" not found in module "{module_name}"') from None
-    return obj
 
 
 def _version() -> str:

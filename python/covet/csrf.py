@@ -251,7 +251,7 @@ class CSRFMiddleware(BaseHTTPMiddleware):
         raw = request._raw
         index = raw.endpoint
         if index is None:
-            outcome, index, _, _ = self.app.engine_router.lookup(raw.method, raw.path)
+            outcome, index, _, _ = self.app.compile().router.lookup(raw.method, raw.path)
             if outcome in (_engine.NOT_FOUND, _engine.METHOD_NOT_ALLOWED, _engine.REDIRECT):
                 return True  # no handler will run: let the app answer 404/405/redirect
             if outcome != _engine.FOUND:

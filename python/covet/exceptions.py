@@ -157,12 +157,20 @@ class StarletteDeprecationWarning(UserWarning):
 __all__ += ["StarletteDeprecationWarning"]
 
 
-def __getattr__(name: str) -> Any:
-    # WebSocketException is defined beside WebSocket, and found here too, where Starlette and
-    # FastAPI export it; imported on first use so that the two modules never import each other
-    # while loading.
-    if name == "WebSocketException":
-        from covet.websockets import WebSocketException
+class WebSocketException(Exception):
+    """Raise it in a WebSocket endpoint (or dependency) to close with `code` and `reason`
+    (before `accept`, the handshake is refused with 403)."""
 
-        return WebSocketException
-    raise AttributeError(f"module 'covet.exceptions' has no attribute {name!r}")
+    def __init__(self, code: int, reason: str | None = None) -> None:
+        self.code = code
+        self.reason = reason or ""
+        super().__init__(code, self.reason)
+
+
+__all__ += ["WebSocketException"]  # also exported by covet.websockets, where Starlette has it
+
+
+class InvalidParameter(AssertionError, ValueError):
+    """A parameter declaration the request cannot fill. FastAPI raises AssertionError here;
+    covet's other declaration errors are ValueErrors: this is both, so either `except` works.
+    Raised by covet.params and covet.dependencies.declarations (defined here, which both import)."""

@@ -109,15 +109,15 @@ class Frontend:
         _, st = self.files.lookup_path(name)
         return st is not None and stat.S_ISREG(st.st_mode)
 
-    def route(self) -> Any:
-        """An APIRoute around `respond`, so the dependencies are solved as for any route."""
+    def route(self, route_class: Any) -> Any:
+        """A `route_class` (APIRoute) around `respond`, so the dependencies are solved as for
+        any route; the pipeline passes the class, so this module does not import routing."""
         if self._route is None:
-            from covet.routing import APIRoute
 
             async def frontend(request: Request) -> Response:
                 return await self.respond(request)
 
-            self._route = APIRoute(self.path, frontend, dependencies=self.dependencies, include_in_schema=False)
+            self._route = route_class(self.path, frontend, dependencies=self.dependencies, include_in_schema=False)
         return self._route
 
     async def respond(self, request: Request) -> Response:
@@ -181,10 +181,10 @@ def _is_navigation(accept: str) -> bool:
     return False
 
 
-async def serve_frontend(frontends: Sequence[Frontend], request: Request) -> Response:
+async def serve_frontend(frontends: Sequence[Frontend], request: Request, route_class: Any) -> Response:
     """The longest-prefix frontend's answer, or 404 when the path is under none."""
     path = request.url.path
     best = max((f for f in frontends if f.inner_path(path) is not None), key=lambda f: len(f.path), default=None)
     if best is None:
         raise HTTPException(404)
-    return await best.route().handle(request)
+    return await best.route(route_class).handle(request)

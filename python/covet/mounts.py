@@ -6,10 +6,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from covet.requests import Request
 from covet.responses import StreamingResponse
+from covet.websockets import EngineChannel, WebSocket
+
+if TYPE_CHECKING:
+    from covet.pipeline import Runtime
 
 __all__ = ["Mount", "check_prefix"]
 
@@ -85,21 +89,17 @@ class Mount:
             del response.headers["content-length"]
         return response
 
-    def websocket_call(self, app: Any) -> Any:
+    def websocket_call(self, app: Any, runtime: Runtime) -> Any:
         """What the engine calls for a WebSocket upgrade under this mount: the mounted app
-        runs as a Task, speaking ASGI to the engine's connection."""
+        runs as a Task of `runtime`, speaking ASGI to the engine's connection."""
 
         def call(conn: Any, raw: Any, root_path: str) -> None:
-            from covet.websockets import EngineChannel, WebSocket
-
             websocket = WebSocket(Request(raw, app), EngineChannel(conn))
-            task = asyncio.get_running_loop().create_task(self.serve_websocket(websocket, root_path))
-            app._tasks.add(task)
-            task.add_done_callback(app._tasks.discard)
+            runtime.start(self.serve_websocket(websocket, root_path, runtime))
 
         return call
 
-    async def serve_websocket(self, websocket: Any, root_path: str) -> None:
+    async def serve_websocket(self, websocket: WebSocket, root_path: str, runtime: Runtime) -> None:
         scope = websocket.scope
         scope.pop("path_params", None)
         scope.pop("app", None)
@@ -110,8 +110,7 @@ class Mount:
         except Exception as exc:
             logging.getLogger("covet.error").exception("Exception in the WebSocket app mounted at %s", self.path)
             error = exc
-            if websocket.app is not None:
-                websocket.app._collect(exc)
+            runtime.report(exc)
         finally:
             await websocket._channel.finish(error)
 

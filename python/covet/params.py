@@ -139,7 +139,7 @@ class PathParam(Param):
     def __init__(self, default: Any = ..., **options: Any) -> None:
         # Path parameters are always required (the route cannot match without them).
         if default is not ... and default is not PydanticUndefined:
-            from covet.dependencies.declarations import InvalidParameter
+            from covet.exceptions import InvalidParameter
 
             raise InvalidParameter("Path parameters cannot have a default value")
         super().__init__(PydanticUndefined, **options)

@@ -58,7 +58,10 @@ class Request:
         self._path_params: dict[str, Any] | None = None
         self.app = app
         self.scope_extra: dict[str, Any] = {}
-        self._ctx: Any = None  # the dependency context of the endpoint serving this request
+        # The dependency context of the endpoint serving this request: whatever it is (the
+        # solver's RequestContext), the request only closes it (`await ctx.close()`), so this
+        # module needs nothing from the solver.
+        self._ctx: Any = None
 
     @property
     def method(self) -> str:
@@ -123,7 +126,7 @@ class Request:
     def state(self) -> State:
         if self._state is None:
             # A copy of what the lifespans yielded, as Starlette gives it.
-            self._state = State(getattr(self.app, "_lifespan_state", None))
+            self._state = State(getattr(self.app, "lifespan_state", None))
         return self._state
 
     @property
@@ -269,10 +272,8 @@ class Request:
         (their temporary files deleted)."""
         try:
             if self._ctx is not None:
-                from covet.dependencies.solve import close
-
                 ctx, self._ctx = self._ctx, None
-                await close(ctx)
+                await ctx.close()
         finally:
             # After the dependencies, whose clean-up may still read an upload.
             if self._form is not None:
@@ -362,7 +363,7 @@ def _matched_route(app: Any, raw: Any) -> Any:
     if index is None:
         from covet import _engine
 
-        outcome, index, _, _ = app.engine_router.lookup(raw.method, raw.path)
+        outcome, index, _, _ = app.compile().router.lookup(raw.method, raw.path)
         if outcome != _engine.FOUND:
             return None
     return routes[index] if 0 <= index < len(routes) else None

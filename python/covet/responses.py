@@ -14,6 +14,7 @@ import mimetypes
 import os
 import re
 import stat
+import warnings
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
 from email.utils import format_datetime, formatdate
@@ -26,6 +27,7 @@ from covet.background import BackgroundTask
 from covet.concurrency import iterate_in_threadpool, run_in_threadpool
 from covet.datastructures import MutableHeaders
 from covet.encoders import json_default
+from covet.exceptions import FastAPIDeprecationWarning
 
 __all__ = [
     "Response",
@@ -387,11 +389,25 @@ async def asgi_disconnected(receive: Callable[[], Awaitable[dict[str, Any]]]) ->
         pass
 
 
-def __getattr__(name: str) -> Any:
-    # Loaded on first use, so that this module and covet.deprecated_responses (which
-    # subclasses JSONResponse) do not import each other while loading.
-    if name in ("ORJSONResponse", "UJSONResponse"):
-        from covet import deprecated_responses
+# `ORJSONResponse` and `UJSONResponse`, kept for ported code (FastAPI deprecates both). covet's
+# `JSONResponse` is already serialized by the engine's Rust encoder, so a third-party JSON library
+# would not make it faster: both are `JSONResponse` with a deprecation warning when one is built,
+# and neither needs orjson or ujson installed. Left out of `__all__`, as FastAPI leaves them.
 
-        return getattr(deprecated_responses, name)
-    raise AttributeError(f"module 'covet.responses' has no attribute {name!r}")
+
+class _DeprecatedJSON(JSONResponse):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        warnings.warn(
+            f"{type(self).__name__} is deprecated: covet's JSONResponse is encoded in Rust already; use it instead.",
+            FastAPIDeprecationWarning,
+            stacklevel=2,
+        )
+        super().__init__(*args, **kwargs)
+
+
+class ORJSONResponse(_DeprecatedJSON):
+    """Deprecated: `JSONResponse`."""
+
+
+class UJSONResponse(_DeprecatedJSON):
+    """Deprecated: `JSONResponse`."""

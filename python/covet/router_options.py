@@ -40,8 +40,6 @@ def apply_app_options(
     strict_content_type: bool,
 ) -> None:
     """The constructor options `Covet.__init__` hands over as they are (FastAPI's meanings)."""
-    from covet.routing import APIRouter, WebhookRoute
-
     if root_path:
         # FastAPI deprecates it in favour of the server's setting; it still applies.
         warnings.warn(
@@ -54,14 +52,14 @@ def apply_app_options(
     app.openapi_external_docs = openapi_external_docs
     app.callbacks = list(callbacks or [])
     # Routes documented under `webhooks` in the OpenAPI document, never served.
-    app.webhooks = webhooks if webhooks is not None else APIRouter(route_class=WebhookRoute)
+    app.webhooks = webhooks
     app.deprecated = deprecated
     app.include_in_schema = include_in_schema
     if generate_unique_id_function is not None:
         app.generate_unique_id_function = generate_unique_id_function
     app.strict_content_type = strict_content_type
-    app._router_lifespans = []
-    app._lifespan_state = None  # what the lifespans yielded, copied into each request.state
+    app.router_lifespans = []
+    app.lifespan_state = None  # what the lifespans yielded, copied into each request.state
     if routes:
         app.routes.extend(routes)
 
@@ -71,12 +69,12 @@ def merge_router_events(parent: Any, router: Any) -> None:
     parent's, so they run when the app starts (FastAPI merges them the same way)."""
     parent.on_startup_handlers.extend(router.on_startup_handlers)
     parent.on_shutdown_handlers.extend(router.on_shutdown_handlers)
-    lifespans = getattr(parent, "_router_lifespans", None)
+    lifespans = getattr(parent, "router_lifespans", None)
     if lifespans is None:
-        lifespans = parent._router_lifespans = []
+        lifespans = parent.router_lifespans = []
     if router.lifespan is not None:
         lifespans.append(router.lifespan)
-    lifespans.extend(router._router_lifespans)
+    lifespans.extend(router.router_lifespans)
 
 
 def as_lifespan(lifespan: Any) -> Any:
@@ -105,7 +103,7 @@ async def merged_lifespan(app: Any) -> AsyncIterator[dict[str, Any] | None]:
         if app.lifespan is not None:
             own = await stack.enter_async_context(as_lifespan(app.lifespan)(app))
         merged: dict[str, Any] | None = None
-        for lifespan in getattr(app, "_router_lifespans", ()):
+        for lifespan in getattr(app, "router_lifespans", ()):
             state = await stack.enter_async_context(as_lifespan(lifespan)(app))
             if isinstance(state, dict):
                 merged = {**(merged or {}), **state}

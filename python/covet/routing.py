@@ -23,6 +23,7 @@ from covet.dependencies.analysis import _strip_optional, get_dependant
 from covet.dependencies.callables import call_kind
 from covet.dependencies.models import Dependant
 from covet.dependencies.pydantic_v1 import refuse_pydantic_v1
+from covet.dependencies.route_level import route_dependency as _route_dependency
 from covet.dependencies.shared_body import embed_shared_body
 from covet.dependencies.solve import (
     RequestContext,
@@ -232,7 +233,7 @@ class APIRoute:
         ctx = RequestContext(
             request,
             getattr(app, "dependency_overrides", None) or {},
-            getattr(app, "_analysed_overrides", {}),
+            getattr(app, "analysed_overrides", {}),
         )
         request._ctx = ctx
         try:
@@ -441,16 +442,6 @@ def _merge(response: Response, ctx: RequestContext) -> None:
         else:
             tasks.tasks.insert(0, response.background)  # type: ignore[arg-type]
             response.background = tasks
-
-
-def _route_dependency(dep: DependsParam, path: str) -> Dependant:
-    from covet.params import SecurityParam
-
-    scopes = dep.scopes if isinstance(dep, SecurityParam) else []
-    assert dep.dependency is not None, "route dependencies need a callable: Depends(func)"
-    return get_dependant(
-        dep.dependency, path=path, name=None, use_cache=dep.use_cache, security_scopes=scopes, scope=dep.scope
-    )
 
 
 def _doc(endpoint: Callable[..., Any]) -> str:
@@ -760,7 +751,7 @@ class APIRouter(RouteRegistry):
         self.on_startup_handlers = list(on_startup or [])
         self.on_shutdown_handlers = list(on_shutdown or [])
         self.lifespan = lifespan
-        self._router_lifespans: list[Any] = []
+        self.router_lifespans: list[Any] = []
 
     @property
     def on_startup(self) -> list[Callable[[], Any]]:

@@ -12,10 +12,12 @@ import signal
 import socket
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from covet.applications import Covet
 from covet.supervisor import READY_FD_ENV
+
+if TYPE_CHECKING:
+    from covet.applications import Covet
 
 logger = logging.getLogger("covet.server")
 
@@ -113,7 +115,7 @@ def run(app: Covet | str, host: str = "127.0.0.1", port: int = 8000, *, log_leve
     as `covet run` does with one worker: what Flask's `app.run()` and `uvicorn.run()` users
     reach for. `options` are `Config` fields (`max_body_bytes=...`); several workers need the
     app by import path in fresh processes, so they come from `covet run --workers N`."""
-    from covet.cli import load_app
+    from covet.loader import load_app
 
     if not logging.getLogger().handlers:
         logging.basicConfig(level=log_level.upper(), format="%(levelname)-8s %(name)s: %(message)s")
@@ -138,7 +140,7 @@ async def _serve(app: Covet, config: Config, sock: socket.socket) -> int:
     except Exception:
         logger.exception("Application startup failed; exiting")
         return 3
-    engine = app.engine_server(**config.engine_options())
+    engine = app.compile().engine_server(**config.engine_options())
     engine.set_websocket_options(**config.websocket_options())
     sock.listen(config.backlog)
     server = await loop.create_server(engine, sock=sock, backlog=config.backlog)
@@ -156,12 +158,12 @@ async def _serve(app: Covet, config: Config, sock: socket.socket) -> int:
     engine.shutdown()
     await _stop_listening(loop, server, sock, engine)
     deadline = loop.time() + config.graceful_timeout
-    while (engine.connection_count() or app._tasks) and loop.time() < deadline:
+    while (engine.connection_count() or app.runtime.tasks) and loop.time() < deadline:
         await asyncio.sleep(0.05)
     if engine.connection_count():
         logger.warning("Grace period over: closing %d connection(s)", engine.connection_count())
         engine.close_all()
-    await _cancel_unfinished(app._tasks)
+    await _cancel_unfinished(app.runtime.tasks)
     sweeper.cancel()
     try:
         await app.shutdown()

@@ -114,12 +114,8 @@ class _Exchange(httpx.SyncByteStream):
 
     def _run(self, coro: Coroutine[Any, Any, _T]) -> _T:
         """Runs the engine until `coro` is done, collecting the app's errors for this exchange."""
-        app = self._client.app
-        previous, app._error_sink = app._error_sink, self._errors
-        try:
+        with self._client.app.runtime.collecting(self._errors):
             return self._client._loop.run_until_complete(coro)
-        finally:
-            app._error_sink = previous
 
     async def _start(self, data: bytes) -> _MemoryTransport:
         client = self._client
@@ -127,9 +123,10 @@ class _Exchange(httpx.SyncByteStream):
         protocol = client._server()()
         transport.protocol = protocol
         protocol.connection_made(transport)
-        before = set(client.app._tasks)
+        tasks = client.app.runtime.tasks
+        before = set(tasks)
         await client._feed(protocol, data)
-        self._tasks = set(client.app._tasks) - before
+        self._tasks = set(tasks) - before
         return transport
 
     def _next_event(self) -> Any:
@@ -221,6 +218,7 @@ class TestClient(httpx.Client):
         self._peer = client
         self._loop = asyncio.new_event_loop()
         self._engine: Any = None
+        self._pipeline: Any = None  # what `_engine` was built for
         # As Starlette's: requests are served as if a proxy had stripped `root_path` first.
         self._engine_options = {**engine_options, "root_path": root_path} if root_path else engine_options
         self._started = False
@@ -235,7 +233,7 @@ class TestClient(httpx.Client):
     @property
     def app_state(self) -> dict[str, Any]:
         """What the app's lifespans yielded (Starlette's TestClient attribute)."""
-        return dict(getattr(self.app, "_lifespan_state", None) or {})
+        return dict(self.app.lifespan_state or {})
 
     def __enter__(self) -> TestClient:
         self._loop.run_until_complete(self.app.startup())
@@ -263,8 +261,11 @@ class TestClient(httpx.Client):
         return WebSocketTestSession(self, url, subprotocols, headers)
 
     def _server(self) -> Any:
-        if self._engine is None or self.app._router is None:
-            self._engine = self.app.engine_server(access_log=False, **self._engine_options)
+        """The engine server for the app's current pipeline (rebuilt after the app changes)."""
+        pipeline = self.app.compile()
+        if self._engine is None or self._pipeline is not pipeline:
+            self._engine = pipeline.engine_server(access_log=False, **self._engine_options)
+            self._pipeline = pipeline
         return self._engine
 
     def _exchange(self, request: httpx.Request) -> httpx.Response:

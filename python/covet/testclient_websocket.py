@@ -113,11 +113,8 @@ class WebSocketTestSession:
                 await asyncio.wait_for(self._transport.changed.wait(), WAIT)
             await asyncio.sleep(0)
 
-        self._client.app._error_sink = self._errors
-        try:
+        with self._client.app.runtime.collecting(self._errors):
             self._loop.run_until_complete(wait())
-        finally:
-            self._client.app._error_sink = None
         self._raise_errors()
 
     def _raise_errors(self) -> None:
@@ -148,11 +145,11 @@ class WebSocketTestSession:
         self._transport.protocol = self._protocol
         self._protocol.connection_made(self._transport)
         handshake = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        before = set(self._client.app._tasks)
+        before = set(self._client.app.runtime.tasks)
         self._run(lambda: b"\r\n\r\n" in self._transport.data, handshake)
         # The handler Task this connection started: the one its exit waits for (not those of
         # other sessions still open).
-        self._handler_tasks = set(self._client.app._tasks) - before
+        self._handler_tasks = set(self._client.app.runtime.tasks) - before
         head, _, rest = bytes(self._transport.data).partition(b"\r\n\r\n")
         del self._transport.data[:]
         status_line, *header_lines = head.decode("latin-1").split("\r\n")
@@ -186,11 +183,8 @@ class WebSocketTestSession:
                 self.close(1000)
             tasks = [t for t in self._handler_tasks if not t.done()]
             if tasks:
-                self._client.app._error_sink = self._errors
-                try:
+                with self._client.app.runtime.collecting(self._errors):
                     self._loop.run_until_complete(asyncio.wait(tasks, timeout=WAIT))
-                finally:
-                    self._client.app._error_sink = None
         finally:
             self._raise_errors()
 

@@ -9,7 +9,6 @@ endpoint once per connection (never per message).
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import json
 import logging
@@ -17,7 +16,9 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from covet import _engine
+from covet.asgi_scope import handshake_request, route_path
 from covet.dependencies.analysis import get_dependant
+from covet.dependencies.route_level import route_dependency as _route_dependency
 from covet.dependencies.solve import RequestContext, close, solve
 from covet.exceptions import RequestValidationError, WebSocketRequestValidationError
 from covet.params import DependsParam
@@ -28,11 +29,11 @@ from covet.websockets import (
     WebSocket,
     WebSocketDisconnect,
     WebSocketException,
-    handshake_request,
 )
 
 if TYPE_CHECKING:
     from covet.applications import Covet
+    from covet.pipeline import Pipeline, Runtime
 
 __all__ = ["APIWebSocketRoute", "WEBSOCKET_METHOD", "handle_websocket"]
 
@@ -50,7 +51,7 @@ class APIWebSocketRoute:
     endpoint runs. "*" allows any.
     """
 
-    # What the engine's endpoint table reads of a route (see applications._engine_entry):
+    # What the engine's endpoint table reads of a route (see pipeline.Pipeline._engine_entry):
     # a WebSocket route is never inline and never has engine-built arguments.
     methods = frozenset({WEBSOCKET_METHOD})
     fast_args = None
@@ -80,23 +81,19 @@ class APIWebSocketRoute:
         self.dependencies = list(dependencies or [])
         self.origins = list(origins) if origins is not None else None
         self.dependant = get_dependant(endpoint, path=path, endpoint=True)
-        from covet.routing import _route_dependency
-
         for dep in reversed(self.dependencies):
             self.dependant.dependencies.insert(0, _route_dependency(dep, path))
 
     def options(self) -> dict[str, Any]:
         return {"name": self.name, "dependencies": self.dependencies, "origins": self.origins}
 
-    def engine_call(self, app: Covet) -> Callable[[Any, Any], None]:
+    def engine_call(self, app: Covet, runtime: Runtime) -> Callable[[Any, Any], None]:
         """What the engine calls for an upgrade routed here: `call(connection, raw_request)`
-        starts the endpoint as a Task on the worker's loop."""
+        starts the endpoint as a Task of `runtime` on the worker's loop."""
 
         def call(conn: Any, raw: Any) -> None:
             websocket = WebSocket(Request(raw, app), EngineChannel(conn))
-            task = asyncio.get_running_loop().create_task(self.run(websocket))
-            app._tasks.add(task)
-            task.add_done_callback(app._tasks.discard)
+            runtime.start(self.run(websocket, runtime))
 
         return call
 
@@ -108,15 +105,16 @@ class APIWebSocketRoute:
             return True
         return websocket.headers.get("origin") in allowed
 
-    async def run(self, websocket: WebSocket) -> None:
+    async def run(self, websocket: WebSocket, runtime: Runtime | None = None) -> None:
         """Runs the endpoint for one connection: parameters and dependencies first (a
         validation failure closes with 1008, which refuses the handshake), then the handler;
-        whatever it leaves open is closed (1000, or 1011 after an exception)."""
+        whatever it leaves open is closed (1000, or 1011 after an exception). An unhandled
+        error is reported to `runtime`."""
         app = websocket.app
         ctx = RequestContext(
             websocket,  # type: ignore[arg-type]
             getattr(app, "dependency_overrides", None) or {},
-            getattr(app, "_analysed_overrides", {}),
+            getattr(app, "analysed_overrides", {}),
         )
         error: BaseException | None = None
         try:
@@ -141,8 +139,8 @@ class APIWebSocketRoute:
                 # An ASGI channel re-raises it before the handshake is accepted: whoever it
                 # reaches (ASGI middleware, the server) deals with it, not covet.
                 reraised = isinstance(websocket._channel, ASGIChannel) and not websocket._channel._accepted
-                if app is not None and not reraised:
-                    app._collect(unhandled)
+                if runtime is not None and not reraised:
+                    runtime.report(unhandled)
         finally:
             try:
                 if ctx.handler_stack is not None:  # Depends(scope="function"): leaves first
@@ -174,21 +172,20 @@ async def _handle_error(websocket: WebSocket, exc: Exception) -> None:
         raise exc
 
 
-async def handle_websocket(app: Covet, scope: dict[str, Any], receive: Any, send: Any) -> None:
+async def handle_websocket(pipeline: Pipeline, scope: dict[str, Any], receive: Any, send: Any) -> None:
     """A `websocket` scope under an ASGI server: the same router and the same route runner."""
-    from covet.asgi import route_path
-
     path, raw_path = route_path(scope)
-    outcome, index, params, _ = app.engine_router.lookup(WEBSOCKET_METHOD, path)
+    routes = pipeline.app.routes
+    outcome, index, params, _ = pipeline.router.lookup(WEBSOCKET_METHOD, path)
     if outcome == _engine.MOUNT:
         mounted = dict(scope)
         mounted["root_path"] = scope.get("root_path", "") + params[0]
-        await app.routes[index].app(mounted, receive, send)
+        await routes[index].app(mounted, receive, send)
         return
-    route = app.routes[index] if outcome == _engine.FOUND else None
+    route = routes[index] if outcome == _engine.FOUND else None
     channel = ASGIChannel(receive, send, scope.get("subprotocols") or ())
     if not isinstance(route, APIWebSocketRoute):
         await channel.close(1000, "")  # refused: the server answers 403
         return
     raw = handshake_request(scope, path, raw_path, index, params)
-    await route.run(WebSocket(Request(raw, app), channel))
+    await route.run(WebSocket(Request(raw, pipeline.app), channel), pipeline.runtime)

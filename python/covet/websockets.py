@@ -14,7 +14,9 @@ import json
 from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any
 
+from covet.asgi_scope import handshake_request, route_path
 from covet.datastructures import URL, Address, Headers, QueryParams, State
+from covet.exceptions import WebSocketException
 from covet.requests import Request
 
 if TYPE_CHECKING:
@@ -34,16 +36,6 @@ class WebSocketDisconnect(Exception):
     """The client closed the connection (or it dropped: 1006); raised by the receive methods."""
 
     def __init__(self, code: int = 1000, reason: str | None = None) -> None:
-        self.code = code
-        self.reason = reason or ""
-        super().__init__(code, self.reason)
-
-
-class WebSocketException(Exception):
-    """Raise it in a WebSocket endpoint (or dependency) to close with `code` and `reason`
-    (before `accept`, the handshake is refused with 403)."""
-
-    def __init__(self, code: int, reason: str | None = None) -> None:
         self.code = code
         self.reason = reason or ""
         super().__init__(code, self.reason)
@@ -361,31 +353,8 @@ class WebSocket:
         return f"<WebSocket {self._request.path} {self.application_state.name}>"
 
 
-def handshake_request(scope: dict[str, Any], path: str, raw_path: bytes, *route: Any) -> Any:
-    """The engine's request for the handshake of an ASGI `websocket` scope; `route` is the
-    matched route's index and path parameters, when it has been routed."""
-    from covet._engine import RawRequest
-
-    return RawRequest(
-        "GET",
-        path,
-        raw_path,
-        scope.get("query_string", b""),
-        scope.get("headers", []),
-        b"",
-        scope.get("http_version", "1.1"),
-        tuple(scope["client"]) if scope.get("client") else None,
-        tuple(scope["server"]) if scope.get("server") else None,
-        "https" if scope.get("scheme") == "wss" else "http",
-        scope.get("root_path", ""),
-        *route,
-    )
-
-
 def _from_scope(scope: dict[str, Any], receive: Any, send: Any) -> tuple[Request, ASGIChannel]:
     """The handshake request and channel of an ASGI `websocket` scope."""
-    from covet.asgi import route_path
-
     path, raw_path = route_path(scope)
     raw = handshake_request(scope, path, raw_path)
     return Request(raw, scope.get("app")), ASGIChannel(receive, send, scope.get("subprotocols") or ())

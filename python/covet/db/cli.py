@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from covet.db.database import Database
+from covet.db.loader import load_database
 
 __all__ = ["main", "load_database", "run"]
 
@@ -44,19 +45,6 @@ def _parser() -> argparse.ArgumentParser:
     seed = sub.add_parser("seed", help="run the app's @db.seed functions (idempotent)")
     seed.add_argument("--reset", action="store_true", help="development only: empty the schema, migrate, then seed")
     return db
-
-
-def load_database(spec: str) -> Database:
-    """The `Database` behind "module:attribute" (an app with db.init_app, or a Database)."""
-    from covet.cli import load_app
-
-    obj = load_app(spec)
-    if isinstance(obj, Database):
-        return obj
-    db = getattr(obj, "extensions", {}).get("db")
-    if db is None:
-        raise SystemExit(f'Error: "{spec}" has no database: call db.init_app(app), or point --app at the Database')
-    return db  # type: ignore[no-any-return]
 
 
 def _directory(args: argparse.Namespace) -> Path:

@@ -130,7 +130,7 @@ def run_env(context: Any) -> None:
     config = context.config
     db: Database | None = config.attributes.get("covet_db")
     if db is None:
-        from covet.db.cli import load_database
+        from covet.db.loader import load_database
 
         db = load_database(config.get_main_option("covet_app"))
     options = {"target_metadata": db.metadata, "render_as_batch": db.dialect == "sqlite", "compare_type": True}

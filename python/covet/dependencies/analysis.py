@@ -38,6 +38,9 @@ from covet.dependencies.callables import call_kind, check_exit_scope, reads_scop
 from covet.dependencies.declarations import check_param_type, declared_in_annotated
 from covet.dependencies.models import Dependant, ParamField
 from covet.dependencies.pydantic_v1 import refuse_pydantic_v1
+from covet.dependencies.type_shapes import is_sequence as _is_sequence
+from covet.dependencies.type_shapes import item_type as _item_type
+from covet.dependencies.type_shapes import strip_optional as _strip_optional
 from covet.params import (
     BodyParam,
     DependsParam,
@@ -254,7 +257,6 @@ def _string_choices(choices: AliasChoices) -> bool:
 
 
 def _is_json_text(annotation: Any) -> bool:
-    from pydantic import Json
 
     return get_origin(annotation) is Annotated and any(
         item is Json or isinstance(item, Json) for item in get_args(annotation)[1:]
@@ -273,14 +275,6 @@ def _split_annotated(annotation: Any) -> tuple[Any, Any]:
         rest = [item for item in metadata if not isinstance(item, (FieldInfo, DependsParam))]
         return (Annotated[(base, *rest)] if rest else base), declared
     return annotation, declared
-
-
-def _strip_optional(tp: Any) -> Any:
-    if get_origin(tp) in (Union, getattr(__import__("types"), "UnionType", Union)):
-        args = [a for a in get_args(tp) if a is not type(None)]
-        if len(args) == 1:
-            return args[0]
-    return tp
 
 
 def _is_scalar(tp: Any) -> bool:
@@ -304,20 +298,6 @@ def _is_upload(tp: Any) -> bool:
     if _is_sequence(tp):
         tp = _item_type(tp)
     return isinstance(tp, type) and issubclass(tp, UploadFile)
-
-
-def _is_sequence(tp: Any) -> bool:
-    tp = _strip_optional(tp)
-    if get_origin(tp) is Annotated:  # `Annotated[set[str], Field(max_length=3)] | None`
-        base, *metadata = get_args(tp)
-        # Json[list[str]] is one JSON-encoded value, not a repeated parameter.
-        return not any(isinstance(m, Json) for m in metadata) and _is_sequence(base)
-    return tp in _SEQUENCES or get_origin(tp) in _SEQUENCES
-
-
-def _item_type(tp: Any) -> Any:
-    args = get_args(_strip_optional(tp))
-    return args[0] if args else Any
 
 
 def _is_model(tp: Any) -> bool:

@@ -16,6 +16,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from covet.dependencies.error_shape import missing as _missing
+from covet.dependencies.error_shape import validation_errors as _errors
 from covet.dependencies.models import Dependant
 from covet.exceptions import HTTPException
 
@@ -25,8 +27,6 @@ __all__ = ["body_errors"]
 def body_errors(exc: ValidationError, raw: bytes, dependant: Dependant, as_json: bool) -> list[dict[str, Any]]:
     """`as_json`: the body was validated as JSON (else as the text it is, for a request not
     declared as JSON)."""
-    from covet.dependencies.solve import _errors, _missing
-
     v = dependant.validators  # type: ignore[attr-defined]
     if as_json and exc.errors(include_url=False)[0]["type"] == "json_invalid":
         return _invalid_json(raw, exc)

@@ -13,14 +13,11 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from covet.exceptions import InvalidParameter
+
 __all__ = ["InvalidParameter", "check_param_type", "declared_in_annotated"]
 
 _SEQUENCES = (list, tuple, set, frozenset)
-
-
-class InvalidParameter(AssertionError, ValueError):
-    """A parameter declaration the request cannot fill. FastAPI raises AssertionError here;
-    covet's other declaration errors are ValueErrors: this is both, so either `except` works."""
 
 
 def check_param_type(name: str, source: str, annotation: Any, is_model: bool) -> None:

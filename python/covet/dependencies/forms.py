@@ -18,15 +18,17 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, Tag, TypeAdapter
 
+from covet.dependencies.error_shape import validation_errors as _errors
 from covet.dependencies.models import Dependant, ParamField
+from covet.dependencies.type_shapes import is_sequence as _is_sequence
+from covet.dependencies.type_shapes import item_type as _item_type
+from covet.dependencies.type_shapes import strip_optional as _strip_optional
 from covet.requests import Request
 
 __all__ = ["form_values", "form_model_adapter", "form_models"]
 
 
 async def form_values(dependant: Dependant, request: Request, errors: list[dict[str, Any]]) -> dict[str, Any]:
-    from covet.dependencies.solve import _errors
-
     form = await request.form()
     v = dependant.validators  # type: ignore[attr-defined]
     values: dict[str, Any] = {}
@@ -53,8 +55,6 @@ async def form_values(dependant: Dependant, request: Request, errors: list[dict[
 
 def _validate_form_model(field: ParamField, form: Any, values: dict[str, Any], errors: list[dict[str, Any]]) -> None:
     from pydantic import ValidationError
-
-    from covet.dependencies.solve import _errors
 
     if not field.required and not any(_supplied(m, form) for m in field.form_models):
         values[field.name] = field.field_info.get_default(call_default_factory=True)
@@ -85,8 +85,6 @@ def _one_or_all(items: list[Any]) -> Any:
 
 async def _file_bytes(item: Any, field: ParamField) -> Any:
     """`File()` declared as `bytes` gets the upload's content rather than the UploadFile."""
-    from covet.dependencies.analysis import _item_type, _strip_optional
-
     target = _item_type(field.annotation) if field.is_sequence else _strip_optional(field.annotation)
     if target is bytes and hasattr(item, "read"):
         return await item.read()
@@ -142,8 +140,6 @@ def _branch(member: Any) -> Any:
 def _model_keys(model: type[BaseModel]) -> list[tuple[list[str], bool]]:
     """For each field: the request names it may come by (in preference order), and whether it
     takes a list."""
-    from covet.dependencies.analysis import _is_sequence
-
     by_name = bool(model.model_config.get("populate_by_name") or model.model_config.get("validate_by_name"))
     out = []
     for name, info in model.model_fields.items():

@@ -12,6 +12,8 @@ from pydantic import ValidationError
 
 from covet.background import BackgroundTasks
 from covet.concurrency import run_in_threadpool
+from covet.dependencies.error_shape import missing as _missing
+from covet.dependencies.error_shape import validation_errors as _errors
 from covet.dependencies.models import Dependant, ParamField
 from covet.exceptions import RequestValidationError
 from covet.requests import Request
@@ -58,6 +60,10 @@ class RequestContext:
         if self.handler_stack is None:
             self.handler_stack = contextlib.AsyncExitStack()
         return self.handler_stack
+
+    async def close(self) -> None:
+        """What `Request.close()` calls once the response is sent: see `close` below."""
+        await close(self)
 
     async def leave_handler(self, exc: BaseException | None) -> None:
         """Leaves what was entered for the handler's duration; may raise (a failed commit)."""
@@ -286,22 +292,6 @@ def _validate_model(
         errors.extend(_errors(exc, (source,), per_field=False))
 
 
-def _errors(exc: ValidationError, prefix: tuple[str | int, ...], per_field: bool = True) -> list[dict[str, Any]]:
-    """pydantic's errors in FastAPI's shape: loc prefixed with the request part, no URLs.
-    FastAPI validates each parameter on its own, so a missing parameter shows input None
-    (`per_field`); deeper inside a value, the enclosing object is the input, as pydantic says."""
-    out = []
-    for e in exc.errors(include_url=False):
-        item: dict[str, Any] = {"type": e["type"], "loc": [*prefix, *e["loc"]], "msg": e["msg"], "input": e["input"]}
-        if e["type"] == "missing" and per_field and len(e["loc"]) == 1:
-            item["input"] = None
-        if "ctx" in e:
-            # An exception raised by a validator shows as {} (what FastAPI's encoder makes of it).
-            item["ctx"] = {k: {} if isinstance(v, BaseException) else v for k, v in e["ctx"].items()}
-        out.append(item)
-    return out
-
-
 async def _body_values(dependant: Dependant, request: Request, errors: list[dict[str, Any]]) -> dict[str, Any]:
     if request._body_pending and any(f.source == "body" for f in dependant.body_params):
         await request.body()  # a large JSON body: collect it before validating
@@ -353,10 +343,6 @@ def body_values(dependant: Dependant, request: Request, errors: list[dict[str, A
     if v.body_single is not None:
         return {v.body_single.name: value}
     return dict(value.__dict__)
-
-
-def _missing(loc: tuple[str | int, ...]) -> dict[str, Any]:
-    return {"type": "missing", "loc": list(loc), "msg": "Field required", "input": None}
 
 
 def _is_json(content_type: str | None) -> bool:

@@ -7,7 +7,7 @@ import asyncio
 import os
 import sys
 
-from covet.cli import AppLoadError, load_app
+from covet.loader import AppLoadError, load_app
 
 
 def main(argv: list[str]) -> int:

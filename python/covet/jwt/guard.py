@@ -33,9 +33,10 @@ logger = logging.getLogger("covet.jwt")
 Check = tuple[Any, str, bool, list[Any], Any]
 
 
-def route_guards(app: Any) -> list[tuple[Any, list[Check]] | None]:
-    """Per route of `app` (in endpoint order): None, or (app, checks) for the engine."""
-    if app._chain is not None or {401, HTTPException} & set(app.exception_handlers):
+def route_guards(app: Any, python_middleware: bool) -> list[tuple[Any, list[Check]] | None]:
+    """Per route of `app` (in endpoint order): None, or (app, checks) for the engine.
+    `python_middleware`: the app's pipeline runs middleware in Python (they see every answer)."""
+    if python_middleware or {401, HTTPException} & set(app.exception_handlers):
         return [None] * len(app.routes)
     guards: list[tuple[Any, list[Check]] | None] = []
     for route in app.routes:

@@ -18,15 +18,19 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from covet.asgi import read_http, respond_http
+from covet.asgi_scope import raw_request
 from covet.exceptions import ServiceUnavailable
 from covet.mounts import Mount
 from covet.requests import Request
 from covet.responses import Response
+from covet.websocket_routing import handle_websocket
 
 if TYPE_CHECKING:
     from covet.applications import Covet
+    from covet.pipeline import Pipeline, Runtime
 
-__all__ = ["asgi_bridge", "build_asgi_stack", "is_asgi_middleware", "through_asgi_middleware", "websocket_bridge"]
+__all__ = ["asgi_bridge", "build_asgi_stack", "is_asgi_middleware", "websocket_bridge"]
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
@@ -38,9 +42,9 @@ def is_asgi_middleware(cls: Any) -> bool:
     return getattr(cls, "dispatch", None) is None
 
 
-def build_asgi_stack(app: Covet, declarations: Sequence[Any]) -> ASGIApp:
+def build_asgi_stack(pipeline: Pipeline, declarations: Sequence[Any]) -> ASGIApp:
     """The declarations (outermost first) wrapped around covet's own request path."""
-    inner: ASGIApp = functools.partial(_innermost, app)
+    inner: ASGIApp = functools.partial(_innermost, pipeline)
     for decl in reversed(declarations):
         inner = decl.cls(inner, *decl.args, **decl.kwargs)
     return inner
@@ -57,57 +61,38 @@ def asgi_bridge(stack: ASGIApp) -> Callable[[Request], Awaitable[Response]]:
     return call
 
 
-def websocket_bridge(app: Covet) -> Callable[[Any, Any], None]:
+def websocket_bridge(stack: ASGIApp, app: Covet, runtime: Runtime) -> Callable[[Any, Any], None]:
     """What the engine calls for a WebSocket upgrade on an app with ASGI middleware."""
-    mount = Mount("", app._asgi_stack)
-    call = mount.websocket_call(app)
+    call = Mount("", stack).websocket_call(app, runtime)
     return lambda conn, raw: call(conn, raw, "")
 
 
-async def through_asgi_middleware(app: Covet, scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """The ASGI side (uvicorn...): engine middleware first, as on covet's server, then the stack."""
-    from covet.asgi import raw_request
-    from covet.middleware.engine import engine_policy
-
-    if scope["type"] == "http":
-        early, send = engine_policy(app._policy, raw_request(scope, b""), send)
-        if early is not None:
-            await early.send_asgi(send, scope["method"] == "HEAD")
-            return
-    assert app._asgi_stack is not None
-    await app._asgi_stack(scope, receive, send)
-
-
-async def _innermost(app: Covet, scope: dict[str, Any], receive: Any, send: Any) -> None:
-    from covet.asgi import raw_request, read_http, respond_http
-
+async def _innermost(pipeline: Pipeline, scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "websocket":
-        from covet.websocket_routing import handle_websocket
-
-        await handle_websocket(app, scope, receive, send)
+        await handle_websocket(pipeline, scope, receive, send)
         return
     if scope["type"] != "http":
         return  # lifespan is covet's own; other scopes have nothing to reach here
     try:
         read = await read_http(scope, receive)
     except Exception as exc:  # a middleware's `receive` raised (e.g. an HTTPException for a too-large body)
-        request = Request(raw_request(scope, b""), app)
-        await (await _answer_error(app, request, exc)).send_asgi(send, scope["method"] == "HEAD")
+        request = Request(raw_request(scope, b""), pipeline.app)
+        await (await _answer_error(pipeline, request, exc)).send_asgi(send, scope["method"] == "HEAD")
         return
     if read is not None:
-        await respond_http(app, scope, read[0], read[1], receive, send, functools.partial(_handle, app))
+        await respond_http(pipeline, scope, read[0], read[1], receive, send, functools.partial(_handle, pipeline))
 
 
-async def _handle(app: Covet, request: Request) -> Response:
+async def _handle(pipeline: Pipeline, request: Request) -> Response:
     try:
-        if app._request_chain is not None:
-            return await app._request_chain(request)
-        return await app._dispatch(request)
+        if pipeline.request_chain is not None:
+            return await pipeline.request_chain(request)
+        return await pipeline.dispatch(request)
     except Exception as exc:
-        return await _answer_error(app, request, exc)
+        return await _answer_error(pipeline, request, exc)
 
 
-async def _answer_error(app: Covet, request: Request, exc: Exception) -> Response:
-    if isinstance(exc, ServiceUnavailable) or app._handler_for(exc) is not None:
-        return await app._handle_error(request, exc)
-    return await app._server_error(request, exc)
+async def _answer_error(pipeline: Pipeline, request: Request, exc: Exception) -> Response:
+    if isinstance(exc, ServiceUnavailable) or pipeline.handler_for(exc) is not None:
+        return await pipeline.handle_error(request, exc)
+    return await pipeline.server_error(request, exc)

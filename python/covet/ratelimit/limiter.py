@@ -142,7 +142,7 @@ class RateLimit:
         index = raw.endpoint
         app = request.app
         if index is None and app is not None:
-            outcome, index, _, _ = app.engine_router.lookup(raw.method, raw.path)
+            outcome, index, _, _ = app.compile().router.lookup(raw.method, raw.path)
             if outcome != _engine.FOUND:
                 index = None
         if index is None or app is None:
