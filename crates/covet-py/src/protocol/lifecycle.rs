@@ -14,8 +14,8 @@ use covet_engine::limits::BodyPace;
 use pyo3::intern;
 use pyo3::prelude::*;
 
+use super::server::Server;
 use super::HttpProtocol;
-use crate::server::Server;
 
 /// How long a closing connection keeps reading (and dropping) what the client still sends
 /// after our last response, waiting for it to close first.

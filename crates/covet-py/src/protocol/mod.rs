@@ -17,10 +17,20 @@
 //! - `task`: handlers that await, run as Tasks the engine starts and finishes itself.
 //! - `lifecycle`: finishing a request, timeouts and body pace, flow control of streamed
 //!   bodies, the drain at shutdown, the connection cap, closing (lingering after a last response).
+//! - `admission`: the engine middleware and route guards run on a request, and their early
+//!   answers.
+//!
+//! Beside the class: `stream` (a large body passed to Python in chunks), `dispatch` (the
+//! request kept in Rust form, driving a coroutine), and `server` (the per-worker state every
+//! connection shares, with the registry of live connections, their sweep and the shutdown).
 
+mod admission;
 mod callbacks;
+pub mod dispatch;
 mod lifecycle;
 mod serve;
+pub mod server;
+pub mod stream;
 mod task;
 mod write;
 
@@ -32,10 +42,11 @@ use covet_engine::connection::Connection;
 use covet_engine::limits::Limits;
 use pyo3::prelude::*;
 
+use admission::Owed;
+use server::Server;
+use stream::BodyStream;
+
 use crate::gil::G;
-use crate::policy::Owed;
-use crate::server::Server;
-use crate::stream::BodyStream;
 use crate::ws::conn::WsConnection;
 
 #[pyclass(module = "covet._engine")]

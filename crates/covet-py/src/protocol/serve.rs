@@ -14,14 +14,15 @@ use covet_engine::router::{Lookup, ParamValue};
 use pyo3::prelude::*;
 use pyo3::{intern, IntoPyObjectExt};
 
+use super::admission::Guarded;
+use super::dispatch::{drive, Later, Pending};
+use super::server::Server;
+use super::stream::BodyStream;
 use super::HttpProtocol;
-use crate::dispatch::{drive, Later, Pending};
-use crate::guard::Guarded;
-use crate::json;
-use crate::request::RawRequest;
-use crate::server::{Endpoint, Server};
-use crate::shape::Shape;
-use crate::stream::BodyStream;
+use crate::convert::endpoint::Endpoint;
+use crate::convert::json;
+use crate::convert::request::RawRequest;
+use crate::convert::shape::Shape;
 
 impl HttpProtocol {
     /// Parses and serves buffered requests until one goes to Python or the buffer runs dry.
@@ -147,7 +148,7 @@ impl HttpProtocol {
                     self.client_obj(py),
                     self.sockname_obj(py),
                     self.scheme(),
-                    stream,
+                    stream.map(Py::into_any),
                 )
                 .under(self.root_path.as_deref());
                 self.spawn(slf, raw.into_py_any(py)?, None, None)
@@ -214,7 +215,7 @@ impl HttpProtocol {
             self.client_obj(py),
             self.sockname_obj(py),
             self.scheme(),
-            stream,
+            stream.map(Py::into_any),
         )
         .with_claims(claims)
         .under(self.root_path.as_deref());

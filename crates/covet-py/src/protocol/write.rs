@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 
 use super::HttpProtocol;
-use crate::json;
+use crate::convert::json;
 
 /// Capacity the per-connection output buffer may keep between responses.
 const MAX_KEPT_BUFFER: usize = 64 * 1024;
