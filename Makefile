@@ -41,6 +41,7 @@ lint: $(DEPS)
 	cargo fmt --all --check
 	cargo clippy -p covet-engine -p covet-py -p http-diff --all-targets -- -D warnings
 	$(VENV)/bin/ruff check python tests examples benchmarks chaos
+	$(PY) scripts/check_layers.py
 
 fmt: $(DEPS)
 	cargo fmt --all
