@@ -15,8 +15,9 @@
 //! - `serve`: from parser events to a called endpoint, inline or handed to Python.
 //! - `write`: responses into the output buffer and out to the transport.
 //! - `task`: handlers that await, run as Tasks the engine starts and finishes itself.
-//! - `lifecycle`: finishing a request, timeouts and body pace, flow control of streamed
-//!   bodies, the drain at shutdown, the connection cap, closing (lingering after a last response).
+//! - `lifecycle`: finishing a request, acting on the timeouts the engine's connection decides
+//!   (header, body pace, keep-alive, drain, linger), flow control of streamed bodies, the
+//!   connection cap, closing (lingering after a last response).
 //! - `admission`: the engine middleware and route guards run on a request, and their early
 //!   answers.
 //!
@@ -36,7 +37,6 @@ mod write;
 
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
-use std::time::Instant;
 
 use covet_engine::connection::Connection;
 use covet_engine::limits::Limits;
@@ -77,11 +77,6 @@ pub struct HttpProtocol {
     head_only: G<Cell<bool>>,
     http_minor: G<Cell<u8>>,
     streaming: G<Cell<bool>>,
-    last_active: G<Cell<Instant>>,
-    partial_since: G<Cell<Option<Instant>>>,
-    /// When the body now arriving started, and how many bytes of it came since (its pace).
-    body_since: G<Cell<Option<Instant>>>,
-    body_bytes: G<Cell<usize>>,
     log_line: G<RefCell<Option<(String, String)>>>,
     /// The body of the request in flight, while it is still arriving in chunks.
     body_stream: G<RefCell<Option<Py<BodyStream>>>>,
@@ -122,10 +117,6 @@ impl HttpProtocol {
             head_only: G(Cell::new(false)),
             http_minor: G(Cell::new(1)),
             streaming: G(Cell::new(false)),
-            last_active: G(Cell::new(Instant::now())),
-            partial_since: G(Cell::new(None)),
-            body_since: G(Cell::new(None)),
-            body_bytes: G(Cell::new(0)),
             log_line: G(RefCell::new(None)),
             body_stream: G(RefCell::new(None)),
             response_started: G(Cell::new(false)),
