@@ -383,7 +383,9 @@ def _fast_args(dependant: Dependant) -> list[_engine.ArgSpec] | None:
     for f in (*d.path_params, *d.query_params):
         kind = _strip_optional(f.annotation)
         info = f.field_info
-        if kind not in _FAST_KINDS or f.is_model or f.is_sequence or f.alias_choices or info.metadata or info.default_factory:
+        if kind not in _FAST_KINDS:
+            return None
+        if f.is_model or f.is_sequence or f.alias_choices or info.metadata or info.default_factory:
             return None
         if f.annotation is not _strip_optional(f.annotation) and not f.required and f.default is not None:
             return None  # `X | None` with a non-None default: leave it to pydantic

@@ -42,7 +42,9 @@ def route_guards(app: Any) -> list[_engine.GuardSpec | None]:
         if dependant is not None:
             _collect(dependant, [], found)
         checks = [
-            _engine.JwtCheckSpec(auth._keys, token_type="access", auto_error=auth.auto_error, chain=chain, log=_log_refusal)
+            _engine.JwtCheckSpec(
+                auth._keys, token_type="access", auto_error=auth.auto_error, chain=chain, log=_log_refusal
+            )
             for auth, chain in found.values()
         ]
         guards.append(_engine.GuardSpec(app, checks) if checks else None)
