@@ -42,6 +42,7 @@ lint: $(DEPS)
 	cargo clippy -p covet-engine -p covet-py -p http-diff --all-targets -- -D warnings
 	$(VENV)/bin/ruff check python tests examples benchmarks chaos scripts
 	$(PY) scripts/check_layers.py  # python/covet: no import cycle, no reach into the app's privates
+	$(PY) scripts/check_rust_layers.py  # crates/covet-py: convert/ never uses protocol/, no module cycle
 
 fmt: $(DEPS)
 	cargo fmt --all

@@ -85,7 +85,16 @@ class RawRequest:
     raw_headers: list[tuple[bytes, bytes]]
     body: bytes
     path_params: dict[str, Any]
+    body_stream: BodyStream | None
     def query_items(self) -> list[tuple[str, str]]: ...
+
+class BodyStream:
+    """The body of a large request, arriving in chunks (`Request.stream()` reads it)."""
+
+    done: bool
+    error: tuple[int, str] | None
+    def get_nowait(self) -> bytes | None: ...
+    def set_waiter(self, fut: Any) -> None: ...
 
 class HttpProtocol:
     closed: bool
@@ -94,10 +103,11 @@ class HttpProtocol:
     def connection_made(self, transport: Any) -> None: ...
     def data_received(self, data: bytes) -> None: ...
     def eof_received(self) -> bool: ...
-    def connection_lost(self, exc: BaseException | None) -> None: ...
+    def connection_lost(self, _exc: BaseException | None) -> None: ...
     def pause_writing(self) -> None: ...
     def resume_writing(self) -> None: ...
     def set_drain_waiter(self, fut: Any) -> None: ...
+    def wake_drain(self) -> None: ...
     def set_disconnect_waiter(self, fut: Any) -> None: ...
     def send_response(self, response: Any) -> None: ...
     def start_stream(self, response: Any, content_length: int | None = None) -> None: ...
@@ -105,6 +115,76 @@ class HttpProtocol:
     def end_stream(self) -> None: ...
     def request_done(self) -> None: ...
     def abort(self) -> None: ...
+
+class ArgSpec:
+    """An argument the engine builds itself; `kind` is one of `KINDS`."""
+
+    KINDS: tuple[type, ...]
+    def __init__(
+        self, name: str, key: str, kind: type, *, from_path: bool, required: bool, default: Any = None
+    ) -> None: ...
+
+class FastSpec:
+    """An endpoint whose arguments the engine builds (`body`: a JSON body parameter's name,
+    `validate_body`: pydantic-core's `validate_json` for it)."""
+
+    def __init__(
+        self,
+        handler: Callable[..., Any],
+        args: list[ArgSpec],
+        *,
+        body: str | None = None,
+        validate_body: Callable[[bytes], Any] | None = None,
+    ) -> None: ...
+
+class ResponseShape:
+    """A response model the engine checks while it encodes: Any, scalars of `SCALARS`, list,
+    str-keyed dict."""
+
+    SCALARS: tuple[type, ...]
+    @staticmethod
+    def any() -> ResponseShape: ...
+    @staticmethod
+    def scalars(types: list[type]) -> ResponseShape: ...
+    @staticmethod
+    def list(inner: ResponseShape) -> ResponseShape: ...
+    @staticmethod
+    def dict(inner: ResponseShape) -> ResponseShape: ...
+
+class EndpointSpec:
+    """How the engine calls one endpoint (see crates/covet-py/src/convert/endpoint.rs)."""
+
+    def __init__(
+        self,
+        call: Callable[..., Any],
+        *,
+        noarg: bool = False,
+        inline: bool = False,
+        task: bool = False,
+        status: int = 200,
+        fast: FastSpec | None = None,
+        convert: Callable[[Any], Any] | None = None,
+        shape: ResponseShape | None = None,
+        text: bytes | None = None,
+    ) -> None: ...
+
+class JwtCheckSpec:
+    """One `JWTAuth` a route's guard verifies (`chain`: the dependencies leading to it)."""
+
+    def __init__(
+        self,
+        keys: JwtKeys,
+        *,
+        token_type: str | None,
+        auto_error: bool,
+        chain: list[Any],
+        log: Callable[[str, str, str], None],
+    ) -> None: ...
+
+class GuardSpec:
+    """A route's guard: the application (for its `dependency_overrides`) and its checks."""
+
+    def __init__(self, app: Any, checks: list[JwtCheckSpec]) -> None: ...
 
 class Server:
     def __init__(
@@ -126,22 +206,7 @@ class Server:
         max_connections: int = 10000,
         root_path: str = "",
     ) -> None: ...
-    def set_endpoints(
-        self,
-        endpoints: list[
-            tuple[
-                Callable[..., Any] | None,  # call
-                bool,  # noarg
-                bool,  # inline
-                bool,  # task
-                int,  # status
-                tuple[Callable[..., Any], list[tuple[str, bool, str, int, bool, Any]], Any] | None,  # fast
-                Callable[..., Any] | None,  # convert
-                Any,  # shape
-                bytes | None,  # text
-            ]
-        ],
-    ) -> None: ...
+    def set_endpoints(self, endpoints: list[EndpointSpec]) -> None: ...
     def set_native_errors(self, on: bool) -> None: ...
     def set_tasks(self, tasks: set[Any]) -> None: ...
     def set_policy(self, policy: Policy | None) -> None: ...
@@ -156,9 +221,7 @@ class Server:
         max_queue_bytes: int = 1048576,
         max_process_queue_bytes: int = 16777216,
     ) -> None: ...
-    def set_guards(
-        self, guards: list[tuple[Any, list[tuple[JwtKeys, str | None, bool, list[Any], Callable[..., Any]]]] | None]
-    ) -> None: ...
+    def set_guards(self, guards: list[GuardSpec | None]) -> None: ...
     def __call__(self) -> HttpProtocol: ...
     def sweep(self) -> None: ...
     def shutdown(self) -> None: ...

@@ -138,36 +138,40 @@ class Pipeline:
         custom = {404, 405, HTTPException}
         return self.chain is None and not custom.intersection(self.app.exception_handlers) and not self.app.frontends
 
-    def _engine_entry(self, route: Any) -> tuple[Any, ...]:
-        """(call, noarg, inline, task, status, fast, convert, shape, text) for the engine's
-        endpoint table: `inline` runs a coroutine that cannot suspend to its end in the engine,
-        `task` lets the engine run one that can as a Task of its own (nothing to solve in Python),
-        `fast` lets the engine build simple arguments itself, `convert` applies a response model,
-        `shape` lets the engine check a list/dict/Any model itself, `text` is the content-type for
-        a `str` returned for a text response class. Mounts go to Python."""
+    def _engine_entry(self, route: Any) -> _engine.EndpointSpec:
+        """The engine's endpoint table entry for a route: `inline` runs a coroutine that cannot
+        suspend to its end in the engine, `task` lets the engine run one that can as a Task of
+        its own (nothing to solve in Python), `fast` lets the engine build simple arguments
+        itself, `convert` applies a response model, `shape` lets the engine check a list/dict/Any
+        model itself, `text` is the content-type for a `str` returned for a text response class.
+        Mounts go to Python."""
         app = self.app
         if isinstance(route, Mount):
-            return (route.websocket_call(app, self.runtime), False, False, False, 200, None, None, None, None)
+            return _engine.EndpointSpec(route.websocket_call(app, self.runtime))
         if isinstance(route, APIWebSocketRoute) or getattr(route, "methods", None) == {WEBSOCKET_METHOD}:
             if self.asgi_stack is not None:
-                call = websocket_bridge(self.asgi_stack, app, self.runtime)
-            else:
-                call = route.engine_call(app, self.runtime)
-            return (call, False, False, False, 200, None, None, None, None)
+                return _engine.EndpointSpec(websocket_bridge(self.asgi_stack, app, self.runtime))
+            return _engine.EndpointSpec(route.engine_call(app, self.runtime))
         inline_ok = self.chain is None
         fast = None
         if route.fast_args is not None:
-            fast = (route.endpoint, route.fast_args, _fast_body(route.dependant))
-        return (
+            body = _fast_body(route.dependant)
+            fast = _engine.FastSpec(
+                route.endpoint,
+                route.fast_args,
+                body=None if body is None else body[0],
+                validate_body=None if body is None else body[1],
+            )
+        return _engine.EndpointSpec(
             route.engine_call(app),
-            route.noarg,
-            inline_ok and route.inline,
-            inline_ok and route.task,
-            route.status_code or 200,
-            fast,
-            route.to_response if route.convert else None,
-            route.response_shape,
-            route.text_type,
+            noarg=route.noarg,
+            inline=inline_ok and route.inline,
+            task=inline_ok and route.task,
+            status=route.status_code or 200,
+            fast=fast,
+            convert=route.to_response if route.convert else None,
+            shape=route.response_shape,
+            text=route.text_type,
         )
 
     def spawn(self, conn: Any, raw: Any, exc: BaseException | None, response: Response | None) -> None:

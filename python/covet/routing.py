@@ -18,6 +18,7 @@ from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from pydantic import PydanticSchemaGenerationError, TypeAdapter, ValidationError
 
+from covet import _engine
 from covet.concurrency import can_suspend, run_in_threadpool
 from covet.dependencies.analysis import _strip_optional, get_dependant
 from covet.dependencies.callables import call_kind
@@ -341,40 +342,37 @@ class APIRoute:
 Route = APIRoute
 
 
-_FAST_KINDS = {int: 0, float: 1, str: 2, bool: 3}
+_FAST_KINDS = _engine.ArgSpec.KINDS
 
 
-_SCALAR_BITS = {str: 1, int: 2, float: 4, bool: 8, type(None): 16}
+_SCALARS = _engine.ResponseShape.SCALARS
 
 
 def _shape(model: Any) -> Any:
-    """What the engine checks a return value against instead of calling pydantic: "any",
-    ("scalar", mask), ("list", inner) or ("dict", inner) for models made of list[...],
+    """What the engine checks a return value against instead of calling pydantic (a
+    `ResponseShape`) for models made of list[...],
     dict[str, ...], Any/object and str/int/float/bool/None (and unions of those); None for
     anything else. A value that does not fit exactly is still given to pydantic."""
     if model is Any or model is object:
-        return "any"
-    if model in _SCALAR_BITS:
-        return ("scalar", _SCALAR_BITS[model])
+        return _engine.ResponseShape.any()
+    if model in _SCALARS:
+        return _engine.ResponseShape.scalars([model])
     origin, args = get_origin(model), get_args(model)
     if origin in (Union, types.UnionType):
-        mask = 0
-        for arg in args:
-            if arg not in _SCALAR_BITS:
-                return None
-            mask |= _SCALAR_BITS[arg]
-        return ("scalar", mask)
+        if not all(arg in _SCALARS for arg in args):
+            return None
+        return _engine.ResponseShape.scalars(list(args))
     if origin is list and len(args) == 1:
         inner = _shape(args[0])
-        return None if inner is None else ("list", inner)
+        return None if inner is None else _engine.ResponseShape.list(inner)
     if origin is dict and len(args) == 2 and args[0] is str:
         inner = _shape(args[1])
-        return None if inner is None else ("dict", inner)
+        return None if inner is None else _engine.ResponseShape.dict(inner)
     return None
 
 
-def _fast_args(dependant: Dependant) -> list[tuple[str, bool, str, int, bool, Any]] | None:
-    """(name, from_path, key, kind, has_default, default) for each argument, when all of them
+def _fast_args(dependant: Dependant) -> list[_engine.ArgSpec] | None:
+    """An `ArgSpec` for each argument, when all of them
     are unconstrained path/query scalars, plus at most one JSON body (see `_fast_body`); None
     otherwise (pydantic validates as usual)."""
     d = dependant
@@ -384,13 +382,19 @@ def _fast_args(dependant: Dependant) -> list[tuple[str, bool, str, int, bool, An
         return None
     specs = []
     for f in (*d.path_params, *d.query_params):
-        kind = _FAST_KINDS.get(_strip_optional(f.annotation))
+        kind = _strip_optional(f.annotation)
         info = f.field_info
-        if kind is None or f.is_model or f.is_sequence or f.alias_choices or info.metadata or info.default_factory:
+        if kind not in _FAST_KINDS:
+            return None
+        if f.is_model or f.is_sequence or f.alias_choices or info.metadata or info.default_factory:
             return None
         if f.annotation is not _strip_optional(f.annotation) and not f.required and f.default is not None:
             return None  # `X | None` with a non-None default: leave it to pydantic
-        specs.append((f.name, f.source == "path", f.alias, kind, not f.required, f.default))
+        specs.append(
+            _engine.ArgSpec(
+                f.name, f.alias, kind, from_path=f.source == "path", required=f.required, default=f.default
+            )
+        )
     return specs
 
 

@@ -6,13 +6,19 @@
 //! [`Limits::stream_threshold`]: that request comes out as [`Event::Stream`] as soon as the
 //! threshold is passed, and the rest of its body follows as [`Event::BodyChunk`]s and
 //! [`Event::BodyEnd`], so a large upload never has to sit whole in memory.
+//!
+//! Its timeouts are decisions too: the caller reports reads and finished responses to the
+//! connection's [`Timers`] and asks [`Connection::expired`] with the time of its sweep; the
+//! answer says whether to refuse (408) and close, or close quietly.
 
 use std::mem;
+use std::time::Instant;
 
 use crate::http::body::{BodyKind, ChunkedDecoder};
 use crate::http::error::HttpError;
 use crate::http::request::{parse_head, Request};
-use crate::limits::Limits;
+use crate::limits::{BodyPace, Limits};
+use crate::timers::{Expiry, Phase, Timers};
 
 /// Something the caller must act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +75,8 @@ pub struct Connection {
     state: State,
     /// How many bytes after `pos` are known to hold no complete head yet.
     scanned: usize,
+    /// The clock its timeouts are decided by (see [`Timers`]).
+    timers: Timers,
 }
 
 impl Connection {
@@ -80,7 +88,45 @@ impl Connection {
             pos: 0,
             state: State::Head,
             scanned: 0,
+            timers: Timers::new(Instant::now()),
         }
+    }
+
+    /// The connection's clock: tell it when bytes arrive ([`Timers::read`]) and responses
+    /// finish; [`Connection::parsed`] tells it what the parser waits for.
+    pub fn timers_mut(&mut self) -> &mut Timers {
+        &mut self.timers
+    }
+
+    /// After the events of the bytes so far are taken: the head or body still arriving is
+    /// timed from `now`, if it just started.
+    pub fn parsed(&mut self, now: Instant) {
+        let (partial, in_body) = (self.has_partial(), self.in_body());
+        self.timers.parsed(now, partial, in_body);
+    }
+
+    /// Whether one of this connection's timeouts has passed at `now` (see [`Timers::expired`]),
+    /// by its own limits.
+    pub fn expired(
+        &self,
+        now: Instant,
+        phase: Phase,
+        pace: &BodyPace,
+        drain_since: Option<Instant>,
+    ) -> Option<Expiry> {
+        self.timers
+            .expired(now, phase, &self.limits, pace, drain_since)
+    }
+
+    /// Whether this connection may be closed to make room for a new one (see
+    /// [`Timers::evictable`]).
+    pub fn evictable(&self, now: Instant, phase: Phase, pace: &BodyPace) -> Option<(u8, Instant)> {
+        self.timers.evictable(now, phase, pace)
+    }
+
+    /// The refusal a connection closed for room gets while a request arrives.
+    pub fn eviction_refusal(&self) -> Option<HttpError> {
+        self.timers.eviction_refusal()
     }
 
     /// The limits this connection enforces.

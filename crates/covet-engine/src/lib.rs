@@ -4,8 +4,11 @@
 //! the caller (the Python binding) owns sockets, timers and the event loop.
 //!
 //! * [`limits`]: size and time limits for one connection.
-//! * [`http`]: request head parsing, body decoding, response framing, dates and errors.
+//! * [`http`]: request head parsing, body decoding, response framing, dates and errors, and
+//!   every response the engine builds itself (`http::answer`).
 //! * [`connection`]: the HTTP/1.1 connection state machine that turns bytes into requests.
+//! * [`timers`]: what the connection's header, body-pace, keep-alive, drain and linger
+//!   timeouts decide.
 //! * [`router`]: Starlette-style path routing.
 //! * [`urlencoded`]: query string and form decoding.
 //! * [`multipart`]: `multipart/form-data` decoding.
@@ -29,5 +32,6 @@ pub mod policy;
 pub mod ratelimit;
 pub mod router;
 pub mod scalars;
+pub mod timers;
 pub mod urlencoded;
 pub mod ws;

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 /// Size and time limits applied to every connection.
 ///
-/// The size limits are enforced by the parser; the timeouts are only stored here and enforced by
-/// the caller, which owns the timers.
+/// The size limits are enforced by the parser; the timeouts are decided by the connection's
+/// [`Timers`](crate::timers::Timers), on the clock of the caller, which owns the real timer.
 #[derive(Clone, Debug)]
 pub struct Limits {
     /// Largest request head (request line plus headers) in bytes; over it the request gets 431.

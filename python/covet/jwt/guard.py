@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from covet import _engine
 from covet.dependencies.models import Dependant
 from covet.exceptions import HTTPException
 from covet.jwt.auth import JWTAuth
@@ -29,23 +30,25 @@ __all__ = ["route_guards"]
 
 logger = logging.getLogger("covet.jwt")
 
-# (key set, token type, auto_error, chain of dependencies from the route, log)
-Check = tuple[Any, str, bool, list[Any], Any]
-
-
-def route_guards(app: Any, python_middleware: bool) -> list[tuple[Any, list[Check]] | None]:
-    """Per route of `app` (in endpoint order): None, or (app, checks) for the engine.
+def route_guards(app: Any, python_middleware: bool) -> list[_engine.GuardSpec | None]:
+    """Per route of `app` (in endpoint order): None, or its guard for the engine (the checks
+    of each `JWTAuth` with the chain of dependencies from the route down to it).
     `python_middleware`: the app's pipeline runs middleware in Python (they see every answer)."""
     if python_middleware or {401, HTTPException} & set(app.exception_handlers):
         return [None] * len(app.routes)
-    guards: list[tuple[Any, list[Check]] | None] = []
+    guards: list[_engine.GuardSpec | None] = []
     for route in app.routes:
         dependant = None if isinstance(route, Mount) else getattr(route, "dependant", None)
         found: dict[int, tuple[JWTAuth, list[Any]]] = {}
         if dependant is not None:
             _collect(dependant, [], found)
-        checks = [(auth._keys, "access", auth.auto_error, chain, _log_refusal) for auth, chain in found.values()]
-        guards.append((app, checks) if checks else None)
+        checks = [
+            _engine.JwtCheckSpec(
+                auth._keys, token_type="access", auto_error=auth.auto_error, chain=chain, log=_log_refusal
+            )
+            for auth, chain in found.values()
+        ]
+        guards.append(_engine.GuardSpec(app, checks) if checks else None)
     return guards
 
 

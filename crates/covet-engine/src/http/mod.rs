@@ -1,5 +1,7 @@
-//! HTTP/1.x wire format: request heads, bodies, responses, dates and protocol errors.
+//! HTTP/1.x wire format: request heads, bodies, responses, dates and protocol errors, and the
+//! responses the engine answers with itself (`answer`).
 
+pub mod answer;
 pub mod body;
 pub mod date;
 pub mod error;

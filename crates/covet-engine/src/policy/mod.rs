@@ -35,11 +35,9 @@ pub mod hosts;
 pub mod ratelimit;
 pub mod redirect;
 
-use std::borrow::Cow;
 use std::fmt;
 
-/// A response header a stage adds: a lower-case name and its value.
-pub type Header = (&'static str, Vec<u8>);
+pub use crate::http::answer::{Early, Header};
 
 /// What the policy sees of a request.
 #[derive(Debug, Clone, Copy)]
@@ -113,47 +111,6 @@ impl<'a> Head<'a> {
             target.extend_from_slice(self.query);
         }
         target
-    }
-}
-
-/// A response a stage gives instead of the application's.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Early {
-    /// The status code.
-    pub status: u16,
-    /// Header fields (content-type included); framing headers are the writer's.
-    pub headers: Vec<Header>,
-    /// The body.
-    pub body: Vec<u8>,
-    /// For a refused request (4xx), what to log.
-    pub refused: Option<Cow<'static, str>>,
-}
-
-impl Early {
-    /// `{"detail": "..."}` with `status`: how covet refuses bad input.
-    pub fn refuse(status: u16, detail: impl Into<Cow<'static, str>>) -> Self {
-        let detail = detail.into();
-        debug_assert!(!detail.contains(['"', '\\']), "details are plain words");
-        let mut body = Vec::with_capacity(detail.len() + 13);
-        body.extend_from_slice(b"{\"detail\":\"");
-        body.extend_from_slice(detail.as_bytes());
-        body.extend_from_slice(b"\"}");
-        Early {
-            status,
-            headers: vec![("content-type", b"application/json".to_vec())],
-            body,
-            refused: Some(detail),
-        }
-    }
-
-    /// An empty-bodied redirect to `location`.
-    pub fn redirect(status: u16, location: Vec<u8>) -> Self {
-        Early {
-            status,
-            headers: vec![("location", location)],
-            body: Vec::new(),
-            refused: None,
-        }
     }
 }
 

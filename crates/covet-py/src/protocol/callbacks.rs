@@ -38,7 +38,7 @@ impl HttpProtocol {
         let ssl = transport.call_method1(intern!(py, "get_extra_info"), ("sslcontext",));
         this.tls.set(ssl.is_ok_and(|v| !v.is_none()));
         *this.transport.borrow_mut() = Some(transport.clone().unbind());
-        this.last_active.set(Instant::now());
+        this.conn.borrow_mut().timers_mut().read(Instant::now(), 0);
         let server = this.server.bind(py).borrow();
         let slot = server.register(slf.clone().unbind());
         this.slot.set(Some(slot));
@@ -59,11 +59,10 @@ impl HttpProtocol {
             if let Some(ws) = this.ws(py) {
                 return ws.bind(py).borrow().data_received(py, data);
             }
-            this.conn.borrow_mut().feed(data);
-            this.last_active.set(Instant::now());
-            if this.body_since.get().is_some() {
-                // The body's pace (`check_timeouts`) counts what arrives.
-                this.body_bytes.set(this.body_bytes.get() + data.len());
+            {
+                let mut conn = this.conn.borrow_mut();
+                conn.feed(data);
+                conn.timers_mut().read(Instant::now(), data.len());
             }
             if this.busy.get() && this.body_stream.borrow().is_none() {
                 if this.conn.borrow().buffered() > MAX_PIPELINE_BUFFER && !this.read_paused.get() {

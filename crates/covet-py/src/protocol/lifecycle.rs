@@ -1,30 +1,23 @@
 //! The life of the connection around its requests: getting ready for the next request once
-//! one is answered, the header, body-pace and keep-alive timeouts, refusing what the parser
-//! refused, reading again once Python catches up with a streamed body, the server's drain
+//! one is answered, acting on the timeouts the engine's connection decides (header, body pace,
+//! keep-alive, drain, linger: `covet_engine::timers`), refusing what the parser refused, reading again once Python catches up with a streamed body, the server's drain
 //! (responses say `Connection: close`, idle connections get a short grace), giving way at
 //! the connection cap, and closing: at once, or lingering after a last response (our side
 //! shut, the client's input read and dropped until it closes) so no reset eats the response.
 
 use std::cell::RefCell;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use covet_engine::http::answer;
 use covet_engine::http::error::HttpError;
 use covet_engine::http::response;
 use covet_engine::limits::BodyPace;
+use covet_engine::timers::{Expiry, Phase};
 use pyo3::intern;
 use pyo3::prelude::*;
 
+use super::server::Server;
 use super::HttpProtocol;
-use crate::server::Server;
-
-/// How long a closing connection keeps reading (and dropping) what the client still sends
-/// after our last response, waiting for it to close first.
-const LINGER: Duration = Duration::from_secs(2);
-/// While the server drains, how long an idle keep-alive connection stays open for a request
-/// that may already be on its way (capped by the keep-alive timeout).
-const DRAIN_IDLE_GRACE: Duration = Duration::from_secs(1);
-/// A head still arriving after this long may be cut off to make room for a new connection.
-const SLOW_HEAD: Duration = Duration::from_secs(1);
 
 impl HttpProtocol {
     pub fn close(&self, py: Python<'_>) -> PyResult<()> {
@@ -59,7 +52,7 @@ impl HttpProtocol {
         }
         self.closed.set(true);
         self.lingering.set(true);
-        self.last_active.set(Instant::now());
+        self.conn.borrow_mut().timers_mut().rested(Instant::now());
         transport.call_method0(intern!(py, "write_eof"))?;
         if self.read_paused.replace(false) {
             transport.call_method0(intern!(py, "resume_reading"))?;
@@ -68,24 +61,15 @@ impl HttpProtocol {
     }
 
     /// Whether this connection may be closed to make room for a new one, and in which order
-    /// (lowest first, then oldest): 0 closing (already answered), 1 idle keep-alive, 2 a
-    /// request arriving slowly: a head for over a second, a body behind the minimum rate.
+    /// (the engine's `Timers::evictable`); never while a request is in flight or after an
+    /// upgrade.
     pub fn evictable(&self, now: Instant, pace: &BodyPace) -> Option<(u8, Instant)> {
-        if self.lingering.get() {
-            return Some((0, self.last_active.get()));
-        }
-        if self.closed.get() || self.busy.get() || self.ws.borrow().is_some() {
+        if !self.lingering.get()
+            && (self.closed.get() || self.busy.get() || self.ws.borrow().is_some())
+        {
             return None;
         }
-        if let Some(start) = self.body_since.get() {
-            let behind = pace.behind(now.duration_since(start), self.body_bytes.get());
-            return behind.then_some((2, start));
-        }
-        match self.partial_since.get() {
-            Some(start) if now.duration_since(start) > SLOW_HEAD => Some((2, start)),
-            Some(_) => None,
-            None => Some((1, self.last_active.get())),
-        }
+        self.conn.borrow().evictable(now, self.phase(), pace)
     }
 
     /// Closes this connection to make room for a new one (see `evictable`): a slow request
@@ -94,18 +78,19 @@ impl HttpProtocol {
         if self.lingering.get() {
             return self.close(py);
         }
-        let detail = match (self.body_since.get(), self.partial_since.get()) {
-            (Some(_), _) => "Request body too slow",
-            (None, Some(_)) => "Request timed out",
-            (None, None) => return self.close(py),
-        };
-        self.refuse(
-            py,
-            &HttpError {
-                status: 408,
-                detail,
-            },
-        )
+        let refusal = self.conn.borrow().eviction_refusal();
+        match refusal {
+            Some(err) => self.refuse(py, &err),
+            None => self.close(py),
+        }
+    }
+
+    fn phase(&self) -> Phase {
+        if self.lingering.get() {
+            Phase::Lingering
+        } else {
+            Phase::Reading
+        }
     }
 
     /// The server is shutting down: a response not yet started will say `Connection: close`;
@@ -122,63 +107,31 @@ impl HttpProtocol {
         Ok(())
     }
 
+    /// Acts on what the connection's timers decide at `now` (called by the server's sweep).
     pub fn check_timeouts(&self, py: Python<'_>, now: Instant, server: &Server) -> PyResult<()> {
-        if self.lingering.get() {
-            if now.duration_since(self.last_active.get()) > LINGER {
-                self.close(py)?;
+        if !self.lingering.get() {
+            if let Some(ws) = self.ws(py) {
+                return ws.bind(py).borrow().check_timeouts(py, now);
             }
-            return Ok(());
-        }
-        if let Some(ws) = self.ws(py) {
-            return ws.bind(py).borrow().check_timeouts(py, now);
-        }
-        let streaming = self.body_stream.borrow().is_some();
-        if self.closed.get() || (self.busy.get() && !streaming) || self.read_paused.get() {
-            return Ok(());
-        }
-        let limits = &server.limits;
-        if let Some(start) = self.body_since.get() {
-            let silence = now.duration_since(self.last_active.get());
-            let elapsed = now.duration_since(start);
-            if server
-                .pace
-                .too_slow(elapsed, silence, self.body_bytes.get())
-            {
-                let err = HttpError {
-                    status: 408,
-                    detail: "Request body too slow",
-                };
-                self.refuse(py, &err)?;
-            }
-        } else if let Some(since) = self.partial_since.get() {
-            if now.duration_since(since) > limits.header_timeout {
-                let err = HttpError {
-                    status: 408,
-                    detail: "Request timed out",
-                };
-                self.refuse(py, &err)?;
-            }
-        } else {
-            let mut since = self.last_active.get();
-            let mut limit = limits.keepalive_timeout;
-            if let Some(at) = server.shutdown_at.get() {
-                since = since.max(at);
-                limit = limit.min(DRAIN_IDLE_GRACE);
-            }
-            if now.duration_since(since) > limit {
-                self.close(py)?;
+            let streaming = self.body_stream.borrow().is_some();
+            if self.closed.get() || (self.busy.get() && !streaming) || self.read_paused.get() {
+                return Ok(());
             }
         }
-        Ok(())
+        let expiry =
+            self.conn
+                .borrow()
+                .expired(now, self.phase(), &server.pace, server.shutdown_at.get());
+        match expiry {
+            Some(Expiry::Refuse(err)) => self.refuse(py, &err),
+            Some(Expiry::Close) => self.close(py),
+            None => Ok(()),
+        }
     }
 
     /// Over the connection cap with nothing idle to close: answers 503 at once and closes.
     pub(super) fn refuse_over_capacity(&self, py: Python<'_>) -> PyResult<()> {
-        let err = HttpError {
-            status: 503,
-            detail: "Server at its connection limit",
-        };
-        self.refuse(py, &err)
+        self.refuse(py, &answer::AT_CAPACITY)
     }
 
     /// Answers a request the parser refused, logs it, and closes.
@@ -205,12 +158,7 @@ impl HttpProtocol {
         if self.read_paused.get() && !self.closed.get() {
             self.read_paused.set(false);
             // The body's pace is measured from here: the wait was ours, not the client's.
-            let now = Instant::now();
-            self.last_active.set(now);
-            if self.body_since.get().is_some() {
-                self.body_since.set(Some(now));
-                self.body_bytes.set(0);
-            }
+            self.conn.borrow_mut().timers_mut().resumed(Instant::now());
             self.transport_call(py, intern!(py, "resume_reading"))?;
         }
         Ok(())
@@ -221,17 +169,14 @@ impl HttpProtocol {
         let unread = self.body_stream.borrow_mut().take();
         if let Some(stream) = unread {
             // Answered before its body arrived: the rest is not worth reading.
-            stream.bind(py).borrow().fail(
-                py,
-                400,
-                "The response was sent before the body was read",
-            )?;
+            let err = answer::ANSWERED_BEFORE_BODY;
+            stream.bind(py).borrow().fail(py, err.status, err.detail)?;
             self.keep_alive.set(false);
         }
         self.busy.set(false);
         self.streaming.set(false);
         *self.disconnect_waiter.borrow_mut() = None;
-        self.last_active.set(Instant::now());
+        self.conn.borrow_mut().timers_mut().rested(Instant::now());
         // While the server drains, a connection whose response promised keep-alive stays
         // open for the drain grace (the sweep), so a request already sent is still answered.
         if !self.keep_alive.get() {

@@ -15,27 +15,38 @@
 //! - `serve`: from parser events to a called endpoint, inline or handed to Python.
 //! - `write`: responses into the output buffer and out to the transport.
 //! - `task`: handlers that await, run as Tasks the engine starts and finishes itself.
-//! - `lifecycle`: finishing a request, timeouts and body pace, flow control of streamed
-//!   bodies, the drain at shutdown, the connection cap, closing (lingering after a last response).
+//! - `lifecycle`: finishing a request, acting on the timeouts the engine's connection decides
+//!   (header, body pace, keep-alive, drain, linger), flow control of streamed bodies, the
+//!   connection cap, closing (lingering after a last response).
+//! - `admission`: the engine middleware and route guards run on a request, and their early
+//!   answers.
+//!
+//! Beside the class: `stream` (a large body passed to Python in chunks), `dispatch` (the
+//! request kept in Rust form, driving a coroutine), and `server` (the per-worker state every
+//! connection shares, with the registry of live connections, their sweep and the shutdown).
 
+mod admission;
 mod callbacks;
+pub mod dispatch;
 mod lifecycle;
 mod serve;
+pub mod server;
+pub mod stream;
 mod task;
 mod write;
 
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
-use std::time::Instant;
 
 use covet_engine::connection::Connection;
 use covet_engine::limits::Limits;
 use pyo3::prelude::*;
 
+use admission::Owed;
+use server::Server;
+use stream::BodyStream;
+
 use crate::gil::G;
-use crate::policy::Owed;
-use crate::server::Server;
-use crate::stream::BodyStream;
 use crate::ws::conn::WsConnection;
 
 #[pyclass(module = "covet._engine")]
@@ -66,11 +77,6 @@ pub struct HttpProtocol {
     head_only: G<Cell<bool>>,
     http_minor: G<Cell<u8>>,
     streaming: G<Cell<bool>>,
-    last_active: G<Cell<Instant>>,
-    partial_since: G<Cell<Option<Instant>>>,
-    /// When the body now arriving started, and how many bytes of it came since (its pace).
-    body_since: G<Cell<Option<Instant>>>,
-    body_bytes: G<Cell<usize>>,
     log_line: G<RefCell<Option<(String, String)>>>,
     /// The body of the request in flight, while it is still arriving in chunks.
     body_stream: G<RefCell<Option<Py<BodyStream>>>>,
@@ -111,10 +117,6 @@ impl HttpProtocol {
             head_only: G(Cell::new(false)),
             http_minor: G(Cell::new(1)),
             streaming: G(Cell::new(false)),
-            last_active: G(Cell::new(Instant::now())),
-            partial_since: G(Cell::new(None)),
-            body_since: G(Cell::new(None)),
-            body_bytes: G(Cell::new(0)),
             log_line: G(RefCell::new(None)),
             body_stream: G(RefCell::new(None)),
             response_started: G(Cell::new(false)),

@@ -8,20 +8,22 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use covet_engine::connection::Event;
+use covet_engine::http::answer::Early;
 use covet_engine::http::request::Request;
 use covet_engine::http::response;
 use covet_engine::router::{Lookup, ParamValue};
 use pyo3::prelude::*;
 use pyo3::{intern, IntoPyObjectExt};
 
+use super::admission::Guarded;
+use super::dispatch::{drive, Later, Pending};
+use super::server::Server;
+use super::stream::BodyStream;
 use super::HttpProtocol;
-use crate::dispatch::{drive, Later, Pending};
-use crate::guard::Guarded;
-use crate::json;
-use crate::request::RawRequest;
-use crate::server::{Endpoint, Server};
-use crate::shape::Shape;
-use crate::stream::BodyStream;
+use crate::convert::endpoint::Endpoint;
+use crate::convert::json;
+use crate::convert::request::RawRequest;
+use crate::convert::shape::Shape;
 
 impl HttpProtocol {
     /// Parses and serves buffered requests until one goes to Python or the buffer runs dry.
@@ -56,23 +58,7 @@ impl HttpProtocol {
             }
         }
         // A head that is arriving is timed by the header timeout, a body by its pace.
-        let (in_body, partial) = {
-            let conn = this.conn.borrow();
-            (conn.in_body(), conn.has_partial())
-        };
-        match (partial && !in_body, this.partial_since.get()) {
-            (true, None) => this.partial_since.set(Some(Instant::now())),
-            (false, Some(_)) => this.partial_since.set(None),
-            _ => {}
-        }
-        match (in_body, this.body_since.get()) {
-            (true, None) => {
-                this.body_since.set(Some(Instant::now()));
-                this.body_bytes.set(0);
-            }
-            (false, Some(_)) => this.body_since.set(None),
-            _ => {}
-        }
+        this.conn.borrow_mut().parsed(Instant::now());
         if this.eof.get() && !this.busy.get() {
             this.close(py)?;
         }
@@ -93,7 +79,8 @@ impl HttpProtocol {
     }
 
     /// Serves one request: the engine middleware, then a WebSocket upgrade, a routed
-    /// endpoint, the engine's own 404/405/redirect, or Python for anything else.
+    /// endpoint, the engine's own 404/405/redirect (`http::answer`), or Python for anything
+    /// else.
     fn handle(
         &self,
         slf: &Bound<'_, Self>,
@@ -124,19 +111,13 @@ impl HttpProtocol {
             Lookup::Found {
                 endpoint, params, ..
             } => self.call_endpoint(slf, server_ref, req, endpoint, params, stream),
-            Lookup::NotFound if native => {
-                self.write_simple(py, 404, b"{\"detail\":\"Not Found\"}", None)?;
-                self.finish(py)
-            }
+            Lookup::NotFound if native => self.answer_early(py, &server_ref, &Early::not_found()),
             Lookup::MethodNotAllowed { allow } if native => {
-                let allow = allow.into_bytes();
-                let extra: &[(&[u8], &[u8])] = &[(b"allow", &allow)];
-                self.write_simple(py, 405, b"{\"detail\":\"Method Not Allowed\"}", Some(extra))?;
-                self.finish(py)
+                self.answer_early(py, &server_ref, &Early::method_not_allowed(allow))
             }
             Lookup::Redirect { location_path } if native => {
-                drop(server_ref);
-                self.redirect(py, location_path, &req.query)
+                let redirect = Early::slash_redirect(location_path, &req.query);
+                self.answer_early(py, &server_ref, &redirect)
             }
             _ => {
                 drop(server_ref);
@@ -147,7 +128,7 @@ impl HttpProtocol {
                     self.client_obj(py),
                     self.sockname_obj(py),
                     self.scheme(),
-                    stream,
+                    stream.map(Py::into_any),
                 )
                 .under(self.root_path.as_deref());
                 self.spawn(slf, raw.into_py_any(py)?, None, None)
@@ -214,7 +195,7 @@ impl HttpProtocol {
             self.client_obj(py),
             self.sockname_obj(py),
             self.scheme(),
-            stream,
+            stream.map(Py::into_any),
         )
         .with_claims(claims)
         .under(self.root_path.as_deref());
@@ -247,18 +228,6 @@ impl HttpProtocol {
             Ok(coro) => self.start_task(slf, ep, coro, later),
             Err(e) => self.complete(slf, ep, Err(e), later),
         }
-    }
-
-    /// Redirects to the path with its trailing slash added or removed, query kept.
-    fn redirect(&self, py: Python<'_>, location_path: String, query: &[u8]) -> PyResult<()> {
-        let mut location = location_path.into_bytes();
-        if !query.is_empty() {
-            location.push(b'?');
-            location.extend_from_slice(query);
-        }
-        let headers: &[(&[u8], &[u8])] = &[(b"location", &location)];
-        self.write_full(py, 307, headers, b"")?;
-        self.finish(py)
     }
 
     /// Finishes a call the engine made, given the handler's result: applies the response

@@ -18,10 +18,10 @@ use pyo3::exceptions::asyncio::CancelledError;
 use pyo3::prelude::*;
 use pyo3::{ffi, intern};
 
+use super::dispatch::Later;
 use super::HttpProtocol;
-use crate::dispatch::Later;
+use crate::convert::endpoint::Endpoint;
 use crate::gil::G;
-use crate::server::Endpoint;
 
 impl HttpProtocol {
     /// Starts `coro` as a Task on the connection's loop; its result is written when done.

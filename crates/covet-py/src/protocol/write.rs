@@ -1,5 +1,5 @@
 //! Writing responses: a handler's return value (JSON, or a Python `Response` written
-//! directly), the engine's own small answers, and the head of a streamed response, each into
+//! directly), the engine's own answers (built by `covet_engine::http::answer`), and the head of a streamed response, each into
 //! the per-connection output buffer, then one write to the transport.
 
 use covet_engine::http::response::{self, Framing};
@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 
 use super::HttpProtocol;
-use crate::json;
+use crate::convert::json;
 
 /// Capacity the per-connection output buffer may keep between responses.
 const MAX_KEPT_BUFFER: usize = 64 * 1024;
@@ -69,20 +69,6 @@ impl HttpProtocol {
             self.write_full(py, status, headers, body)
         })?;
         Ok(true)
-    }
-
-    pub(super) fn write_simple(
-        &self,
-        py: Python<'_>,
-        status: u16,
-        body: &[u8],
-        extra: Option<&[(&[u8], &[u8])]>,
-    ) -> PyResult<()> {
-        let mut headers: Vec<(&[u8], &[u8])> = vec![(b"content-type", b"application/json")];
-        if let Some(extra) = extra {
-            headers.extend_from_slice(extra);
-        }
-        self.write_full(py, status, &headers, body)
     }
 
     pub(crate) fn write_full(

@@ -10,8 +10,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use super::conn::WsConnection;
+use crate::convert::request::RawRequest;
 use crate::protocol::HttpProtocol;
-use crate::request::RawRequest;
 
 /// Serves an upgrade request: 400/426 for a bad handshake, 403 when no WebSocket route
 /// matches (as uvicorn answers a handshake the app closes), otherwise calls the endpoint

@@ -7,8 +7,8 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::{ffi, intern, IntoPyObjectExt};
 
-use crate::protocol::HttpProtocol;
-use crate::request::RawRequest;
+use super::HttpProtocol;
+use crate::convert::request::RawRequest;
 
 /// A request served on the fast path, kept in Rust form until Python needs to see it.
 pub struct Pending {

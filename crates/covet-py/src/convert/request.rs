@@ -8,9 +8,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 use pyo3::{intern, IntoPyObjectExt};
 
-use crate::guard::Claims;
-use crate::router::params_dict;
-use crate::stream::BodyStream;
+use super::guard::Claims;
+use super::router::params_dict;
 
 enum Params {
     Rust(Vec<(String, ParamValue)>),
@@ -26,7 +25,8 @@ pub struct RawRequest {
     server: Option<PyObject>,
     scheme: String,
     root_path: String,
-    stream: Option<Py<BodyStream>>,
+    /// The `BodyStream` of a body still arriving (covet's own server).
+    stream: Option<PyObject>,
     /// Claims the engine's route guard verified (see `guard.rs`).
     claims: Claims,
 }
@@ -55,7 +55,7 @@ impl RawRequest {
         client: Option<PyObject>,
         server: Option<PyObject>,
         scheme: &str,
-        stream: Option<Py<BodyStream>>,
+        stream: Option<PyObject>,
     ) -> Self {
         RawRequest {
             req,
@@ -84,9 +84,7 @@ impl RawRequest {
 
     /// The client's host, when known.
     pub fn client_host(&self, py: Python<'_>) -> Option<String> {
-        self.client
-            .as_ref()
-            .and_then(|c| crate::policy::host_of(c.bind(py)))
+        self.client.as_ref().and_then(|c| host_of(c.bind(py)))
     }
 }
 
@@ -243,7 +241,7 @@ impl RawRequest {
     }
 
     #[getter]
-    fn body_stream(&self, py: Python<'_>) -> Option<Py<BodyStream>> {
+    fn body_stream(&self, py: Python<'_>) -> Option<PyObject> {
         self.stream.as_ref().map(|s| s.clone_ref(py))
     }
 
@@ -264,4 +262,9 @@ impl RawRequest {
     fn query_items(&self, py: Python<'_>) -> PyResult<PyObject> {
         urlencoded::parse_pairs(&self.req.query).into_py_any(py)
     }
+}
+
+/// The host of a (host, port) peer address.
+pub fn host_of(client: &Bound<'_, PyAny>) -> Option<String> {
+    client.get_item(0).ok()?.extract().ok()
 }

@@ -1,8 +1,7 @@
 //! Engine middleware in the binding: `Policy`, built from Python's middleware declarations, run
-//! by the connection before routing (an early answer is written from here) and by the ASGI
-//! adapter (`Policy.check`), so both paths share one implementation.
+//! by the connection before routing (`protocol::admission` writes its early answers) and by
+//! the ASGI adapter (`Policy.check`), so both paths share one implementation.
 
-use std::cell::RefCell;
 use std::sync::Arc;
 
 use covet_engine::http::request::Request;
@@ -10,16 +9,15 @@ use covet_engine::policy::cors::{Cors, CorsConfig};
 use covet_engine::policy::headers::{SecurityConfig, SecurityHeaders};
 use covet_engine::policy::hosts::TrustedHosts;
 use covet_engine::policy::redirect::HttpsRedirect;
-use covet_engine::policy::{Added, Builder, Decision, Early, Head, Policy, PolicyError};
+use covet_engine::policy::{Added, Builder, Decision, Head, Policy, PolicyError};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use pyo3::IntoPyObjectExt;
 
-use crate::gil::G;
-use crate::protocol::HttpProtocol;
-use crate::request::RawRequest;
-use crate::server::Server;
+use super::options::opt;
+use super::policy_ratelimit;
+use super::request::RawRequest;
 
 /// A compiled engine policy: `Policy([(kind, options), ...])`, outermost stage first.
 #[pyclass(frozen, module = "covet._engine", name = "Policy")]
@@ -130,7 +128,7 @@ const OPTIONS: &[(&str, &[&str])] = &[
     ),
     ("trusted_host", &["allowed_hosts", "www_redirect"]),
     ("https_redirect", &["status_code", "trust_forwarded_proto"]),
-    ("rate_limit", crate::policy_ratelimit::OPTIONS),
+    ("rate_limit", policy_ratelimit::OPTIONS),
 ];
 
 fn add_stage(builder: &mut Builder, kind: &str, o: &Bound<'_, PyDict>) -> PyResult<()> {
@@ -203,27 +201,14 @@ fn add_stage(builder: &mut Builder, kind: &str, o: &Bound<'_, PyDict>) -> PyResu
             let stage = HttpsRedirect::new(status, trust, builder).map_err(err)?;
             builder.push(stage);
         }
-        "rate_limit" => crate::policy_ratelimit::add(builder, o)?,
+        "rate_limit" => policy_ratelimit::add(builder, o)?,
         _ => unreachable!("every kind in OPTIONS is handled"),
     }
     Ok(())
 }
 
-/// The option `key`, when given.
-pub(crate) fn opt<'py, T: FromPyObject<'py>>(
-    o: &Bound<'py, PyDict>,
-    key: &str,
-) -> PyResult<Option<T>> {
-    match o.get_item(key)? {
-        Some(value) => value
-            .extract()
-            .map(Some)
-            .map_err(|e| PyValueError::new_err(format!("engine middleware option {key}: {e}"))),
-        None => Ok(None),
-    }
-}
-
-fn head_of(req: &Request, https: bool) -> Head<'_> {
+/// The engine policy's view of a request's head.
+pub fn head_of(req: &Request, https: bool) -> Head<'_> {
     Head::new(
         &req.method,
         &req.path,
@@ -232,83 +217,4 @@ fn head_of(req: &Request, https: bool) -> Head<'_> {
         &req.headers,
         https,
     )
-}
-
-/// The policy headers owed to the response in flight on one connection.
-pub struct Owed(G<RefCell<Option<Pending>>>);
-
-/// The policy and what it adds to one response.
-type Pending = (Arc<Policy>, Added);
-
-impl Owed {
-    pub fn new() -> Self {
-        Owed(G(RefCell::new(None)))
-    }
-
-    /// Appends the owed headers to the head being written in `out` (from `head_start`).
-    pub fn write(&self, out: &mut Vec<u8>, head_start: usize) {
-        if let Some((policy, added)) = self.0.borrow_mut().take() {
-            added.write_into(&policy, out, head_start);
-        }
-    }
-}
-
-impl HttpProtocol {
-    /// Runs the server's policy on a request (covet's own server has no TLS: the connection
-    /// scheme is http). Returns true when the request was answered here.
-    pub(crate) fn check_policy(
-        &self,
-        py: Python<'_>,
-        server: &Server,
-        req: &Request,
-    ) -> PyResult<bool> {
-        let policy = server.policy.borrow().clone();
-        let Some(policy) = policy else {
-            return Ok(false);
-        };
-        let client = if policy.wants_client() {
-            self.client_obj(py).and_then(|c| host_of(c.bind(py)))
-        } else {
-            None
-        };
-        let mut head = head_of(req, false);
-        head.client = client.as_deref();
-        match policy.check(&head) {
-            Decision::Pass(added) => {
-                // Always replaced: a response that was never written leaves nothing behind.
-                *self.owed.0.borrow_mut() = (!added.is_empty()).then_some((policy, added));
-                Ok(false)
-            }
-            Decision::Answer(early) => {
-                *self.owed.0.borrow_mut() = None;
-                self.answer_early(py, server, &early)?;
-                Ok(true)
-            }
-        }
-    }
-
-    pub(crate) fn answer_early(
-        &self,
-        py: Python<'_>,
-        server: &Server,
-        early: &Early,
-    ) -> PyResult<()> {
-        let headers: Vec<(&[u8], &[u8])> = early
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_bytes(), v.as_slice()))
-            .collect();
-        if let Some(detail) = &early.refused {
-            let log = server.error_log.clone_ref(py);
-            log.bind(py)
-                .call1((early.status, detail.as_ref(), self.client_obj(py)))?;
-        }
-        self.write_full(py, early.status, &headers, &early.body)?;
-        self.finish(py)
-    }
-}
-
-/// The host of a (host, port) peer address.
-pub fn host_of(client: &Bound<'_, PyAny>) -> Option<String> {
-    client.get_item(0).ok()?.extract().ok()
 }

@@ -11,8 +11,8 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
+use super::HttpProtocol;
 use crate::gil::G;
-use crate::protocol::HttpProtocol;
 
 /// Queued bytes above which the connection stops reading from the socket.
 pub const HIGH_WATER: usize = 1024 * 1024;

@@ -1,7 +1,7 @@
 //! Route guards: checks the engine makes on a routed request before its endpoint runs. Today
 //! one kind: the bearer JWT of each `JWTAuth` among the route's dependencies, verified in Rust
 //! (signature, algorithm, time claims, audience, issuer, token type). A refused request gets
-//! `JWTAuth`'s own 401 from here; an accepted one reaches Python with the verified claims on its
+//! `JWTAuth`'s own 401 (written by `protocol::admission`); an accepted one reaches Python with the verified claims on its
 //! `RawRequest`, so the dependency only checks revocation and scopes.
 
 use std::sync::Arc;
@@ -13,9 +13,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::jwt::JwtKeys;
-use crate::protocol::HttpProtocol;
-use crate::server::Server;
+use super::jwt::JwtKeys;
 
 /// The claims verified for a request: (id of the key set that verified them, JSON payload).
 pub type Claims = Vec<(usize, Vec<u8>)>;
@@ -40,22 +38,75 @@ pub struct RouteGuard {
     checks: Vec<JwtCheck>,
 }
 
-/// How Python describes one check: (key set, token type, auto_error, chain, log).
-pub type JwtCheckSpec = (Py<JwtKeys>, Option<String>, bool, Vec<PyObject>, PyObject);
+/// One check as Python declares it:
+/// `JwtCheckSpec(keys, *, token_type, auto_error, chain, log)` (see `JwtCheck`).
+#[pyclass(frozen, module = "covet._engine")]
+pub struct JwtCheckSpec {
+    keys: Py<JwtKeys>,
+    token_type: Option<String>,
+    auto_error: bool,
+    chain: Vec<PyObject>,
+    log: PyObject,
+}
+
+#[pymethods]
+impl JwtCheckSpec {
+    #[new]
+    #[pyo3(signature = (keys, *, token_type, auto_error, chain, log))]
+    fn new(
+        keys: Py<JwtKeys>,
+        token_type: Option<String>,
+        auto_error: bool,
+        chain: Vec<PyObject>,
+        log: PyObject,
+    ) -> Self {
+        JwtCheckSpec {
+            keys,
+            token_type,
+            auto_error,
+            chain,
+            log,
+        }
+    }
+}
+
+/// The guard of one route as Python declares it: `GuardSpec(app, checks)`, where `app` is the
+/// application (its `dependency_overrides` are read on each request) and `checks` its
+/// `JwtCheckSpec`s.
+#[pyclass(frozen, module = "covet._engine")]
+pub struct GuardSpec {
+    app: PyObject,
+    checks: Vec<Py<JwtCheckSpec>>,
+}
+
+#[pymethods]
+impl GuardSpec {
+    #[new]
+    fn new(app: PyObject, checks: Vec<Py<JwtCheckSpec>>) -> Self {
+        GuardSpec { app, checks }
+    }
+}
 
 impl RouteGuard {
-    pub fn new(app: PyObject, specs: Vec<JwtCheckSpec>) -> Self {
-        let checks = specs
-            .into_iter()
-            .map(|(keys, token_type, auto_error, chain, log)| JwtCheck {
-                keys,
-                token_type,
-                auto_error,
-                chain,
-                log,
+    pub fn new(py: Python<'_>, spec: &GuardSpec) -> Self {
+        let checks = spec
+            .checks
+            .iter()
+            .map(|c| {
+                let c = c.get();
+                JwtCheck {
+                    keys: c.keys.clone_ref(py),
+                    token_type: c.token_type.clone(),
+                    auto_error: c.auto_error,
+                    chain: c.chain.iter().map(|d| d.clone_ref(py)).collect(),
+                    log: c.log.clone_ref(py),
+                }
             })
             .collect();
-        RouteGuard { app, checks }
+        RouteGuard {
+            app: spec.app.clone_ref(py),
+            checks,
+        }
     }
 
     /// The checks not overridden by the application's `dependency_overrides`.
@@ -85,38 +136,9 @@ impl RouteGuard {
     }
 }
 
-/// What the guard decided.
-pub enum Guarded {
-    /// Go on, with these verified claims (empty for most routes).
-    Pass(Claims),
-    /// The request was answered here.
-    Answered,
-}
-
-impl HttpProtocol {
-    /// Runs the guard of `endpoint`, if it has one.
-    pub(crate) fn check_guard(
-        &self,
-        py: Python<'_>,
-        server: &Server,
-        endpoint: usize,
-        req: &Request,
-    ) -> PyResult<Guarded> {
-        let guard = server.guards.borrow().get(endpoint).cloned().flatten();
-        let Some(guard) = guard else {
-            return Ok(Guarded::Pass(Vec::new()));
-        };
-        run(py, &guard, req).and_then(|outcome| match outcome {
-            Ok(claims) => Ok(Guarded::Pass(claims)),
-            Err(early) => {
-                self.answer_early(py, server, &early)?;
-                Ok(Guarded::Answered)
-            }
-        })
-    }
-}
-
-fn run(
+/// Runs the active checks of a guard on a request: the verified claims, or the early answer
+/// (401) that refuses it.
+pub fn verify(
     py: Python<'_>,
     guard: &Arc<RouteGuard>,
     req: &Request,

@@ -11,7 +11,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::policy::opt;
+use super::options::opt;
 
 /// The options of the `rate_limit` kind.
 pub const OPTIONS: &[&str] = &[

@@ -11,55 +11,14 @@ use covet_engine::ws::budget::ProcessQueue;
 use covet_engine::ws::WsLimits;
 use pyo3::prelude::*;
 
-use crate::fastargs::{ArgSpec, FastCall};
-use crate::gil::G;
-use crate::shape::Shape;
 use pyo3::types::PyType;
 
-use crate::guard::{JwtCheckSpec, RouteGuard};
-use crate::policy::PyPolicy;
-use crate::protocol::HttpProtocol;
-use crate::router::Router;
-
-/// How the engine calls one endpoint, decided by Python at startup.
-pub struct Endpoint {
-    /// `call()` (when `noarg`) or `call(raw_request)`; returns a coroutine or a value.
-    pub call: PyObject,
-    pub noarg: bool,
-    /// True: the coroutine cannot suspend, so the engine drives it to completion inline.
-    /// False: a Task runs it (see `task`).
-    pub inline: bool,
-    /// True (when not `inline`): an `async def` that may suspend and needs nothing solved in
-    /// Python; the engine calls it and runs its coroutine as a Task itself, writing the result
-    /// when it is done. False: Python takes the whole request over (`spawn`).
-    pub task: bool,
-    /// Status code for a plain (non-Response) return value.
-    pub status: u16,
-    /// Arguments the engine can build itself (simple path/query scalars), when it can.
-    pub fast: Option<Arc<FastCall>>,
-    /// Turns the handler's return value into a response (a response model), when needed.
-    pub convert: Option<PyObject>,
-    /// A response model the engine can check itself (lists, str-keyed dicts, Any).
-    pub shape: Option<Arc<Shape>>,
-    /// The content-type of a text response class (`PlainTextResponse`, `HTMLResponse`): a
-    /// `str` the handler returns is written by the engine as it is, in UTF-8.
-    pub text: Option<Vec<u8>>,
-}
-
-/// One endpoint as Python describes it: (call, noarg, inline, task, status, fast, convert,
-/// shape, text), where fast is None or (handler, argument specs, JSON body (name, validate_json) or
-/// None) and text None or a content-type value.
-type EndpointSpec = (
-    PyObject,
-    bool,
-    bool,
-    bool,
-    u16,
-    Option<(PyObject, Vec<ArgSpec>, Option<(String, PyObject)>)>,
-    Option<PyObject>,
-    Option<PyObject>,
-    Option<Vec<u8>>,
-);
+use super::HttpProtocol;
+use crate::convert::endpoint::{Endpoint, EndpointSpec};
+use crate::convert::guard::{GuardSpec, RouteGuard};
+use crate::convert::policy::PyPolicy;
+use crate::convert::router::Router;
+use crate::gil::G;
 
 #[pyclass(module = "covet._engine")]
 pub struct Server {
@@ -78,11 +37,11 @@ pub struct Server {
     /// True: 404/405/redirects are answered in Rust (no middleware or custom handlers for them).
     pub native_errors: G<Cell<bool>>,
     pub limits: Limits,
-    /// Engine middleware, run on each request before routing (see `policy.rs`).
+    /// Engine middleware, run on each request before routing (see `convert::policy`).
     pub policy: G<RefCell<Option<Arc<Policy>>>>,
     /// Limits and timers of upgraded (WebSocket) connections.
     pub ws_limits: G<RefCell<WsLimits>>,
-    /// Per endpoint, the checks run before it (see `guard.rs`).
+    /// Per endpoint, the checks run before it (see `convert::guard`).
     pub guards: G<RefCell<Vec<Option<Arc<RouteGuard>>>>>,
     conns: G<RefCell<Vec<Option<Py<HttpProtocol>>>>>,
     free: G<RefCell<Vec<usize>>>,
@@ -233,32 +192,12 @@ impl Server {
         }
     }
 
-    /// Replaces the endpoint table (see `EndpointSpec`).
-    fn set_endpoints(&self, py: Python<'_>, endpoints: Vec<EndpointSpec>) -> PyResult<()> {
-        let mut table = Vec::with_capacity(endpoints.len());
-        for (call, noarg, inline, task, status, fast, convert, shape, text) in endpoints {
-            let fast = match fast {
-                Some((handler, specs, body)) => Some(FastCall::new(py, handler, specs, body)?),
-                None => None,
-            };
-            let shape = match shape {
-                Some(spec) => Some(Arc::new(Shape::from_spec(spec.bind(py))?)),
-                None => None,
-            };
-            table.push(Arc::new(Endpoint {
-                call,
-                noarg,
-                inline,
-                task: task && !inline,
-                status,
-                fast,
-                convert,
-                shape,
-                text,
-            }));
-        }
-        *self.endpoints.borrow_mut() = table;
-        Ok(())
+    /// Replaces the endpoint table, one `EndpointSpec` per endpoint index.
+    fn set_endpoints(&self, py: Python<'_>, endpoints: Vec<Py<EndpointSpec>>) {
+        *self.endpoints.borrow_mut() = endpoints
+            .iter()
+            .map(|spec| Arc::new(Endpoint::from_spec(py, spec.get())))
+            .collect();
     }
 
     /// Installs (or, with None, removes) the engine middleware.
@@ -294,12 +233,11 @@ impl Server {
         };
     }
 
-    /// Replaces the route guards: per endpoint, None or (app, JWT checks).
-    #[allow(clippy::type_complexity)]
-    fn set_guards(&self, guards: Vec<Option<(PyObject, Vec<JwtCheckSpec>)>>) {
+    /// Replaces the route guards: per endpoint, None or its `GuardSpec`.
+    fn set_guards(&self, py: Python<'_>, guards: Vec<Option<Py<GuardSpec>>>) {
         *self.guards.borrow_mut() = guards
-            .into_iter()
-            .map(|g| g.map(|(app, checks)| Arc::new(RouteGuard::new(app, checks))))
+            .iter()
+            .map(|g| g.as_ref().map(|g| Arc::new(RouteGuard::new(py, g.get()))))
             .collect();
     }
 

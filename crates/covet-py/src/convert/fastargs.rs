@@ -13,8 +13,9 @@ use std::sync::Arc;
 use covet_engine::router::ParamValue;
 use covet_engine::scalars::{bool_word, canonical_float, canonical_int};
 use covet_engine::urlencoded;
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyString};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyString, PyTuple, PyType};
 
 /// How to convert one argument.
 #[derive(Clone, Copy)]
@@ -23,6 +24,105 @@ enum Kind {
     Float,
     Str,
     Bool,
+}
+
+/// One argument the engine may build itself, as Python declares it:
+/// `ArgSpec(name, key, kind, *, from_path, required, default=None)`, where `kind` is one of
+/// `ArgSpec.KINDS` (`int`, `float`, `str`, `bool`: the annotation itself, `| None` stripped).
+#[pyclass(frozen, module = "covet._engine")]
+pub struct ArgSpec {
+    name: Py<PyString>,
+    from_path: bool,
+    key: String,
+    kind: Kind,
+    default: Option<PyObject>,
+}
+
+#[pymethods]
+impl ArgSpec {
+    #[new]
+    #[pyo3(signature = (name, key, kind, *, from_path, required, default=None))]
+    fn new(
+        py: Python<'_>,
+        name: &str,
+        key: String,
+        kind: &Bound<'_, PyType>,
+        from_path: bool,
+        required: bool,
+        default: Option<PyObject>,
+    ) -> PyResult<Self> {
+        let kind = if kind.is(&py.get_type::<PyBool>()) {
+            Kind::Bool
+        } else if kind.is(&py.get_type::<PyInt>()) {
+            Kind::Int
+        } else if kind.is(&py.get_type::<PyFloat>()) {
+            Kind::Float
+        } else if kind.is(&py.get_type::<PyString>()) {
+            Kind::Str
+        } else {
+            return Err(PyValueError::new_err(format!(
+                "the engine builds no argument of type {kind}"
+            )));
+        };
+        Ok(ArgSpec {
+            name: PyString::intern(py, name).unbind(),
+            from_path,
+            key,
+            kind,
+            default: (!required).then(|| default.unwrap_or_else(|| py.None())),
+        })
+    }
+
+    /// The annotations the engine converts itself.
+    #[classattr]
+    #[allow(non_snake_case)]
+    fn KINDS(py: Python<'_>) -> PyResult<Py<PyTuple>> {
+        let kinds = [
+            py.get_type::<PyInt>(),
+            py.get_type::<PyFloat>(),
+            py.get_type::<PyString>(),
+            py.get_type::<PyBool>(),
+        ];
+        Ok(PyTuple::new(py, kinds)?.unbind())
+    }
+}
+
+/// An endpoint whose arguments the engine builds:
+/// `FastSpec(handler, args, *, body=None, validate_body=None)`, where `body` names a JSON body
+/// parameter and `validate_body` is pydantic-core's `validate_json` for it.
+#[pyclass(frozen, module = "covet._engine")]
+pub struct FastSpec {
+    handler: PyObject,
+    args: Vec<Py<ArgSpec>>,
+    body: Option<(Py<PyString>, PyObject)>,
+}
+
+#[pymethods]
+impl FastSpec {
+    #[new]
+    #[pyo3(signature = (handler, args, *, body=None, validate_body=None))]
+    fn new(
+        py: Python<'_>,
+        handler: PyObject,
+        args: Vec<Py<ArgSpec>>,
+        body: Option<&str>,
+        validate_body: Option<PyObject>,
+    ) -> PyResult<Self> {
+        let body = match (body, validate_body) {
+            (Some(name), Some(validate)) => Some((PyString::intern(py, name).unbind(), validate)),
+            (None, None) => None,
+            _ => {
+                return Err(PyValueError::new_err(
+                    "body and validate_body come together",
+                ))
+            }
+        };
+        Ok(FastSpec {
+            handler,
+            args,
+            body,
+        })
+    }
 }
 
 struct FastArg {
@@ -42,43 +142,31 @@ pub struct FastCall {
     body: Option<(Py<PyString>, PyObject)>,
 }
 
-/// A spec from Python: (name, from_path, key, kind 0-3, has_default, default).
-pub type ArgSpec = (String, bool, String, u8, bool, PyObject);
-
 impl FastCall {
-    pub fn new(
-        py: Python<'_>,
-        handler: PyObject,
-        specs: Vec<ArgSpec>,
-        body: Option<(String, PyObject)>,
-    ) -> PyResult<Arc<Self>> {
-        let mut args = Vec::with_capacity(specs.len());
-        for (name, from_path, key, kind, has_default, default) in specs {
-            let kind = match kind {
-                0 => Kind::Int,
-                1 => Kind::Float,
-                2 => Kind::Str,
-                3 => Kind::Bool,
-                _ => {
-                    return Err(pyo3::exceptions::PyValueError::new_err(
-                        "unknown argument kind",
-                    ))
+    pub fn new(py: Python<'_>, spec: &FastSpec) -> Arc<Self> {
+        let args = spec
+            .args
+            .iter()
+            .map(|a| {
+                let a = a.get();
+                FastArg {
+                    name: a.name.clone_ref(py),
+                    from_path: a.from_path,
+                    key: a.key.clone(),
+                    kind: a.kind,
+                    default: a.default.as_ref().map(|d| d.clone_ref(py)),
                 }
-            };
-            args.push(FastArg {
-                name: PyString::intern(py, &name).unbind(),
-                from_path,
-                key,
-                kind,
-                default: has_default.then_some(default),
-            });
-        }
-        let body = body.map(|(name, validate)| (PyString::intern(py, &name).unbind(), validate));
-        Ok(Arc::new(FastCall {
-            handler,
+            })
+            .collect();
+        let body = spec
+            .body
+            .as_ref()
+            .map(|(name, validate)| (name.clone_ref(py), validate.clone_ref(py)));
+        Arc::new(FastCall {
+            handler: spec.handler.clone_ref(py),
             args,
             body,
-        }))
+        })
     }
 
     /// The keyword arguments, or `None` when pydantic must look at this request.

@@ -10,7 +10,7 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 
 use super::{Encoder, KeyCache};
-use crate::shape::{scalar_kind, Shape, MAX_PLAIN_DEPTH};
+use crate::convert::shape::{scalar_kind, Shape, MAX_PLAIN_DEPTH};
 
 /// Appends `obj` as JSON to `out` and returns true when it has `shape`; returns false, with
 /// `out` holding a partial document to discard, when it does not.
