@@ -86,6 +86,8 @@ def start_server(kind: str) -> Server:
     if kind == "covet":
         cmd = [sys.executable, "-m", "covet", "run", "benchmarks.ws.apps:app", "--port", str(port)]
         cmd += ["--no-access-log", "--log-level", "warning", "--ws-ping-interval", "0"]
+        # The default cap is 10,000 connections per worker; the idle phase holds more.
+        cmd += ["--max-connections", str(FILES - 500)]
     else:
         cmd = [sys.executable, "-m", "uvicorn", "benchmarks.ws.fastapi_app:app", "--port", str(port)]
         cmd += ["--ws", "websockets", "--log-level", "warning", "--no-access-log", "--ws-ping-interval", "0"]
