@@ -319,11 +319,18 @@ impl Session {
                     }
                     break;
                 }
+                // Queued at their size, in a copy: inflating leaves up to as much spare (and
+                // touched) capacity again, which the budget does not see; the copy lets the
+                // allocator reuse the inflate buffer for the next message.
                 Ok(Some(Message::Text(text))) => {
+                    let text = exact(text.into_bytes());
                     let size = text.len();
+                    // The codec checked the UTF-8.
+                    let text = String::from_utf8(text).expect("validated UTF-8");
                     self.push(Received::Text(text), size);
                 }
                 Ok(Some(Message::Binary(data))) => {
+                    let data = exact(data);
                     let size = data.len();
                     self.push(Received::Binary(data), size);
                 }
@@ -633,6 +640,15 @@ impl Session {
             _ => {}
         }
         self.process(false);
+    }
+}
+
+/// `data` in a buffer of its exact size (copied when it has spare capacity).
+fn exact(data: Vec<u8>) -> Vec<u8> {
+    if data.capacity() > data.len() {
+        data.as_slice().to_vec()
+    } else {
+        data
     }
 }
 
