@@ -145,6 +145,22 @@ pub fn write_accept(
     Ok(())
 }
 
+/// Appends the HTTP answer that refuses a handshake: `status` with a plain-text `body` and
+/// `connection: close` (and for 426 the `Sec-WebSocket-Version` the server speaks). The one
+/// builder of every WebSocket refusal: a bad handshake, no route, or a handler that closed
+/// (or failed) before accepting.
+pub fn write_refusal(out: &mut Vec<u8>, status: u16, body: &str) {
+    response::write_status_line(out, status);
+    if status == 426 {
+        out.extend_from_slice(b"sec-websocket-version: 13\r\n");
+    }
+    out.extend_from_slice(b"content-type: text/plain; charset=utf-8\r\nconnection: close\r\n");
+    out.extend_from_slice(b"content-length: ");
+    out.extend_from_slice(itoa::Buffer::new().format(body.len()).as_bytes());
+    out.extend_from_slice(b"\r\n\r\n");
+    out.extend_from_slice(body.as_bytes());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,5 +217,19 @@ mod tests {
         assert_eq!(status(GOOD.replace("Version: 13", "Version: 8")), 426);
         assert_eq!(status(GOOD.replace("dGhlIHNhbXBsZSBub25jZQ==", "abc")), 400);
         assert!(!req("GET / HTTP/1.1\r\nUpgrade: h2c\r\n\r\n").websocket);
+    }
+
+    #[test]
+    fn refusal_response() {
+        let mut out = Vec::new();
+        write_refusal(&mut out, 426, "old");
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("HTTP/1.1 426 Upgrade Required\r\nsec-websocket-version: 13\r\n"));
+        assert!(text.ends_with("connection: close\r\ncontent-length: 3\r\n\r\nold"));
+        let mut out = Vec::new();
+        write_refusal(&mut out, 403, "no");
+        assert!(!String::from_utf8(out)
+            .unwrap()
+            .contains("sec-websocket-version"));
     }
 }

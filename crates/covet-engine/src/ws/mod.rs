@@ -8,6 +8,8 @@
 //! * [`codec`]: bytes in, messages out (fragments joined, UTF-8 checked, pings answered).
 //! * [`deflate`]: `permessage-deflate` negotiation and the (de)compressor.
 //! * [`budget`]: the bounds, in decompressed bytes, on messages queued for handlers.
+//! * [`session`]: one connection's state machine: handshake answer, receive queue, pings,
+//!   close and shutdown deadlines, the slow-consumer policy.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +20,7 @@ pub mod codec;
 pub mod deflate;
 pub mod frame;
 pub mod handshake;
+pub mod session;
 
 /// Why the connection must be failed: the close code to send and a short reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,10 +1,12 @@
 //! `WebSocketGroup`: fan-out to many connections with one call.
 //!
-//! `broadcast(message)` frames the message once (text for str, binary for bytes) into one
-//! bytes object and hands that same object to every member's transport: no Python call per
-//! recipient, no copy per recipient. Members that have closed are dropped from the group on
-//! the next `broadcast` or `len()`. A member whose client does not read is subject to its
-//! connection's slow-consumer limit, so a broadcast never grows memory without bound.
+//! `broadcast(message)` frames the message once (text for str, binary for bytes) and writes
+//! that frame to every open member from Rust: each member's session admits it under its
+//! slow-consumer policy, and its socket (`io`) appends it to the bytes that go to the kernel at
+//! the end of the loop's turn, one non-blocking `send()` per member, with no Python call per
+//! member. Members that have closed are dropped from the group on the next `broadcast` or
+//! `len()`. A member whose client does not read is dropped by its connection's slow-consumer
+//! limit, so a broadcast never grows memory without bound.
 
 use std::cell::RefCell;
 
@@ -88,12 +90,13 @@ impl WebSocketGroup {
             .collect();
         let mut sent = 0;
         for member in members {
-            // Not yet accepted (no 101 sent) or the one to skip.
-            if exclude.is_some_and(|e| member.is(e)) || !member.bind(py).borrow().is_open() {
+            if exclude.is_some_and(|e| member.is(e)) {
                 continue;
             }
-            member.bind(py).borrow().write_bytes(py, &bytes)?;
-            sent += 1;
+            // Not yet accepted (no 101 sent), closing, or dropped as a slow consumer: skipped.
+            if member.bind(py).borrow().write_shared(py, &out, &bytes)? {
+                sent += 1;
+            }
         }
         Ok(sent)
     }

@@ -3,13 +3,13 @@
 //! protocol object then forwards the socket to it.
 
 use covet_engine::http::request::Request;
-use covet_engine::http::response;
 use covet_engine::router::{Lookup, WEBSOCKET};
 use covet_engine::ws::handshake;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use super::conn::WsConnection;
+use super::io::Socket;
 use crate::convert::request::RawRequest;
 use crate::protocol::HttpProtocol;
 
@@ -64,10 +64,9 @@ pub fn start(proto: &HttpProtocol, py: Python<'_>, req: Request) -> PyResult<()>
         let early = proto.conn.borrow_mut().take_buffered();
         let transport = proto.transport.borrow().as_ref().map(|t| t.clone_ref(py));
         let write = proto.write.borrow().as_ref().map(|w| w.clone_ref(py));
-        let conn = Py::new(
-            py,
-            WsConnection::new(transport, write, offer, limits, early, access),
-        )?;
+        // A TLS transport's socket carries encrypted bytes: only a plain one is written directly.
+        let socket = Socket::new(py, transport, write, proto.scheme() == "http");
+        let conn = Py::new(py, WsConnection::new(socket, offer, limits, early, access))?;
         *proto.ws.borrow_mut() = Some(conn.clone_ref(py));
         let raw = RawRequest::from_engine(
             req,
@@ -89,15 +88,7 @@ pub fn start(proto: &HttpProtocol, py: Python<'_>, req: Request) -> PyResult<()>
 
 fn refuse(proto: &HttpProtocol, py: Python<'_>, status: u16, detail: &'static str) -> PyResult<()> {
     let mut out = Vec::new();
-    response::write_status_line(&mut out, status);
-    if status == 426 {
-        out.extend_from_slice(b"sec-websocket-version: 13\r\n");
-    }
-    out.extend_from_slice(b"content-type: text/plain; charset=utf-8\r\nconnection: close\r\n");
-    out.extend_from_slice(b"content-length: ");
-    out.extend_from_slice(itoa::Buffer::new().format(detail.len()).as_bytes());
-    out.extend_from_slice(b"\r\n\r\n");
-    out.extend_from_slice(detail.as_bytes());
+    handshake::write_refusal(&mut out, status, detail);
     let write = proto.write.borrow().as_ref().map(|w| w.clone_ref(py));
     if let Some(write) = write {
         write.bind(py).call1((PyBytes::new(py, &out),))?;
