@@ -12,7 +12,7 @@ import re
 import uuid
 from collections.abc import Callable
 from pathlib import PurePath
-from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import (
     AliasChoices,
@@ -35,9 +35,10 @@ from pydantic_core import PydanticUndefined
 
 from covet.background import BackgroundTasks
 from covet.dependencies.callables import call_kind, check_exit_scope, reads_scopes, resolve_alias
-from covet.dependencies.declarations import check_param_type, declared_in_annotated
+from covet.dependencies.declarations import check_param_type, declared_in_annotated, plain_field_on_body_type
 from covet.dependencies.models import Dependant, ParamField
 from covet.dependencies.pydantic_v1 import refuse_pydantic_v1
+from covet.dependencies.utils import get_typed_signature
 from covet.params import (
     BodyParam,
     DependsParam,
@@ -104,11 +105,10 @@ def get_dependant(
     )
     _mark_kind(dependant, call)
     path_names = path_param_names(path)
-    hints = _type_hints(call)
-    for param in _signature(call).parameters.values():
+    for param in get_typed_signature(call).parameters.values():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             continue
-        annotation = hints.get(param.name, param.annotation)
+        annotation = param.annotation
         if annotation is inspect.Parameter.empty:
             annotation = Any
         refuse_pydantic_v1(annotation, f"Parameter '{param.name}' of {getattr(call, '__qualname__', call)!r}")
@@ -124,6 +124,8 @@ def _add_param(dependant: Dependant, param: inspect.Parameter, annotation: Any, 
         declared = declared_in_annotated(param.name, list(get_args(annotation)[1:]), param.default)
     if isinstance(param.default, (FieldInfo, DependsParam)):
         declared = param.default
+    if plain_field_on_body_type(declared, base) and param.name not in path_names:
+        base, declared = Annotated[base, declared], None
     if isinstance(declared, DependsParam):
         sub_call = declared.dependency or base
         scopes = dependant.security_scopes + (declared.scopes if isinstance(declared, SecurityParam) else [])
@@ -337,39 +339,6 @@ def _mark_kind(dependant: Dependant, call: Callable[..., Any]) -> None:
     dependant.is_async_gen = kind.is_async_gen
     dependant.is_gen = kind.is_gen
     dependant.is_coroutine = kind.is_coroutine
-
-
-def _signature(call: Callable[..., Any]) -> inspect.Signature:
-    return inspect.signature(call)
-
-
-def _type_hints(call: Callable[..., Any]) -> dict[str, Any]:
-    target: Any = call
-    if inspect.isclass(call):
-        target = call.__init__
-    elif not inspect.isroutine(call) and hasattr(call, "__call__"):  # noqa: B004
-        target = call.__call__  # type: ignore[operator]
-    try:
-        return get_type_hints(target, include_extras=True)
-    except Exception:
-        pass
-    # One annotation could not be resolved: resolve the others one by one, and name the culprit.
-    namespace = dict(getattr(inspect.unwrap(target), "__globals__", {}))
-    hints: dict[str, Any] = {}
-    for name, param in _signature(call).parameters.items():
-        annotation = param.annotation
-        if isinstance(annotation, str):
-            try:
-                annotation = eval(annotation, namespace)  # noqa: S307 - the code's own annotation
-            except Exception as exc:
-                where = getattr(call, "__qualname__", repr(call))
-                raise ValueError(
-                    f"Cannot resolve the annotation {param.annotation!r} of parameter '{name}' of {where}: "
-                    f"{exc}. Define or import the type at module level."
-                ) from None
-        if annotation is not inspect.Parameter.empty:
-            hints[name] = annotation
-    return hints
 
 
 # --- validators -------------------------------------------------------------------------------
