@@ -34,9 +34,9 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from covet.background import BackgroundTasks
-from covet.dependencies.callables import call_kind, check_exit_scope, reads_scopes, resolve_alias
+from covet.dependencies.callables import check_exit_scope, resolve_alias
 from covet.dependencies.declarations import check_param_type, declared_in_annotated, plain_field_on_body_type
-from covet.dependencies.models import Dependant, ParamField
+from covet.dependencies.models import Dependant, ParamField, scopes_matter
 from covet.dependencies.pydantic_v1 import refuse_pydantic_v1
 from covet.dependencies.utils import get_typed_signature
 from covet.params import (
@@ -88,22 +88,24 @@ def get_dependant(
     name: str | None = None,
     use_cache: bool = True,
     security_scopes: list[str] | None = None,
+    parent_scopes: list[str] | None = None,
     scope: str | None = None,
     endpoint: bool = False,
 ) -> Dependant:
     """Analyses `call`'s parameters into a plan; sub-dependencies are analysed recursively.
-    `endpoint`: `call` is the route's handler (a generator handler streams; it is no `yield`
-    dependency with a clean-up scope)."""
+    `security_scopes`: the scopes its own `Security()` declares; `parent_scopes`: those it is
+    solved under from above. `endpoint`: `call` is the route's handler (a generator handler
+    streams; it is no `yield` dependency with a clean-up scope)."""
     dependant = Dependant(
         call=call,
         name=name,
         is_endpoint=endpoint,
         path=path,
         use_cache=use_cache,
-        security_scopes=list(security_scopes or []),
+        own_oauth_scopes=list(security_scopes or []),
+        parent_oauth_scopes=list(parent_scopes or []),
         scope=scope,
     )
-    _mark_kind(dependant, call)
     path_names = path_param_names(path)
     for param in get_typed_signature(call).parameters.values():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
@@ -113,7 +115,7 @@ def get_dependant(
             annotation = Any
         refuse_pydantic_v1(annotation, f"Parameter '{param.name}' of {getattr(call, '__qualname__', call)!r}")
         _add_param(dependant, param, annotation, path_names)
-    dependant.uses_scopes = reads_scopes(dependant)
+    dependant.uses_scopes = scopes_matter(dependant)
     build_validators(dependant)
     return dependant
 
@@ -128,17 +130,16 @@ def _add_param(dependant: Dependant, param: inspect.Parameter, annotation: Any, 
         base, declared = Annotated[base, declared], None
     if isinstance(declared, DependsParam):
         sub_call = declared.dependency or base
-        scopes = dependant.security_scopes + (declared.scopes if isinstance(declared, SecurityParam) else [])
         check_exit_scope(dependant, declared.scope)
         sub = get_dependant(
             sub_call,
             path=dependant.path,
             name=param.name,
             use_cache=declared.use_cache,
-            security_scopes=scopes,
+            security_scopes=declared.scopes if isinstance(declared, SecurityParam) else [],
+            parent_scopes=dependant.security_scopes,
             scope=declared.scope,
         )
-        sub.uses_scopes = sub.uses_scopes or (isinstance(declared, SecurityParam) and bool(declared.scopes))
         dependant.dependencies.append(sub)
         return
     if declared is None and _special(dependant, param.name, base):
@@ -193,7 +194,7 @@ def _special(dependant: Dependant, name: str, base: Any) -> bool:
     elif issubclass(base, BackgroundTasks):
         dependant.background_param = name
     elif base.__name__ == "SecurityScopes" and base.__module__.startswith("covet.security"):
-        dependant.security_scopes_param = name
+        dependant.security_scopes_param_name = name
     elif base.__name__ == "WebSocket" and base.__module__.startswith("covet"):
         dependant.websocket_param = name
     else:
@@ -334,13 +335,6 @@ def model_class(tp: Any) -> type[BaseModel] | None:
     return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
 
 
-def _mark_kind(dependant: Dependant, call: Callable[..., Any]) -> None:
-    kind = call_kind(call)
-    dependant.is_async_gen = kind.is_async_gen
-    dependant.is_gen = kind.is_gen
-    dependant.is_coroutine = kind.is_coroutine
-
-
 # --- validators -------------------------------------------------------------------------------
 
 _CONFIG = ConfigDict(arbitrary_types_allowed=True)
@@ -391,7 +385,7 @@ def build_validators(dependant: Dependant) -> None:
     plain_form = [f for f in form_fields if not f.is_model]
     if plain_form:
         v.form = _model(f"Form_{name}", plain_form)
-    dependant.validators = v  # type: ignore[attr-defined]
+    dependant.validators = v
 
 
 def _model_keys(model: type[BaseModel], source: str, convert: bool = True) -> list[tuple[str, str, bool]]:

@@ -27,7 +27,7 @@ def body_errors(exc: ValidationError, raw: bytes, dependant: Dependant, as_json:
     declared as JSON)."""
     from covet.dependencies.solve import _errors, _missing
 
-    v = dependant.validators  # type: ignore[attr-defined]
+    v = dependant.validators
     if as_json and exc.errors(include_url=False)[0]["type"] == "json_invalid":
         return _invalid_json(raw, exc)
     data = json.loads(raw) if as_json else raw.decode("utf-8", "replace")

@@ -31,7 +31,7 @@ async def form_values(dependant: Dependant, request: Request, errors: list[dict[
     from covet.dependencies.solve import _errors
 
     form = await request.form()
-    v = dependant.validators  # type: ignore[attr-defined]
+    v = dependant.validators
     values: dict[str, Any] = {}
     data: dict[str, Any] = {}
     for f in dependant.body_params:
