@@ -284,10 +284,12 @@ class UploadFile:
         # field where a file was expected is a value error worded as FastAPI's.
         from pydantic_core import core_schema
 
-        return core_schema.no_info_plain_validator_function(cls._validate)
+        return core_schema.with_info_plain_validator_function(cls._validate)
 
     @classmethod
-    def _validate(cls, value: Any) -> Any:
+    def _validate(cls, value: Any, info: Any = None) -> Any:
+        # `info`: pydantic's ValidationInfo, unused; taken so that code calling the validator
+        # the way pydantic does (value, info) works too.
         if not isinstance(value, cls):
             raise ValueError(f"Expected UploadFile, received: {type(value)}")
         return value

@@ -160,7 +160,7 @@ class APIRoute:
             d.dependencies
             or d.response_param
             or d.background_param
-            or d.security_scopes_param
+            or d.security_scopes_param_name
             or any(f.source != "body" for f in d.body_params)
         )
         # `convert`: the return value needs Python (a response model, or not plain JSON).

@@ -4,7 +4,7 @@ tests/test_form_models.py through TestClient, `covet run` and uvicorn."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, AliasPath, BaseModel, ConfigDict, Discriminator, Field, Json, Tag
 
@@ -83,6 +83,27 @@ Pet = Annotated[Annotated[Cat, Tag("cat")] | Annotated[Dog, Tag("dog")], Discrim
 @app.post("/pet")
 def pet(pet: Annotated[Pet, Body()]) -> Any:
     return {"kind": type(pet).__name__, "pet": pet}
+
+
+class FirstItem(BaseModel):
+    value: Literal["first"]
+    price: int
+
+
+class OtherItem(BaseModel):
+    value: Literal["other"]
+    price: float
+
+
+# pydantic's own Field() (no Body()): a union of models is still the body, discriminated by `value`.
+TaggedItem = Annotated[
+    Annotated[FirstItem, Tag("first")] | Annotated[OtherItem, Tag("other")], Field(discriminator="value")
+]
+
+
+@app.post("/items/discriminated")
+def discriminated_item(item: TaggedItem, q: Annotated[str, Field(description="Query string")]) -> Any:
+    return {"kind": type(item).__name__, "item": item, "q": q}
 
 
 @app.post("/form/json")

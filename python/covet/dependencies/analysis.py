@@ -12,7 +12,7 @@ import re
 import uuid
 from collections.abc import Callable
 from pathlib import PurePath
-from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import (
     AliasChoices,
@@ -34,13 +34,14 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from covet.background import BackgroundTasks
-from covet.dependencies.callables import call_kind, check_exit_scope, reads_scopes, resolve_alias
-from covet.dependencies.declarations import check_param_type, declared_in_annotated
-from covet.dependencies.models import Dependant, ParamField
+from covet.dependencies.callables import check_exit_scope, resolve_alias
+from covet.dependencies.declarations import check_param_type, declared_in_annotated, plain_field_on_body_type
+from covet.dependencies.models import Dependant, ParamField, scopes_matter
 from covet.dependencies.pydantic_v1 import refuse_pydantic_v1
 from covet.dependencies.type_shapes import is_sequence as _is_sequence
 from covet.dependencies.type_shapes import item_type as _item_type
 from covet.dependencies.type_shapes import strip_optional as _strip_optional
+from covet.dependencies.utils import get_typed_signature
 from covet.params import (
     BodyParam,
     DependsParam,
@@ -90,33 +91,34 @@ def get_dependant(
     name: str | None = None,
     use_cache: bool = True,
     security_scopes: list[str] | None = None,
+    parent_scopes: list[str] | None = None,
     scope: str | None = None,
     endpoint: bool = False,
 ) -> Dependant:
     """Analyses `call`'s parameters into a plan; sub-dependencies are analysed recursively.
-    `endpoint`: `call` is the route's handler (a generator handler streams; it is no `yield`
-    dependency with a clean-up scope)."""
+    `security_scopes`: the scopes its own `Security()` declares; `parent_scopes`: those it is
+    solved under from above. `endpoint`: `call` is the route's handler (a generator handler
+    streams; it is no `yield` dependency with a clean-up scope)."""
     dependant = Dependant(
         call=call,
         name=name,
         is_endpoint=endpoint,
         path=path,
         use_cache=use_cache,
-        security_scopes=list(security_scopes or []),
+        own_oauth_scopes=list(security_scopes or []),
+        parent_oauth_scopes=list(parent_scopes or []),
         scope=scope,
     )
-    _mark_kind(dependant, call)
     path_names = path_param_names(path)
-    hints = _type_hints(call)
-    for param in _signature(call).parameters.values():
+    for param in get_typed_signature(call).parameters.values():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             continue
-        annotation = hints.get(param.name, param.annotation)
+        annotation = param.annotation
         if annotation is inspect.Parameter.empty:
             annotation = Any
         refuse_pydantic_v1(annotation, f"Parameter '{param.name}' of {getattr(call, '__qualname__', call)!r}")
         _add_param(dependant, param, annotation, path_names)
-    dependant.uses_scopes = reads_scopes(dependant)
+    dependant.uses_scopes = scopes_matter(dependant)
     build_validators(dependant)
     return dependant
 
@@ -127,19 +129,20 @@ def _add_param(dependant: Dependant, param: inspect.Parameter, annotation: Any, 
         declared = declared_in_annotated(param.name, list(get_args(annotation)[1:]), param.default)
     if isinstance(param.default, (FieldInfo, DependsParam)):
         declared = param.default
+    if plain_field_on_body_type(declared, base) and param.name not in path_names:
+        base, declared = Annotated[base, declared], None
     if isinstance(declared, DependsParam):
         sub_call = declared.dependency or base
-        scopes = dependant.security_scopes + (declared.scopes if isinstance(declared, SecurityParam) else [])
         check_exit_scope(dependant, declared.scope)
         sub = get_dependant(
             sub_call,
             path=dependant.path,
             name=param.name,
             use_cache=declared.use_cache,
-            security_scopes=scopes,
+            security_scopes=declared.scopes if isinstance(declared, SecurityParam) else [],
+            parent_scopes=dependant.security_scopes,
             scope=declared.scope,
         )
-        sub.uses_scopes = sub.uses_scopes or (isinstance(declared, SecurityParam) and bool(declared.scopes))
         dependant.dependencies.append(sub)
         return
     if declared is None and _special(dependant, param.name, base):
@@ -194,7 +197,7 @@ def _special(dependant: Dependant, name: str, base: Any) -> bool:
     elif issubclass(base, BackgroundTasks):
         dependant.background_param = name
     elif base.__name__ == "SecurityScopes" and base.__module__.startswith("covet.security"):
-        dependant.security_scopes_param = name
+        dependant.security_scopes_param_name = name
     elif base.__name__ == "WebSocket" and base.__module__.startswith("covet"):
         dependant.websocket_param = name
     else:
@@ -312,46 +315,6 @@ def model_class(tp: Any) -> type[BaseModel] | None:
     return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
 
 
-def _mark_kind(dependant: Dependant, call: Callable[..., Any]) -> None:
-    kind = call_kind(call)
-    dependant.is_async_gen = kind.is_async_gen
-    dependant.is_gen = kind.is_gen
-    dependant.is_coroutine = kind.is_coroutine
-
-
-def _signature(call: Callable[..., Any]) -> inspect.Signature:
-    return inspect.signature(call)
-
-
-def _type_hints(call: Callable[..., Any]) -> dict[str, Any]:
-    target: Any = call
-    if inspect.isclass(call):
-        target = call.__init__
-    elif not inspect.isroutine(call) and hasattr(call, "__call__"):  # noqa: B004
-        target = call.__call__  # type: ignore[operator]
-    try:
-        return get_type_hints(target, include_extras=True)
-    except Exception:
-        pass
-    # One annotation could not be resolved: resolve the others one by one, and name the culprit.
-    namespace = dict(getattr(inspect.unwrap(target), "__globals__", {}))
-    hints: dict[str, Any] = {}
-    for name, param in _signature(call).parameters.items():
-        annotation = param.annotation
-        if isinstance(annotation, str):
-            try:
-                annotation = eval(annotation, namespace)  # noqa: S307 - the code's own annotation
-            except Exception as exc:
-                where = getattr(call, "__qualname__", repr(call))
-                raise ValueError(
-                    f"Cannot resolve the annotation {param.annotation!r} of parameter '{name}' of {where}: "
-                    f"{exc}. Define or import the type at module level."
-                ) from None
-        if annotation is not inspect.Parameter.empty:
-            hints[name] = annotation
-    return hints
-
-
 # --- validators -------------------------------------------------------------------------------
 
 _CONFIG = ConfigDict(arbitrary_types_allowed=True)
@@ -402,7 +365,7 @@ def build_validators(dependant: Dependant) -> None:
     plain_form = [f for f in form_fields if not f.is_model]
     if plain_form:
         v.form = _model(f"Form_{name}", plain_form)
-    dependant.validators = v  # type: ignore[attr-defined]
+    dependant.validators = v
 
 
 def _model_keys(model: type[BaseModel], source: str, convert: bool = True) -> list[tuple[str, str, bool]]:

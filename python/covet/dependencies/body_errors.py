@@ -27,7 +27,7 @@ __all__ = ["body_errors"]
 def body_errors(exc: ValidationError, raw: bytes, dependant: Dependant, as_json: bool) -> list[dict[str, Any]]:
     """`as_json`: the body was validated as JSON (else as the text it is, for a request not
     declared as JSON)."""
-    v = dependant.validators  # type: ignore[attr-defined]
+    v = dependant.validators
     if as_json and exc.errors(include_url=False)[0]["type"] == "json_invalid":
         return _invalid_json(raw, exc)
     data = json.loads(raw) if as_json else raw.decode("utf-8", "replace")

@@ -13,9 +13,16 @@ import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from covet.security.base import SecurityBase
-
-__all__ = ["CallKind", "call_kind", "check_exit_scope", "reads_scopes", "resolve_alias"]
+__all__ = [
+    "CallKind",
+    "call_kind",
+    "check_exit_scope",
+    "is_async_gen_callable",
+    "is_coroutine_callable",
+    "is_gen_callable",
+    "resolve_alias",
+    "unwrapped",
+]
 
 
 class CallKind:
@@ -52,11 +59,58 @@ def _layers(call: Any) -> Iterator[Any]:
 
 def call_kind(call: Callable[..., Any]) -> CallKind:
     """The kind, generators first: an `async def` wrapper around a generator yields, not returns."""
-    layers = list(_layers(call))
-    is_async_gen = any(inspect.isasyncgenfunction(t) for t in layers)
-    is_gen = not is_async_gen and any(inspect.isgeneratorfunction(t) for t in layers)
-    is_coroutine = not (is_async_gen or is_gen) and any(inspect.iscoroutinefunction(t) for t in layers)
-    return CallKind(is_async_gen, is_gen, is_coroutine)
+    return CallKind(is_async_gen_callable(call), is_gen_callable(call), is_coroutine_callable(call))
+
+
+class _ByIdentity:
+    """A call as a cache key: equal to itself only. Two callables may compare equal and still
+    differ in kind (an instance's `__eq__` says nothing of its `__call__`), and an unhashable
+    callable is still one object."""
+
+    __slots__ = ("call",)
+
+    def __init__(self, call: Any) -> None:
+        self.call = call
+
+    def __hash__(self) -> int:
+        return id(self.call)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _ByIdentity) and other.call is self.call
+
+
+class _CallTest:
+    """One question about a call's kind, answered once per call object and remembered: a
+    dependency used by many routes is inspected once. Bounded (4096 calls, the least recently
+    asked dropped first) so that calls made on the fly cannot grow it without end."""
+
+    def __init__(self, test: Callable[[list[Any]], bool]) -> None:
+        self.by_identity = functools.lru_cache(maxsize=4096)(lambda key: test(list(_layers(key.call))))
+
+    def __call__(self, call: Any) -> bool:
+        return bool(self.by_identity(_ByIdentity(call)))
+
+
+def _any_async_gen(layers: list[Any]) -> bool:
+    return any(inspect.isasyncgenfunction(t) for t in layers)
+
+
+def _any_gen(layers: list[Any]) -> bool:
+    return any(inspect.isgeneratorfunction(t) for t in layers)
+
+
+is_async_gen_callable = _CallTest(_any_async_gen)
+is_gen_callable = _CallTest(lambda layers: not _any_async_gen(layers) and _any_gen(layers))
+is_coroutine_callable = _CallTest(
+    lambda layers: (
+        not (_any_async_gen(layers) or _any_gen(layers)) and any(inspect.iscoroutinefunction(t) for t in layers)
+    )
+)
+
+
+def unwrapped(call: Any) -> Any:
+    """The object under a call's partials and decorators (`functools.wraps`)."""
+    return inspect.unwrap(_impartial(call))
 
 
 def resolve_alias(annotation: Any) -> Any:
@@ -65,17 +119,6 @@ def resolve_alias(annotation: Any) -> Any:
     while type(annotation).__name__ == "TypeAliasType" and hasattr(annotation, "__value__"):
         annotation = annotation.__value__
     return annotation
-
-
-def reads_scopes(dependant: Any) -> bool:
-    """Whether a dependency's value can vary with the OAuth2 scopes it is solved under: it takes
-    `SecurityScopes`, is a security scheme, or depends on one that does. Scopes it declares itself
-    are added by its parent, which knows them."""
-    if dependant.security_scopes_param is not None:
-        return True
-    if isinstance(inspect.unwrap(_impartial(dependant.call)), SecurityBase):
-        return True
-    return any(sub.uses_scopes for sub in dependant.dependencies)
 
 
 def check_exit_scope(dependant: Any, sub_scope: str | None) -> None:

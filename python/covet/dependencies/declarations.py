@@ -15,7 +15,7 @@ from pydantic_core import PydanticUndefined
 
 from covet.exceptions import InvalidParameter
 
-__all__ = ["InvalidParameter", "check_param_type", "declared_in_annotated"]
+__all__ = ["InvalidParameter", "check_param_type", "declared_in_annotated", "plain_field_on_body_type"]
 
 _SEQUENCES = (list, tuple, set, frozenset)
 
@@ -33,6 +33,20 @@ def check_param_type(name: str, source: str, annotation: Any, is_model: bool) ->
             f"Query parameter '{name}' must be one of the supported types: a scalar, a list of "
             f"scalars or a pydantic model declared with Query(); it is {annotation!r}"
         )
+
+
+def plain_field_on_body_type(declared: Any, annotation: Any) -> bool:
+    """`Annotated[A | B, Field(discriminator="kind")]`: pydantic's own `Field()` says how to
+    validate the value, not where it comes from. On a type no query parameter can carry (a
+    model, a union of models...) it is read from the body, the Field kept with the type, as
+    FastAPI does; covet's `Query()`/`Body()`... and scalar types keep their meaning."""
+    from pydantic.fields import FieldInfo
+
+    from covet.params import Param
+
+    if not isinstance(declared, FieldInfo) or isinstance(declared, Param):
+        return False
+    return _is_complex(annotation) and not _is_scalar_sequence(annotation)
 
 
 def _is_complex(tp: Any) -> bool:

@@ -13,10 +13,13 @@ model sees the form as it would alone.
 
 from __future__ import annotations
 
+import copy
 from functools import cache, partial
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, Tag, TypeAdapter
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
 
 from covet.dependencies.error_shape import validation_errors as _errors
 from covet.dependencies.models import Dependant, ParamField
@@ -30,7 +33,7 @@ __all__ = ["form_values", "form_model_adapter", "form_models"]
 
 async def form_values(dependant: Dependant, request: Request, errors: list[dict[str, Any]]) -> dict[str, Any]:
     form = await request.form()
-    v = dependant.validators  # type: ignore[attr-defined]
+    v = dependant.validators
     values: dict[str, Any] = {}
     data: dict[str, Any] = {}
     for f in dependant.body_params:
@@ -137,9 +140,9 @@ def _branch(member: Any) -> Any:
 
 
 @cache
-def _model_keys(model: type[BaseModel]) -> list[tuple[list[str], bool]]:
-    """For each field: the request names it may come by (in preference order), and whether it
-    takes a list."""
+def _model_keys(model: type[BaseModel]) -> list[tuple[list[str], bool, Any]]:
+    """For each field: the request names it may come by (in preference order), whether it takes
+    a list, and the default it is read as when the form lacks it (`_NO_DEFAULT`: none)."""
     by_name = bool(model.model_config.get("populate_by_name") or model.model_config.get("validate_by_name"))
     out = []
     for name, info in model.model_fields.items():
@@ -150,16 +153,28 @@ def _model_keys(model: type[BaseModel]) -> list[tuple[list[str], bool]]:
             keys = [va if isinstance(va, str) and va else info.alias or name]
         if by_name and name not in keys:
             keys.append(name)
-        out.append((keys, _is_sequence(info.annotation)))
+        out.append((keys, _is_sequence(info.annotation), _form_default(info)))
     return out
 
 
-def _for_model(value: Any, *, keys: list[tuple[list[str], bool]]) -> Any:
+_NO_DEFAULT = object()
+
+
+def _form_default(info: FieldInfo) -> Any:
+    """A field's plain default (not None, not a factory's), which a missing form field is read
+    as: the model's input, and so a 422's `input`, shows the form as the model saw it, as in
+    FastAPI (`{"tags": ["foo", "bar"]}` for an untouched `tags: list[str] = ["foo", "bar"]`)."""
+    if info.default is PydanticUndefined or info.default is None:
+        return _NO_DEFAULT
+    return copy.deepcopy(info.default)
+
+
+def _for_model(value: Any, *, keys: list[tuple[list[str], bool, Any]]) -> Any:
     if not isinstance(value, dict):
         return value
-    known = {k for names, _ in keys for k in names}
+    known = {k for names, _, _ in keys for k in names}
     out: dict[str, Any] = {}
-    for names, is_sequence in keys:
+    for names, is_sequence, default in keys:
         for key in names:
             if key not in value:
                 continue
@@ -167,12 +182,15 @@ def _for_model(value: Any, *, keys: list[tuple[list[str], bool]]) -> Any:
             if items:
                 out[key] = items if is_sequence else items[-1]
                 break
+        else:
+            if default is not _NO_DEFAULT:
+                out[names[0]] = copy.deepcopy(default)
     out.update((k, v) for k, v in value.items() if k not in known)  # extra="allow"/"forbid" see them
     return out
 
 
 def _supplied(model: type[BaseModel], form: Any) -> bool:
     """Whether the form carries anything for `model` (else an optional form model is None)."""
-    names = {k for keys, _ in _model_keys(model) for k in keys}
+    names = {k for keys, _, _ in _model_keys(model) for k in keys}
     extra = model.model_config.get("extra") in ("allow", "forbid")
     return bool(names.intersection(form.keys()) or (extra and len(form)))

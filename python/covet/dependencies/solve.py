@@ -132,10 +132,15 @@ def _overridden(sub: Dependant, ctx: RequestContext) -> Dependant:
         return sub
     from covet.dependencies.analysis import get_dependant
 
-    key = (replacement, sub.name, sub.path, tuple(sub.security_scopes))
+    key = (replacement, sub.name, sub.path, tuple(sub.own_oauth_scopes), tuple(sub.parent_oauth_scopes))
     if key not in ctx.analysed:
         ctx.analysed[key] = get_dependant(
-            replacement, path=sub.path, name=sub.name, use_cache=sub.use_cache, security_scopes=sub.security_scopes
+            replacement,
+            path=sub.path,
+            name=sub.name,
+            use_cache=sub.use_cache,
+            security_scopes=sub.own_oauth_scopes,
+            parent_scopes=sub.parent_oauth_scopes,
         )
     return ctx.analysed[key]
 
@@ -177,10 +182,10 @@ def _special_values(dependant: Dependant, ctx: RequestContext, values: dict[str,
         values[dependant.response_param] = ctx.sub_response()
     if dependant.background_param:
         values[dependant.background_param] = ctx.background_tasks()
-    if dependant.security_scopes_param:
+    if dependant.security_scopes_param_name:
         from covet.security import SecurityScopes
 
-        values[dependant.security_scopes_param] = SecurityScopes(scopes=dependant.security_scopes)
+        values[dependant.security_scopes_param_name] = SecurityScopes(scopes=dependant.security_scopes)
 
 
 # --- request values ---------------------------------------------------------------------------
@@ -188,7 +193,7 @@ def _special_values(dependant: Dependant, ctx: RequestContext, values: dict[str,
 
 def validate_request_values(dependant: Dependant, request: Request, errors: list[dict[str, Any]]) -> dict[str, Any]:
     """Path, query, header and cookie values, validated by pydantic (synchronous)."""
-    v = dependant.validators  # type: ignore[attr-defined]
+    v = dependant.validators
     values: dict[str, Any] = {}
     if v.path is not None:
         _validate(v.path, request.path_params, "path", values, errors)
@@ -295,7 +300,7 @@ def _validate_model(
 async def _body_values(dependant: Dependant, request: Request, errors: list[dict[str, Any]]) -> dict[str, Any]:
     if request._body_pending and any(f.source == "body" for f in dependant.body_params):
         await request.body()  # a large JSON body: collect it before validating
-    v = dependant.validators  # type: ignore[attr-defined]
+    v = dependant.validators
     if v.form is not None or any(f.is_model for f in dependant.body_params if f.source in ("form", "file")):
         from covet.dependencies.forms import form_values
 
@@ -305,7 +310,7 @@ async def _body_values(dependant: Dependant, request: Request, errors: list[dict
 
 def body_values(dependant: Dependant, request: Request, errors: list[dict[str, Any]]) -> dict[str, Any]:
     """A JSON body, validated by pydantic-core straight from the raw bytes."""
-    v = dependant.validators  # type: ignore[attr-defined]
+    v = dependant.validators
     raw = request._body if request._body is not None else request._raw.body
     if not raw:
         fields = dependant.body_params
@@ -319,7 +324,7 @@ def body_values(dependant: Dependant, request: Request, errors: list[dict[str, A
         return {f.name: f.field_info.get_default(call_default_factory=True) for f in fields}
     content_type = request.headers.get("content-type")
     # No Content-Type: JSON only for a route with `strict_content_type=False` (FastAPI's rule).
-    is_json = _is_json(content_type) if content_type else getattr(dependant, "lax_content_type", False)
+    is_json = _is_json(content_type) if content_type else dependant.lax_content_type
     if not is_json and v.body_single is None:
         # Not declared as JSON: no field can be found in it (FastAPI's reading).
         values: dict[str, Any] = {}

@@ -358,7 +358,7 @@ class _Builder:
                     "schema": self.schema_for(f.annotation, "validation", field=f, title=f.title),
                 }
                 fi = f.field_info
-                if fi.description:
+                if fi.description and _describes_parameter(param, fi):
                     doc["description"] = fi.description
                 doc.update(_media_examples(fi))
                 if fi.deprecated:
@@ -591,6 +591,13 @@ def _field(param: Any) -> _Field:
         default=param.default,
         title=_title(param.alias),
     )
+
+
+def _describes_parameter(param: Any, info: FieldInfo) -> bool:
+    """Whether a description belongs on the parameter itself: one given to `Query()`, `Header()`...
+    or to a parameter model's field. pydantic's own `Field(description=)` on a handler parameter
+    describes the value's type, so it stays in the parameter's schema (as in FastAPI)."""
+    return bool(getattr(param, "is_model", False)) or type(info) is not FieldInfo
 
 
 def _expand(param: Any) -> list[_Field]:
