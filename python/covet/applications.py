@@ -32,13 +32,9 @@ from covet.mounts import Mount
 from covet.params import DependsParam
 from covet.requests import ClientDisconnect, Request
 from covet.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response, send_to_engine
-from covet.router_options import (
-    apply_app_options,
-    explicit_head_paths,
-    head_routes_first,
-    merged_lifespan,
-    served_methods,
-)
+from covet.route_inclusion import CompiledRoutes, compile_routes
+from covet.route_matching import Match
+from covet.router_options import apply_app_options, merged_lifespan
 from covet.routing import F, RouteRegistry, _fast_body
 from covet.websocket_routing import WEBSOCKET_METHOD
 
@@ -134,6 +130,7 @@ class Covet(RouteRegistry):
         # Origins a WebSocket handshake may come from (None: any); routes may set their own.
         self.websocket_origins = list(websocket_origins) if websocket_origins is not None else None
         self._router: Any = None
+        self._compiled = CompiledRoutes([], None, [])
         self._chain: CallNext | None = None
         # Pure ASGI middleware (covet.middleware.asgi): the stack, and the request middleware
         # chain inside it (None when there are none).
@@ -197,7 +194,16 @@ class Covet(RouteRegistry):
         self._router = None
 
     def url_path_for(self, name: str, /, **path_params: Any) -> str:
-        return self.engine_router.url_path_for(name, path_params)
+        return self.engine_router.url_path_for(name, path_params)  # type: ignore[no-any-return]
+
+    @property
+    def router(self) -> Covet:
+        """FastAPI's `app.router`: the app holds its routes itself."""
+        return self
+
+    @property
+    def dependency_overrides_provider(self) -> Covet:
+        return self
 
     # --- compiled state --------------------------------------------------------------------
 
@@ -206,16 +212,17 @@ class Covet(RouteRegistry):
         """The engine's router, built from `routes` on first use; route conflicts raise here."""
         if self._router is None:
             self._add_docs_routes()
-            router = _engine.Router(self.redirect_slashes)
-            heads = explicit_head_paths(self.routes)
-            for index, route in head_routes_first(self.routes):
-                if isinstance(route, Mount):
-                    router.mount(route.path, index, route.name)
-                else:
-                    router.add(route.path, sorted(served_methods(route, heads)), index, route.name)
+            router, self._compiled = compile_routes(self)
             self._chain = self._build_chain()
             self._router = router
         return self._router
+
+    @property
+    def served_routes(self) -> list[Any]:
+        """The routes the engine's endpoint numbers index: `routes` with included routers'
+        routes in place of the inclusions (see covet.route_inclusion)."""
+        self.engine_router  # noqa: B018 - compiles them on first use
+        return self._compiled.served
 
     def _build_chain(self) -> CallNext | None:
         python_middleware, self._policy = compile_policy(self, self.user_middleware)
@@ -235,7 +242,11 @@ class Covet(RouteRegistry):
 
     def _native_errors(self) -> bool:
         custom = {404, 405, HTTPException}
-        return self._chain is None and not custom.intersection(self.exception_handlers) and not self.frontends
+        if self._chain is not None or custom.intersection(self.exception_handlers):
+            return False
+        # A path no compiled route matches may still be served in Python.
+        compiled = self._compiled
+        return not (compiled.frontends or compiled.low is not None or compiled.custom)
 
     def engine_server(self, **config: Any) -> Any:
         """The engine's per-worker server state (the asyncio protocol factory)."""
@@ -251,7 +262,7 @@ class Covet(RouteRegistry):
         )
         inline_ok = self._chain is None
         server.set_tasks(self._tasks)
-        server.set_endpoints([_engine_entry(route, self, inline_ok) for route in self.routes])
+        server.set_endpoints([_engine_entry(route, self, inline_ok) for route in self._compiled.served])
         server.set_policy(self._policy)
         if "covet.jwt.auth" in sys.modules:  # a JWTAuth can only exist once its module is loaded
             from covet.jwt.guard import route_guards
@@ -346,18 +357,35 @@ class Covet(RouteRegistry):
         if index is None:
             outcome, index, extra, _ = self.engine_router.lookup(raw.method, raw.path)
             if outcome == _engine.NOT_FOUND:
-                if self.frontends:
-                    return await serve_frontend(self.frontends, request)
-                raise HTTPException(404)
+                return await self._route_low_priority(request)
             if outcome == _engine.METHOD_NOT_ALLOWED:
                 raise HTTPException(405, headers={"Allow": extra})
             if outcome == _engine.REDIRECT:
                 query = raw.query_string
                 return RedirectResponse(extra + ("?" + query.decode("latin-1") if query else ""))
             if outcome == _engine.MOUNT:
-                return await self.routes[index].handle(request, extra[0])
+                return await self._compiled.served[index].handle(request, extra[0])
             request.path_params = extra
-        return await self.routes[index].handle(request)
+        return await self._compiled.served[index].handle(request)
+
+    async def _route_low_priority(self, request: Request) -> Response:
+        """A path no compiled route matches: the app's own route objects (`BaseRoute`), the
+        low-priority routes, then the frontends, else 404."""
+        for route in self._compiled.custom:
+            match, _ = route.matches(request.scope)
+            if match != Match.NONE:
+                return await Mount("", route.handle).handle(request, "")
+        low, raw = self._compiled.low, request._raw
+        if low is not None:
+            outcome, index, extra, _ = low.lookup(raw.method, raw.path)
+            if outcome == _engine.FOUND:
+                request.path_params = extra
+                return await self._compiled.served[index].handle(request)
+            if outcome == _engine.METHOD_NOT_ALLOWED:
+                raise HTTPException(405, headers={"Allow": extra})
+        if self._compiled.frontends:
+            return await serve_frontend(self._compiled.frontends, request)
+        raise HTTPException(404)
 
     async def _handle_error(self, request: Request, exc: BaseException) -> Response:
         """An exception raised by a handler the engine ran inline."""

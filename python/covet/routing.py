@@ -38,12 +38,39 @@ from covet.mounts import Mount, check_prefix
 from covet.params import DependsParam
 from covet.requests import Request
 from covet.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, _content_type
-from covet.route_matching import BaseRoute, Match, NoMatchFound
-from covet.router_options import include_options, inherit_route_options, merge_router_events
+from covet.route_inclusion import (
+    IncludeOptions,
+    RouteContext,
+    _IncludedRouter,
+    _iter_included_route_candidates,
+    _restore_fastapi_scope_key,
+    iter_route_contexts,
+    low_priority_routes,
+    route_url_path,
+    routes_url_path,
+)
+from covet.route_inclusion import include_router as _include
+from covet.route_matching import BaseRoute, Host, Match, NoMatchFound
+from covet.router_options import inherit_route_options
 from covet.streams import StreamPlan, is_generator, stream_item_type
 from covet.websocket_routing import APIWebSocketRoute
 
-__all__ = ["APIRoute", "APIWebSocketRoute", "Route", "APIRouter", "Mount", "BaseRoute", "Match", "NoMatchFound"]
+__all__ = [
+    "APIRoute",
+    "APIWebSocketRoute",
+    "Route",
+    "APIRouter",
+    "Router",
+    "Mount",
+    "BaseRoute",
+    "Host",
+    "Match",
+    "NoMatchFound",
+    "RouteContext",
+    "iter_route_contexts",
+]
+# FastAPI internals some code (and FastAPI's own tests) import from here.
+_INCLUSION_NAMES = (_IncludedRouter, _iter_included_route_candidates, _restore_fastapi_scope_key)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -309,6 +336,10 @@ class APIRoute:
         content = adapter.dump_python(value, mode="json", **self._dump_options)
         return self.response_class(content, status_code=status)
 
+    def url_path_for(self, name: str, /, **path_params: Any) -> str:
+        """This route's path with `path_params` filled in, when it is the one named `name`."""
+        return route_url_path(self, name, path_params)
+
     def options(self) -> dict[str, Any]:
         """The arguments this route was made with, to re-create it under a router's prefix."""
         return {
@@ -337,7 +368,23 @@ class APIRoute:
         return f"APIRoute(path={self.path!r}, name={self.name!r}, methods={sorted(self.methods)!r})"
 
 
-Route = APIRoute
+class Route(APIRoute):
+    """Starlette's `Route`: the endpoint takes the request (`def endpoint(request)`) and
+    returns a response; like any Starlette route, it is left out of the OpenAPI document."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], *, name: str | None = None, **options: Any) -> None:
+        plain = getattr(endpoint, "starlette_endpoint", endpoint)  # re-made by include_router
+        if plain is endpoint:
+
+            async def call(request: Request) -> Any:
+                if _is_async(plain):
+                    return await plain(request)
+                return await run_in_threadpool(plain, request)
+
+            call.starlette_endpoint = plain  # type: ignore[attr-defined]
+            endpoint = call
+        options.update(include_in_schema=False, response_model=None)
+        super().__init__(path, endpoint, name=name or getattr(plain, "__name__", None), **options)
 
 
 _FAST_KINDS = {int: 0, float: 1, str: 2, bool: 3}
@@ -544,6 +591,13 @@ class RouteRegistry:
         return decorator
 
     def add_api_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> APIRoute:
+        route = self._make_api_route(path, endpoint, **options)
+        self.routes.append(route)
+        self._mark_routes_changed()
+        return route
+
+    def _make_api_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> APIRoute:
+        """A route under this app or router, with its options (what `add_api_route` adds)."""
         options["tags"] = [*self.tags, *(options.get("tags") or [])]
         options["dependencies"] = [*self.dependencies, *(options.get("dependencies") or [])]
         options["responses"] = {**self.responses, **(options.get("responses") or {})}
@@ -557,8 +611,6 @@ class RouteRegistry:
         inherit_route_options(self, options)
         route = route_class(self.prefix + path, endpoint, **options)
         route.response_class_set = chosen
-        self.routes.append(route)
-        self._routes_changed()
         return route
 
     def add_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> APIRoute:
@@ -566,11 +618,38 @@ class RouteRegistry:
         (Starlette's `add_route`; covet's own docs pages use it)."""
         route = APIRoute(self.prefix + path, endpoint, **options)
         self.routes.append(route)
-        self._routes_changed()
+        self._mark_routes_changed()
         return route
 
     def _routes_changed(self) -> None:
-        pass
+        """What this app or router drops when its routes change (an app: its routing table)."""
+
+    def _mark_routes_changed(self) -> None:
+        """Counts a change of the routes (an inclusion's derived routes are re-made after one)
+        and passes it on to every router or app including this one."""
+        self._routes_version = self._get_routes_version() + 1
+        self._routes_changed()
+        for parent in self._included_by:
+            parent._mark_routes_changed()
+
+    def _get_routes_version(self) -> int:
+        return self.__dict__.get("_routes_version", 0)  # type: ignore[no-any-return]
+
+    @property
+    def _included_by(self) -> list[Any]:
+        """The routers and apps this one is included into."""
+        return self.__dict__.setdefault("_included_by_list", [])  # type: ignore[no-any-return]
+
+    @property
+    def _low_priority_routes(self) -> list[Any]:
+        """Routes consulted only when no other route matches: frontends, and any route put
+        here (FastAPI's name)."""
+        return self.__dict__.setdefault("_low_priority_list", [])  # type: ignore[no-any-return]
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> str:
+        """The path of the first route named `name` taking `path_params` (included routers'
+        routes with their prefixes)."""
+        return routes_url_path(self.routes, name, path_params)
 
     def add_api_websocket_route(
         self,
@@ -582,11 +661,22 @@ class RouteRegistry:
         origins: Sequence[str] | None = None,
     ) -> APIWebSocketRoute:
         """A WebSocket endpoint; this app's or router's dependencies apply to it, as in FastAPI."""
-        deps = [*self.dependencies, *(dependencies or [])]
-        route = APIWebSocketRoute(self.prefix + path, endpoint, name=name, dependencies=deps, origins=origins)
+        route = self._make_websocket_route(path, endpoint, name, dependencies=dependencies, origins=origins)
         self.routes.append(route)
-        self._routes_changed()
+        self._mark_routes_changed()
         return route
+
+    def _make_websocket_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        name: str | None = None,
+        *,
+        dependencies: Sequence[DependsParam] | None = None,
+        origins: Sequence[str] | None = None,
+    ) -> APIWebSocketRoute:
+        deps = [*self.dependencies, *(dependencies or [])]
+        return APIWebSocketRoute(self.prefix + path, endpoint, name=name, dependencies=deps, origins=origins)
 
     def websocket(
         self,
@@ -654,40 +744,25 @@ class RouteRegistry:
         callbacks: list[Any] | None = None,
         generate_unique_id_function: Callable[[Any], str] | None = None,
     ) -> None:
-        check_prefix(prefix, "An include prefix")
-        # FastAPI's exception type and message, which apps and tests match on.
-        assert router is not self, (
-            "Cannot include the same APIRouter instance into itself. Did you mean to include a different router?"
+        """Serves `router`'s routes here, under `prefix`, with the include's options; routes
+        added to `router` later are served too (see covet.route_inclusion)."""
+        options = IncludeOptions(
+            prefix,
+            list(tags or []),
+            list(dependencies or []),
+            dict(responses or {}),
+            deprecated,
+            include_in_schema,
+            default_response_class,
+            callbacks,
+            generate_unique_id_function,
         )
-        merge_router_events(self, router)
-        for front in router.frontends:
-            self.frontends.append(front.included(self.prefix + prefix, [*self.dependencies, *(dependencies or [])]))
-        for route in router.routes:
-            if isinstance(route, APIWebSocketRoute):
-                options = route.options()
-                options["dependencies"] = [*(dependencies or []), *options["dependencies"]]
-                self.add_api_websocket_route(prefix + route.path, route.endpoint, **options)
-                continue
-            if isinstance(route, Mount):
-                self.routes.append(Mount(self.prefix + prefix + route.path, route.app, name=route.name))
-                self._routes_changed()
-                continue
-            if not prefix and not route.path:
-                raise FastAPIError(f"Prefix and path cannot be both empty (path operation: {route.name})")
-            options = route.options()
-            options["tags"] = [*(tags or []), *options["tags"]]
-            options["dependencies"] = [*(dependencies or []), *options["dependencies"]]
-            options["responses"] = {**(responses or {}), **options["responses"]}
-            if deprecated is not None and options["deprecated"] is None:
-                options["deprecated"] = deprecated
-            options["include_in_schema"] = options["include_in_schema"] and include_in_schema
-            include_options(options, route, router, default_response_class, callbacks, generate_unique_id_function)
-            self.add_api_route(prefix + route.path, route.endpoint, route_class_override=type(route), **options)
+        _include(self, router, options)
 
     def mount(self, path: str, app: Any, name: str | None = None) -> None:
         """Serves any ASGI application under `path` (a Starlette or FastAPI app, static files...)."""
         self.routes.append(Mount(self.prefix + path, app, name=name))
-        self._routes_changed()
+        self._mark_routes_changed()
 
     def frontend(
         self,
@@ -699,13 +774,13 @@ class RouteRegistry:
     ) -> None:
         """Serves a built frontend under `path` for requests no route matches (see covet.frontend)."""
         built = Frontend(path, directory=directory, fallback=fallback, check_dir=check_dir)
-        self.frontends.append(built.included(self.prefix, self.dependencies))
+        self._low_priority_routes.append(built.included(self.prefix, self.dependencies))
+        self._mark_routes_changed()
 
     @property
     def frontends(self) -> list[Frontend]:
-        if "_frontends" not in self.__dict__:
-            self._frontends: list[Frontend] = []
-        return self._frontends
+        """The frontends served here, included routers' too."""
+        return [route for route in low_priority_routes(self) if isinstance(route, Frontend)]
 
 
 class WebhookRoute(APIRoute):
@@ -772,6 +847,10 @@ class APIRouter(RouteRegistry):
 
     def add_event_handler(self, event: str, func: Callable[[], Any]) -> None:
         self.on_event(event)(func)
+
+
+# Starlette's `Router` (a list of routes) is an `APIRouter` here.
+Router = APIRouter
 
 
 def _text_type(response_class: type[Response]) -> bytes | None:

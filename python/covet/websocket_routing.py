@@ -183,9 +183,9 @@ async def handle_websocket(app: Covet, scope: dict[str, Any], receive: Any, send
     if outcome == _engine.MOUNT:
         mounted = dict(scope)
         mounted["root_path"] = scope.get("root_path", "") + params[0]
-        await app.routes[index].app(mounted, receive, send)
+        await app.served_routes[index].app(mounted, receive, send)
         return
-    route = app.routes[index] if outcome == _engine.FOUND else None
+    route = app.served_routes[index] if outcome == _engine.FOUND else None
     channel = ASGIChannel(receive, send, scope.get("subprotocols") or ())
     if not isinstance(route, APIWebSocketRoute):
         await channel.close(1000, "")  # refused: the server answers 403

@@ -36,9 +36,9 @@ Check = tuple[Any, str, bool, list[Any], Any]
 def route_guards(app: Any) -> list[tuple[Any, list[Check]] | None]:
     """Per route of `app` (in endpoint order): None, or (app, checks) for the engine."""
     if app._chain is not None or {401, HTTPException} & set(app.exception_handlers):
-        return [None] * len(app.routes)
+        return [None] * len(app.served_routes)
     guards: list[tuple[Any, list[Check]] | None] = []
-    for route in app.routes:
+    for route in app.served_routes:
         dependant = None if isinstance(route, Mount) else getattr(route, "dependant", None)
         found: dict[int, tuple[JWTAuth, list[Any]]] = {}
         if dependant is not None:
