@@ -32,10 +32,11 @@ from covet.mounts import Mount
 from covet.params import DependsParam
 from covet.requests import ClientDisconnect, Request
 from covet.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response, send_to_engine
+from covet.route_fast_path import _fast_body
 from covet.route_inclusion import CompiledRoutes, compile_routes
 from covet.route_matching import Match
 from covet.router_options import apply_app_options, merged_lifespan
-from covet.routing import F, RouteRegistry, _fast_body
+from covet.routing import F, RouteRegistry
 from covet.websocket_routing import WEBSOCKET_METHOD
 
 __all__ = ["Covet"]

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import inspect
 import os
-import types
 from collections.abc import Callable, Sequence
 from enum import Enum
-from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, TypeVar, get_type_hints
 
 from pydantic import PydanticSchemaGenerationError, TypeAdapter, ValidationError
 
 from covet.concurrency import can_suspend, run_in_threadpool
-from covet.dependencies.analysis import _strip_optional, get_dependant
+from covet.dependencies.analysis import get_dependant
 from covet.dependencies.callables import call_kind
 from covet.dependencies.models import Dependant
 from covet.dependencies.pydantic_v1 import refuse_pydantic_v1
@@ -38,6 +37,7 @@ from covet.mounts import Mount, check_prefix
 from covet.params import DependsParam
 from covet.requests import Request
 from covet.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, _content_type
+from covet.route_fast_path import _fast_args, _shape
 from covet.route_inclusion import (
     IncludeOptions,
     RouteContext,
@@ -68,9 +68,11 @@ __all__ = [
     "NoMatchFound",
     "RouteContext",
     "iter_route_contexts",
+    # FastAPI internal names some code imports from here.
+    "_IncludedRouter",
+    "_iter_included_route_candidates",
+    "_restore_fastapi_scope_key",
 ]
-# FastAPI internals some code (and FastAPI's own tests) import from here.
-_INCLUSION_NAMES = (_IncludedRouter, _iter_included_route_candidates, _restore_fastapi_scope_key)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -385,68 +387,6 @@ class Route(APIRoute):
             endpoint = call
         options.update(include_in_schema=False, response_model=None)
         super().__init__(path, endpoint, name=name or getattr(plain, "__name__", None), **options)
-
-
-_FAST_KINDS = {int: 0, float: 1, str: 2, bool: 3}
-
-
-_SCALAR_BITS = {str: 1, int: 2, float: 4, bool: 8, type(None): 16}
-
-
-def _shape(model: Any) -> Any:
-    """What the engine checks a return value against instead of calling pydantic: "any",
-    ("scalar", mask), ("list", inner) or ("dict", inner) for models made of list[...],
-    dict[str, ...], Any/object and str/int/float/bool/None (and unions of those); None for
-    anything else. A value that does not fit exactly is still given to pydantic."""
-    if model is Any or model is object:
-        return "any"
-    if model in _SCALAR_BITS:
-        return ("scalar", _SCALAR_BITS[model])
-    origin, args = get_origin(model), get_args(model)
-    if origin in (Union, types.UnionType):
-        mask = 0
-        for arg in args:
-            if arg not in _SCALAR_BITS:
-                return None
-            mask |= _SCALAR_BITS[arg]
-        return ("scalar", mask)
-    if origin is list and len(args) == 1:
-        inner = _shape(args[0])
-        return None if inner is None else ("list", inner)
-    if origin is dict and len(args) == 2 and args[0] is str:
-        inner = _shape(args[1])
-        return None if inner is None else ("dict", inner)
-    return None
-
-
-def _fast_args(dependant: Dependant) -> list[tuple[str, bool, str, int, bool, Any]] | None:
-    """(name, from_path, key, kind, has_default, default) for each argument, when all of them
-    are unconstrained path/query scalars, plus at most one JSON body (see `_fast_body`); None
-    otherwise (pydantic validates as usual)."""
-    d = dependant
-    if d.header_params or d.cookie_params or d.request_param:
-        return None
-    if d.body_params and (d.validators.body_single is None or d.body_params[0].source != "body"):  # type: ignore[attr-defined]
-        return None
-    specs = []
-    for f in (*d.path_params, *d.query_params):
-        kind = _FAST_KINDS.get(_strip_optional(f.annotation))
-        info = f.field_info
-        if kind is None or f.is_model or f.is_sequence or f.alias_choices or info.metadata or info.default_factory:
-            return None
-        if f.annotation is not _strip_optional(f.annotation) and not f.required and f.default is not None:
-            return None  # `X | None` with a non-None default: leave it to pydantic
-        specs.append((f.name, f.source == "path", f.alias, kind, not f.required, f.default))
-    return specs
-
-
-def _fast_body(dependant: Dependant) -> tuple[str, Any] | None:
-    """(name, validate_json) of the one JSON body the engine may validate itself: pydantic-core
-    straight from the raw bytes; any failure goes back to the full path for its 422."""
-    single = dependant.validators.body_single  # type: ignore[attr-defined]
-    if single is None:
-        return None
-    return (single.name, dependant.validators.body.validator.validate_json)  # type: ignore[attr-defined]
 
 
 _JSON_HEADER = (b"content-type", b"application/json")
