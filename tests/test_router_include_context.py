@@ -159,3 +159,37 @@ def test_included_route_options_follow_nested_precedence() -> None:
     assert len(context.dependencies) == 2
     assert (context.deprecated, context.include_in_schema) == (True, False)
     assert TestClient(app).get("/api/items/x").json() == "x"
+
+
+def test_low_priority_route_of_an_included_router_answers_unmatched_paths() -> None:
+    def read_low(item_id: str) -> str:
+        return f"low {item_id}"
+
+    router = APIRouter()
+    router._low_priority_routes.append(router.route_class("/low/{item_id}", read_low))
+    router._mark_routes_changed()
+    app = Covet()
+
+    @app.get("/prefix/low/special")
+    def read_special() -> str:
+        return "special"
+
+    app.include_router(router, prefix="/prefix")
+    tc = TestClient(app)
+    assert tc.get("/prefix/low/abc").json() == "low abc"
+    assert tc.get("/prefix/low/special").json() == "special"  # a normal route wins
+    assert tc.post("/prefix/low/abc").status_code == 405
+
+
+def test_an_app_keeps_no_router_it_includes_alive_the_other_way() -> None:
+    import gc
+    import weakref
+
+    router = APIRouter()
+    app = Covet()
+    app.include_router(router)
+    gone = weakref.ref(app)
+    del app
+    gc.collect()
+    assert gone() is None
+    router.get("/after")(lambda: None)  # nothing left to tell: no error

@@ -227,8 +227,7 @@ def include_router(parent: Any, router: Any, options: IncludeOptions) -> None:
             if isinstance(route, BaseRoute | Mount | APIWebSocketRoute) or getattr(route, "path", "/"):
                 continue
             raise FastAPIError(f"Prefix and path cannot be both empty (path operation: {route.name})")
-    if parent not in router._included_by:
-        router._included_by.append(parent)
+    router._included_by.add(parent)
     parent.routes.append(inclusion)
     parent._mark_routes_changed()
 

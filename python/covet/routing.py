@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import weakref
 from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import Any, TypeVar, get_type_hints
@@ -569,16 +570,17 @@ class RouteRegistry:
         and passes it on to every router or app including this one."""
         self._routes_version = self._get_routes_version() + 1
         self._routes_changed()
-        for parent in self._included_by:
+        for parent in list(self._included_by):
             parent._mark_routes_changed()
 
     def _get_routes_version(self) -> int:
         return self.__dict__.get("_routes_version", 0)  # type: ignore[no-any-return]
 
     @property
-    def _included_by(self) -> list[Any]:
-        """The routers and apps this one is included into."""
-        return self.__dict__.setdefault("_included_by_list", [])  # type: ignore[no-any-return]
+    def _included_by(self) -> weakref.WeakSet[Any]:
+        """The routers and apps this one is included into (weakly: a router shared by many
+        apps, as in tests, keeps none of them alive)."""
+        return self.__dict__.setdefault("_included_by_set", weakref.WeakSet())  # type: ignore[no-any-return]
 
     @property
     def _low_priority_routes(self) -> list[Any]:
