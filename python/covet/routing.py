@@ -34,6 +34,7 @@ from covet.dependencies.solve import (
 )
 from covet.exceptions import FastAPIError, RequestValidationError, ResponseValidationError
 from covet.frontend import Frontend
+from covet.frontend_routes import FrontendRoutes
 from covet.mounts import Mount, check_prefix
 from covet.params import DependsParam
 from covet.requests import Request
@@ -46,7 +47,6 @@ from covet.route_inclusion import (
     _iter_included_route_candidates,
     _restore_fastapi_scope_key,
     iter_route_contexts,
-    low_priority_routes,
     route_url_path,
     routes_url_path,
 )
@@ -720,9 +720,10 @@ class RouteRegistry:
         self._mark_routes_changed()
 
     @property
-    def frontends(self) -> list[Frontend]:
-        """The frontends served here, included routers' too."""
-        return [route for route in low_priority_routes(self) if isinstance(route, Frontend)]
+    def _frontend_routes(self) -> FrontendRoutes | None:
+        """The frontends declared here, as routes (FastAPI's name; see covet.frontend_routes)."""
+        own = [route for route in self._low_priority_routes if isinstance(route, Frontend)]
+        return FrontendRoutes(self, own) if own else None
 
 
 class WebhookRoute(APIRoute):
