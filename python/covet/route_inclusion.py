@@ -129,6 +129,8 @@ class RouteContext:
         self.dependency_overrides_provider = dependency_overrides_provider
 
     def __getattr__(self, name: str) -> Any:
+        if name == "route":  # not set yet (a copy being made): no recursion
+            raise AttributeError(name)
         return getattr(self.route, name)
 
     def __repr__(self) -> str:
