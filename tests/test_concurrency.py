@@ -9,7 +9,7 @@ import concurrent.futures
 import httpx
 
 from covet.concurrency import can_suspend
-from covet.routing import Route
+from covet.routing import APIRoute
 
 
 async def no_await():
@@ -56,10 +56,10 @@ def test_can_suspend_reads_the_bytecode() -> None:
 
 
 def test_routes_classify_their_handlers() -> None:
-    assert Route("/", no_await).inline
-    assert Route("/", no_await).noarg
-    assert not Route("/", awaits).inline
-    sync = Route("/", sync_handler)
+    assert APIRoute("/", no_await).inline
+    assert APIRoute("/", no_await).noarg
+    assert not APIRoute("/", awaits).inline
+    sync = APIRoute("/", sync_handler)
     assert not sync.is_async and not sync.inline
 
 

@@ -64,3 +64,53 @@ def test_declaration_errors(tmp_path) -> None:
         app.frontend("/", directory=tmp_path / "absent")
     with pytest.raises(RuntimeError, match="fallback file '404.html'"):
         app.frontend("/", directory=tmp_path, fallback="404.html")
+
+
+def test_frontend_routes_view_matches_by_longest_prefix(tmp_path) -> None:
+    import anyio
+
+    from covet import Depends
+    from covet.route_matching import Match, NoMatchFound
+
+    (tmp_path / "index.html").write_text("shell")
+    calls: list[str] = []
+    app = Covet(dependencies=[Depends(lambda: calls.append("dep"))])
+    app.frontend("/", directory=tmp_path)
+    app.frontend("/app", directory=tmp_path)
+    group = app._frontend_routes
+    assert group is not None and [r.path for r in group.routes] == ["/app", "/"]
+    assert group.matches({"type": "websocket", "path": "/app"}) == (Match.NONE, {})
+    match, child = group.matches_with_prefix({"type": "http", "path": "/p/app/x.js"}, "/p")
+    assert (match, child["fastapi"]["frontend_path"]) == (Match.FULL, "x.js")
+    with pytest.raises(NoMatchFound):
+        group.url_path_for("frontend")
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/app/", "headers": [], "query_string": b""}
+    anyio.run(group.handle, scope, receive, send)
+    assert sent[0]["status"] == 200 and calls == ["dep"]  # served through the app, dependencies run
+    assert Covet()._frontend_routes is None
+
+
+def test_frontend_lookup_errors(tmp_path, monkeypatch) -> None:
+    import errno
+
+    from covet.testclient import TestClient
+
+    (tmp_path / "index.html").write_text("shell")
+    app = Covet()
+    app.frontend("/", directory=tmp_path)
+    files = app._frontend_routes.routes[0].app  # type: ignore[union-attr]
+    for error, status in ((PermissionError(), 401), (OSError(errno.ENAMETOOLONG, "long"), 404), (ValueError(), 404)):
+
+        def fail(path: str, error: Exception = error) -> None:
+            raise error
+
+        monkeypatch.setattr(files, "lookup_path", fail)
+        assert TestClient(app).get("/asset.txt").status_code == status

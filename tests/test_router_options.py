@@ -65,7 +65,7 @@ def test_route_class_is_kept_through_include() -> None:
     router.get("/t")(lambda: {"ok": True})
     app = Covet()
     app.include_router(router, prefix="/p")
-    route = next(r for r in app.routes if getattr(r, "path", "") == "/p/t")
+    route = next(r for r in app.served_routes if getattr(r, "path", "") == "/p/t")
     assert isinstance(route, TimedRoute)
     assert TestClient(app).get("/p/t").json() == {"ok": True}
 

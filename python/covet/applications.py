@@ -144,6 +144,12 @@ class Covet(RouteRegistry):
 
     # --- declaration ---------------------------------------------------------------------
 
+    def add_route_context(self, scope: dict[str, Any], route: Any) -> None:
+        """Puts the effective route serving a request in its scope (`scope["fastapi"]`)."""
+        from covet.route_inclusion import with_route_context
+
+        with_route_context(scope, route, self)
+
     def _routes_changed(self) -> None:
         self._pipeline = None
         self.openapi_schema = None
@@ -178,7 +184,22 @@ class Covet(RouteRegistry):
         self._pipeline = None
 
     def url_path_for(self, name: str, /, **path_params: Any) -> str:
-        return self.compile().router.url_path_for(name, path_params)
+        return self.compile().router.url_path_for(name, path_params)  # type: ignore[no-any-return]
+
+    @property
+    def router(self) -> Covet:
+        """FastAPI's `app.router`: the app holds its routes itself."""
+        return self
+
+    @property
+    def dependency_overrides_provider(self) -> Covet:
+        return self
+
+    @property
+    def served_routes(self) -> list[Any]:
+        """The routes the engine's endpoint numbers index: `routes` with included routers'
+        routes in place of the inclusions (see covet.route_inclusion)."""
+        return self.compile().compiled.served
 
     # --- compiled state --------------------------------------------------------------------
 

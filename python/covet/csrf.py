@@ -256,7 +256,7 @@ class CSRFMiddleware(BaseHTTPMiddleware):
                 return True  # no handler will run: let the app answer 404/405/redirect
             if outcome != _engine.FOUND:
                 return False
-        endpoint = getattr(self.app.routes[index], "endpoint", None)
+        endpoint = getattr(self.app.served_routes[index], "endpoint", None)
         return bool(getattr(endpoint, _EXEMPT_ATTR, False))
 
     def _secure(self, request: Request) -> bool:

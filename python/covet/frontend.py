@@ -12,6 +12,7 @@ The dependencies of the app or router it is declared on run before it is served.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import warnings
@@ -106,8 +107,22 @@ class Frontend:
         return path[len(self.path) + 1 :] if path.startswith(self.path + "/") else None
 
     def _is_file(self, name: str) -> bool:
-        _, st = self.files.lookup_path(name)
+        _, st = self._stat(name)
         return st is not None and stat.S_ISREG(st.st_mode)
+
+    def _stat(self, rel: str) -> tuple[str, os.stat_result | None]:
+        """`StaticFiles.lookup_path`, its errors answered as StaticFiles answers them: an
+        unreadable path 401, a name too long or invalid not found; any other error raises."""
+        try:
+            return self.files.lookup_path(rel)
+        except PermissionError:
+            raise HTTPException(401) from None
+        except ValueError:  # a NUL byte...
+            return "", None
+        except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:
+                return "", None
+            raise
 
     def route(self, route_class: Any) -> Any:
         """A `route_class` (APIRoute) around `respond`, so the dependencies are solved as for
@@ -135,7 +150,7 @@ class Frontend:
                 return RedirectResponse(base + "/" + mark + query, status_code=307)
             return self.files.file_response(full, st, request.scope)
         for name, status in self._fallbacks(request):
-            full, st = await run_in_threadpool(self.files.lookup_path, name)
+            full, st = await run_in_threadpool(self._stat, name)
             if st is None or not stat.S_ISREG(st.st_mode):
                 raise RuntimeError(self._missing_fallback(name))
             return FileResponse(full, status_code=status, stat_result=st)
@@ -144,13 +159,10 @@ class Frontend:
     def _lookup(self, rel: str) -> tuple[str, os.stat_result, bool] | None:
         if rel.startswith(".."):
             return None
-        try:
-            full, st = self.files.lookup_path(rel)
-            if st is not None and stat.S_ISDIR(st.st_mode):
-                full, st = self.files.lookup_path(os.path.join(rel, "index.html"))
-                return (full, st, True) if st is not None and stat.S_ISREG(st.st_mode) else None
-        except (OSError, ValueError):
-            return None
+        full, st = self._stat(rel)
+        if st is not None and stat.S_ISDIR(st.st_mode):
+            full, st = self._stat(os.path.join(rel, "index.html"))
+            return (full, st, True) if st is not None and stat.S_ISREG(st.st_mode) else None
         return (full, st, False) if st is not None and stat.S_ISREG(st.st_mode) else None
 
     def _fallbacks(self, request: Request) -> list[tuple[str, int]]:

@@ -30,7 +30,8 @@ from covet.middleware.engine import compile_policy
 from covet.mounts import Mount
 from covet.requests import ClientDisconnect, Request
 from covet.responses import PlainTextResponse, RedirectResponse, Response, send_to_engine
-from covet.router_options import explicit_head_paths, head_routes_first, served_methods
+from covet.route_inclusion import compile_routes
+from covet.route_matching import Match
 from covet.routing import APIRoute, _fast_body
 from covet.websocket_routing import WEBSOCKET_METHOD, APIWebSocketRoute
 
@@ -84,15 +85,9 @@ class Pipeline:
     def __init__(self, app: Covet, runtime: Runtime) -> None:
         self.app = app
         self.runtime = runtime
-        router = _engine.Router(app.redirect_slashes)
-        heads = explicit_head_paths(app.routes)
-        for index, route in head_routes_first(app.routes):
-            if isinstance(route, Mount):
-                router.mount(route.path, index, route.name)
-            else:
-                router.add(route.path, sorted(served_methods(route, heads)), index, route.name)
-        #: The engine's router over `app.routes` (indices into that list).
-        self.router = router
+        #: The engine's router over the served routes (`compiled.served`: `app.routes` with
+        #: included routers' routes in place of the inclusions, then the low-priority ones).
+        self.router, self.compiled = compile_routes(app)
         python_middleware, self.policy = compile_policy(app, app.user_middleware)
         asgi_middleware = [decl for decl in python_middleware if is_asgi_middleware(decl.cls)]
         request_middleware = [decl for decl in python_middleware if not is_asgi_middleware(decl.cls)]
@@ -124,19 +119,23 @@ class Pipeline:
             **config,
         )
         server.set_tasks(self.runtime.tasks)
-        server.set_endpoints([self._engine_entry(route) for route in self.app.routes])
+        server.set_endpoints([self._engine_entry(route) for route in self.compiled.served])
         server.set_policy(self.policy)
         if "covet.jwt.auth" in sys.modules:  # a JWTAuth can only exist once its module is loaded
             from covet.jwt.guard import route_guards
 
-            server.set_guards(route_guards(self.app, self.chain is not None))
+            server.set_guards(route_guards(self.app, self.compiled.served, self.chain is not None))
         server.set_native_errors(self._native_errors())
         return server
 
     def _native_errors(self) -> bool:
         """The engine may answer 404/405 itself: nothing in Python would answer them otherwise."""
         custom = {404, 405, HTTPException}
-        return self.chain is None and not custom.intersection(self.app.exception_handlers) and not self.app.frontends
+        if self.chain is not None or custom.intersection(self.app.exception_handlers):
+            return False
+        # A path no compiled route matches may still be served in Python.
+        compiled = self.compiled
+        return not (compiled.frontends or compiled.low is not None or compiled.custom)
 
     def _engine_entry(self, route: Any) -> _engine.EndpointSpec:
         """The engine's endpoint table entry for a route: `inline` runs a coroutine that cannot
@@ -241,14 +240,12 @@ class Pipeline:
 
     async def _route(self, request: Request) -> Response:
         raw = request._raw
-        routes = self.app.routes
+        routes = self.compiled.served
         index = raw.endpoint
         if index is None:
             outcome, index, extra, _ = self.router.lookup(raw.method, raw.path)
             if outcome == _engine.NOT_FOUND:
-                if self.app.frontends:
-                    return await serve_frontend(self.app.frontends, request, APIRoute)
-                raise HTTPException(404)
+                return await self._route_low_priority(request)
             if outcome == _engine.METHOD_NOT_ALLOWED:
                 raise HTTPException(405, headers={"Allow": extra})
             if outcome == _engine.REDIRECT:
@@ -258,6 +255,30 @@ class Pipeline:
                 return await routes[index].handle(request, extra[0])
             request.path_params = extra
         return await routes[index].handle(request)
+
+    async def _route_low_priority(self, request: Request) -> Response:
+        """A path no compiled route matches: the app's own route objects (`BaseRoute`), the
+        low-priority routes, then the frontends, else 404."""
+        compiled = self.compiled
+        for route in compiled.custom:
+            match, _ = route.matches(request.scope)
+            if match != Match.NONE:
+                return await Mount("", route.handle).handle(request, "")
+        low, raw = compiled.low, request._raw
+        if low is not None:
+            outcome, index, extra, _ = low.lookup(raw.method, raw.path)
+            if outcome == _engine.FOUND:
+                request.path_params = extra
+                return await compiled.served[index].handle(request)
+            if outcome == _engine.METHOD_NOT_ALLOWED:
+                raise HTTPException(405, headers={"Allow": extra})
+        if compiled.frontends:
+            return await self.serve_frontends(compiled.frontends, request)
+        raise HTTPException(404)
+
+    async def serve_frontends(self, frontends: Any, request: Request) -> Response:
+        """The longest-prefix frontend's answer (its dependencies solved as for any route)."""
+        return await serve_frontend(frontends, request, APIRoute)
 
     def handler_for(self, exc: Exception) -> Callable[..., Any] | None:
         """The app's exception handler for `exc`, else covet's default one, else None."""

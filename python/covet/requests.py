@@ -153,6 +153,9 @@ class Request:
         route = _matched_route(self.app, raw)
         if route is not None:
             scope["route"] = route  # the route serving it (Starlette sets it when matching)
+            add_context = getattr(self.app, "add_route_context", None)
+            if add_context is not None:
+                add_context(scope, route)
         scope.update(self.scope_extra)
         return scope
 
@@ -356,7 +359,7 @@ def _holds_lone_surrogate(value: Any) -> bool:
 def _matched_route(app: Any, raw: Any) -> Any:
     """The app's route that serves `raw`, looked up only when a scope is asked for (the request
     path itself never pays for it): the engine's endpoint index, else the router's answer."""
-    routes = getattr(app, "routes", None)
+    routes = getattr(app, "served_routes", None)
     if not routes:
         return None
     index = raw.endpoint

@@ -1,8 +1,9 @@
 """Starlette's route-matching names (`Match`, `BaseRoute`, `NoMatchFound`), for code that
 imports or subclasses them.
 
-covet matches paths in its Rust router, not by asking each route object in turn, so these take
-no part in routing: a `BaseRoute` subclass appended to `app.routes` is not consulted.
+covet matches paths in its Rust router, not by asking each route object in turn: a `BaseRoute`
+subclass appended to `app.routes` is asked (`matches`, then `handle` as an ASGI app) only for a
+path no compiled route matches, before the low-priority routes and frontends.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-__all__ = ["BaseRoute", "Match", "NoMatchFound"]
+__all__ = ["BaseRoute", "Host", "Match", "NoMatchFound"]
 
 
 class Match(Enum):
@@ -38,3 +39,14 @@ class BaseRoute:
 
     async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         raise NotImplementedError
+
+
+class Host:
+    """Starlette's `Host` (routes chosen by the request's Host header). covet's router matches
+    paths only, so one is refused when made, rather than silently never matching: check
+    `request.url.hostname` in a dependency or a middleware instead."""
+
+    def __init__(self, host: str, app: Any = None, name: str | None = None) -> None:
+        raise NotImplementedError(
+            f"Host({host!r}): covet routes by path only; check request.url.hostname in a dependency or middleware"
+        )

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import inspect
 import os
-import types
+import weakref
 from collections.abc import Callable, Sequence
 from enum import Enum
-from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, TypeVar, get_type_hints
 
 from pydantic import PydanticSchemaGenerationError, TypeAdapter, ValidationError
 
-from covet import _engine
 from covet.concurrency import can_suspend, run_in_threadpool
-from covet.dependencies.analysis import _strip_optional, get_dependant
+from covet.dependencies.analysis import get_dependant
 from covet.dependencies.callables import call_kind
 from covet.dependencies.models import Dependant
 from covet.dependencies.pydantic_v1 import refuse_pydantic_v1
@@ -36,16 +35,46 @@ from covet.dependencies.solve import (
 )
 from covet.exceptions import FastAPIError, RequestValidationError, ResponseValidationError
 from covet.frontend import Frontend
+from covet.frontend_routes import FrontendRoutes
 from covet.mounts import Mount, check_prefix
 from covet.params import DependsParam
 from covet.requests import Request
 from covet.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, _content_type
-from covet.route_matching import BaseRoute, Match, NoMatchFound
-from covet.router_options import include_options, inherit_route_options, merge_router_events
+from covet.route_fast_path import _fast_args, _shape
+from covet.route_inclusion import (
+    IncludeOptions,
+    RouteContext,
+    _IncludedRouter,
+    _iter_included_route_candidates,
+    _restore_fastapi_scope_key,
+    iter_route_contexts,
+    route_url_path,
+    routes_url_path,
+)
+from covet.route_inclusion import include_router as _include
+from covet.route_matching import BaseRoute, Host, Match, NoMatchFound
+from covet.router_options import inherit_route_options
 from covet.streams import StreamPlan, is_generator, stream_item_type
 from covet.websocket_routing import APIWebSocketRoute
 
-__all__ = ["APIRoute", "APIWebSocketRoute", "Route", "APIRouter", "Mount", "BaseRoute", "Match", "NoMatchFound"]
+__all__ = [
+    "APIRoute",
+    "APIWebSocketRoute",
+    "Route",
+    "APIRouter",
+    "Router",
+    "Mount",
+    "BaseRoute",
+    "Host",
+    "Match",
+    "NoMatchFound",
+    "RouteContext",
+    "iter_route_contexts",
+    # FastAPI internal names some code imports from here.
+    "_IncludedRouter",
+    "_iter_included_route_candidates",
+    "_restore_fastapi_scope_key",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -311,6 +340,10 @@ class APIRoute:
         content = adapter.dump_python(value, mode="json", **self._dump_options)
         return self.response_class(content, status_code=status)
 
+    def url_path_for(self, name: str, /, **path_params: Any) -> str:
+        """This route's path with `path_params` filled in, when it is the one named `name`."""
+        return route_url_path(self, name, path_params)
+
     def options(self) -> dict[str, Any]:
         """The arguments this route was made with, to re-create it under a router's prefix."""
         return {
@@ -339,72 +372,23 @@ class APIRoute:
         return f"APIRoute(path={self.path!r}, name={self.name!r}, methods={sorted(self.methods)!r})"
 
 
-Route = APIRoute
+class Route(APIRoute):
+    """Starlette's `Route`: the endpoint takes the request (`def endpoint(request)`) and
+    returns a response; like any Starlette route, it is left out of the OpenAPI document."""
 
+    def __init__(self, path: str, endpoint: Callable[..., Any], *, name: str | None = None, **options: Any) -> None:
+        plain = getattr(endpoint, "starlette_endpoint", endpoint)  # re-made by include_router
+        if plain is endpoint:
 
-_FAST_KINDS = _engine.ArgSpec.KINDS
+            async def call(request: Request) -> Any:
+                if _is_async(plain):
+                    return await plain(request)
+                return await run_in_threadpool(plain, request)
 
-
-_SCALARS = _engine.ResponseShape.SCALARS
-
-
-def _shape(model: Any) -> Any:
-    """What the engine checks a return value against instead of calling pydantic (a
-    `ResponseShape`) for models made of list[...],
-    dict[str, ...], Any/object and str/int/float/bool/None (and unions of those); None for
-    anything else. A value that does not fit exactly is still given to pydantic."""
-    if model is Any or model is object:
-        return _engine.ResponseShape.any()
-    if model in _SCALARS:
-        return _engine.ResponseShape.scalars([model])
-    origin, args = get_origin(model), get_args(model)
-    if origin in (Union, types.UnionType):
-        if not all(arg in _SCALARS for arg in args):
-            return None
-        return _engine.ResponseShape.scalars(list(args))
-    if origin is list and len(args) == 1:
-        inner = _shape(args[0])
-        return None if inner is None else _engine.ResponseShape.list(inner)
-    if origin is dict and len(args) == 2 and args[0] is str:
-        inner = _shape(args[1])
-        return None if inner is None else _engine.ResponseShape.dict(inner)
-    return None
-
-
-def _fast_args(dependant: Dependant) -> list[_engine.ArgSpec] | None:
-    """An `ArgSpec` for each argument, when all of them
-    are unconstrained path/query scalars, plus at most one JSON body (see `_fast_body`); None
-    otherwise (pydantic validates as usual)."""
-    d = dependant
-    if d.header_params or d.cookie_params or d.request_param:
-        return None
-    if d.body_params and (d.validators.body_single is None or d.body_params[0].source != "body"):  # type: ignore[attr-defined]
-        return None
-    specs = []
-    for f in (*d.path_params, *d.query_params):
-        kind = _strip_optional(f.annotation)
-        info = f.field_info
-        if kind not in _FAST_KINDS:
-            return None
-        if f.is_model or f.is_sequence or f.alias_choices or info.metadata or info.default_factory:
-            return None
-        if f.annotation is not _strip_optional(f.annotation) and not f.required and f.default is not None:
-            return None  # `X | None` with a non-None default: leave it to pydantic
-        specs.append(
-            _engine.ArgSpec(
-                f.name, f.alias, kind, from_path=f.source == "path", required=f.required, default=f.default
-            )
-        )
-    return specs
-
-
-def _fast_body(dependant: Dependant) -> tuple[str, Any] | None:
-    """(name, validate_json) of the one JSON body the engine may validate itself: pydantic-core
-    straight from the raw bytes; any failure goes back to the full path for its 422."""
-    single = dependant.validators.body_single  # type: ignore[attr-defined]
-    if single is None:
-        return None
-    return (single.name, dependant.validators.body.validator.validate_json)  # type: ignore[attr-defined]
+            call.starlette_endpoint = plain  # type: ignore[attr-defined]
+            endpoint = call
+        options.update(include_in_schema=False, response_model=None)
+        super().__init__(path, endpoint, name=name or getattr(plain, "__name__", None), **options)
 
 
 _JSON_HEADER = (b"content-type", b"application/json")
@@ -539,6 +523,13 @@ class RouteRegistry:
         return decorator
 
     def add_api_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> APIRoute:
+        route = self._make_api_route(path, endpoint, **options)
+        self.routes.append(route)
+        self._mark_routes_changed()
+        return route
+
+    def _make_api_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> APIRoute:
+        """A route under this app or router, with its options (what `add_api_route` adds)."""
         options["tags"] = [*self.tags, *(options.get("tags") or [])]
         options["dependencies"] = [*self.dependencies, *(options.get("dependencies") or [])]
         options["responses"] = {**self.responses, **(options.get("responses") or {})}
@@ -552,8 +543,6 @@ class RouteRegistry:
         inherit_route_options(self, options)
         route = route_class(self.prefix + path, endpoint, **options)
         route.response_class_set = chosen
-        self.routes.append(route)
-        self._routes_changed()
         return route
 
     def add_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> APIRoute:
@@ -561,11 +550,39 @@ class RouteRegistry:
         (Starlette's `add_route`; covet's own docs pages use it)."""
         route = APIRoute(self.prefix + path, endpoint, **options)
         self.routes.append(route)
-        self._routes_changed()
+        self._mark_routes_changed()
         return route
 
     def _routes_changed(self) -> None:
-        pass
+        """What this app or router drops when its routes change (an app: its routing table)."""
+
+    def _mark_routes_changed(self) -> None:
+        """Counts a change of the routes (an inclusion's derived routes are re-made after one)
+        and passes it on to every router or app including this one."""
+        self._routes_version = self._get_routes_version() + 1
+        self._routes_changed()
+        for parent in list(self._included_by):
+            parent._mark_routes_changed()
+
+    def _get_routes_version(self) -> int:
+        return self.__dict__.get("_routes_version", 0)  # type: ignore[no-any-return]
+
+    @property
+    def _included_by(self) -> weakref.WeakSet[Any]:
+        """The routers and apps this one is included into (weakly: a router shared by many
+        apps, as in tests, keeps none of them alive)."""
+        return self.__dict__.setdefault("_included_by_set", weakref.WeakSet())  # type: ignore[no-any-return]
+
+    @property
+    def _low_priority_routes(self) -> list[Any]:
+        """Routes consulted only when no other route matches: frontends, and any route put
+        here (FastAPI's name)."""
+        return self.__dict__.setdefault("_low_priority_list", [])  # type: ignore[no-any-return]
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> str:
+        """The path of the first route named `name` taking `path_params` (included routers'
+        routes with their prefixes)."""
+        return routes_url_path(self.routes, name, path_params)
 
     def add_api_websocket_route(
         self,
@@ -577,11 +594,22 @@ class RouteRegistry:
         origins: Sequence[str] | None = None,
     ) -> APIWebSocketRoute:
         """A WebSocket endpoint; this app's or router's dependencies apply to it, as in FastAPI."""
-        deps = [*self.dependencies, *(dependencies or [])]
-        route = APIWebSocketRoute(self.prefix + path, endpoint, name=name, dependencies=deps, origins=origins)
+        route = self._make_websocket_route(path, endpoint, name, dependencies=dependencies, origins=origins)
         self.routes.append(route)
-        self._routes_changed()
+        self._mark_routes_changed()
         return route
+
+    def _make_websocket_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        name: str | None = None,
+        *,
+        dependencies: Sequence[DependsParam] | None = None,
+        origins: Sequence[str] | None = None,
+    ) -> APIWebSocketRoute:
+        deps = [*self.dependencies, *(dependencies or [])]
+        return APIWebSocketRoute(self.prefix + path, endpoint, name=name, dependencies=deps, origins=origins)
 
     def websocket(
         self,
@@ -649,40 +677,25 @@ class RouteRegistry:
         callbacks: list[Any] | None = None,
         generate_unique_id_function: Callable[[Any], str] | None = None,
     ) -> None:
-        check_prefix(prefix, "An include prefix")
-        # FastAPI's exception type and message, which apps and tests match on.
-        assert router is not self, (
-            "Cannot include the same APIRouter instance into itself. Did you mean to include a different router?"
+        """Serves `router`'s routes here, under `prefix`, with the include's options; routes
+        added to `router` later are served too (see covet.route_inclusion)."""
+        options = IncludeOptions(
+            prefix,
+            list(tags or []),
+            list(dependencies or []),
+            dict(responses or {}),
+            deprecated,
+            include_in_schema,
+            default_response_class,
+            callbacks,
+            generate_unique_id_function,
         )
-        merge_router_events(self, router)
-        for front in router.frontends:
-            self.frontends.append(front.included(self.prefix + prefix, [*self.dependencies, *(dependencies or [])]))
-        for route in router.routes:
-            if isinstance(route, APIWebSocketRoute):
-                options = route.options()
-                options["dependencies"] = [*(dependencies or []), *options["dependencies"]]
-                self.add_api_websocket_route(prefix + route.path, route.endpoint, **options)
-                continue
-            if isinstance(route, Mount):
-                self.routes.append(Mount(self.prefix + prefix + route.path, route.app, name=route.name))
-                self._routes_changed()
-                continue
-            if not prefix and not route.path:
-                raise FastAPIError(f"Prefix and path cannot be both empty (path operation: {route.name})")
-            options = route.options()
-            options["tags"] = [*(tags or []), *options["tags"]]
-            options["dependencies"] = [*(dependencies or []), *options["dependencies"]]
-            options["responses"] = {**(responses or {}), **options["responses"]}
-            if deprecated is not None and options["deprecated"] is None:
-                options["deprecated"] = deprecated
-            options["include_in_schema"] = options["include_in_schema"] and include_in_schema
-            include_options(options, route, router, default_response_class, callbacks, generate_unique_id_function)
-            self.add_api_route(prefix + route.path, route.endpoint, route_class_override=type(route), **options)
+        _include(self, router, options)
 
     def mount(self, path: str, app: Any, name: str | None = None) -> None:
         """Serves any ASGI application under `path` (a Starlette or FastAPI app, static files...)."""
         self.routes.append(Mount(self.prefix + path, app, name=name))
-        self._routes_changed()
+        self._mark_routes_changed()
 
     def frontend(
         self,
@@ -694,13 +707,14 @@ class RouteRegistry:
     ) -> None:
         """Serves a built frontend under `path` for requests no route matches (see covet.frontend)."""
         built = Frontend(path, directory=directory, fallback=fallback, check_dir=check_dir)
-        self.frontends.append(built.included(self.prefix, self.dependencies))
+        self._low_priority_routes.append(built.included(self.prefix, self.dependencies))
+        self._mark_routes_changed()
 
     @property
-    def frontends(self) -> list[Frontend]:
-        if "_frontends" not in self.__dict__:
-            self._frontends: list[Frontend] = []
-        return self._frontends
+    def _frontend_routes(self) -> FrontendRoutes | None:
+        """The frontends declared here, as routes (FastAPI's name; see covet.frontend_routes)."""
+        own = [route for route in self._low_priority_routes if isinstance(route, Frontend)]
+        return FrontendRoutes(self, own) if own else None
 
 
 class WebhookRoute(APIRoute):
@@ -767,6 +781,10 @@ class APIRouter(RouteRegistry):
 
     def add_event_handler(self, event: str, func: Callable[[], Any]) -> None:
         self.on_event(event)(func)
+
+
+# Starlette's `Router` (a list of routes) is an `APIRouter` here.
+Router = APIRouter
 
 
 def _text_type(response_class: type[Response]) -> bytes | None:

@@ -175,7 +175,7 @@ async def _handle_error(websocket: WebSocket, exc: Exception) -> None:
 async def handle_websocket(pipeline: Pipeline, scope: dict[str, Any], receive: Any, send: Any) -> None:
     """A `websocket` scope under an ASGI server: the same router and the same route runner."""
     path, raw_path = route_path(scope)
-    routes = pipeline.app.routes
+    routes = pipeline.compiled.served
     outcome, index, params, _ = pipeline.router.lookup(WEBSOCKET_METHOD, path)
     if outcome == _engine.MOUNT:
         mounted = dict(scope)

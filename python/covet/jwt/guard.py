@@ -30,14 +30,16 @@ __all__ = ["route_guards"]
 
 logger = logging.getLogger("covet.jwt")
 
-def route_guards(app: Any, python_middleware: bool) -> list[_engine.GuardSpec | None]:
+
+def route_guards(app: Any, routes: list[Any], python_middleware: bool) -> list[_engine.GuardSpec | None]:
     """Per route of `app` (in endpoint order): None, or its guard for the engine (the checks
     of each `JWTAuth` with the chain of dependencies from the route down to it).
-    `python_middleware`: the app's pipeline runs middleware in Python (they see every answer)."""
+    `routes`: the routes the engine serves, in endpoint order; `python_middleware`: the app's
+    pipeline runs middleware in Python (they see every answer)."""
     if python_middleware or {401, HTTPException} & set(app.exception_handlers):
-        return [None] * len(app.routes)
+        return [None] * len(routes)
     guards: list[_engine.GuardSpec | None] = []
-    for route in app.routes:
+    for route in routes:
         dependant = None if isinstance(route, Mount) else getattr(route, "dependant", None)
         found: dict[int, tuple[JWTAuth, list[Any]]] = {}
         if dependant is not None:

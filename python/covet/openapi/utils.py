@@ -142,9 +142,11 @@ def get_openapi(
         info["license"] = license_info
     info["version"] = version
 
+    from covet.route_inclusion import effective_routes  # included routers' routes, in place
+
     builder = _Builder(separate_input_output_schemas)
-    paths = builder.document_routes(routes)
-    webhook_paths = builder.document_routes(webhooks or [], webhook=True)
+    paths = builder.document_routes(effective_routes(routes))
+    webhook_paths = builder.document_routes(effective_routes(webhooks or []), webhook=True)
     builder.generate()
 
     output: dict[str, Any] = {"openapi": openapi_version, "info": info}

@@ -149,7 +149,7 @@ class RateLimit:
             return "path:" + raw.path
         name = self._route_names.get(index)
         if name is None:
-            route = app.routes[index]
+            route = app.served_routes[index]
             methods = ",".join(sorted(getattr(route, "methods", ()) or ()))
             name = self._route_names[index] = f"route:{methods}:{route.path}"
         return name
