@@ -30,9 +30,10 @@ from covet.middleware.engine import compile_policy
 from covet.mounts import Mount
 from covet.requests import ClientDisconnect, Request
 from covet.responses import PlainTextResponse, RedirectResponse, Response, send_to_engine
+from covet.route_fast_path import _fast_body
 from covet.route_inclusion import compile_routes
 from covet.route_matching import Match
-from covet.routing import APIRoute, _fast_body
+from covet.routing import APIRoute
 from covet.websocket_routing import WEBSOCKET_METHOD, APIWebSocketRoute
 
 if TYPE_CHECKING:
