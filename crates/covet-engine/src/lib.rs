@@ -19,6 +19,7 @@
 
 #![warn(missing_docs)]
 
+pub mod cache;
 pub mod connection;
 pub mod html_escape;
 pub mod http;
@@ -27,7 +28,6 @@ pub mod jwt;
 pub mod limits;
 pub mod multipart;
 pub mod policy;
-pub mod cache;
 pub mod ratelimit;
 pub mod router;
 pub mod scalars;

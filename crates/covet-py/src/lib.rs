@@ -3,6 +3,7 @@
 
 use pyo3::prelude::*;
 
+mod cache;
 mod dispatch;
 mod fastargs;
 mod forms;
@@ -39,6 +40,7 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parse_qsl, m)?)?;
     m.add_class::<forms::MultipartParser>()?;
     m.add_class::<ratelimit::RateLimiter>()?;
+    m.add_class::<cache::MemoryCache>()?;
     m.add_class::<jwt::JwtKeys>()?;
     m.add("JwtError", m.py().get_type::<jwt::JwtError>())?;
     m.add("FOUND", router::FOUND)?;

@@ -110,7 +110,9 @@ impl MemoryCache {
             policy,
             bounds,
             hasher: RandomState::new(),
-            shards: (0..shards).map(|_| Mutex::new(policy.store(per_shard))).collect(),
+            shards: (0..shards)
+                .map(|_| Mutex::new(policy.store(per_shard)))
+                .collect(),
             counters: Counters::default(),
         }
     }

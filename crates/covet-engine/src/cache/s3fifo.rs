@@ -83,7 +83,8 @@ impl S3Fifo {
     fn make_room(&mut self, now: u64) -> usize {
         let mut evicted = 0;
         while self.over() {
-            let from_small = !self.small.is_empty() && (self.small_is_large() || self.main.is_empty());
+            let from_small =
+                !self.small.is_empty() && (self.small_is_large() || self.main.is_empty());
             let gone = if from_small {
                 self.evict_small(now)
             } else {
