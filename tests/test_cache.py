@@ -150,7 +150,7 @@ def test_a_filled_entry_keeps_its_tags() -> None:
         cache.levels[0].store.clear()
         assert await cache.get("k") == 1  # memory filled from Redis, with the tag
         assert len(cache.levels[0].store) == 1
-        cache.levels[0].store.delete_tags(["t"])
+        cache.levels[0].store.delete_tags([cache.full_key("t")])
         assert len(cache.levels[0].store) == 0
 
     run(closing(Cache(MemoryLevel(100), RedisLevel(REDIS), namespace=namespace()), body))

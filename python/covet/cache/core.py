@@ -70,6 +70,10 @@ class Cache:
     def full_key(self, key: str) -> str:
         return f"{self.namespace}:{key}"
 
+    def _tags(self, tags: Iterable[str]) -> tuple[str, ...]:
+        """Tags are namespaced like keys: two caches may use the same tag names."""
+        return tuple(self.full_key(t) for t in tags)
+
     # --- the levels --------------------------------------------------------------------------
 
     async def _ready(self) -> None:
@@ -148,7 +152,7 @@ class Cache:
         """Stores `value` in every level for `ttl` seconds (the cache's default when left out;
         None: until evicted), then `stale` seconds more during which it is served while refreshed."""
         lifetime = self.ttl if ttl is _MISSING else ttl
-        envelope = Envelope.make(self.serializer.dumps(value), lifetime, stale, 0.0, tuple(tags))  # type: ignore[arg-type]
+        envelope = Envelope.make(self.serializer.dumps(value), lifetime, stale, 0.0, self._tags(tags))  # type: ignore[arg-type]
         await self._store(self.full_key(key), envelope)
 
     async def delete(self, *keys: str) -> None:
@@ -162,7 +166,7 @@ class Cache:
         this process and from every other process's memory level (through Redis pub/sub)."""
         await self._ready()
         full = [self.full_key(k) for k in keys]
-        tags = list(tags)
+        tags = list(self._tags(tags))
         prefixes = [self.full_key(prefix)] if prefix is not None else []
         listed: list[str] = []
         for level in self.levels:
@@ -285,7 +289,7 @@ class Cache:
             value = await compute()
             took = time.perf_counter() - started
             self.computed += 1
-            envelope = Envelope.make(self.serializer.dumps(value), ttl, stale, took, tuple(tags))
+            envelope = Envelope.make(self.serializer.dumps(value), ttl, stale, took, self._tags(tags))
             await self._store(full, envelope)
             return envelope
         finally:
