@@ -83,6 +83,7 @@ def test_ttl_expires_in_every_level() -> None:
     async def body(cache: Cache) -> None:
         await cache.set("short", "v", ttl=1)
         assert await cache.get("short") == "v"
+
         async def held() -> bool:
             return any([await lv.get_many([cache.full_key("short")]) != [None] for lv in cache.levels])
 
