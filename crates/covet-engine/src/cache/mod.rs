@@ -10,6 +10,7 @@
 
 mod entry;
 mod lru;
+pub mod response;
 mod s3fifo;
 mod store;
 pub mod zipf;
