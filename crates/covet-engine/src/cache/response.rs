@@ -110,7 +110,10 @@ impl Stored {
             .map(|(n, v)| (n.to_ascii_lowercase(), v.to_vec()))
             .collect();
         if !kept.iter().any(|(n, _)| n == b"cache-control") {
-            kept.push((b"cache-control".to_vec(), format!("max-age={max_age}").into_bytes()));
+            kept.push((
+                b"cache-control".to_vec(),
+                format!("max-age={max_age}").into_bytes(),
+            ));
         }
         kept.push((b"etag".to_vec(), etag(body)));
         Stored {
@@ -200,9 +203,17 @@ mod tests {
         assert!(storable(404, &[], true));
         assert!(!storable(500, &[], true));
         assert!(!storable(200, &[(b"Set-Cookie", b"a=b")], false));
-        assert!(!storable(200, &[(b"cache-control", b"private, max-age=5")], false));
+        assert!(!storable(
+            200,
+            &[(b"cache-control", b"private, max-age=5")],
+            false
+        ));
         assert!(!storable(200, &[(b"cache-control", b"no-store")], false));
-        assert!(storable(200, &[(b"cache-control", b"public, max-age=5")], false));
+        assert!(storable(
+            200,
+            &[(b"cache-control", b"public, max-age=5")],
+            false
+        ));
     }
 
     #[test]

@@ -16,6 +16,10 @@ pub trait Store: Send {
     fn retain(&mut self, keep: &mut dyn FnMut(&[u8], &Entry) -> bool) -> usize;
     /// Entries held (expired ones included until met).
     fn len(&self) -> usize;
+    /// True when nothing is held.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
     /// Weighed bytes held.
     fn bytes(&self) -> usize;
 }
