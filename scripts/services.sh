@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure the real backends the tests use answer on loopback: PostgreSQL (127.0.0.1:5432,
-# database `test`) and Redis (127.0.0.1:6379). Starts them when stopped and installs them from
+# database `test`), Redis (127.0.0.1:6379) and Memcached (127.0.0.1:11211). Starts them when stopped and installs them from
 # Debian's packages when missing. Idempotent: does nothing when both already answer.
 set -euo pipefail
 
@@ -23,14 +23,20 @@ if ! up 6379; then
         --dir /tmp/covet-redis --logfile /tmp/covet-redis/redis.log
 fi
 
+if ! up 11211; then
+    command -v memcached >/dev/null || apt_install memcached
+    memcached -d -l 127.0.0.1 -p 11211 -U 0 -m 64 -u "$(id -un)"
+fi
+
 if ! up 5432; then
     ls /etc/postgresql/*/main >/dev/null 2>&1 || apt_install postgresql
     as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start
 fi
 
-for _ in $(seq 50); do up 6379 && up 5432 && break; sleep 0.2; done
+for _ in $(seq 50); do up 6379 && up 5432 && up 11211 && break; sleep 0.2; done
 up 6379 || { echo "Redis is not answering on 127.0.0.1:6379"; exit 1; }
 up 5432 || { echo "PostgreSQL is not answering on 127.0.0.1:5432"; exit 1; }
+up 11211 || { echo "Memcached is not answering on 127.0.0.1:11211"; exit 1; }
 # The tests' database; trust auth on loopback is the machine's (and CI's) set-up.
 psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='test'" | grep -q 1 \
     || psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE test"

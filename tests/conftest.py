@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.backends import OwnRedis, PrivateCluster
+from tests.backends import OwnMemcached, OwnRedis, PrivateCluster
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -206,6 +206,19 @@ def own_redis() -> Iterator[OwnRedis]:
     if not OwnRedis.available():
         pytest.skip("redis-server is not installed (scripts/services.sh installs it)")
     server = OwnRedis()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+@pytest.fixture
+def own_memcached() -> Iterator[OwnMemcached]:
+    """A memcached of this test's own on a free port, to kill and restart."""
+    if not OwnMemcached.available():
+        pytest.skip("memcached is not installed (scripts/services.sh installs it)")
+    server = OwnMemcached()
     server.start()
     try:
         yield server

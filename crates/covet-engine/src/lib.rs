@@ -14,6 +14,7 @@
 //! * [`multipart`]: `multipart/form-data` decoding.
 //! * [`json_escape`]: JSON string literals, for the binding's encoder.
 //! * [`html_escape`]: HTML text escaping, for the binding's template escaper.
+//! * [`cache`]: the bounded memory cache (S3-FIFO or LRU) of `covet.cache` and response caching.
 //! * [`ratelimit`]: GCRA rate limiting over a bounded in-memory key store.
 //! * [`jwt`]: JSON Web Token signing and verification, key sets and JWKS.
 //! * [`policy`]: engine middleware (CORS, security headers, trusted hosts, https redirect).
@@ -21,6 +22,7 @@
 
 #![warn(missing_docs)]
 
+pub mod cache;
 pub mod connection;
 pub mod html_escape;
 pub mod http;

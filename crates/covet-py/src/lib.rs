@@ -46,6 +46,7 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("METHOD_NOT_ALLOWED", convert::router::METHOD_NOT_ALLOWED)?;
     m.add("REDIRECT", convert::router::REDIRECT)?;
     m.add("MOUNT", convert::router::MOUNT)?;
+    m.add_class::<convert::cache::MemoryCache>()?;
     Ok(())
 }
 

@@ -10,6 +10,7 @@
 //! - `json`, `forms`, `html`, `router`, `ratelimit`: encoders, parsers and engine objects
 //!   exposed to Python.
 
+pub mod cache;
 pub mod endpoint;
 pub mod fastargs;
 pub mod forms;

@@ -1,0 +1,246 @@
+//! Whole responses in the memory cache, answered by the engine without running Python.
+//!
+//! A cached response is keyed by route, method, path, query and the values of the headers it
+//! varies on. What may be stored follows RFC 9111 for a shared cache: a 200 (other statuses
+//! only when told to), no `Set-Cookie`, no `Cache-Control: no-store` or `private`. A request
+//! with `Cache-Control: no-cache` or `no-store` skips the lookup (and refreshes the entry).
+//! Each stored response gets a strong `ETag` (a hash of its body), and a request whose
+//! `If-None-Match` names it is answered `304 Not Modified`.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+/// A response as stored: status, headers (without framing ones) and body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    /// The status code.
+    pub status: u16,
+    /// Header names (lower case) and values, `etag` and `cache-control` included.
+    pub headers: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+/// The cache key of a request to a cached route: `route`, method, path, query, then the
+/// value of each `vary` header (absent and empty are the same).
+pub fn key(
+    route: &str,
+    method: &str,
+    path: &str,
+    query: &[u8],
+    vary: &[String],
+    header: impl Fn(&str) -> Option<Vec<u8>>,
+) -> Vec<u8> {
+    let mut key = Vec::with_capacity(route.len() + path.len() + query.len() + 16);
+    for part in [route.as_bytes(), method.as_bytes(), path.as_bytes(), query] {
+        key.extend_from_slice(part);
+        key.push(0);
+    }
+    for name in vary {
+        if let Some(value) = header(name) {
+            key.extend_from_slice(&value);
+        }
+        key.push(0);
+    }
+    key
+}
+
+fn directives(value: &[u8]) -> impl Iterator<Item = String> + '_ {
+    value.split(|&b| b == b',').map(|d| {
+        let d = String::from_utf8_lossy(d).trim().to_ascii_lowercase();
+        d.split('=').next().unwrap_or_default().trim().to_string()
+    })
+}
+
+/// Whether a request's `Cache-Control` asks to skip the stored response.
+pub fn request_bypasses(cache_control: Option<&[u8]>) -> bool {
+    cache_control.is_some_and(|v| directives(v).any(|d| d == "no-cache" || d == "no-store"))
+}
+
+/// Whether a response may be stored: 200 (or any status below 500 with `errors`), no
+/// `Set-Cookie`, and no `no-store` or `private` in its `Cache-Control`.
+pub fn storable(status: u16, headers: &[(&[u8], &[u8])], errors: bool) -> bool {
+    if status != 200 && !(errors && status < 500) {
+        return false;
+    }
+    for (name, value) in headers {
+        if name.eq_ignore_ascii_case(b"set-cookie") {
+            return false;
+        }
+        if name.eq_ignore_ascii_case(b"cache-control")
+            && directives(value).any(|d| d == "no-store" || d == "private")
+        {
+            return false;
+        }
+    }
+    true
+}
+
+/// A strong entity tag for `body`.
+pub fn etag(body: &[u8]) -> Vec<u8> {
+    let mut hasher = DefaultHasher::new();
+    body.hash(&mut hasher);
+    format!("\"{:016x}\"", hasher.finish()).into_bytes()
+}
+
+/// Whether `If-None-Match` names `tag` (or is `*`).
+pub fn not_modified(if_none_match: Option<&[u8]>, tag: &[u8]) -> bool {
+    let Some(value) = if_none_match else {
+        return false;
+    };
+    value.split(|&b| b == b',').any(|candidate| {
+        let c = candidate.trim_ascii();
+        let c = c.strip_prefix(b"W/").unwrap_or(c);
+        c == tag || c == b"*"
+    })
+}
+
+impl Stored {
+    /// The response to store, from what the handler answered: framing headers dropped, an
+    /// `ETag` added, and `Cache-Control: max-age=<ttl>` unless the handler set its own.
+    pub fn new(status: u16, headers: &[(&[u8], &[u8])], body: &[u8], max_age: u64) -> Stored {
+        let mut kept: Vec<(Vec<u8>, Vec<u8>)> = headers
+            .iter()
+            .filter(|(n, _)| {
+                !n.eq_ignore_ascii_case(b"content-length")
+                    && !n.eq_ignore_ascii_case(b"transfer-encoding")
+                    && !n.eq_ignore_ascii_case(b"connection")
+                    && !n.eq_ignore_ascii_case(b"date")
+                    && !n.eq_ignore_ascii_case(b"etag")
+            })
+            .map(|(n, v)| (n.to_ascii_lowercase(), v.to_vec()))
+            .collect();
+        if !kept.iter().any(|(n, _)| n == b"cache-control") {
+            kept.push((
+                b"cache-control".to_vec(),
+                format!("max-age={max_age}").into_bytes(),
+            ));
+        }
+        kept.push((b"etag".to_vec(), etag(body)));
+        Stored {
+            status,
+            headers: kept,
+            body: body.to_vec(),
+        }
+    }
+
+    /// The stored `ETag`.
+    pub fn etag(&self) -> &[u8] {
+        self.header(b"etag").unwrap_or_default()
+    }
+
+    /// A stored header's value.
+    pub fn header(&self, name: &[u8]) -> Option<&[u8]> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
+    }
+
+    /// The bytes kept in the memory cache.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.body.len() + 64);
+        out.extend_from_slice(&self.status.to_le_bytes());
+        out.extend_from_slice(&(self.headers.len() as u32).to_le_bytes());
+        for (n, v) in &self.headers {
+            out.extend_from_slice(&(n.len() as u32).to_le_bytes());
+            out.extend_from_slice(n);
+            out.extend_from_slice(&(v.len() as u32).to_le_bytes());
+            out.extend_from_slice(v);
+        }
+        out.extend_from_slice(&self.body);
+        out
+    }
+
+    /// Reads what `encode` wrote; None for anything else.
+    pub fn decode(data: &[u8]) -> Option<Stored> {
+        let mut at: usize = 0;
+        let mut take = |n: usize| -> Option<&[u8]> {
+            let part = data.get(at..at.checked_add(n)?)?;
+            at += n;
+            Some(part)
+        };
+        let status = u16::from_le_bytes(take(2)?.try_into().ok()?);
+        let count = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
+        let mut headers = Vec::with_capacity(count.min(64));
+        for _ in 0..count {
+            let n = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
+            let name = take(n)?.to_vec();
+            let n = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
+            headers.push((name, take(n)?.to_vec()));
+        }
+        let body = data.get(at..)?.to_vec();
+        Some(Stored {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_with_etag_and_max_age() {
+        let headers: &[(&[u8], &[u8])] = &[
+            (b"content-type", b"application/json"),
+            (b"Content-Length", b"2"),
+        ];
+        let stored = Stored::new(200, headers, b"{}", 60);
+        let back = Stored::decode(&stored.encode()).unwrap();
+        assert_eq!(back, stored);
+        assert_eq!(back.header(b"cache-control"), Some(&b"max-age=60"[..]));
+        assert_eq!(back.header(b"content-length"), None);
+        assert_eq!(back.etag(), etag(b"{}"));
+        assert!(Stored::decode(b"\x01").is_none());
+    }
+
+    #[test]
+    fn what_may_be_stored() {
+        assert!(storable(200, &[(b"content-type", b"text/plain")], false));
+        assert!(!storable(404, &[], false));
+        assert!(storable(404, &[], true));
+        assert!(!storable(500, &[], true));
+        assert!(!storable(200, &[(b"Set-Cookie", b"a=b")], false));
+        assert!(!storable(
+            200,
+            &[(b"cache-control", b"private, max-age=5")],
+            false
+        ));
+        assert!(!storable(200, &[(b"cache-control", b"no-store")], false));
+        assert!(storable(
+            200,
+            &[(b"cache-control", b"public, max-age=5")],
+            false
+        ));
+    }
+
+    #[test]
+    fn conditions_and_bypass() {
+        let tag = etag(b"x");
+        let mut list = b"\"other\", ".to_vec();
+        list.extend_from_slice(&tag);
+        assert!(not_modified(Some(&list), &tag));
+        assert!(not_modified(Some(b"*"), &tag));
+        assert!(!not_modified(Some(b"\"other\""), &tag));
+        assert!(!not_modified(None, &tag));
+        assert!(request_bypasses(Some(b"No-Cache")));
+        assert!(request_bypasses(Some(b"max-age=0, no-store")));
+        assert!(!request_bypasses(Some(b"max-age=0")));
+    }
+
+    #[test]
+    fn keys_vary_on_named_headers() {
+        let vary = vec!["accept-language".to_string()];
+        let en = key("r", "GET", "/p", b"q=1", &vary, |_| Some(b"en".to_vec()));
+        let fr = key("r", "GET", "/p", b"q=1", &vary, |_| Some(b"fr".to_vec()));
+        let none = key("r", "GET", "/p", b"q=1", &vary, |_| None);
+        assert_ne!(en, fr);
+        assert_ne!(en, none);
+        assert_ne!(
+            key("r", "GET", "/p", b"q=1", &[], |_| None),
+            key("r", "GET", "/p", b"q=2", &[], |_| None)
+        );
+    }
+}
