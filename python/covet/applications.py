@@ -253,6 +253,10 @@ class Covet(RouteRegistry):
         server.set_tasks(self._tasks)
         server.set_endpoints([_engine_entry(route, self, inline_ok) for route in self.routes])
         server.set_policy(self._policy)
+        if self._chain is None:  # Python HTTP middleware must see requests to static mounts
+            from covet.staticfiles import engine_static_mounts
+
+            server.set_static(engine_static_mounts(self.routes))
         if "covet.jwt.auth" in sys.modules:  # a JWTAuth can only exist once its module is loaded
             from covet.jwt.guard import route_guards
 

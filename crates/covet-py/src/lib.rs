@@ -19,6 +19,7 @@ mod request;
 mod router;
 mod server;
 mod shape;
+mod static_files;
 mod stream;
 mod ws;
 
@@ -29,6 +30,8 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<server::Server>()?;
     m.add_class::<protocol::HttpProtocol>()?;
     m.add_class::<stream::BodyStream>()?;
+    m.add_class::<static_files::StaticDir>()?;
+    m.add_class::<static_files::StaticAnswer>()?;
     m.add_class::<policy::PyPolicy>()?;
     m.add_class::<policy::PolicyHeaders>()?;
     m.add_class::<ws::conn::WsConnection>()?;
