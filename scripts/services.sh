@@ -12,6 +12,10 @@ apt_install() { as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_
 # saying so, when it cannot be installed). Never a browser downloaded from elsewhere.
 command -v chromium >/dev/null || apt_install chromium || echo "chromium could not be installed: the browser test will skip"
 
+# Debian's nginx, which tests/test_staticfiles_nginx.py starts on its own port to compare
+# StaticFiles' answers with (and `make bench` runs as the static-file reference).
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || apt_install nginx
+
 if ! up 6379; then
     command -v redis-server >/dev/null || apt_install redis-server
     mkdir -p /tmp/covet-redis

@@ -137,17 +137,20 @@ impl StaticDir {
             Verdict::Serve { ranges_apply } => ranges_apply,
         };
         headers.extend(validating);
-        headers.push(("accept-ranges", b"bytes".to_vec()));
         let ranges = match asked.range {
             Some(h) if ranges_apply => range::parse(h, len),
             _ => Ranges::Full,
         };
         match ranges {
-            Ranges::Full => Answer {
-                status: 200,
-                headers,
-                body: whole(content, file, len),
-            },
+            Ranges::Full => {
+                // Said on whole answers only, as nginx does: a 206 shows it already.
+                headers.push(("accept-ranges", b"bytes".to_vec()));
+                Answer {
+                    status: 200,
+                    headers,
+                    body: whole(content, file, len),
+                }
+            }
             Ranges::Unsatisfiable => {
                 headers.retain(|(n, _)| *n != "content-type" && *n != "content-encoding");
                 headers.push(("content-range", format!("bytes */{len}").into_bytes()));
