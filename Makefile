@@ -6,7 +6,7 @@ DEPS := $(VENV)/.deps-installed
 BUILT := $(VENV)/.covet-built
 RUST_SOURCES := $(shell find crates -name '*.rs' -o -name Cargo.toml) Cargo.toml pyproject.toml
 
-.PHONY: run test build lint fmt bench bench-quick bench-memory bench-ws bench-tools clean rust-test py-test services compat
+.PHONY: run test build lint fmt bench bench-quick bench-memory bench-ws bench-static bench-tools clean rust-test py-test services compat
 
 run: build
 	$(PY) -m covet run examples.hello.app:app --host 127.0.0.1 --port 8000
@@ -63,6 +63,10 @@ bench-memory: build
 # WebSockets: idle memory per connection, a 10,000-member broadcast, echo against FastAPI.
 bench-ws: build
 	$(PY) -m benchmarks.ws.run
+
+# Static files: covet's engine vs nginx vs Starlette's StaticFiles on uvicorn (1 kB, 1 MB).
+bench-static: build
+	$(PY) -m benchmarks.static_files
 
 # FastAPI's own test suite against covet (imports aliased; ../shared/compat): the share that passes.
 COMPAT ?= $(CURDIR)/../shared/compat/run.sh
