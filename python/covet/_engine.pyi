@@ -159,11 +159,35 @@ class Server:
     def set_guards(
         self, guards: list[tuple[Any, list[tuple[JwtKeys, str | None, bool, list[Any], Callable[..., Any]]]] | None]
     ) -> None: ...
+    def set_static(self, mounts: list[tuple[int, StaticDir]]) -> None: ...
     def __call__(self) -> HttpProtocol: ...
     def sweep(self) -> None: ...
     def shutdown(self) -> None: ...
     def close_all(self) -> None: ...
     def connection_count(self) -> int: ...
+
+class StaticDir:
+    def __init__(
+        self,
+        directories: list[str],
+        *,
+        html: bool = False,
+        follow_symlink: bool = False,
+        allow_hidden: bool = False,
+        precompressed: bool = True,
+        cache_control: list[tuple[str, str]] = ...,
+        cache_max_file: int = 65536,
+        cache_max_bytes: int = 16777216,
+    ) -> None: ...
+    def answer(
+        self, method: str, path: str, full_path: str, query: bytes, headers: list[tuple[bytes, bytes]]
+    ) -> StaticAnswer: ...
+
+class StaticAnswer:
+    status: int
+    length: int
+    headers: list[tuple[bytes, bytes]]
+    def read(self, size: int) -> bytes: ...
 
 class JwtError(ValueError):
     """A refused token or key; args are (kind, message), kind one of covet.jwt's error kinds."""
