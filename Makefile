@@ -6,7 +6,7 @@ DEPS := $(VENV)/.deps-installed
 BUILT := $(VENV)/.covet-built
 RUST_SOURCES := $(shell find crates -name '*.rs' -o -name Cargo.toml) Cargo.toml pyproject.toml
 
-.PHONY: coverage wheel run test build lint fmt bench bench-quick bench-memory bench-ws bench-cache bench-tools clean rust-test py-test services compat
+.PHONY: coverage wheel run test build lint fmt bench bench-quick bench-memory bench-ws bench-cache bench-static bench-tools clean rust-test py-test services compat
 
 run: build
 	$(PY) -m covet run examples.hello.app:app --host 127.0.0.1 --port 8000
@@ -69,6 +69,10 @@ bench-ws: build
 # Caching: a cache hit on covet against FastAPI + fastapi-cache2 (memory, Redis); Zipf hit rates.
 bench-cache: build bench-tools services
 	$(PY) -m benchmarks.cache.run
+
+# Static files: covet's engine vs nginx vs Starlette's StaticFiles on uvicorn (1 kB, 1 MB).
+bench-static: build
+	$(PY) -m benchmarks.static_files
 
 # FastAPI's own test suite against covet (imports aliased; ../shared/compat): the share that passes.
 COMPAT ?= $(CURDIR)/../shared/compat/run.sh

@@ -12,8 +12,8 @@ apt_install() { as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_
 # saying so, when it cannot be installed). Never a browser downloaded from elsewhere.
 command -v chromium >/dev/null || apt_install chromium || echo "chromium could not be installed: the browser test will skip"
 
-# Debian's nginx for the many-instances test (tests/test_many_instances.py starts its own on a
-# free port with its own configuration; the package's default site is never started here).
+# Debian's nginx: tests/test_many_instances.py and tests/test_staticfiles_nginx.py start their own
+# on free ports with their own configuration (the package's default site is never started here).
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || apt_install nginx
 
 if ! up 6379; then

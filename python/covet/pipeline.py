@@ -126,6 +126,10 @@ class Pipeline:
             from covet.jwt.guard import route_guards
 
             server.set_guards(route_guards(self.app, self.compiled.served, self.chain is not None))
+        if self.chain is None:  # Python HTTP middleware must see requests to static mounts
+            from covet.staticfiles import engine_static_mounts
+
+            server.set_static(engine_static_mounts(self.compiled.served))
         server.set_native_errors(self._native_errors())
         return server
 

@@ -1,26 +1,39 @@
 """`StaticFiles`: files from a directory (or a package's `statics/`), Starlette's options.
 
-An ASGI app, mounted with `app.mount("/static", StaticFiles(directory="static"))`. It answers
-GET and HEAD (405 otherwise), 404 for anything outside its directories, with `ETag` and
-`Last-Modified` so that `If-None-Match` / `If-Modified-Since` get a 304. With `html=True` a
-directory serves its `index.html` (a path without its trailing slash is redirected to it) and a
-missing file serves `404.html` when there is one.
+Mounted with `app.mount("/static", StaticFiles(directory="static"))`. Every decision (which
+file, whether the path is safe, 304/412, ranges, content type, precompressed siblings, html
+mode) is made by the engine (`covet_engine::static_files`), so the answers are the same
+everywhere:
+
+- on covet's own server the engine answers requests under the mount itself, without calling
+  Python (unless the app has Python HTTP middleware, which must see every request, or a
+  subclass overrides `get_response` or `__call__`);
+- under uvicorn or another ASGI server, and in the TestClient, this object is an ASGI app that
+  asks the engine for the answer and sends it, reading large bodies in the thread pool.
+
+Beyond Starlette's options: hidden names (`.env`, `.git/`) are 404 unless `dotfiles=True`;
+`x.br`/`x.gz` beside `x` are sent to clients that accept them (`precompressed=False` turns that
+off); `cache_control` maps path patterns (`*` for any run of characters) to `Cache-Control`.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
-import stat
+from collections.abc import AsyncIterator, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from covet import _engine
 from covet.concurrency import run_in_threadpool
-from covet.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
+from covet.responses import FileResponse, Response, StreamingResponse
 
-__all__ = ["StaticFiles", "NotModifiedResponse"]
+__all__ = ["StaticFiles", "NotModifiedResponse", "engine_static_mounts"]
 
 PathLike = str | os.PathLike[str]
+
+# Bodies up to this size are read at once, on the loop; larger ones in chunks, in the pool.
+CHUNK = 64 * 1024
 
 
 class NotModifiedResponse(Response):
@@ -41,14 +54,25 @@ class StaticFiles:
         html: bool = False,
         check_dir: bool = True,
         follow_symlink: bool = False,
+        dotfiles: bool = False,
+        precompressed: bool = True,
+        cache_control: Mapping[str, str] | None = None,
     ) -> None:
         self.directory = directory
         self.packages = packages
         self.all_directories = self._directories(directory, packages)
         self.html = html
         self.follow_symlink = follow_symlink
+        self.options: dict[str, Any] = {
+            "html": html,
+            "follow_symlink": follow_symlink,
+            "allow_hidden": dotfiles,
+            "precompressed": precompressed,
+            "cache_control": list((cache_control or {}).items()),
+        }
         if check_dir and directory is not None and not os.path.isdir(directory):
             raise RuntimeError(f"Directory '{directory}' does not exist")
+        self._dir: Any = None
 
     @staticmethod
     def _directories(directory: PathLike | None, packages: list[str | tuple[str, str]] | None) -> list[PathLike]:
@@ -64,38 +88,49 @@ class StaticFiles:
             found.append(path)
         return found
 
+    def engine_dir(self) -> Any:
+        """The engine's directory object, opened on first use (with `check_dir=False` the
+        directory may appear after the app is built). None while no directory exists."""
+        if self._dir is None:
+            existing = [os.fspath(d) for d in self.all_directories if os.path.isdir(d)]
+            if not existing:
+                return None
+            self._dir = _engine.StaticDir(existing, **self.options)
+        return self._dir
+
+    @property
+    def engine_served(self) -> bool:
+        """Whether covet's server may answer this app in the engine: not when a subclass
+        changes how requests are answered."""
+        cls = type(self)
+        return cls.__call__ is StaticFiles.__call__ and cls.get_response is StaticFiles.get_response
+
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         assert scope["type"] == "http"
         response = await self.get_response(self.get_path(scope), scope)
         await response.send_asgi(send, head_only=scope["method"] == "HEAD")
 
     def get_path(self, scope: dict[str, Any]) -> str:
-        """The path inside the mount, as a relative OS path."""
-        path = scope["path"]
+        """The path inside the mount (the engine resolves and checks it)."""
+        path: str = scope["path"]
         root = scope.get("root_path", "")
         if root and path.startswith(root):
             path = path[len(root) :]
-        return os.path.normpath(os.path.join(*path.split("/")))
+        return path
 
     async def get_response(self, path: str, scope: dict[str, Any]) -> Response:
-        if scope["method"] not in ("GET", "HEAD"):
-            return PlainTextResponse("Method Not Allowed", status_code=405, headers={"allow": "GET, HEAD"})
-        if path.startswith(".."):
-            return PlainTextResponse("Not Found", status_code=404)
-        full, st = await run_in_threadpool(self.lookup_path, path)
-        if st is not None and stat.S_ISREG(st.st_mode):
-            return self.file_response(full, st, scope)
-        if st is not None and stat.S_ISDIR(st.st_mode) and self.html:
-            index, index_st = await run_in_threadpool(self.lookup_path, os.path.join(path, "index.html"))
-            if index_st is not None and stat.S_ISREG(index_st.st_mode):
-                if not scope["path"].endswith("/"):
-                    return RedirectResponse(scope["path"] + "/", status_code=307)
-                return self.file_response(index, index_st, scope)
-        if self.html:
-            page, page_st = await run_in_threadpool(self.lookup_path, "404.html")
-            if page_st is not None and stat.S_ISREG(page_st.st_mode):
-                return FileResponse(page, status_code=404, stat_result=page_st)
-        return PlainTextResponse("Not Found", status_code=404)
+        """The engine's answer for `path` (inside the mount) as a response."""
+        directory = self.engine_dir()
+        if directory is None:
+            return Response(b"Not Found", status_code=404, media_type="text/plain")
+        headers = [(bytes(k).lower(), bytes(v)) for k, v in scope.get("headers", [])]
+        answer = directory.answer(
+            scope["method"], "/" + path.lstrip("/"), scope["path"], scope.get("query_string", b""), headers
+        )
+        return answer_response(answer, head_only=scope["method"] == "HEAD")
+
+    # Starlette's helpers, kept for subclasses and for covet.frontend (which serves its own
+    # fallbacks): the engine does not use them.
 
     def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
         """The first directory holding `path`, never a file outside it (symlinks leading out are
@@ -133,3 +168,40 @@ class StaticFiles:
             except (TypeError, ValueError):
                 return False
         return False
+
+
+def answer_response(answer: Any, head_only: bool = False) -> Response:
+    """A `StaticAnswer` as a response: small bodies whole, large ones streamed."""
+    response: Response
+    if head_only or answer.length > CHUNK:
+        stream = StreamingResponse(_nothing() if head_only else _chunks(answer), status_code=answer.status)
+        stream.content_length = None if answer.status in (204, 304) else answer.length
+        response = stream
+    else:
+        response = Response(answer.read(answer.length), status_code=answer.status)
+    response.raw_headers = answer.headers
+    return response
+
+
+async def _nothing() -> AsyncIterator[bytes]:
+    return
+    yield b""  # an async generator with no items
+
+
+async def _chunks(answer: Any) -> AsyncIterator[bytes]:
+    while chunk := await run_in_threadpool(answer.read, CHUNK):
+        yield chunk
+
+
+def engine_static_mounts(routes: list[Any]) -> list[tuple[int, Any]]:
+    """(endpoint index, engine directory) for each mounted `StaticFiles` the engine may answer."""
+    from covet.mounts import Mount
+
+    found = []
+    for index, route in enumerate(routes):
+        app = getattr(route, "app", None)
+        if isinstance(route, Mount) and isinstance(app, StaticFiles) and app.engine_served:
+            directory = app.engine_dir()
+            if directory is not None:
+                found.append((index, directory))
+    return found

@@ -18,6 +18,7 @@
 //! * [`ratelimit`]: GCRA rate limiting over a bounded in-memory key store.
 //! * [`jwt`]: JSON Web Token signing and verification, key sets and JWKS.
 //! * [`policy`]: engine middleware (CORS, security headers, trusted hosts, https redirect).
+//! * [`static_files`]: static directories answered by the engine (paths, ranges, validators).
 //! * [`ws`]: the WebSocket protocol (RFC 6455 handshake and frames, RFC 7692 compression).
 
 #![warn(missing_docs)]
@@ -34,6 +35,7 @@ pub mod policy;
 pub mod ratelimit;
 pub mod router;
 pub mod scalars;
+pub mod static_files;
 pub mod timers;
 pub mod urlencoded;
 pub mod ws;

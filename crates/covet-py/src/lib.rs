@@ -29,6 +29,8 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<convert::guard::JwtCheckSpec>()?;
     m.add_class::<protocol::HttpProtocol>()?;
     m.add_class::<protocol::stream::BodyStream>()?;
+    m.add_class::<protocol::static_files::StaticDir>()?;
+    m.add_class::<protocol::static_files::StaticAnswer>()?;
     m.add_class::<convert::policy::PyPolicy>()?;
     m.add_class::<convert::policy::PolicyHeaders>()?;
     m.add_class::<ws::conn::WsConnection>()?;

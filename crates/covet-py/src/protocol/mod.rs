@@ -31,6 +31,7 @@ pub mod dispatch;
 mod lifecycle;
 mod serve;
 pub mod server;
+pub mod static_files;
 pub mod stream;
 mod task;
 mod write;

@@ -106,6 +106,18 @@ impl HttpProtocol {
             .read()
             .unwrap()
             .lookup(&req.method, &req.path);
+        if let Lookup::Mount { endpoint, rest, .. } = &found {
+            let dir = server_ref
+                .statics
+                .borrow()
+                .get(*endpoint)
+                .cloned()
+                .flatten();
+            if let Some(dir) = dir {
+                drop(server_ref);
+                return crate::protocol::static_files::serve(self, py, &dir, &req, rest);
+            }
+        }
         let native = server_ref.native_errors.get();
         match found {
             Lookup::Found {

@@ -60,6 +60,8 @@ pub struct Server {
     /// The app's set of request Tasks (shutdown and the test client wait for them): the Tasks
     /// the engine starts itself are added to it while they run.
     pub tasks: G<RefCell<Option<PyObject>>>,
+    /// Per endpoint, the static directory the engine answers that mount from, if any.
+    pub statics: G<RefCell<Vec<Option<Arc<covet_engine::static_files::StaticDir>>>>>,
 }
 
 impl Server {
@@ -189,6 +191,7 @@ impl Server {
             root_path: (!root_path.is_empty()).then(|| Arc::from(root_path.trim_end_matches('/'))),
             open: G(Cell::new(0)),
             tasks: G(RefCell::new(None)),
+            statics: G(RefCell::new(Vec::new())),
         }
     }
 
@@ -244,6 +247,15 @@ impl Server {
     /// The set the engine adds the Tasks it starts to (and removes them from when done).
     fn set_tasks(&self, tasks: PyObject) {
         *self.tasks.borrow_mut() = Some(tasks);
+    }
+
+    /// The mounts the engine serves itself: (endpoint index, static directory) pairs.
+    fn set_static(&self, mounts: Vec<(usize, PyRef<'_, crate::protocol::static_files::StaticDir>)>) {
+        let mut table = vec![None; mounts.iter().map(|(i, _)| i + 1).max().unwrap_or(0)];
+        for (index, dir) in mounts {
+            table[index] = Some(dir.inner.clone());
+        }
+        *self.statics.borrow_mut() = table;
     }
 
     fn set_native_errors(&self, on: bool) {

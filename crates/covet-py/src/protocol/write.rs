@@ -95,6 +95,51 @@ impl HttpProtocol {
         self.flush(py)
     }
 
+    /// Writes a response whose `length`-byte body `fill` produces into the buffer it is given:
+    /// behind the head when small, else as its own bytes object after it (no copy through the
+    /// output buffer). HEAD and bodiless statuses never call `fill`. Used by static files.
+    pub(crate) fn write_filled(
+        &self,
+        py: Python<'_>,
+        status: u16,
+        headers: &[(&[u8], &[u8])],
+        length: usize,
+        fill: impl FnOnce(&mut [u8]) -> std::io::Result<()>,
+    ) -> PyResult<()> {
+        let with_body = !self.head_only.get() && status_has_body(status);
+        let mut large = None;
+        {
+            let out = &mut *self.out.borrow_mut();
+            let start = out.len();
+            response::write_status_line(out, status);
+            for (n, v) in headers {
+                let _ = response::write_header(out, n, v);
+            }
+            self.owed.write(out, start);
+            self.finish_head(out, status, Some(length), true);
+            let filled = if !with_body {
+                Ok(())
+            } else if length > COPY_BODY_LIMIT {
+                PyBytes::new_with(py, length, |buf| fill(buf).map_err(PyErr::from))
+                    .map(|body| large = Some(body))
+            } else {
+                let at = out.len();
+                out.resize(at + length, 0);
+                fill(&mut out[at..]).map_err(PyErr::from)
+            };
+            if let Err(e) = filled {
+                out.truncate(start);
+                return Err(e);
+            }
+        }
+        self.log_access(py, status)?;
+        self.flush(py)?;
+        match large {
+            Some(body) => self.write_bytes(py, &body),
+            None => Ok(()),
+        }
+    }
+
     fn finish_head(&self, out: &mut Vec<u8>, status: u16, length: Option<usize>, date: bool) {
         if self.body_stream.borrow().is_some() {
             // Answered while the body is still arriving: say the connection will close.
