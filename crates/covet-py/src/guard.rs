@@ -109,6 +109,7 @@ impl HttpProtocol {
         run(py, &guard, req).and_then(|outcome| match outcome {
             Ok(claims) => Ok(Guarded::Pass(claims)),
             Err(early) => {
+                self.metrics_refused(covet_engine::metrics::Refusal::Jwt);
                 self.answer_early(py, server, &early)?;
                 Ok(Guarded::Answered)
             }

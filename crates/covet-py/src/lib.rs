@@ -11,6 +11,7 @@ mod guard;
 mod html;
 mod json;
 mod jwt;
+mod metrics;
 mod policy;
 mod policy_ratelimit;
 mod protocol;
@@ -40,6 +41,7 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<forms::MultipartParser>()?;
     m.add_class::<ratelimit::RateLimiter>()?;
     m.add_class::<jwt::JwtKeys>()?;
+    m.add_class::<metrics::EngineMetrics>()?;
     m.add("JwtError", m.py().get_type::<jwt::JwtError>())?;
     m.add("FOUND", router::FOUND)?;
     m.add("NOT_FOUND", router::NOT_FOUND)?;

@@ -281,6 +281,9 @@ impl HttpProtocol {
             }
             Decision::Answer(early) => {
                 *self.owed.0.borrow_mut() = None;
+                if early.status == 429 {
+                    self.metrics_refused(covet_engine::metrics::Refusal::RateLimited);
+                }
                 self.answer_early(py, server, &early)?;
                 Ok(true)
             }

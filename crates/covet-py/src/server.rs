@@ -101,6 +101,8 @@ pub struct Server {
     /// The app's set of request Tasks (shutdown and the test client wait for them): the Tasks
     /// the engine starts itself are added to it while they run.
     pub tasks: G<RefCell<Option<PyObject>>>,
+    /// Request metrics, when `covet.metrics` installed them (see `metrics.rs`).
+    pub metrics: G<RefCell<Option<std::sync::Arc<covet_engine::metrics::HttpMetrics>>>>,
 }
 
 impl Server {
@@ -165,7 +167,7 @@ impl Server {
         }
     }
 
-    fn live(&self, py: Python<'_>) -> Vec<Py<HttpProtocol>> {
+    pub(crate) fn live(&self, py: Python<'_>) -> Vec<Py<HttpProtocol>> {
         self.conns
             .borrow()
             .iter()
@@ -230,6 +232,7 @@ impl Server {
             root_path: (!root_path.is_empty()).then(|| Arc::from(root_path.trim_end_matches('/'))),
             open: G(Cell::new(0)),
             tasks: G(RefCell::new(None)),
+            metrics: G(RefCell::new(None)),
         }
     }
 
@@ -315,11 +318,13 @@ impl Server {
     /// The asyncio protocol factory: one `HttpProtocol` per accepted connection.
     fn __call__(slf: &Bound<'_, Self>) -> HttpProtocol {
         let server = slf.borrow();
-        HttpProtocol::new(
+        let mut conn = HttpProtocol::new(
             slf.clone().unbind(),
             &server.limits,
             server.root_path.clone(),
-        )
+        );
+        conn.metrics = crate::metrics::ConnMetrics::new(&server);
+        conn
     }
 
     /// Closes connections past the header-read, body, keep-alive or drain timeout; called

@@ -84,6 +84,8 @@ pub struct HttpProtocol {
     pub(crate) root_path: Option<Arc<str>>,
     /// The loop's `create_task`, once a handler has needed a Task (see `task`).
     create_task: G<RefCell<Option<PyObject>>>,
+    /// The worker's request metrics, when installed, and the mark of the request in flight.
+    pub(crate) metrics: crate::metrics::ConnMetrics,
 }
 
 impl HttpProtocol {
@@ -121,6 +123,7 @@ impl HttpProtocol {
             owed: Owed::new(),
             ws: G(RefCell::new(None)),
             create_task: G(RefCell::new(None)),
+            metrics: Default::default(),
         }
     }
 

@@ -103,6 +103,7 @@ impl HttpProtocol {
         let py = slf.py();
         let server_ref = self.server.bind(py).borrow();
         self.begin(&server_ref, &req);
+        self.metrics_begin(&req);
         if self.check_policy(py, &server_ref, &req)? {
             return Ok(());
         }
@@ -123,7 +124,10 @@ impl HttpProtocol {
         match found {
             Lookup::Found {
                 endpoint, params, ..
-            } => self.call_endpoint(slf, server_ref, req, endpoint, params, stream),
+            } => {
+                self.metrics_route(endpoint);
+                self.call_endpoint(slf, server_ref, req, endpoint, params, stream)
+            }
             Lookup::NotFound if native => {
                 self.write_simple(py, 404, b"{\"detail\":\"Not Found\"}", None)?;
                 self.finish(py)
