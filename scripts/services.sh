@@ -12,6 +12,9 @@ apt_install() { as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_
 # saying so, when it cannot be installed). Never a browser downloaded from elsewhere.
 command -v chromium >/dev/null || apt_install chromium || echo "chromium could not be installed: the browser test will skip"
 
+# Debian's Prometheus server for tests/test_metrics.py (it starts its own, on loopback).
+command -v prometheus >/dev/null || apt_install prometheus
+
 if ! up 6379; then
     command -v redis-server >/dev/null || apt_install redis-server
     mkdir -p /tmp/covet-redis

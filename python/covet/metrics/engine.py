@@ -44,7 +44,8 @@ class Totals:
 def families(totals: Totals) -> Iterator[Metric]:
     """The metric families of `covet_*` (see docs/observability.md for each)."""
     requests = CounterMetricFamily(
-        "covet_http_requests", "HTTP requests answered, by route template, method and status class",
+        "covet_http_requests",
+        "HTTP requests answered, by route template, method and status class",
         labels=["route", "method", "status"],
     )
     duration = HistogramMetricFamily(
