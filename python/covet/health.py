@@ -62,7 +62,8 @@ class HealthChecks:
         results = dict(zip(names, outcomes, strict=True))
         ok = all(r["status"] == "ok" for r in results.values())
         self._log_changes(results)
-        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": results}, status_code=200 if ok else 503)
+        body = {"status": "ok" if ok else "unavailable", "checks": results}
+        return JSONResponse(body, status_code=200 if ok else 503)
 
     async def _run(self, name: str) -> dict[str, Any]:
         start = time.perf_counter()
