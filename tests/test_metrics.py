@@ -4,19 +4,25 @@ Prometheus server scraping it."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from covet import Covet, Depends
+from covet.jwt import HMACKey, JWTAuth
+from covet.metrics import instrument
+from covet.ratelimit import RateLimitMiddleware
 from covet.testclient import TestClient
 from tests.apps.metrics_app import app
-from tests.conftest import Server, free_port, wait_for, wait_for_port
+from tests.conftest import ROOT, Server, free_port, wait_for, wait_for_port
 
 APP = "tests.apps.metrics_app:app"
 
@@ -43,6 +49,7 @@ def test_requests_are_counted_by_route_template_method_and_status_class() -> Non
         assert client.post("/echo", json={"a": "b"}).status_code == 200
         assert client.get("/boom").status_code == 500
         assert client.get("/nowhere/at/all").status_code == 404
+        assert client.get("/legacy/some/page").text == "legacy"
         text = client.get("/metrics").text
     requests = "covet_http_requests_total"
     assert value(text, requests, route="/items/{item_id}", method="GET", status="2xx") == 3
@@ -50,6 +57,7 @@ def test_requests_are_counted_by_route_template_method_and_status_class() -> Non
     assert value(text, requests, route="/echo", method="POST", status="2xx") == 1
     assert value(text, requests, route="/boom", method="GET", status="5xx") == 1
     assert value(text, requests, route="<unmatched>", method="GET", status="4xx") == 1
+    assert value(text, requests, route="/legacy", method="GET", status="2xx") == 1
     # The raw paths never become labels.
     assert "/items/1" not in text and "/nowhere" not in text
     duration = "covet_http_request_duration_seconds_count"
@@ -161,4 +169,38 @@ def test_prometheus_records_exactly_the_requests_sent(serve, prometheus) -> None
     wait_for(lambda: query(ok) == sent_ok and query(missing) == sent_missing, "Prometheus to record them", 60)
     assert query('up{job="covet"}') == 1
     assert query('covet_workers{job="covet"}') == 2
+    # Every query of the Grafana dashboard the docs ship is valid PromQL over these series.
+    dashboard = json.loads((ROOT / "deploy/grafana/covet-dashboard.json").read_text())
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            expr = target["expr"].replace("$job", "covet").replace("$__rate_interval", "1m")
+            query(expr)
     assert server.stop()[0] == 0
+
+
+def test_rate_limit_and_jwt_refusals_are_counted() -> None:
+    auth = JWTAuth(HMACKey(b"metrics-test-secret-0123456789abcdef", kid="k1"))
+    guarded = Covet()
+    guarded.add_middleware(RateLimitMiddleware, rate="2/minute", exempt=["/me", "/metrics"])
+
+    @guarded.get("/limited")
+    async def limited() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    @guarded.get("/me")
+    async def me(claims: dict[str, Any] = Depends(auth)) -> dict[str, Any]:
+        return {"sub": claims["sub"]}
+
+    instrument(guarded)
+    with TestClient(guarded) as client:
+        statuses = [client.get("/limited").status_code for _ in range(5)]
+        assert statuses == [200, 200, 429, 429, 429]
+        assert client.get("/me").status_code in (401, 403)
+        assert client.get("/me", headers={"authorization": "Bearer not.a.token"}).status_code == 401
+        text = client.get("/metrics").text
+    assert value(text, "covet_http_refused_total", reason="rate_limited") == 3
+    assert value(text, "covet_http_refused_total", reason="jwt") == 2
+    requests = "covet_http_requests_total"
+    assert value(text, requests, route="/me", status="4xx") == 2
+    # The engine middleware answers before routing: those are counted without a route.
+    assert value(text, requests, route="<unmatched>", status="4xx") == 3

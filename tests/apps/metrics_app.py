@@ -27,3 +27,12 @@ async def boom() -> None:
 
 
 metrics = instrument(app)
+
+
+async def legacy(scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
+    """A plain ASGI app mounted under /legacy."""
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})  # type: ignore[operator]
+    await send({"type": "http.response.body", "body": b"legacy"})  # type: ignore[operator]
+
+
+app.mount("/legacy", legacy)

@@ -121,6 +121,9 @@ impl HttpProtocol {
             .unwrap()
             .lookup(&req.method, &req.path);
         let native = server_ref.native_errors.get();
+        if let Lookup::Mount { endpoint, .. } = &found {
+            self.metrics_route(*endpoint);
+        }
         match found {
             Lookup::Found {
                 endpoint, params, ..
