@@ -15,7 +15,9 @@ pub const UNMATCHED: &str = "<unmatched>";
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Method(u8);
 
-const METHODS: [&str; 8] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER"];
+const METHODS: [&str; 8] = [
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER",
+];
 
 impl Method {
     /// The method's index among the counted ones (an unknown method is `OTHER`: a client must
