@@ -139,6 +139,17 @@ SERVERS: dict[str, Server] = {
             env={"PYTHONPATH": str(COVET_DEPS_DIR), "COVET_BENCH_MIDDLEWARE": "1"},
             lacks=frozenset(SCENARIOS) - {"json"},
         ),
+        # covet with engine metrics on (covet.metrics.instrument: counters and a latency
+        # histogram per route, access log off as for every server), on json only: their cost.
+        Server(
+            "covet+metrics",
+            "covet+metrics",
+            8110,
+            covet_command,
+            setup=lambda: ensure_covet_deps(),
+            env={"PYTHONPATH": str(COVET_DEPS_DIR), "COVET_BENCH_METRICS": "1"},
+            lacks=frozenset(SCENARIOS) - {"json"},
+        ),
         Server(
             "fastapi",
             "FastAPI",

@@ -15,6 +15,8 @@ command -v chromium >/dev/null || apt_install chromium || echo "chromium could n
 # Debian's nginx: tests/test_many_instances.py and tests/test_staticfiles_nginx.py start their own
 # on free ports with their own configuration (the package's default site is never started here).
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || apt_install nginx
+# Debian's Prometheus server for tests/test_metrics.py (it starts its own, on loopback).
+command -v prometheus >/dev/null || apt_install prometheus
 
 if ! up 6379; then
     command -v redis-server >/dev/null || apt_install redis-server

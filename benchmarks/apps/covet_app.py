@@ -70,6 +70,12 @@ if os.environ.get("COVET_BENCH_MIDDLEWARE"):
     # Per client address, in the engine; high enough that a benchmark run is never refused.
     app.add_middleware(RateLimitMiddleware, rate="1000000000/minute")
 
+if os.environ.get("COVET_BENCH_METRICS"):
+    # Opt-in (`covet+metrics` in benchmarks/servers.py): the engine metrics' cost per request.
+    from covet.metrics import instrument
+
+    instrument(app)
+
 
 @app.get("/json")
 async def json_endpoint() -> dict[str, str]:

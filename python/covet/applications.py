@@ -114,6 +114,8 @@ class Covet(RouteRegistry):
         self.lifespan = lifespan
         self.on_startup_handlers = list(on_startup or [])
         self.on_shutdown_handlers = list(on_shutdown or [])
+        # Called with each engine server built for this app (covet.metrics counts there).
+        self.server_hooks: list[Callable[[Any], None]] = []
         self.exception_handlers: dict[int | type[Exception], ExceptionHandler] = dict(exception_handlers or {})
         # Declarations, outermost first (Starlette's order: the last added is the outermost).
         self.user_middleware: list[MiddlewareDecl] = list(middleware or [])

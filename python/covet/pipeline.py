@@ -131,6 +131,8 @@ class Pipeline:
 
             server.set_static(engine_static_mounts(self.compiled.served))
         server.set_native_errors(self._native_errors())
+        for hook in self.app.server_hooks:
+            hook(server)
         return server
 
     def _native_errors(self) -> bool:

@@ -23,7 +23,11 @@ READY_TIMEOUT = 60.0
 
 def supervise(worker_args: list[str], workers: int, graceful_timeout: float) -> int:
     """Runs `python -m covet run <worker_args> --worker` N times and keeps N alive."""
-    return Supervisor([sys.executable, "-m", "covet", "run", *worker_args, "--worker"], workers).run(graceful_timeout)
+    from covet.metrics.shared import workers_share_metrics
+
+    with workers_share_metrics():
+        command = [sys.executable, "-m", "covet", "run", *worker_args, "--worker"]
+        return Supervisor(command, workers).run(graceful_timeout)
 
 
 class Supervisor:

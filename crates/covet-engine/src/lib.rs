@@ -18,6 +18,7 @@
 //! * [`ratelimit`]: GCRA rate limiting over a bounded in-memory key store.
 //! * [`jwt`]: JSON Web Token signing and verification, key sets and JWKS.
 //! * [`policy`]: engine middleware (CORS, security headers, trusted hosts, https redirect).
+//! * [`metrics`]: per-worker request counters and latency histograms, for Prometheus.
 //! * [`static_files`]: static directories answered by the engine (paths, ranges, validators).
 //! * [`ws`]: the WebSocket protocol (RFC 6455 handshake and frames, RFC 7692 compression).
 
@@ -30,6 +31,7 @@ pub mod http;
 pub mod json_escape;
 pub mod jwt;
 pub mod limits;
+pub mod metrics;
 pub mod multipart;
 pub mod policy;
 pub mod ratelimit;

@@ -59,6 +59,7 @@ impl HttpProtocol {
         verify(py, &guard, req).and_then(|outcome| match outcome {
             Ok(claims) => Ok(Guarded::Pass(claims)),
             Err(early) => {
+                self.metrics_refused(covet_engine::metrics::Refusal::Jwt);
                 self.answer_early(py, server, &early)?;
                 Ok(Guarded::Answered)
             }
@@ -92,6 +93,9 @@ impl HttpProtocol {
             }
             Decision::Answer(early) => {
                 *self.owed.0.borrow_mut() = None;
+                if early.status == 429 {
+                    self.metrics_refused(covet_engine::metrics::Refusal::RateLimited);
+                }
                 self.answer_early(py, server, &early)?;
                 Ok(true)
             }

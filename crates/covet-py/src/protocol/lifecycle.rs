@@ -136,6 +136,7 @@ impl HttpProtocol {
 
     /// Answers a request the parser refused, logs it, and closes.
     pub(super) fn refuse(&self, py: Python<'_>, err: &HttpError) -> PyResult<()> {
+        self.metrics_refused(covet_engine::metrics::Refusal::Http(err.status));
         let stream = self.body_stream.borrow_mut().take();
         if let Some(stream) = stream {
             stream.bind(py).borrow().fail(py, err.status, err.detail)?;
@@ -173,6 +174,7 @@ impl HttpProtocol {
             stream.bind(py).borrow().fail(py, err.status, err.detail)?;
             self.keep_alive.set(false);
         }
+        self.metrics_end();
         self.busy.set(false);
         self.streaming.set(false);
         *self.disconnect_waiter.borrow_mut() = None;

@@ -30,6 +30,7 @@ mod callbacks;
 pub mod dispatch;
 mod lifecycle;
 mod serve;
+pub mod metrics;
 pub mod server;
 pub mod static_files;
 pub mod stream;
@@ -91,6 +92,8 @@ pub struct HttpProtocol {
     pub(crate) root_path: Option<Arc<str>>,
     /// The loop's `create_task`, once a handler has needed a Task (see `task`).
     create_task: G<RefCell<Option<PyObject>>>,
+    /// The worker's request metrics, when installed, and the mark of the request in flight.
+    pub(crate) metrics: crate::protocol::metrics::ConnMetrics,
 }
 
 impl HttpProtocol {
@@ -124,6 +127,7 @@ impl HttpProtocol {
             owed: Owed::new(),
             ws: G(RefCell::new(None)),
             create_task: G(RefCell::new(None)),
+            metrics: Default::default(),
         }
     }
 

@@ -90,6 +90,7 @@ impl HttpProtocol {
         let py = slf.py();
         let server_ref = self.server.bind(py).borrow();
         self.begin(&server_ref, &req);
+        self.metrics_begin(&req);
         if self.check_policy(py, &server_ref, &req)? {
             return Ok(());
         }
@@ -119,10 +120,16 @@ impl HttpProtocol {
             }
         }
         let native = server_ref.native_errors.get();
+        if let Lookup::Mount { endpoint, .. } = &found {
+            self.metrics_route(*endpoint);
+        }
         match found {
             Lookup::Found {
                 endpoint, params, ..
-            } => self.call_endpoint(slf, server_ref, req, endpoint, params, stream),
+            } => {
+                self.metrics_route(endpoint);
+                self.call_endpoint(slf, server_ref, req, endpoint, params, stream)
+            }
             Lookup::NotFound if native => self.answer_early(py, &server_ref, &Early::not_found()),
             Lookup::MethodNotAllowed { allow } if native => {
                 self.answer_early(py, &server_ref, &Early::method_not_allowed(allow))

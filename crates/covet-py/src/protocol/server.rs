@@ -62,6 +62,8 @@ pub struct Server {
     pub tasks: G<RefCell<Option<PyObject>>>,
     /// Per endpoint, the static directory the engine answers that mount from, if any.
     pub statics: G<RefCell<Vec<Option<Arc<covet_engine::static_files::StaticDir>>>>>,
+    /// Request metrics, when `covet.metrics` installed them (see `metrics.rs`).
+    pub metrics: G<RefCell<Option<std::sync::Arc<covet_engine::metrics::HttpMetrics>>>>,
 }
 
 impl Server {
@@ -126,7 +128,7 @@ impl Server {
         }
     }
 
-    fn live(&self, py: Python<'_>) -> Vec<Py<HttpProtocol>> {
+    pub(crate) fn live(&self, py: Python<'_>) -> Vec<Py<HttpProtocol>> {
         self.conns
             .borrow()
             .iter()
@@ -192,6 +194,7 @@ impl Server {
             open: G(Cell::new(0)),
             tasks: G(RefCell::new(None)),
             statics: G(RefCell::new(Vec::new())),
+            metrics: G(RefCell::new(None)),
         }
     }
 
@@ -265,11 +268,13 @@ impl Server {
     /// The asyncio protocol factory: one `HttpProtocol` per accepted connection.
     fn __call__(slf: &Bound<'_, Self>) -> HttpProtocol {
         let server = slf.borrow();
-        HttpProtocol::new(
+        let mut conn = HttpProtocol::new(
             slf.clone().unbind(),
             &server.limits,
             server.root_path.clone(),
-        )
+        );
+        conn.metrics = crate::protocol::metrics::ConnMetrics::new(&server);
+        conn
     }
 
     /// Closes connections past the header-read, body, keep-alive or drain timeout; called

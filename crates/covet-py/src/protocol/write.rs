@@ -37,6 +37,7 @@ impl HttpProtocol {
         if self.closed.get() {
             return Ok(());
         }
+        self.metrics_bytes(bytes.as_bytes().len());
         let write = self.write.borrow().as_ref().map(|w| w.clone_ref(py));
         if let Some(write) = write {
             write.bind(py).call1((bytes,))?;
@@ -226,6 +227,7 @@ impl HttpProtocol {
     }
 
     pub(super) fn log_access(&self, py: Python<'_>, status: u16) -> PyResult<()> {
+        self.metrics_status(status);
         let line = self.log_line.borrow_mut().take();
         if let Some((method, target)) = line {
             let server = self.server.bind(py).borrow();
