@@ -248,6 +248,8 @@ def test_engine_check_off() -> None:
     from covet.jwt.guard import route_guards
 
     pipeline = app.compile()  # builds the routes
-    assert route_guards(app, pipeline.chain is not None) == [None] * len(app.routes)
+    assert route_guards(app, pipeline.compiled.served, pipeline.chain is not None) == [None] * len(
+        pipeline.compiled.served
+    )
     with TestClient(app) as c:
         assert c.get("/me").status_code == 401
