@@ -13,8 +13,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use crate::gil::G;
-use crate::protocol::HttpProtocol;
 use crate::protocol::server::Server;
+use crate::protocol::HttpProtocol;
 
 /// One worker's request metrics (see `covet_engine::metrics`), created by `covet.metrics`
 /// with the app's route templates in endpoint order.

@@ -253,7 +253,10 @@ impl Server {
     }
 
     /// The mounts the engine serves itself: (endpoint index, static directory) pairs.
-    fn set_static(&self, mounts: Vec<(usize, PyRef<'_, crate::protocol::static_files::StaticDir>)>) {
+    fn set_static(
+        &self,
+        mounts: Vec<(usize, PyRef<'_, crate::protocol::static_files::StaticDir>)>,
+    ) {
         let mut table = vec![None; mounts.iter().map(|(i, _)| i + 1).max().unwrap_or(0)];
         for (index, dir) in mounts {
             table[index] = Some(dir.inner.clone());
