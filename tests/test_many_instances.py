@@ -187,6 +187,21 @@ def test_job_enqueued_on_one_instance_runs_on_the_worker(cluster: Cluster) -> No
     assert all(result == {"double": 42, "instance": "worker", "pid": result["pid"]} for result in answers.values())
 
 
+def test_cache_invalidated_on_one_instance_is_fresh_on_both(cluster: Cluster) -> None:
+    assert cluster.client.post("/price/tea/3").status_code == 200
+
+    def three(response: httpx.Response) -> None:
+        assert response.status_code == 200 and response.json()["price"] == 3
+
+    cluster.until_both(lambda: cluster.client.get("/price/tea"), three)  # now in every memory level
+    assert cluster.client.post("/price/tea/5").status_code == 200
+    # The invalidation travels by Redis pub/sub to each worker's memory level (docs/caching.md).
+    wait_for(
+        lambda: all(cluster.client.get("/price/tea").json()["price"] == 5 for _ in range(8)),
+        "every worker of both instances to drop the old price",
+    )
+
+
 def test_stopping_one_instance_under_load_loses_nothing(cluster: Cluster) -> None:
     failures: list[Any] = []
     answered: dict[str, int] = {"a": 0, "b": 0}

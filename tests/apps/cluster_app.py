@@ -8,6 +8,7 @@ import os
 from typing import Any
 
 from covet import Covet, Depends, Request, WebSocket
+from covet.cache import Cache, MemoryLevel, RedisLevel
 from covet.channels import Channels
 from covet.channels import RedisBackend as ChannelsBackend
 from covet.jobs import JobHandle, Jobs
@@ -29,8 +30,10 @@ limit = RateLimit("5/hour", key=global_key, scope="cluster", backend=RedisBacken
 channels = Channels(ChannelsBackend(REDIS_URL, prefix=f"{PREFIX}:rooms"), sweep_interval=0.2)
 jobs = Jobs(REDIS_URL, queue=f"{PREFIX}-jobs")
 sessions = RedisSessionBackend(REDIS_URL, prefix=f"{PREFIX}:sessions:")
+# Memory in each worker in front of Redis: an invalidation must reach every process's memory.
+cache = Cache(MemoryLevel(max_items=1000), RedisLevel(REDIS_URL), namespace=f"{PREFIX}-cache", ttl=600)
 
-app = Covet(on_shutdown=[channels.close, sessions.aclose])
+app = Covet(on_shutdown=[channels.close, sessions.aclose, cache.aclose])
 app.add_middleware(SessionMiddleware, secret_key=SECRET, backend=sessions)
 jobs.init_app(app)
 
@@ -89,6 +92,34 @@ async def enqueue_double(n: int) -> dict[str, Any]:
 @app.get("/jobs/{job_id}")
 async def job_result(job_id: str) -> dict[str, Any]:
     return {"result": await JobHandle(job_id, jobs).result(timeout=20), **who()}
+
+
+@app.get("/price/{item}")
+async def price(item: str) -> dict[str, Any]:
+    value = await cache.get(f"price:{item}")
+    if value is None:
+        value = {"price": int(await store().get(f"{PREFIX}:price:{item}") or 0), "by": INSTANCE}
+        await cache.set(f"price:{item}", value, tags=[f"item:{item}"])
+    return {**value, **who()}
+
+
+@app.post("/price/{item}/{amount}")
+async def set_price(item: str, amount: int) -> dict[str, Any]:
+    await store().set(f"{PREFIX}:price:{item}", amount)
+    await cache.invalidate(tags=[f"item:{item}"])  # every level, every process of every instance
+    return who()
+
+
+def store() -> Any:
+    import redis.asyncio
+
+    global _store
+    if _store is None:
+        _store = redis.asyncio.Redis.from_url(REDIS_URL)
+    return _store
+
+
+_store: Any = None
 
 
 @app.websocket("/rooms/{room}")
