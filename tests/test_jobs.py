@@ -46,7 +46,7 @@ class Queue:
         return str(response.json()["id"])
 
     def result(self, job_id: str) -> dict[str, object]:
-        response = httpx.get(f"{self.web.url}/jobs/{job_id}/result", timeout=30)
+        response = httpx.get(f"{self.web.url}/jobs/{job_id}/result", timeout=60)
         assert response.status_code == 200, response.text
         return dict(response.json())
 

@@ -115,9 +115,11 @@ async def result(job_id: str):
     from covet.jobs import JobHandle
 
     try:
-        return {"result": await JobHandle(job_id, jobs).result(timeout=15)}
+        return {"result": await JobHandle(job_id, jobs).result(timeout=45)}
     except JobFailed as exc:
         return {"error": exc.error}
+    except TimeoutError as exc:  # the test shows this body rather than a bare 500
+        raise HTTPException(504, str(exc)) from None
 
 
 @app.post("/orders")
