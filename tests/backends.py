@@ -32,25 +32,26 @@ def _wait_listening(port: int, what: str, timeout: float = 15.0) -> None:
     raise RuntimeError(f"{what} did not listen on {port} in {timeout} s")
 
 
-class OwnRedis:
-    """A redis-server of the caller's own on a free port (the same port across restarts)."""
+class _OwnServer:
+    """A server process of the caller's own on a free port (the same port across restarts):
+    `binary` names the program, `command()` its arguments."""
+
+    binary = ""
 
     def __init__(self) -> None:
         self.port = _free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
-    @staticmethod
-    def available() -> bool:
-        return shutil.which("redis-server") is not None
+    @classmethod
+    def available(cls) -> bool:
+        return shutil.which(cls.binary) is not None
 
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+    def command(self) -> list[str]:
+        raise NotImplementedError
 
     def start(self) -> None:
-        cmd = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait_listening(self.port, "redis-server")
+        self.proc = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _wait_listening(self.port, self.binary)
 
     def kill(self) -> None:
         """Gone at once (SIGKILL): clients see resets, then refused connections."""
@@ -72,6 +73,19 @@ class OwnRedis:
     def thaw(self) -> None:
         if self.proc is not None:
             self.proc.send_signal(signal.SIGCONT)
+
+
+class OwnRedis(_OwnServer):
+    """A redis-server of the caller's own."""
+
+    binary = "redis-server"
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def command(self) -> list[str]:
+        return ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
 
 
 def _as_postgres(*cmd: str) -> list[str]:
@@ -141,34 +155,15 @@ class PrivateCluster:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-class OwnMemcached:
-    """A memcached of the caller's own on a free port (the same port across restarts)."""
+class OwnMemcached(_OwnServer):
+    """A memcached of the caller's own."""
 
-    def __init__(self) -> None:
-        self.port = _free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @staticmethod
-    def available() -> bool:
-        return shutil.which("memcached") is not None
+    binary = "memcached"
 
     @property
     def server(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start(self) -> None:
+    def command(self) -> list[str]:
         cmd = ["memcached", "-l", "127.0.0.1", "-p", str(self.port), "-U", "0", "-m", "16"]
-        if os.geteuid() == 0:
-            cmd += ["-u", "root"]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait_listening(self.port, "memcached")
-
-    def kill(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
-
-    def restart(self) -> None:
-        self.kill()
-        self.start()
+        return cmd + ["-u", "root"] if os.geteuid() == 0 else cmd
