@@ -163,7 +163,8 @@ def worker(pipe: Connection, port: int, path: str, count: int, source: str) -> N
 
 
 async def control_broadcasts(port: int, rounds: int, gap: float) -> list[tuple[float, int]]:
-    """Sends `rounds` messages to the room through /control, each stamped with its send time;
+    """Sends `rounds` messages to the room through /control, each stamped with its send time
+    (CLOCK_REALTIME, the clock of the kernel's receive stamps in `members`);
     returns the server's answers: (seconds its `send` took, members it went to)."""
     answers: list[tuple[float, int]] = []
 
@@ -173,7 +174,7 @@ async def control_broadcasts(port: int, rounds: int, gap: float) -> list[tuple[f
 
     (client,) = await connect_many(port, "/control", 1, "127.0.0.1", on_answer)
     for i in range(rounds):
-        client.send(f"t={time.monotonic():.9f} {i}".encode())
+        client.send(f"t={time.time():.9f} {i}".encode())
         await asyncio.sleep(gap)
     assert client.transport is not None
     client.transport.close()

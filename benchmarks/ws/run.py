@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.ws import load
+from benchmarks.ws import members as room
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "results" / "ws-latest.md"
@@ -107,7 +108,9 @@ def start_server(kind: str) -> Server:
 class Clients:
     """Client processes (pinned to CPU 1), each with its share of connections."""
 
-    def __init__(self, port: int, path: str, total: int, processes: int, first_source: int = 2) -> None:
+    def __init__(
+        self, port: int, path: str, total: int, processes: int, first_source: int = 2, target: Any = None
+    ) -> None:
         ctx = multiprocessing.get_context("spawn")
         self.pipes: list[Connection] = []
         self.procs = []
@@ -115,7 +118,8 @@ class Clients:
         for i in range(processes):
             count = min(share, total - i * share)
             parent, child = ctx.Pipe()
-            proc = ctx.Process(target=_pinned_worker, args=(child, port, path, count, f"127.0.0.{first_source + i}"))
+            args = (child, port, path, count, f"127.0.0.{first_source + i}", target or load.worker)
+            proc = ctx.Process(target=_pinned_worker, args=args)
             proc.start()
             self.pipes.append(parent)
             self.procs.append(proc)
@@ -142,11 +146,11 @@ class Clients:
             proc.join(10)
 
 
-def _pinned_worker(pipe: Connection, port: int, path: str, count: int, source: str) -> None:
+def _pinned_worker(pipe: Connection, port: int, path: str, count: int, source: str, target: Any) -> None:
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {1})
     raise_file_limit()
-    load.worker(pipe, port, path, count, source)
+    target(pipe, port, path, count, source)
 
 
 # --- the three measurements --------------------------------------------------------------------
@@ -173,7 +177,7 @@ def idle(connections: int, processes: int) -> dict[str, float]:
 def broadcast(members: int, processes: int, rounds: int) -> dict[str, float]:
     server = start_server("covet")
     try:
-        clients = Clients(server.port, "/room", members, processes)
+        clients = Clients(server.port, "/room", members, processes, target=room.worker)
         time.sleep(1)
         cpu0 = server.cpu_s()
         answers = asyncio.run(load.control_broadcasts(server.port, rounds, 0.3))
@@ -198,6 +202,33 @@ def broadcast(members: int, processes: int, rounds: int) -> dict[str, float]:
     }
 
 
+def kernel_floor(members: int, processes: int, rounds: int) -> dict[str, float]:
+    """The same broadcast from a bare sender (`members.floor_server`): the kernel's part."""
+    ctx = multiprocessing.get_context("spawn")
+    pipe, child = ctx.Pipe()
+    proc = ctx.Process(target=room.floor_server, args=(child, rounds, 0.3))
+    proc.start()
+    try:
+        _, port = pipe.recv()
+        pipe.send(("expect", members))
+        clients = Clients(port, "/room", members, processes, target=room.worker)
+        pipe.recv()  # ready
+        pipe.send(("go",))
+        if not pipe.poll(rounds * 0.3 + 120):
+            raise TimeoutError("the bare sender did not finish")
+        _, result = pipe.recv()
+        time.sleep(1)
+        latencies = sorted(x for part in clients.ask(("latencies",), "latencies") for x in part)
+        clients.stop()
+        pipe.send(("done",))
+    finally:
+        proc.join(10)
+        if proc.is_alive():
+            proc.kill()
+    n = len(latencies)
+    return dict(result, delivered=n, p50_ms=latencies[n // 2] * 1e3, p99_ms=latencies[int(n * 0.99)] * 1e3)
+
+
 def echo(kind: str, connections: int, processes: int, warm: float, seconds: float) -> dict[str, float]:
     server = start_server(kind)
     try:
@@ -218,7 +249,7 @@ def echo(kind: str, connections: int, processes: int, warm: float, seconds: floa
 # --- the table ---------------------------------------------------------------------------------
 
 
-def table(i: dict[str, float], b: dict[str, float], e: dict[str, dict[str, float]]) -> str:
+def table(i: dict[str, float], b: dict[str, float], f0: dict[str, float], e: dict[str, dict[str, float]]) -> str:
     per_kb = i["per_conn_b"] / 1024
     projected = i["base_mb"] + per_kb * 100_000 / 1024
     c, f = e["covet"], e["fastapi"]
@@ -226,7 +257,7 @@ def table(i: dict[str, float], b: dict[str, float], e: dict[str, dict[str, float
         "# WebSockets: `make bench-ws`",
         "",
         f"{time.strftime('%Y-%m-%d %H:%M')} · {platform.machine()}, {os.cpu_count()} CPUs · Python "
-        f"{platform.python_version()} · server pinned to CPU 0, load clients (asyncio, uvloop) to CPU 1",
+        f"{platform.python_version()} · server pinned to CPU 0, clients to CPU 1",
         "",
         "| measure | covet | FastAPI + uvicorn |",
         "|---|---|---|",
@@ -240,13 +271,19 @@ def table(i: dict[str, float], b: dict[str, float], e: dict[str, dict[str, float
         f"{b['max_ms']:.1f} ms | |",
         f"| server time to hand one message to every member (median `send`) | {b['send_ms']:.2f} ms | |",
         f"| server CPU per delivered message | {b['cpu_us_per_msg']:.2f} µs | |",
+        f"| kernel floor, a bare sender (one `send()` per member): latency p50 / p99 | "
+        f"{f0['p50_ms']:.1f} / {f0['p99_ms']:.1f} ms | |",
+        f"| kernel floor: CPU per `send()` | {f0['user_us'] + f0['sys_us']:.2f} µs | |",
         f"| echo round trips/s, {c['connections']:,.0f} connections | {c['rps']:,.0f} | {f['rps']:,.0f} |",
         f"| server CPU per echo round trip | {c['cpu_us']:.1f} µs | {f['cpu_us']:.1f} µs |",
         "",
-        "Latency is measured by the clients (receive time minus the send time stamped in the "
-        "message, one CLOCK_MONOTONIC): it includes the client processes reading their share of "
-        "the room on one core. The server's own part is the median `send` time above. Round trips/s "
-        "depend on the client as much as on the server; server CPU per round trip does not.",
+        "Broadcast latency is the kernel's arrival stamp on each member's socket (`SO_TIMESTAMPNS`) "
+        "minus the send time stamped in the message (one CLOCK_REALTIME): when the frame reached "
+        "the member, whatever pace the clients read at. The kernel floor is a bare server pinned "
+        "like covet's whose broadcast is one `send()` of a ready frame per member, read by the "
+        "same clients: loopback runs the receiving TCP stack and the reader's wake-up in the "
+        "sender's context, and no server can deliver for less. Round trips/s depend on the "
+        "client as much as on the server; server CPU per round trip does not.",
     ]
     return "\n".join(rows) + "\n"
 
@@ -258,13 +295,18 @@ def main() -> None:
     parser.add_argument("--echo-connections", type=int, default=1_000)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--processes", type=int, default=6, help="client processes for the idle phase")
+    parser.add_argument("--broadcast-only", action="store_true", help="the broadcast rows alone, printed")
     args = parser.parse_args()
+    if args.broadcast_only:
+        print(broadcast(args.members, 4, 20), kernel_floor(args.members, 4, 20), flush=True)
+        return
     if args.idle + 600 > FILES:
         parser.error(f"one process may hold at most {FILES} open files")
     print(f"idle: {args.idle} connections ...", flush=True)
     i = idle(args.idle, args.processes)
     print(f"broadcast: {args.members} members ...", flush=True)
     b = broadcast(args.members, 4, 20)
+    f0 = kernel_floor(args.members, 4, 20)
     e = {}
     for kind in ("covet", "fastapi"):
         print(f"echo: {kind}, {args.echo_connections} connections ...", flush=True)
@@ -273,7 +315,7 @@ def main() -> None:
         except (RuntimeError, TimeoutError) as exc:  # keep the other rows of a run on a loaded machine
             print(f"echo: {kind} failed: {exc}", flush=True)
             e[kind] = {"rps": float("nan"), "cpu_us": float("nan"), "connections": 0}
-    out = table(i, b, e)
+    out = table(i, b, f0, e)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(out)
     print(out)
