@@ -205,3 +205,30 @@ def test_worker_refuses_an_app_without_jobs() -> None:
     )
     assert out.returncode == 1
     assert "declares no jobs queue" in out.stderr
+
+
+def test_a_retry_filed_just_before_the_minute_turns_is_still_sent() -> None:
+    """A timed schedule (a retry, a delayed job) filed under the previous minute after the
+    scheduler's last read of that minute is read again: taskiq-redis alone reads only the
+    current minute's list after its first read, and such a job never ran (the full suite once
+    waited forever for a retried job's result)."""
+    import asyncio
+    import datetime
+
+    from taskiq import ScheduledTask
+
+    from covet.jobs.schedules import Schedules
+
+    async def scenario() -> list[str]:
+        source = Schedules(REDIS_URL, prefix=f"covet:test:schedules:{uuid.uuid4().hex[:8]}")
+        await source.startup()
+        await source.get_schedules()  # the first read, which also sweeps the past
+        due = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=1)
+        task = ScheduledTask(task_name="retry", labels={}, args=[], kwargs={}, time=due, schedule_id="late-1")
+        await source.add_schedule(task)
+        found = [s.schedule_id for s in await source.get_schedules()]
+        await source.delete_schedule("late-1")
+        await source.shutdown()
+        return found
+
+    assert asyncio.run(scenario()) == ["late-1"]

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 from taskiq import TaskiqResult, TaskiqScheduler
 from taskiq.middlewares import SmartRetryMiddleware
 from taskiq.schedule_sources import LabelScheduleSource
-from taskiq_redis import ListRedisScheduleSource, RedisAsyncResultBackend
+from taskiq_redis import RedisAsyncResultBackend
 
 from covet.jobs.broker import StreamBroker
 from covet.jobs.job import Job
+from covet.jobs.schedules import Schedules
 
 if TYPE_CHECKING:
     from covet.jobs.outbox import Outbox
@@ -51,7 +52,7 @@ class Jobs:
         self.url = url or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
         self.queue = queue
         self.redelivery_timeout = redelivery_timeout
-        self.schedules = ListRedisScheduleSource(self.url, prefix=f"covet:jobs:{queue}:schedule")
+        self.schedules = Schedules(self.url, prefix=f"covet:jobs:{queue}:schedule")
         self.broker = (
             StreamBroker(
                 self.url,
