@@ -175,9 +175,15 @@ impl Session {
         }
     }
 
-    /// The next thing to do, in order; `None` when there is nothing.
+    /// The next thing to do, in order; `None` when there is nothing. Once drained, the action
+    /// queue gives its memory back: most connections sit idle between rare messages, and an
+    /// emptied queue would otherwise keep its allocation for the connection's whole life.
     pub fn poll_action(&mut self) -> Option<Action> {
-        self.actions.pop_front()
+        let action = self.actions.pop_front();
+        if action.is_none() && self.actions.capacity() != 0 {
+            self.actions = VecDeque::new();
+        }
+        action
     }
 
     /// Whether [`poll_action`](Self::poll_action) has something.

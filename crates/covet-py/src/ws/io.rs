@@ -38,6 +38,26 @@ const FLUSH_NOW: usize = 64 * 1024;
 thread_local! {
     /// Sockets with bytes waiting for this turn's flush (the loop's thread only).
     static DIRTY: RefCell<Vec<Rc<Inner>>> = const { RefCell::new(Vec::new()) };
+    /// The running loop and its bound `call_soon`, shared by every socket of the thread: one
+    /// bound method per connection would cost an idle connection 64 bytes for nothing.
+    static CALL_SOON: RefCell<Option<(PyObject, PyObject)>> = const { RefCell::new(None) };
+}
+
+/// The running loop's `call_soon`, one object per loop and thread.
+fn loop_call_soon(py: Python<'_>) -> Option<PyObject> {
+    let asyncio = py.import("asyncio").ok()?;
+    let lp = asyncio.call_method0("get_running_loop").ok()?;
+    CALL_SOON.with(|cell| {
+        let mut cached = cell.borrow_mut();
+        if let Some((known, call_soon)) = cached.as_ref() {
+            if known.bind(py).is(&lp) {
+                return Some(call_soon.clone_ref(py));
+            }
+        }
+        let call_soon = lp.getattr("call_soon").ok()?.unbind();
+        *cached = Some((lp.unbind(), call_soon.clone_ref(py)));
+        Some(call_soon)
+    })
 }
 
 struct Inner {
@@ -73,11 +93,7 @@ impl Socket {
         } else {
             None
         };
-        let call_soon = fd.and_then(|_| {
-            let asyncio = py.import("asyncio").ok()?;
-            let lp = asyncio.call_method0("get_running_loop").ok()?;
-            Some(lp.getattr("call_soon").ok()?.unbind())
-        });
+        let call_soon = fd.and_then(|_| loop_call_soon(py));
         Socket(G(Rc::new(Inner {
             transport: RefCell::new(transport),
             write: RefCell::new(write),
