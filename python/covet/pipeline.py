@@ -259,9 +259,9 @@ class Pipeline:
                 query = raw.query_string
                 return RedirectResponse(extra + ("?" + query.decode("latin-1") if query else ""))
             if outcome == _engine.MOUNT:
-                return await routes[index].handle(request, extra[0])
+                return await routes[index].serve(request, extra[0])
             request.path_params = extra
-        return await routes[index].handle(request)
+        return await routes[index].serve(request)
 
     async def _route_low_priority(self, request: Request) -> Response:
         """A path no compiled route matches: the app's own route objects (`BaseRoute`), the
@@ -270,13 +270,13 @@ class Pipeline:
         for route in compiled.custom:
             match, _ = route.matches(request.scope)
             if match != Match.NONE:
-                return await Mount("", route.handle).handle(request, "")
+                return await Mount("", route.handle).serve(request, "")
         low, raw = compiled.low, request._raw
         if low is not None:
             outcome, index, extra, _ = low.lookup(raw.method, raw.path)
             if outcome == _engine.FOUND:
                 request.path_params = extra
-                return await compiled.served[index].handle(request)
+                return await compiled.served[index].serve(request)
             if outcome == _engine.METHOD_NOT_ALLOWED:
                 raise HTTPException(405, headers={"Allow": extra})
         if compiled.frontends:

@@ -309,8 +309,10 @@ def route_url_path(route: Any, name: str, path_params: dict[str, Any]) -> str:
     """The path of `route` when it is the one named `name` taking exactly `path_params`."""
     if isinstance(route, _IncludedRouter | RouteContext):
         return route.url_path_for(name, **path_params)
+    if isinstance(route, Mount):
+        return route.url_path_for(name, **path_params)
     path = getattr(route, "path", None)
-    if getattr(route, "name", None) != name or path is None or isinstance(route, Mount):
+    if getattr(route, "name", None) != name or path is None:
         raise NoMatchFound(name, path_params)
     if {found.group(1) for found in _PARAM.finditer(path)} != set(path_params):
         raise NoMatchFound(name, path_params)
@@ -350,7 +352,14 @@ def compile_routes(app: Any) -> tuple[Any, CompiledRoutes]:
     from covet import _engine
     from covet.router_options import explicit_head_paths, head_routes_first, served_methods
 
-    served = [r for r in effective_routes(app.routes) if _servable(r)]
+    from covet.route_objects import CustomRoute, overrides_route_api
+
+    served, asked = [], []
+    for route in effective_routes(app.routes):
+        if overrides_route_api(route):
+            asked.append(CustomRoute(route))
+        elif _servable(route):
+            served.append(route)
     low_routes: list[Any] = []
     frontends: list[Frontend] = []
     for route in low_priority_routes(app):
@@ -372,7 +381,7 @@ def compile_routes(app: Any) -> tuple[Any, CompiledRoutes]:
         for index, route in enumerate(low_routes, start=len(served)):
             add(low, index, route)
         served.extend(low_routes)
-    custom = [r for r in app.routes if isinstance(r, BaseRoute) and not isinstance(r, _IncludedRouter)]
+    custom = asked + [r for r in app.routes if isinstance(r, BaseRoute) and not isinstance(r, _IncludedRouter)]
     return router, CompiledRoutes(served, low, frontends, custom)
 
 

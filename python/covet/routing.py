@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 import os
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from enum import Enum
 from typing import Any, TypeVar, get_type_hints
 
@@ -45,14 +45,15 @@ from covet.route_inclusion import (
     IncludeOptions,
     RouteContext,
     _IncludedRouter,
-    _iter_included_route_candidates,
     _restore_fastapi_scope_key,
+    effective_routes,
     iter_route_contexts,
     route_url_path,
     routes_url_path,
 )
 from covet.route_inclusion import include_router as _include
 from covet.route_matching import BaseRoute, Host, Match, NoMatchFound
+from covet.route_objects import dispatch, match_route, serve_route
 from covet.router_options import inherit_route_options
 from covet.streams import StreamPlan, is_generator, stream_item_type
 from covet.websocket_routing import APIWebSocketRoute
@@ -234,10 +235,10 @@ class APIRoute:
         """FastAPI's hook for `APIRoute` subclasses: the coroutine function that turns a request
         into this route's response. Override it to wrap the default (time the request, log
         it...); such a route is always served by Python, never run inline by the engine."""
-        return self.handle
+        return self.serve
 
     def _serve_with(self, handler: Callable[[Request], Any]) -> None:
-        self.handle = handler  # type: ignore[method-assign]
+        self.serve = handler  # type: ignore[method-assign]
         self.inline = self.task = False
         self.fast_args = None
 
@@ -256,9 +257,17 @@ class APIRoute:
 
         return call
 
+    # --- Starlette's route-object API (covet.route_objects; never on covet's server path) -----
+
+    def matches(self, scope: dict[str, Any]) -> tuple[Match, dict[str, Any]]:
+        return match_route(self, scope)
+
+    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await serve_route(self, scope, receive, send)
+
     # --- the Python path ------------------------------------------------------------------------
 
-    async def handle(self, request: Request) -> Response:
+    async def serve(self, request: Request) -> Response:
         app = request.app
         ctx = RequestContext(
             request,
@@ -546,9 +555,9 @@ class RouteRegistry:
         return route
 
     def add_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> APIRoute:
-        """A plain route: none of this app's or router's tags, dependencies or responses
-        (Starlette's `add_route`; covet's own docs pages use it)."""
-        route = APIRoute(self.prefix + path, endpoint, **options)
+        """Starlette's `add_route`: a `Route`, whose endpoint takes the request, with none of
+        this app's or router's tags, dependencies or responses (covet's docs pages use it)."""
+        route = Route(self.prefix + path, endpoint, **options)
         self.routes.append(route)
         self._mark_routes_changed()
         return route
@@ -782,9 +791,29 @@ class APIRouter(RouteRegistry):
     def add_event_handler(self, event: str, func: Callable[[], Any]) -> None:
         self.on_event(event)(func)
 
+    # Starlette's route-object API (covet.route_objects): an app compiles an included router's
+    # routes, so it never asks the router itself; one used as an ASGI app (a `Mount`'s, or
+    # called directly) routes each request through its routes in Python.
+    def matches(self, scope: dict[str, Any]) -> tuple[Match, dict[str, Any]]:
+        return Match.NONE, {}
+
+    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await dispatch(effective_routes(self.routes), scope, receive, send)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await self.handle(scope, receive, send)
+
 
 # Starlette's `Router` (a list of routes) is an `APIRouter` here.
 Router = APIRouter
+
+
+def _iter_included_route_candidates(routes: Sequence[Any]) -> Iterator[Any]:
+    """FastAPI's candidates of `routes`: an included `APIRoute` as declared (its original),
+    a Starlette route or a mount as served (under the include's prefix)."""
+    for route in effective_routes(routes):
+        original = getattr(route, "original_route", route)
+        yield original if isinstance(original, APIRoute) and not isinstance(original, Route) else route
 
 
 def _text_type(response_class: type[Response]) -> bytes | None:

@@ -1,0 +1,138 @@
+"""Starlette's route-object API on covet's routes: `route.matches(scope)` and
+`route.handle(scope, receive, send)`, and a router as an ASGI app.
+
+covet's server never asks route objects: its Rust router matches the compiled paths, and calls
+a route's `serve(request)`. These are for code that calls them itself (a router used as an ASGI
+app, `Mount(routes=[...])`, a test calling `route.handle`), and for an `APIRoute` subclass that
+overrides `matches` or `handle` (FastAPI's hooks to choose requests by header, to wrap the
+ASGI call...): such a route is not compiled but asked in turn, as any `BaseRoute` of the app's
+own, for a path no compiled route takes (see `CustomRoute`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from covet.asgi_scope import raw_request, route_path
+from covet.exceptions import HTTPException
+from covet.requests import Request
+from covet.responses import PlainTextResponse
+from covet.route_matching import Match
+
+__all__ = ["CustomRoute", "dispatch", "match_route", "overrides_route_api", "serve_route"]
+
+_CONTEXT = "effective_route_context"
+
+
+def _effective(route: Any, scope: dict[str, Any]) -> Any:
+    """The route as served for this scope: an inclusion's effective route when the scope names
+    one whose original is `route` (FastAPI's `scope["fastapi"]`), else `route` itself."""
+    fastapi_scope = scope.get("fastapi")
+    context = fastapi_scope.get(_CONTEXT) if isinstance(fastapi_scope, dict) else None
+    if context is not None and getattr(context, "original_route", None) is route:
+        return context.route
+    return route
+
+
+def match_route(route: Any, scope: dict[str, Any]) -> tuple[Match, dict[str, Any]]:
+    """`APIRoute.matches`: FULL for its path and method, PARTIAL for its path only."""
+    from covet.route_inclusion import _path_regex
+
+    effective = _effective(route, scope)
+    if scope.get("type") != "http" or "path" not in scope:
+        return Match.NONE, {}
+    found = _path_regex(effective.path).fullmatch(route_path(scope)[0])
+    if found is None:
+        return Match.NONE, {}
+    child = {"endpoint": effective.endpoint, "path_params": {**scope.get("path_params", {}), **found.groupdict()}}
+    return (Match.FULL if scope.get("method") in effective.methods else Match.PARTIAL), child
+
+
+async def _read_body(receive: Any) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def serve_route(route: Any, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """`APIRoute.handle(scope, receive, send)`: the route (its effective one, for an included
+    route) answers the request as an ASGI app; a method it does not take is a 405 listing the
+    ones it does (raised for the app's handlers when the scope has an app, as Starlette)."""
+    effective = _effective(route, scope)
+    match, child = match_route(route, scope)
+    if match is not Match.FULL:
+        allow = {"Allow": ", ".join(sorted(effective.methods))}
+        if "app" in scope:
+            raise HTTPException(405, headers=allow)
+        await PlainTextResponse("Method Not Allowed", status_code=405, headers=allow)(scope, receive, send)
+        return
+    request = Request(raw_request(scope, await _read_body(receive)), scope.get("app"))
+    request.path_params = child["path_params"]
+    if "fastapi" in scope:
+        request.scope_extra["fastapi"] = scope["fastapi"]
+    response = await effective.serve(request)
+    await response(scope, receive, send)
+
+
+async def dispatch(routes: Iterable[Any], scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """A router as an ASGI app, as Starlette's: the first route matching fully handles the
+    request, else the first matching its path only (a 405), else 404."""
+    partial: tuple[Any, dict[str, Any]] | None = None
+    for route in routes:
+        matches = getattr(route, "matches", None)
+        if matches is None:
+            continue
+        match, child = matches(scope)
+        if match is Match.FULL:
+            scope.update(child)
+            await route.handle(scope, receive, send)
+            return
+        if match is Match.PARTIAL and partial is None:
+            partial = route, child
+    if partial is not None:
+        scope.update(partial[1])
+        await partial[0].handle(scope, receive, send)
+        return
+    if "app" in scope:
+        raise HTTPException(404)
+    await PlainTextResponse("Not Found", status_code=404)(scope, receive, send)
+
+
+def overrides_route_api(route: Any) -> bool:
+    """Whether `route` (or the route it was derived from) is of an `APIRoute` subclass that
+    overrides `matches` or `handle`: then it is asked, not compiled."""
+    from covet.routing import APIRoute
+
+    cls = type(getattr(route, "original_route", route))
+    return issubclass(cls, APIRoute) and (cls.matches is not APIRoute.matches or cls.handle is not APIRoute.handle)
+
+
+class CustomRoute:
+    """An effective route whose class overrides `matches` or `handle`: its original route
+    object is asked, with the scope naming the effective route (as FastAPI does), so the
+    original's own code runs for requests through an inclusion too."""
+
+    def __init__(self, route: Any) -> None:
+        self.route = route
+        self.original = getattr(route, "original_route", route)
+
+    def _scoped(self, scope: dict[str, Any]) -> dict[str, Any]:
+        from covet.route_inclusion import RouteContext
+
+        fastapi_scope = scope.get("fastapi")
+        scope["fastapi"] = {**(fastapi_scope if isinstance(fastapi_scope, dict) else {}), _CONTEXT: RouteContext(self.route)}
+        return scope
+
+    def matches(self, scope: dict[str, Any]) -> tuple[Match, dict[str, Any]]:
+        match: tuple[Match, dict[str, Any]] = self.original.matches(self._scoped(dict(scope)))
+        return match
+
+    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await self.original.handle(self._scoped(scope), receive, send)
