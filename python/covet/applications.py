@@ -23,8 +23,8 @@ from covet.params import DependsParam
 from covet.pipeline import Pipeline, Runtime
 from covet.requests import Request
 from covet.responses import JSONResponse, Response
-from covet.router_options import apply_app_options, merged_lifespan
 from covet.route_inclusion import effective_routes, routes_url_path
+from covet.router_options import apply_app_options, merged_lifespan
 from covet.routing import APIRouter, F, RouteRegistry, WebhookRoute
 
 __all__ = ["Covet"]

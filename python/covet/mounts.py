@@ -12,6 +12,7 @@ from covet.asgi_scope import route_path
 from covet.requests import Request
 from covet.responses import StreamingResponse
 from covet.route_matching import Match, NoMatchFound
+from covet.route_objects import RouteList
 from covet.websockets import EngineChannel, WebSocket
 
 if TYPE_CHECKING:
@@ -33,10 +34,8 @@ class Mount:
         check_prefix(path, f"Mount path {path!r}")
         if (app is None) == (routes is None):
             raise ValueError("A Mount takes either an app or routes")
-        if routes is not None:  # Starlette's `Mount(path, routes=[...])`: a router of them
-            from covet.routing import APIRouter
-
-            app = APIRouter(routes=routes)
+        if routes is not None:  # Starlette's `Mount(path, routes=[...])`
+            app = RouteList(routes)
         self.path = path
         self.app = app
         self.name = name
@@ -101,7 +100,8 @@ class Mount:
         """Starlette's route-object API: FULL for a path under the prefix, whose app then sees
         the prefix in `root_path`."""
         path = route_path(scope)[0]
-        if scope.get("type") not in ("http", "websocket") or not (path == self.path or path.startswith(self.path + "/")):
+        under = path == self.path or path.startswith(self.path + "/")
+        if scope.get("type") not in ("http", "websocket") or not under:
             return Match.NONE, {}
         return Match.FULL, {"root_path": scope.get("root_path", "") + self.path, "app_root_path": self.path}
 

@@ -27,6 +27,7 @@ from covet.exceptions import FastAPIError
 from covet.frontend import Frontend
 from covet.mounts import Mount, check_prefix
 from covet.route_matching import BaseRoute, Match, NoMatchFound
+from covet.route_objects import CustomRoute, RouteObjectAPI, overrides_route_api, path_regex
 from covet.router_options import include_options, merge_router_events
 from covet.websocket_routing import APIWebSocketRoute
 
@@ -150,7 +151,7 @@ class RouteContext:
         """Starlette's route interface: whether an HTTP scope is for this route."""
         if scope.get("type") != "http" or isinstance(self.route, Mount | APIWebSocketRoute):
             return Match.NONE, {}
-        found = _path_regex(self.route.path).fullmatch(scope.get("path", ""))
+        found = path_regex(self.route.path).fullmatch(scope.get("path", ""))
         if found is None:
             return Match.NONE, {}
         child = {"path_params": found.groupdict(), "fastapi": {"effective_route_context": self}}
@@ -159,14 +160,6 @@ class RouteContext:
 
     def url_path_for(self, name: str, /, **path_params: Any) -> str:
         return route_url_path(self.route, name, path_params)
-
-
-def _path_regex(path: str) -> re.Pattern[str]:
-    pattern, end = "", 0
-    for found in _PARAM.finditer(path):
-        pattern += re.escape(path[end : found.start()]) + f"(?P<{found.group(1)}>[^/]+)"
-        end = found.end()
-    return re.compile(pattern + re.escape(path[end:]))
 
 
 def iter_route_contexts(routes: Iterable[Any]) -> Iterator[RouteContext]:
@@ -187,7 +180,13 @@ def effective_routes(routes: Iterable[Any]) -> Iterator[Any]:
             yield route
 
 
-_iter_included_route_candidates = effective_routes
+def _iter_included_route_candidates(routes: Iterable[Any]) -> Iterator[Any]:
+    """FastAPI's candidates of `routes`: an included `APIRoute` as declared (its original),
+    a Starlette `Route` or a mount as served (under the include's prefix)."""
+    for route in effective_routes(routes):
+        original = getattr(route, "original_route", route)
+        starlette = hasattr(getattr(original, "endpoint", None), "starlette_endpoint")
+        yield original if isinstance(original, RouteObjectAPI) and not starlette else route
 
 
 def _restore_fastapi_scope_key(scope: dict[str, Any], key: str, value: Any) -> None:
@@ -352,12 +351,10 @@ def compile_routes(app: Any) -> tuple[Any, CompiledRoutes]:
     from covet import _engine
     from covet.router_options import explicit_head_paths, head_routes_first, served_methods
 
-    from covet.route_objects import CustomRoute, overrides_route_api
-
     served, asked = [], []
     for route in effective_routes(app.routes):
         if overrides_route_api(route):
-            asked.append(CustomRoute(route))
+            asked.append(CustomRoute(route, RouteContext(route)))
         elif _servable(route):
             served.append(route)
     low_routes: list[Any] = []

@@ -11,18 +11,37 @@ own, for a path no compiled route takes (see `CustomRoute`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from covet.asgi_scope import raw_request, route_path
 from covet.exceptions import HTTPException
 from covet.requests import Request
 from covet.responses import PlainTextResponse
-from covet.route_matching import Match
+from covet.route_matching import Match, NoMatchFound
 
-__all__ = ["CustomRoute", "dispatch", "match_route", "overrides_route_api", "serve_route"]
+__all__ = [
+    "CustomRoute",
+    "RouteList",
+    "RouteObjectAPI",
+    "RouterObjectAPI",
+    "dispatch",
+    "overrides_route_api",
+    "path_regex",
+]
 
 _CONTEXT = "effective_route_context"
+_PARAM = re.compile(r"\{([A-Za-z_]\w*)(?::[^}]*)?\}")
+
+
+def path_regex(path: str) -> re.Pattern[str]:
+    """A route path's pattern: each `{name}` one segment (captured by its name)."""
+    pattern, end = "", 0
+    for found in _PARAM.finditer(path):
+        pattern += re.escape(path[end : found.start()]) + f"(?P<{found.group(1)}>[^/]+)"
+        end = found.end()
+    return re.compile(pattern + re.escape(path[end:]))
 
 
 def _effective(route: Any, scope: dict[str, Any]) -> Any:
@@ -37,12 +56,10 @@ def _effective(route: Any, scope: dict[str, Any]) -> Any:
 
 def match_route(route: Any, scope: dict[str, Any]) -> tuple[Match, dict[str, Any]]:
     """`APIRoute.matches`: FULL for its path and method, PARTIAL for its path only."""
-    from covet.route_inclusion import _path_regex
-
     effective = _effective(route, scope)
     if scope.get("type") != "http" or "path" not in scope:
         return Match.NONE, {}
-    found = _path_regex(effective.path).fullmatch(route_path(scope)[0])
+    found = path_regex(effective.path).fullmatch(route_path(scope)[0])
     if found is None:
         return Match.NONE, {}
     child = {"endpoint": effective.endpoint, "path_params": {**scope.get("path_params", {}), **found.groupdict()}}
@@ -85,7 +102,7 @@ async def dispatch(routes: Iterable[Any], scope: dict[str, Any], receive: Any, s
     """A router as an ASGI app, as Starlette's: the first route matching fully handles the
     request, else the first matching its path only (a 405), else 404."""
     partial: tuple[Any, dict[str, Any]] | None = None
-    for route in routes:
+    for route in _flat(routes):
         matches = getattr(route, "matches", None)
         if matches is None:
             continue
@@ -105,29 +122,62 @@ async def dispatch(routes: Iterable[Any], scope: dict[str, Any], receive: Any, s
     await PlainTextResponse("Not Found", status_code=404)(scope, receive, send)
 
 
-def overrides_route_api(route: Any) -> bool:
-    """Whether `route` (or the route it was derived from) is of an `APIRoute` subclass that
-    overrides `matches` or `handle`: then it is asked, not compiled."""
-    from covet.routing import APIRoute
+class RouteObjectAPI:
+    """`matches` and `handle(scope, receive, send)` of `APIRoute` (see the module docstring)."""
 
+    def matches(self, scope: dict[str, Any]) -> tuple[Match, dict[str, Any]]:
+        return match_route(self, scope)
+
+    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await serve_route(self, scope, receive, send)
+
+
+def _flat(routes: Iterable[Any]) -> Iterator[Any]:
+    """Routes with each inclusion replaced by the routes served through it."""
+    for route in routes:
+        served = getattr(route, "effective_candidates", None)
+        yield from (served() if served is not None else (route,))
+
+
+class RouterObjectAPI:
+    """`APIRouter` as Starlette's `Router`: an app compiles an included router's routes, so it
+    never asks the router itself; one used as an ASGI app (called directly, or mounted) routes
+    each request through its routes here, in Python."""
+
+    routes: list[Any]
+
+    def matches(self, scope: dict[str, Any]) -> tuple[Match, dict[str, Any]]:
+        return Match.NONE, {}
+
+    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await dispatch(self.routes, scope, receive, send)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await self.handle(scope, receive, send)
+
+
+def overrides_route_api(route: Any) -> bool:
+    """Whether `route` (or the route it was derived from) is of a route class that overrides
+    `matches` or `handle`: then it is asked, not compiled."""
     cls = type(getattr(route, "original_route", route))
-    return issubclass(cls, APIRoute) and (cls.matches is not APIRoute.matches or cls.handle is not APIRoute.handle)
+    return issubclass(cls, RouteObjectAPI) and (
+        cls.matches is not RouteObjectAPI.matches or cls.handle is not RouteObjectAPI.handle
+    )
 
 
 class CustomRoute:
     """An effective route whose class overrides `matches` or `handle`: its original route
-    object is asked, with the scope naming the effective route (as FastAPI does), so the
-    original's own code runs for requests through an inclusion too."""
+    object is asked, with the scope naming the effective route (`context`, its
+    `RouteContext`, as FastAPI does), so the original's own code runs for requests through an
+    inclusion too."""
 
-    def __init__(self, route: Any) -> None:
-        self.route = route
+    def __init__(self, route: Any, context: Any) -> None:
         self.original = getattr(route, "original_route", route)
+        self.context = context
 
     def _scoped(self, scope: dict[str, Any]) -> dict[str, Any]:
-        from covet.route_inclusion import RouteContext
-
         fastapi_scope = scope.get("fastapi")
-        scope["fastapi"] = {**(fastapi_scope if isinstance(fastapi_scope, dict) else {}), _CONTEXT: RouteContext(self.route)}
+        scope["fastapi"] = {**(fastapi_scope if isinstance(fastapi_scope, dict) else {}), _CONTEXT: self.context}
         return scope
 
     def matches(self, scope: dict[str, Any]) -> tuple[Match, dict[str, Any]]:
@@ -136,3 +186,21 @@ class CustomRoute:
 
     async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         await self.original.handle(self._scoped(scope), receive, send)
+
+
+class RouteList:
+    """The app of Starlette's `Mount(path, routes=[...])`: its routes, as an ASGI app."""
+
+    def __init__(self, routes: list[Any]) -> None:
+        self.routes = list(routes)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await dispatch(self.routes, scope, receive, send)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> str:
+        for route in self.routes:
+            try:
+                return str(route.url_path_for(name, **path_params))
+            except NoMatchFound:
+                continue
+        raise NoMatchFound(name, path_params)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 import os
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import Any, TypeVar, get_type_hints
 
@@ -45,15 +45,15 @@ from covet.route_inclusion import (
     IncludeOptions,
     RouteContext,
     _IncludedRouter,
+    _iter_included_route_candidates,
     _restore_fastapi_scope_key,
-    effective_routes,
     iter_route_contexts,
     route_url_path,
     routes_url_path,
 )
 from covet.route_inclusion import include_router as _include
 from covet.route_matching import BaseRoute, Host, Match, NoMatchFound
-from covet.route_objects import dispatch, match_route, serve_route
+from covet.route_objects import RouteObjectAPI, RouterObjectAPI
 from covet.router_options import inherit_route_options
 from covet.streams import StreamPlan, is_generator, stream_item_type
 from covet.websocket_routing import APIWebSocketRoute
@@ -92,8 +92,9 @@ _TRIVIAL_MODELS = (dict, list, Any, object)
 _PING_INTERVAL = 15.0
 
 
-class APIRoute:
-    """One path + methods bound to a handler, with FastAPI's route options."""
+class APIRoute(RouteObjectAPI):
+    """One path + methods bound to a handler, with FastAPI's route options (and Starlette's
+    `matches`/`handle(scope, receive, send)`, never used by covet's server: covet.route_objects)."""
 
     # A route only described in the OpenAPI document (a webhook), never served: its "path" is
     # any name (FastAPI's `@app.webhooks.post("new-subscription")`).
@@ -256,14 +257,6 @@ class APIRoute:
             return endpoint(**_simple_values(dependant, Request(raw, app)))
 
         return call
-
-    # --- Starlette's route-object API (covet.route_objects; never on covet's server path) -----
-
-    def matches(self, scope: dict[str, Any]) -> tuple[Match, dict[str, Any]]:
-        return match_route(self, scope)
-
-    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        await serve_route(self, scope, receive, send)
 
     # --- the Python path ------------------------------------------------------------------------
 
@@ -732,7 +725,7 @@ class WebhookRoute(APIRoute):
     documentation_only = True
 
 
-class APIRouter(RouteRegistry):
+class APIRouter(RouteRegistry, RouterObjectAPI):
     """A group of routes with a common prefix, tags, dependencies and documented responses."""
 
     def __init__(
@@ -791,29 +784,9 @@ class APIRouter(RouteRegistry):
     def add_event_handler(self, event: str, func: Callable[[], Any]) -> None:
         self.on_event(event)(func)
 
-    # Starlette's route-object API (covet.route_objects): an app compiles an included router's
-    # routes, so it never asks the router itself; one used as an ASGI app (a `Mount`'s, or
-    # called directly) routes each request through its routes in Python.
-    def matches(self, scope: dict[str, Any]) -> tuple[Match, dict[str, Any]]:
-        return Match.NONE, {}
-
-    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        await dispatch(effective_routes(self.routes), scope, receive, send)
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        await self.handle(scope, receive, send)
-
 
 # Starlette's `Router` (a list of routes) is an `APIRouter` here.
 Router = APIRouter
-
-
-def _iter_included_route_candidates(routes: Sequence[Any]) -> Iterator[Any]:
-    """FastAPI's candidates of `routes`: an included `APIRoute` as declared (its original),
-    a Starlette route or a mount as served (under the include's prefix)."""
-    for route in effective_routes(routes):
-        original = getattr(route, "original_route", route)
-        yield original if isinstance(original, APIRoute) and not isinstance(original, Route) else route
 
 
 def _text_type(response_class: type[Response]) -> bytes | None:
