@@ -27,7 +27,14 @@ from covet.exceptions import FastAPIError
 from covet.frontend import Frontend
 from covet.mounts import Mount, check_prefix
 from covet.route_matching import BaseRoute, Match, NoMatchFound
-from covet.route_objects import CustomRoute, RouteObjectAPI, overrides_route_api, path_regex
+from covet.route_objects import (
+    CustomInclusion,
+    CustomRoute,
+    RouteObjectAPI,
+    overrides_route_api,
+    overrides_router_api,
+    path_regex,
+)
 from covet.router_options import include_options, merge_router_events
 from covet.websocket_routing import APIWebSocketRoute
 
@@ -352,7 +359,7 @@ def compile_routes(app: Any) -> tuple[Any, CompiledRoutes]:
     from covet.router_options import explicit_head_paths, head_routes_first, served_methods
 
     served, asked = [], []
-    for route in effective_routes(app.routes):
+    for route in _compiled_or_asked(app.routes, asked):
         if overrides_route_api(route):
             asked.append(CustomRoute(route, RouteContext(route)))
         elif _servable(route):
@@ -380,6 +387,16 @@ def compile_routes(app: Any) -> tuple[Any, CompiledRoutes]:
         served.extend(low_routes)
     custom = asked + [r for r in app.routes if isinstance(r, BaseRoute) and not isinstance(r, _IncludedRouter)]
     return router, CompiledRoutes(served, low, frontends, custom)
+
+
+def _compiled_or_asked(routes: list[Any], asked: list[Any]) -> Iterator[Any]:
+    """The effective routes of `routes`, but for the inclusions of a router class overriding
+    `matches`/`handle`, which go to `asked` whole."""
+    for route in routes:
+        if isinstance(route, _IncludedRouter) and overrides_router_api(route.router):
+            asked.append(CustomInclusion(route))
+        else:
+            yield from effective_routes([route])
 
 
 def _servable(route: Any) -> bool:

@@ -22,16 +22,19 @@ from covet.responses import PlainTextResponse
 from covet.route_matching import Match, NoMatchFound
 
 __all__ = [
+    "CustomInclusion",
     "CustomRoute",
     "RouteList",
     "RouteObjectAPI",
     "RouterObjectAPI",
     "dispatch",
     "overrides_route_api",
+    "overrides_router_api",
     "path_regex",
 ]
 
 _CONTEXT = "effective_route_context"
+_INCLUDED = "included_router"
 _PARAM = re.compile(r"\{([A-Za-z_]\w*)(?::[^}]*)?\}")
 
 
@@ -98,9 +101,8 @@ async def serve_route(route: Any, scope: dict[str, Any], receive: Any, send: Any
     await response(scope, receive, send)
 
 
-async def dispatch(routes: Iterable[Any], scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """A router as an ASGI app, as Starlette's: the first route matching fully handles the
-    request, else the first matching its path only (a 405), else 404."""
+def _select(routes: Iterable[Any], scope: dict[str, Any]) -> tuple[Match, Any, dict[str, Any]]:
+    """Starlette's choice: the first route matching fully, else the first matching its path."""
     partial: tuple[Any, dict[str, Any]] | None = None
     for route in _flat(routes):
         matches = getattr(route, "matches", None)
@@ -108,14 +110,21 @@ async def dispatch(routes: Iterable[Any], scope: dict[str, Any], receive: Any, s
             continue
         match, child = matches(scope)
         if match is Match.FULL:
-            scope.update(child)
-            await route.handle(scope, receive, send)
-            return
+            return match, route, child
         if match is Match.PARTIAL and partial is None:
             partial = route, child
     if partial is not None:
-        scope.update(partial[1])
-        await partial[0].handle(scope, receive, send)
+        return Match.PARTIAL, *partial
+    return Match.NONE, None, {}
+
+
+async def dispatch(routes: Iterable[Any], scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """A router as an ASGI app, as Starlette's: the route `_select` chooses handles the
+    request (a 405 for a path-only match), else 404."""
+    match, route, child = _select(routes, scope)
+    if route is not None:
+        scope.update(child)
+        await route.handle(scope, receive, send)
         return
     if "app" in scope:
         raise HTTPException(404)
@@ -141,16 +150,22 @@ def _flat(routes: Iterable[Any]) -> Iterator[Any]:
 
 class RouterObjectAPI:
     """`APIRouter` as Starlette's `Router`: an app compiles an included router's routes, so it
-    never asks the router itself; one used as an ASGI app (called directly, or mounted) routes
-    each request through its routes here, in Python."""
+    never asks the router itself, unless its class overrides `matches` or `handle`
+    (`CustomInclusion`); one used as an ASGI app (called directly, or mounted) routes each
+    request through its routes here, in Python."""
 
     routes: list[Any]
 
     def matches(self, scope: dict[str, Any]) -> tuple[Match, dict[str, Any]]:
-        return Match.NONE, {}
+        inclusion = _inclusion_of(self, scope)
+        if inclusion is None:
+            return Match.NONE, {}
+        return _select(inclusion.effective_route_contexts(), scope)[0], {}
 
     async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        await dispatch(self.routes, scope, receive, send)
+        inclusion = _inclusion_of(self, scope)
+        routes = inclusion.effective_route_contexts() if inclusion is not None else self.routes
+        await dispatch(routes, scope, receive, send)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         await self.handle(scope, receive, send)
@@ -186,6 +201,41 @@ class CustomRoute:
 
     async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         await self.original.handle(self._scoped(scope), receive, send)
+
+
+def _inclusion_of(router: Any, scope: dict[str, Any]) -> Any:
+    """The inclusion of `router` the scope is being routed through (`CustomInclusion`)."""
+    fastapi_scope = scope.get("fastapi")
+    inclusion = fastapi_scope.get(_INCLUDED) if isinstance(fastapi_scope, dict) else None
+    return inclusion if getattr(inclusion, "router", None) is router else None
+
+
+def overrides_router_api(router: Any) -> bool:
+    cls = type(router)
+    return issubclass(cls, RouterObjectAPI) and (
+        cls.matches is not RouterObjectAPI.matches or cls.handle is not RouterObjectAPI.handle
+    )
+
+
+class CustomInclusion:
+    """An inclusion of a router whose class overrides `matches` or `handle`: its routes are
+    not compiled; the router is asked, the scope naming the inclusion, and its default
+    `matches`/`handle` route through the inclusion's effective routes."""
+
+    def __init__(self, inclusion: Any) -> None:
+        self.inclusion = inclusion
+
+    def _scoped(self, scope: dict[str, Any]) -> dict[str, Any]:
+        fastapi_scope = scope.get("fastapi")
+        scope["fastapi"] = {**(fastapi_scope if isinstance(fastapi_scope, dict) else {}), _INCLUDED: self.inclusion}
+        return scope
+
+    def matches(self, scope: dict[str, Any]) -> tuple[Match, dict[str, Any]]:
+        match: tuple[Match, dict[str, Any]] = self.inclusion.router.matches(self._scoped(dict(scope)))
+        return match
+
+    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await self.inclusion.router.handle(self._scoped(scope), receive, send)
 
 
 class RouteList:
