@@ -61,6 +61,15 @@ def test_mount_of_routes_serves_and_names_them(client: httpx.Client) -> None:
     assert client.get("/links").json() == "/api/mounted/items/abc"
 
 
+def test_host_routes_by_the_host_header(client: httpx.Client) -> None:
+    response = client.get("/api/hosted/7", headers={"host": "eu.example.test"})
+    assert response.status_code == 200
+    assert response.text == "hosted eu 7 /api"  # an included Host's app sees the prefix
+    assert client.get("/api/hosted/7", headers={"host": "example.test"}).status_code == 404
+    assert client.get("/", headers={"host": "static.other.test"}).text == "static"
+    assert client.get("/host-link").json() == {"path": "/api/hosted/7", "host": "eu.example.test"}
+
+
 def test_add_route_endpoint_takes_the_request(client: httpx.Client) -> None:
     response = client.get("/plain?q=1")
     assert response.status_code == 200

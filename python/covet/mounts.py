@@ -111,9 +111,10 @@ class Mount:
     def url_path_for(self, name: str, /, **path_params: Any) -> str:
         """`"mount_name:route_name"`: the path of a route of the mounted app, under the prefix."""
         inner = getattr(self.app, "url_path_for", None)
-        if self.name is None or inner is None or not name.startswith(self.name + ":"):
+        if inner is None or (self.name is not None and not name.startswith(self.name + ":")):
             raise NoMatchFound(name, path_params)
-        return self.path + inner(name[len(self.name) + 1 :], **path_params)
+        # An unnamed mount (one covet makes for an included `Host`) passes names through.
+        return self.path + inner(name if self.name is None else name[len(self.name) + 1 :], **path_params)
 
     def websocket_call(self, app: Any, runtime: Runtime) -> Any:
         """What the engine calls for a WebSocket upgrade under this mount: the mounted app

@@ -268,9 +268,9 @@ class Pipeline:
         low-priority routes, then the frontends, else 404."""
         compiled = self.compiled
         for route in compiled.custom:
-            match, _ = route.matches(request.scope)
+            match, child = route.matches(request.scope)
             if match != Match.NONE:
-                return await Mount("", route.handle).serve(request, "")
+                return await Mount("", _with_child_scope(route, child)).serve(request, "")
         low, raw = compiled.low, request._raw
         if low is not None:
             outcome, index, extra, _ = low.lookup(raw.method, raw.path)
@@ -365,3 +365,14 @@ def _log_access(client: tuple[str, int] | None, method: str, target: str, versio
 def _log_refused(status: int, detail: str, client: tuple[str, int] | None) -> None:
     where = f"{client[0]}:{client[1]}" if client else "-"
     _server_logger.warning("Refused a request from %s: %d %s", where, status, detail)
+
+
+def _with_child_scope(route: Any, child: dict[str, Any]) -> Callable[..., Any]:
+    """`route.handle` as an ASGI app seeing what its `matches` added to the scope (path
+    parameters of a `Host`...), as Starlette's router applies it."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        scope.update(child)
+        await route.handle(scope, receive, send)
+
+    return app

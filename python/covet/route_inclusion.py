@@ -30,6 +30,8 @@ from covet.route_matching import BaseRoute, Match, NoMatchFound
 from covet.route_objects import (
     CustomInclusion,
     CustomRoute,
+    Host,
+    RouteList,
     RouteObjectAPI,
     overrides_route_api,
     overrides_router_api,
@@ -261,6 +263,9 @@ def _derive(inclusion: _IncludedRouter, route: Any) -> Any:
         derived = parent._make_websocket_route(opts.prefix + route.path, route.endpoint, **options)
     elif isinstance(route, Mount):
         derived = Mount(parent.prefix + opts.prefix + route.path, route.app, name=route.name)
+    elif isinstance(route, Host):  # its app under the include's prefix, as FastAPI does
+        prefix = parent.prefix + opts.prefix
+        derived = Host(route.host, RouteList([Mount(prefix, route.app)]) if prefix else route.app, name=route.name)
     elif hasattr(route, "options") and hasattr(route, "endpoint"):
         if not opts.prefix and not route.path:
             raise FastAPIError(f"Prefix and path cannot be both empty (path operation: {route.name})")
@@ -315,7 +320,7 @@ def route_url_path(route: Any, name: str, path_params: dict[str, Any]) -> str:
     """The path of `route` when it is the one named `name` taking exactly `path_params`."""
     if isinstance(route, _IncludedRouter | RouteContext):
         return route.url_path_for(name, **path_params)
-    if isinstance(route, Mount):
+    if isinstance(route, Mount | Host):
         return route.url_path_for(name, **path_params)
     path = getattr(route, "path", None)
     if getattr(route, "name", None) != name or path is None:
@@ -364,6 +369,8 @@ def compile_routes(app: Any) -> tuple[Any, CompiledRoutes]:
             asked.append(CustomRoute(route, RouteContext(route)))
         elif _servable(route):
             served.append(route)
+        elif isinstance(route, Host):
+            asked.append(route)
     low_routes: list[Any] = []
     frontends: list[Frontend] = []
     for route in low_priority_routes(app):
@@ -385,7 +392,8 @@ def compile_routes(app: Any) -> tuple[Any, CompiledRoutes]:
         for index, route in enumerate(low_routes, start=len(served)):
             add(low, index, route)
         served.extend(low_routes)
-    custom = asked + [r for r in app.routes if isinstance(r, BaseRoute) and not isinstance(r, _IncludedRouter)]
+    own = [r for r in app.routes if isinstance(r, BaseRoute) and not isinstance(r, _IncludedRouter | Host)]
+    custom = asked + own
     return router, CompiledRoutes(served, low, frontends, custom)
 
 

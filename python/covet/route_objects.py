@@ -16,10 +16,11 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from covet.asgi_scope import raw_request, route_path
+from covet.datastructures import URLPath
 from covet.exceptions import HTTPException
 from covet.requests import Request
 from covet.responses import PlainTextResponse
-from covet.route_matching import Match, NoMatchFound
+from covet.route_matching import BaseRoute, Match, NoMatchFound
 
 __all__ = [
     "CustomInclusion",
@@ -254,3 +255,44 @@ class RouteList:
             except NoMatchFound:
                 continue
         raise NoMatchFound(name, path_params)
+
+
+class Host(BaseRoute):
+    """Starlette's `Host`: requests whose Host header matches `host` (`"{subdomain}.example.com"`,
+    each `{name}` a path parameter) go to `app`. covet's Rust router matches paths only: a
+    `Host` is asked, as any route object of the app's own, for paths no compiled route takes
+    (a Host header costs nothing to the other routes)."""
+
+    def __init__(self, host: str, app: Any, name: str | None = None) -> None:
+        self.host = host
+        self.app = app
+        self.name = name
+        self.path = ""
+        self.methods: set[str] = set()
+        self.include_in_schema = False
+        self._regex = path_regex(host)
+
+    def matches(self, scope: dict[str, Any]) -> tuple[Match, dict[str, Any]]:
+        if scope.get("type") not in ("http", "websocket"):
+            return Match.NONE, {}
+        host = dict(scope.get("headers", [])).get(b"host", b"").decode("latin-1").split(":")[0]
+        found = self._regex.fullmatch(host)
+        if found is None:
+            return Match.NONE, {}
+        return Match.FULL, {"path_params": {**scope.get("path_params", {}), **found.groupdict()}}
+
+    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        """`"host_name:route_name"`: the app's route path, with the host filled in (`.host`)."""
+        inner = getattr(self.app, "url_path_for", None)
+        if self.name is None or inner is None or not name.startswith(self.name + ":"):
+            raise NoMatchFound(name, path_params)
+        names = {found.group(1) for found in _PARAM.finditer(self.host)}
+        if not names <= set(path_params):
+            raise NoMatchFound(name, path_params)
+        rest = {k: v for k, v in path_params.items() if k not in names}
+        path = inner(name[len(self.name) + 1 :], **rest)
+        host = _PARAM.sub(lambda found: str(path_params[found.group(1)]), self.host)
+        return URLPath(str(path), protocol="http", host=host)

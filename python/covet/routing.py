@@ -52,8 +52,8 @@ from covet.route_inclusion import (
     routes_url_path,
 )
 from covet.route_inclusion import include_router as _include
-from covet.route_matching import BaseRoute, Host, Match, NoMatchFound
-from covet.route_objects import RouteObjectAPI, RouterObjectAPI
+from covet.route_matching import BaseRoute, Match, NoMatchFound
+from covet.route_objects import Host, RouteObjectAPI, RouterObjectAPI
 from covet.router_options import inherit_route_options
 from covet.streams import StreamPlan, is_generator, stream_item_type
 from covet.websocket_routing import APIWebSocketRoute

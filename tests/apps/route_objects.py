@@ -9,7 +9,7 @@ from typing import Any
 from covet import APIRouter, Covet, Request
 from covet.responses import PlainTextResponse
 from covet.route_matching import Match
-from covet.routing import APIRoute, Mount, Route
+from covet.routing import APIRoute, Host, Mount, Route, Router
 
 
 class HeaderRoute(APIRoute):
@@ -91,6 +91,15 @@ mount_router = APIRouter(
     routes=[Mount("/mounted", routes=[Route("/items/{item_id}", mounted_item, name="read_item")], name="mounted")]
 )
 
+
+def hosted_item(request: Request) -> PlainTextResponse:
+    params = request.path_params
+    return PlainTextResponse(f"hosted {params['subdomain']} {params['item_id']} {request.scope['root_path']}")
+
+
+hosted = Router(routes=[Route("/hosted/{item_id}", hosted_item, name="read_item")])
+host_router = APIRouter(routes=[Host("{subdomain}.example.test", hosted, name="hosted")])
+
 app = Covet()
 app.include_router(header_router, prefix="/api")
 app.include_router(wrapping_router, prefix="/api")
@@ -98,6 +107,8 @@ app.include_router(rejecting_router, prefix="/api")
 app.include_router(fallback_router, prefix="/api")
 app.include_router(mount_router, prefix="/api")
 app.include_router(routed, prefix="/api")
+app.include_router(host_router, prefix="/api")
+app.routes.append(Host("static.other.test", Router(routes=[Route("/", lambda request: PlainTextResponse("static"))])))
 
 
 def plain(request: Request) -> PlainTextResponse:
@@ -110,3 +121,9 @@ app.add_route("/plain", plain)
 @app.get("/links")
 def links() -> str:
     return app.url_path_for("mounted:read_item", item_id="abc")
+
+
+@app.get("/host-link")
+def host_link() -> dict[str, str]:
+    url = app.url_path_for("hosted:read_item", subdomain="eu", item_id="7")
+    return {"path": url, "host": url.host}
