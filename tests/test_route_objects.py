@@ -44,7 +44,20 @@ def test_overridden_router_matches_chooses_requests_for_its_routes(client: httpx
     response = client.get("/api/routed/ping/1", headers={"x-router": "yes"})
     assert response.status_code == 200
     assert response.json() == {"n": 1, "path": "/api/routed/ping/{n}"}
-    assert client.post("/api/routed/ping/1", headers={"x-router": "yes"}).status_code == 405
+    not_allowed = client.post("/api/routed/ping/1", headers={"x-router": "yes"})
+    assert (not_allowed.status_code, not_allowed.json()) == (405, {"detail": "Method Not Allowed"})
+    assert not_allowed.headers["allow"] == "GET, HEAD"
+
+
+def test_nested_router_overrides_are_each_asked(client: httpx.Client) -> None:
+    deep = client.get("/outer/inner/deep")
+    assert deep.status_code == 200
+    assert deep.json() == "/outer/inner/deep"
+    assert (deep.headers.get("x-outer"), deep.headers.get("x-inner")) == ("yes", "yes")
+    shallow = client.get("/outer/shallow")
+    assert shallow.json() == "shallow"
+    assert (shallow.headers.get("x-outer"), shallow.headers.get("x-inner")) == ("yes", None)
+    assert client.get("/outer/missing").status_code == 404
 
 
 def test_a_route_that_never_matches_leaves_the_path_to_the_next(client: httpx.Client) -> None:

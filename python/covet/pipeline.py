@@ -270,7 +270,7 @@ class Pipeline:
         for route in compiled.custom:
             match, child = route.matches(request.scope)
             if match != Match.NONE:
-                return await Mount("", _with_child_scope(route, child)).serve(request, "")
+                return await Mount("", _with_child_scope(route, child, self.app)).serve(request, "")
         low, raw = compiled.low, request._raw
         if low is not None:
             outcome, index, extra, _ = low.lookup(raw.method, raw.path)
@@ -367,12 +367,14 @@ def _log_refused(status: int, detail: str, client: tuple[str, int] | None) -> No
     _server_logger.warning("Refused a request from %s: %d %s", where, status, detail)
 
 
-def _with_child_scope(route: Any, child: dict[str, Any]) -> Callable[..., Any]:
+def _with_child_scope(route: Any, child: dict[str, Any], app: Any) -> Callable[..., Any]:
     """`route.handle` as an ASGI app seeing what its `matches` added to the scope (path
-    parameters of a `Host`...), as Starlette's router applies it."""
+    parameters of a `Host`...), as Starlette's router applies it, and the app (its dependency
+    overrides; a 404 or 405 raised for its exception handlers)."""
 
-    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def handle(scope: dict[str, Any], receive: Any, send: Any) -> None:
         scope.update(child)
+        scope["app"] = app
         await route.handle(scope, receive, send)
 
-    return app
+    return handle

@@ -161,11 +161,11 @@ class RouterObjectAPI:
         inclusion = _inclusion_of(self, scope)
         if inclusion is None:
             return Match.NONE, {}
-        return _select(inclusion.effective_route_contexts(), scope)[0], {}
+        return _select(_candidates(inclusion), scope)[0], {}
 
     async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         inclusion = _inclusion_of(self, scope)
-        routes = inclusion.effective_route_contexts() if inclusion is not None else self.routes
+        routes = _candidates(inclusion) if inclusion is not None else self.routes
         await dispatch(routes, scope, receive, send)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -209,6 +209,45 @@ def _inclusion_of(router: Any, scope: dict[str, Any]) -> Any:
     fastapi_scope = scope.get("fastapi")
     inclusion = fastapi_scope.get(_INCLUDED) if isinstance(fastapi_scope, dict) else None
     return inclusion if getattr(inclusion, "router", None) is router else None
+
+
+class _Branch:
+    """A router included (with a class overriding `matches`/`handle`) inside an inclusion that
+    is asked: the effective routes of the outer inclusion that come from it."""
+
+    def __init__(self, router: Any) -> None:
+        self.router = router
+        self.contexts: list[Any] = []
+
+    def effective_route_contexts(self) -> list[Any]:
+        return self.contexts
+
+
+def _candidates(inclusion: Any) -> list[Any]:
+    """What an asked inclusion routes through: its effective routes (as `RouteContext`s), but
+    those of a nested router whose class overrides `matches`/`handle` grouped, where the first
+    of them is, into one `CustomInclusion`, so that router is asked in turn (as in FastAPI)."""
+    contexts = list(inclusion.effective_route_contexts())
+    branches: dict[int, _Branch] = {}
+    for route in inclusion.router.routes:
+        child = getattr(route, "router", None)
+        if child is None or not hasattr(route, "effective_candidates") or not overrides_router_api(child):
+            continue
+        branch = _Branch(child)
+        for served in route.effective_candidates():
+            branches[id(getattr(served, "original_route", served))] = branch
+    if not branches:
+        return contexts
+    found: list[Any] = []
+    for context in contexts:
+        branch = branches.get(id(context.original_route))
+        if branch is None:
+            found.append(context)
+            continue
+        if not branch.contexts:
+            found.append(CustomInclusion(branch))
+        branch.contexts.append(context)
+    return found
 
 
 def overrides_router_api(router: Any) -> bool:

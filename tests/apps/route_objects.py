@@ -47,6 +47,22 @@ class HeaderRouter(APIRouter):
         return super().matches(scope)
 
 
+class MarkingRouter(APIRouter):
+    """Wraps the ASGI call of the requests it routes: adds `x-<mark>: yes` to the response."""
+
+    def __init__(self, mark: str, **options: Any) -> None:
+        super().__init__(**options)
+        self.mark = mark.encode()
+
+    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        async def marked(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-" + self.mark, b"yes")]
+            await send(message)
+
+        await super().handle(scope, receive, marked)
+
+
 def effective_path(request: Request) -> str:
     return str(request.scope["fastapi"]["effective_route_context"].path)
 
@@ -100,6 +116,22 @@ def hosted_item(request: Request) -> PlainTextResponse:
 hosted = Router(routes=[Route("/hosted/{item_id}", hosted_item, name="read_item")])
 host_router = APIRouter(routes=[Host("{subdomain}.example.test", hosted, name="hosted")])
 
+outer = MarkingRouter("outer")
+inner = MarkingRouter("inner")
+
+
+@inner.get("/deep")
+def deep(request: Request) -> str:
+    return effective_path(request)
+
+
+@outer.get("/shallow")
+def shallow() -> str:
+    return "shallow"
+
+
+outer.include_router(inner, prefix="/inner")
+
 app = Covet()
 app.include_router(header_router, prefix="/api")
 app.include_router(wrapping_router, prefix="/api")
@@ -108,6 +140,7 @@ app.include_router(fallback_router, prefix="/api")
 app.include_router(mount_router, prefix="/api")
 app.include_router(routed, prefix="/api")
 app.include_router(host_router, prefix="/api")
+app.include_router(outer, prefix="/outer")
 app.routes.append(Host("static.other.test", Router(routes=[Route("/", lambda request: PlainTextResponse("static"))])))
 
 
