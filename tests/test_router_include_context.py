@@ -5,15 +5,13 @@ routes (frontends, app-level `BaseRoute` objects) answer only what no route matc
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import pytest
 
 from covet import APIRouter, Covet, Depends
 from covet.exceptions import FastAPIError
 from covet.openapi.utils import get_openapi
-from covet.route_matching import Host, NoMatchFound
+from covet.route_matching import NoMatchFound
 from covet.routing import RouteContext, iter_route_contexts
 from covet.testclient import TestClient
 from tests.conftest import served_three_ways
@@ -127,14 +125,6 @@ def test_inclusion_cycles_and_unreachable_routes_are_refused() -> None:
     empty.get("")(lambda: [])
     with pytest.raises(FastAPIError, match="cannot be both empty"):
         Covet().include_router(empty)
-
-
-def test_host_routing_is_refused_when_declared() -> None:
-    def anything(**_: Any) -> None:
-        return None
-
-    with pytest.raises(NotImplementedError, match="routes by path only"):
-        Host("{subdomain}.example.com", anything)
 
 
 def test_included_route_options_follow_nested_precedence() -> None:

@@ -23,6 +23,7 @@ from covet.params import DependsParam
 from covet.pipeline import Pipeline, Runtime
 from covet.requests import Request
 from covet.responses import JSONResponse, Response
+from covet.route_inclusion import effective_routes, routes_url_path
 from covet.router_options import apply_app_options, merged_lifespan
 from covet.routing import APIRouter, F, RouteRegistry, WebhookRoute
 
@@ -186,7 +187,13 @@ class Covet(RouteRegistry):
         self._pipeline = None
 
     def url_path_for(self, name: str, /, **path_params: Any) -> str:
-        return self.compile().router.url_path_for(name, path_params)  # type: ignore[no-any-return]
+        try:
+            return self.compile().router.url_path_for(name, path_params)  # type: ignore[no-any-return]
+        except ValueError:
+            if ":" not in name:
+                raise
+        # "mount:route": a route of an app mounted with a name, asked through its `Mount`.
+        return routes_url_path(effective_routes(self.routes), name, path_params)
 
     @property
     def router(self) -> Covet:

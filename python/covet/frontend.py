@@ -199,4 +199,4 @@ async def serve_frontend(frontends: Sequence[Frontend], request: Request, route_
     best = max((f for f in frontends if f.inner_path(path) is not None), key=lambda f: len(f.path), default=None)
     if best is None:
         raise HTTPException(404)
-    return await best.route(route_class).handle(request)
+    return await best.route(route_class).serve(request)

@@ -8,8 +8,11 @@ import logging
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from covet.asgi_scope import route_path
 from covet.requests import Request
 from covet.responses import StreamingResponse
+from covet.route_matching import Match, NoMatchFound
+from covet.route_objects import RouteList
 from covet.websockets import EngineChannel, WebSocket
 
 if TYPE_CHECKING:
@@ -27,15 +30,19 @@ def check_prefix(prefix: str, what: str) -> None:
 class Mount:
     """`app.mount("/legacy", asgi_app)`: requests under the prefix go to `asgi_app`."""
 
-    def __init__(self, path: str, app: Any, *, name: str | None = None) -> None:
+    def __init__(self, path: str, app: Any = None, *, routes: list[Any] | None = None, name: str | None = None) -> None:
         check_prefix(path, f"Mount path {path!r}")
+        if (app is None) == (routes is None):
+            raise ValueError("A Mount takes either an app or routes")
+        if routes is not None:  # Starlette's `Mount(path, routes=[...])`
+            app = RouteList(routes)
         self.path = path
         self.app = app
         self.name = name
         self.include_in_schema = False
         self.methods: set[str] = set()
 
-    async def handle(self, request: Request, root_path: str) -> StreamingResponse:
+    async def serve(self, request: Request, root_path: str) -> StreamingResponse:
         """Runs the mounted app; its response is streamed back as it sends it."""
         scope = request.scope
         scope.pop("path_params", None)
@@ -88,6 +95,26 @@ class Mount:
             response.content_length = int(length)
             del response.headers["content-length"]
         return response
+
+    def matches(self, scope: dict[str, Any]) -> tuple[Match, dict[str, Any]]:
+        """Starlette's route-object API: FULL for a path under the prefix, whose app then sees
+        the prefix in `root_path`."""
+        path = route_path(scope)[0]
+        under = path == self.path or path.startswith(self.path + "/")
+        if scope.get("type") not in ("http", "websocket") or not under:
+            return Match.NONE, {}
+        return Match.FULL, {"root_path": scope.get("root_path", "") + self.path, "app_root_path": self.path}
+
+    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> str:
+        """`"mount_name:route_name"`: the path of a route of the mounted app, under the prefix."""
+        inner = getattr(self.app, "url_path_for", None)
+        if inner is None or (self.name is not None and not name.startswith(self.name + ":")):
+            raise NoMatchFound(name, path_params)
+        # An unnamed mount (one covet makes for an included `Host`) passes names through.
+        return self.path + inner(name if self.name is None else name[len(self.name) + 1 :], **path_params)
 
     def websocket_call(self, app: Any, runtime: Runtime) -> Any:
         """What the engine calls for a WebSocket upgrade under this mount: the mounted app

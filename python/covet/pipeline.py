@@ -259,24 +259,24 @@ class Pipeline:
                 query = raw.query_string
                 return RedirectResponse(extra + ("?" + query.decode("latin-1") if query else ""))
             if outcome == _engine.MOUNT:
-                return await routes[index].handle(request, extra[0])
+                return await routes[index].serve(request, extra[0])
             request.path_params = extra
-        return await routes[index].handle(request)
+        return await routes[index].serve(request)
 
     async def _route_low_priority(self, request: Request) -> Response:
         """A path no compiled route matches: the app's own route objects (`BaseRoute`), the
         low-priority routes, then the frontends, else 404."""
         compiled = self.compiled
         for route in compiled.custom:
-            match, _ = route.matches(request.scope)
+            match, child = route.matches(request.scope)
             if match != Match.NONE:
-                return await Mount("", route.handle).handle(request, "")
+                return await Mount("", _with_child_scope(route, child, self.app)).serve(request, "")
         low, raw = compiled.low, request._raw
         if low is not None:
             outcome, index, extra, _ = low.lookup(raw.method, raw.path)
             if outcome == _engine.FOUND:
                 request.path_params = extra
-                return await compiled.served[index].handle(request)
+                return await compiled.served[index].serve(request)
             if outcome == _engine.METHOD_NOT_ALLOWED:
                 raise HTTPException(405, headers={"Allow": extra})
         if compiled.frontends:
@@ -365,3 +365,16 @@ def _log_access(client: tuple[str, int] | None, method: str, target: str, versio
 def _log_refused(status: int, detail: str, client: tuple[str, int] | None) -> None:
     where = f"{client[0]}:{client[1]}" if client else "-"
     _server_logger.warning("Refused a request from %s: %d %s", where, status, detail)
+
+
+def _with_child_scope(route: Any, child: dict[str, Any], app: Any) -> Callable[..., Any]:
+    """`route.handle` as an ASGI app seeing what its `matches` added to the scope (path
+    parameters of a `Host`...), as Starlette's router applies it, and the app (its dependency
+    overrides; a 404 or 405 raised for its exception handlers)."""
+
+    async def handle(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        scope.update(child)
+        scope["app"] = app
+        await route.handle(scope, receive, send)
+
+    return handle

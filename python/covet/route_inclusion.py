@@ -27,6 +27,16 @@ from covet.exceptions import FastAPIError
 from covet.frontend import Frontend
 from covet.mounts import Mount, check_prefix
 from covet.route_matching import BaseRoute, Match, NoMatchFound
+from covet.route_objects import (
+    CustomInclusion,
+    CustomRoute,
+    Host,
+    RouteList,
+    RouteObjectAPI,
+    overrides_route_api,
+    overrides_router_api,
+    path_regex,
+)
 from covet.router_options import include_options, merge_router_events
 from covet.websocket_routing import APIWebSocketRoute
 
@@ -150,7 +160,7 @@ class RouteContext:
         """Starlette's route interface: whether an HTTP scope is for this route."""
         if scope.get("type") != "http" or isinstance(self.route, Mount | APIWebSocketRoute):
             return Match.NONE, {}
-        found = _path_regex(self.route.path).fullmatch(scope.get("path", ""))
+        found = path_regex(self.route.path).fullmatch(scope.get("path", ""))
         if found is None:
             return Match.NONE, {}
         child = {"path_params": found.groupdict(), "fastapi": {"effective_route_context": self}}
@@ -159,14 +169,6 @@ class RouteContext:
 
     def url_path_for(self, name: str, /, **path_params: Any) -> str:
         return route_url_path(self.route, name, path_params)
-
-
-def _path_regex(path: str) -> re.Pattern[str]:
-    pattern, end = "", 0
-    for found in _PARAM.finditer(path):
-        pattern += re.escape(path[end : found.start()]) + f"(?P<{found.group(1)}>[^/]+)"
-        end = found.end()
-    return re.compile(pattern + re.escape(path[end:]))
 
 
 def iter_route_contexts(routes: Iterable[Any]) -> Iterator[RouteContext]:
@@ -187,7 +189,13 @@ def effective_routes(routes: Iterable[Any]) -> Iterator[Any]:
             yield route
 
 
-_iter_included_route_candidates = effective_routes
+def _iter_included_route_candidates(routes: Iterable[Any]) -> Iterator[Any]:
+    """FastAPI's candidates of `routes`: an included `APIRoute` as declared (its original),
+    a Starlette `Route` or a mount as served (under the include's prefix)."""
+    for route in effective_routes(routes):
+        original = getattr(route, "original_route", route)
+        starlette = hasattr(getattr(original, "endpoint", None), "starlette_endpoint")
+        yield original if isinstance(original, RouteObjectAPI) and not starlette else route
 
 
 def _restore_fastapi_scope_key(scope: dict[str, Any], key: str, value: Any) -> None:
@@ -255,6 +263,9 @@ def _derive(inclusion: _IncludedRouter, route: Any) -> Any:
         derived = parent._make_websocket_route(opts.prefix + route.path, route.endpoint, **options)
     elif isinstance(route, Mount):
         derived = Mount(parent.prefix + opts.prefix + route.path, route.app, name=route.name)
+    elif isinstance(route, Host):  # its app under the include's prefix, as FastAPI does
+        prefix = parent.prefix + opts.prefix
+        derived = Host(route.host, RouteList([Mount(prefix, route.app)]) if prefix else route.app, name=route.name)
     elif hasattr(route, "options") and hasattr(route, "endpoint"):
         if not opts.prefix and not route.path:
             raise FastAPIError(f"Prefix and path cannot be both empty (path operation: {route.name})")
@@ -309,8 +320,10 @@ def route_url_path(route: Any, name: str, path_params: dict[str, Any]) -> str:
     """The path of `route` when it is the one named `name` taking exactly `path_params`."""
     if isinstance(route, _IncludedRouter | RouteContext):
         return route.url_path_for(name, **path_params)
+    if isinstance(route, Mount | Host):
+        return route.url_path_for(name, **path_params)
     path = getattr(route, "path", None)
-    if getattr(route, "name", None) != name or path is None or isinstance(route, Mount):
+    if getattr(route, "name", None) != name or path is None:
         raise NoMatchFound(name, path_params)
     if {found.group(1) for found in _PARAM.finditer(path)} != set(path_params):
         raise NoMatchFound(name, path_params)
@@ -350,7 +363,14 @@ def compile_routes(app: Any) -> tuple[Any, CompiledRoutes]:
     from covet import _engine
     from covet.router_options import explicit_head_paths, head_routes_first, served_methods
 
-    served = [r for r in effective_routes(app.routes) if _servable(r)]
+    served, asked = [], []
+    for route in _compiled_or_asked(app.routes, asked):
+        if overrides_route_api(route):
+            asked.append(CustomRoute(route, RouteContext(route)))
+        elif _servable(route):
+            served.append(route)
+        elif isinstance(route, Host):
+            asked.append(route)
     low_routes: list[Any] = []
     frontends: list[Frontend] = []
     for route in low_priority_routes(app):
@@ -372,8 +392,19 @@ def compile_routes(app: Any) -> tuple[Any, CompiledRoutes]:
         for index, route in enumerate(low_routes, start=len(served)):
             add(low, index, route)
         served.extend(low_routes)
-    custom = [r for r in app.routes if isinstance(r, BaseRoute) and not isinstance(r, _IncludedRouter)]
+    own = [r for r in app.routes if isinstance(r, BaseRoute) and not isinstance(r, _IncludedRouter | Host)]
+    custom = asked + own
     return router, CompiledRoutes(served, low, frontends, custom)
+
+
+def _compiled_or_asked(routes: list[Any], asked: list[Any]) -> Iterator[Any]:
+    """The effective routes of `routes`, but for the inclusions of a router class overriding
+    `matches`/`handle`, which go to `asked` whole."""
+    for route in routes:
+        if isinstance(route, _IncludedRouter) and overrides_router_api(route.router):
+            asked.append(CustomInclusion(route))
+        else:
+            yield from effective_routes([route])
 
 
 def _servable(route: Any) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-__all__ = ["BaseRoute", "Host", "Match", "NoMatchFound"]
+__all__ = ["BaseRoute", "Match", "NoMatchFound"]
 
 
 class Match(Enum):
@@ -39,14 +39,3 @@ class BaseRoute:
 
     async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         raise NotImplementedError
-
-
-class Host:
-    """Starlette's `Host` (routes chosen by the request's Host header). covet's router matches
-    paths only, so one is refused when made, rather than silently never matching: check
-    `request.url.hostname` in a dependency or a middleware instead."""
-
-    def __init__(self, host: str, app: Any = None, name: str | None = None) -> None:
-        raise NotImplementedError(
-            f"Host({host!r}): covet routes by path only; check request.url.hostname in a dependency or middleware"
-        )

@@ -52,7 +52,8 @@ from covet.route_inclusion import (
     routes_url_path,
 )
 from covet.route_inclusion import include_router as _include
-from covet.route_matching import BaseRoute, Host, Match, NoMatchFound
+from covet.route_matching import BaseRoute, Match, NoMatchFound
+from covet.route_objects import Host, RouteObjectAPI, RouterObjectAPI
 from covet.router_options import inherit_route_options
 from covet.streams import StreamPlan, is_generator, stream_item_type
 from covet.websocket_routing import APIWebSocketRoute
@@ -91,8 +92,9 @@ _TRIVIAL_MODELS = (dict, list, Any, object)
 _PING_INTERVAL = 15.0
 
 
-class APIRoute:
-    """One path + methods bound to a handler, with FastAPI's route options."""
+class APIRoute(RouteObjectAPI):
+    """One path + methods bound to a handler, with FastAPI's route options (and Starlette's
+    `matches`/`handle(scope, receive, send)`, never used by covet's server: covet.route_objects)."""
 
     # A route only described in the OpenAPI document (a webhook), never served: its "path" is
     # any name (FastAPI's `@app.webhooks.post("new-subscription")`).
@@ -234,10 +236,10 @@ class APIRoute:
         """FastAPI's hook for `APIRoute` subclasses: the coroutine function that turns a request
         into this route's response. Override it to wrap the default (time the request, log
         it...); such a route is always served by Python, never run inline by the engine."""
-        return self.handle
+        return self.serve
 
     def _serve_with(self, handler: Callable[[Request], Any]) -> None:
-        self.handle = handler  # type: ignore[method-assign]
+        self.serve = handler  # type: ignore[method-assign]
         self.inline = self.task = False
         self.fast_args = None
 
@@ -258,7 +260,7 @@ class APIRoute:
 
     # --- the Python path ------------------------------------------------------------------------
 
-    async def handle(self, request: Request) -> Response:
+    async def serve(self, request: Request) -> Response:
         app = request.app
         ctx = RequestContext(
             request,
@@ -546,9 +548,9 @@ class RouteRegistry:
         return route
 
     def add_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> APIRoute:
-        """A plain route: none of this app's or router's tags, dependencies or responses
-        (Starlette's `add_route`; covet's own docs pages use it)."""
-        route = APIRoute(self.prefix + path, endpoint, **options)
+        """Starlette's `add_route`: a `Route`, whose endpoint takes the request, with none of
+        this app's or router's tags, dependencies or responses (covet's docs pages use it)."""
+        route = Route(self.prefix + path, endpoint, **options)
         self.routes.append(route)
         self._mark_routes_changed()
         return route
@@ -723,7 +725,7 @@ class WebhookRoute(APIRoute):
     documentation_only = True
 
 
-class APIRouter(RouteRegistry):
+class APIRouter(RouteRegistry, RouterObjectAPI):
     """A group of routes with a common prefix, tags, dependencies and documented responses."""
 
     def __init__(

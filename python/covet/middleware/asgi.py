@@ -56,7 +56,7 @@ def asgi_bridge(stack: ASGIApp) -> Callable[[Request], Awaitable[Response]]:
     mount = Mount("", stack)
 
     async def call(request: Request) -> Response:
-        return await mount.handle(request, "")
+        return await mount.serve(request, "")
 
     return call
 

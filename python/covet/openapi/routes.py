@@ -86,8 +86,8 @@ def add_openapi_routes(app: Any) -> None:
     if docs_url or redoc_url:
         allowed = asset_names()
 
-        async def covet_static(request: Request, name: str) -> Response:
-            return serve_asset(request, name, allowed)
+        async def covet_static(request: Request) -> Response:
+            return serve_asset(request, request.path_params["name"], allowed)
 
         app.add_route(
             STATIC_PREFIX + "/{name:path}", covet_static, methods=["GET"], include_in_schema=False, name="covet_static"
