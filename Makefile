@@ -6,7 +6,7 @@ DEPS := $(VENV)/.deps-installed
 BUILT := $(VENV)/.covet-built
 RUST_SOURCES := $(shell find crates -name '*.rs' -o -name Cargo.toml) Cargo.toml pyproject.toml
 
-.PHONY: coverage wheel run test build lint fmt bench bench-quick bench-memory bench-ws bench-cache bench-static bench-tools clean rust-test py-test services compat
+.PHONY: coverage wheel run test build lint fmt bench bench-quick bench-memory bench-json bench-ws bench-cache bench-static bench-tools clean rust-test py-test services compat
 
 run: build
 	$(PY) -m covet run examples.hello.app:app --host 127.0.0.1 --port 8000
@@ -61,6 +61,10 @@ bench-tools:
 # Hello app's RSS after 10k vs 1M requests (and 100k without keep-alive), against FastAPI's.
 bench-memory: build
 	$(PY) benchmarks/memory.py
+
+# covet's JSON encoder against orjson, ns per call on the bench payloads and common shapes.
+bench-json: build
+	$(PY) benchmarks/json_encoder.py
 
 # WebSockets: idle memory per connection, a 10,000-member broadcast, echo against FastAPI.
 bench-ws: build

@@ -121,3 +121,27 @@ def test_response_model_shape_checked_while_encoding_falls_back_to_pydantic_midw
     assert client.get("/late-date").json() == [{"a": 1}, {"b": [2, "2026-11-25"]}]
     assert client.get("/coerced").json() == {"a": 1, "b": 1, "c": 3}
     assert client.get("/bad").status_code == 500
+
+
+def test_datetimes_and_uuids_encode_alike_by_exact_type_and_subclass() -> None:
+    """json_default answers exact datetime/date/time/UUID first; a subclass takes the longer
+    isinstance path: both give isoformat() / str(), so the response bytes are the same."""
+    import datetime
+    import uuid
+
+    from covet._engine import dumps
+    from covet.encoders import json_default
+
+    class Stamp(datetime.datetime):
+        pass
+
+    class Id(uuid.UUID):
+        pass
+
+    when = datetime.datetime(2026, 12, 5, 6, 30, 15, 123456, tzinfo=datetime.timezone(datetime.timedelta(hours=-3)))
+    sub = Stamp(2026, 12, 5, 6, 30, 15, 123456, tzinfo=when.tzinfo)
+    values = [when, sub, when.date(), when.timetz(), uuid.UUID(int=7919), Id(int=7919)]
+    assert dumps(values, json_default) == (
+        b'["2026-12-05T06:30:15.123456-03:00","2026-12-05T06:30:15.123456-03:00","2026-12-05",'
+        b'"06:30:15.123456-03:00","00000000-0000-0000-0000-000000001eef","00000000-0000-0000-0000-000000001eef"]'
+    )

@@ -32,7 +32,17 @@ except ImportError:  # pragma: no cover - pydantic is a dependency; kept optiona
     BaseModel = None  # type: ignore[assignment,misc]
 
 
+# Exact types answered before the isinstance chain (pydantic's ABC check first costs most):
+# datetimes and UUIDs are the common non-JSON values of a response.
+_ISOFORMAT_TYPES = frozenset({datetime.datetime, datetime.date, datetime.time})
+
+
 def json_default(obj: Any) -> Any:
+    tp = type(obj)
+    if tp in _ISOFORMAT_TYPES:
+        return obj.isoformat()
+    if tp is uuid.UUID:
+        return str(obj)
     if BaseModel is not None and isinstance(obj, BaseModel):
         return obj.__pydantic_serializer__.to_json(obj, by_alias=True)  # as FastAPI encodes a model
     if isinstance(obj, enum.Enum):
