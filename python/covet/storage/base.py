@@ -65,6 +65,7 @@ class Storage(abc.ABC):
 
     async def aclose(self) -> None:
         """Releases connections (a no-op for backends without any)."""
+        return None
 
     async def response(self, key: str, headers: Any, method: str = "GET") -> Response:
         """The HTTP answer for `key`: 200, 206, 304, 404 or 416, as covet's StaticFiles answers."""

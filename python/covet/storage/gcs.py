@@ -44,10 +44,21 @@ class GCSStorage(Storage):
             with open(service_account) as f:
                 service_account = json.load(f)
         self.service_account = service_account
-        self.client = httpx.AsyncClient(timeout=timeout)
+        self.timeout = timeout
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """Opened on first use, so a storage built at import serves whichever loop runs the app."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self.timeout)
+        return self._client
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        """Closes the connections (call it at shutdown, e.g. in the lifespan); reopened on use."""
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
     def _object(self, key: str) -> str:
         return f"{self.endpoint}/storage/v1/b/{self.bucket}/o/{quote(key, safe='')}"
@@ -62,7 +73,9 @@ class GCSStorage(Storage):
     async def create_bucket(self, project: str = "covet") -> None:
         """Creates the bucket (set-up scripts and tests); an existing one is fine."""
         url = f"{self.endpoint}/storage/v1/b"
-        answer = await self.client.post(url, params={"project": project}, json={"name": self.bucket}, headers=await self._headers())
+        answer = await self.client.post(
+            url, params={"project": project}, json={"name": self.bucket}, headers=await self._headers()
+        )
         if answer.status_code != 409:
             _check(answer)
 
@@ -73,7 +86,10 @@ class GCSStorage(Storage):
             headers["content-length"] = str(size)
         url = f"{self.endpoint}/upload/storage/v1/b/{self.bucket}/o"
         answer = await self.client.post(
-            url, params={"uploadType": "media", "name": key}, headers=await self._headers(headers), content=chunks_of(source)
+            url,
+            params={"uploadType": "media", "name": key},
+            headers=await self._headers(headers),
+            content=chunks_of(source),
         )
         _check(answer)
         return self._info(answer.json())
@@ -83,7 +99,11 @@ class GCSStorage(Storage):
         modified = datetime.fromisoformat(meta["updated"].replace("Z", "+00:00")).astimezone(UTC)
         tag = meta.get("md5Hash") or meta.get("etag") or f"{meta.get('generation')}"
         return ObjectInfo(
-            meta["name"], int(meta["size"]), f'"{tag}"', modified, meta.get("contentType") or guess_type(meta["name"], None)
+            meta["name"],
+            int(meta["size"]),
+            f'"{tag}"',
+            modified,
+            meta.get("contentType") or guess_type(meta["name"], None),
         )
 
     async def stat(self, key: str) -> ObjectInfo | None:

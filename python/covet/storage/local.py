@@ -19,7 +19,7 @@ __all__ = ["LocalStorage"]
 
 class LocalStorage(Storage):
     """`url()` signs `base_url/key?expires=..&signature=..` with `secret` (HMAC-SHA256);
-    `StorageFiles(storage, verify_signatures=True)` checks such URLs."""
+    `check_url(key, expires, signature)` verifies such a URL in the endpoint that serves it."""
 
     def __init__(self, directory: str | os.PathLike[str], *, base_url: str = "/media", secret: str = "") -> None:
         self.root = Path(directory).resolve()
@@ -100,3 +100,12 @@ class LocalStorage(Storage):
 
     def signature(self, method: str, key: str, until: int) -> str:
         return hmac.new(self.secret, f"{method}\n{key}\n{until}".encode(), hashlib.sha256).hexdigest()
+
+    def check_url(self, key: str, expires: str, signature: str, method: str = "GET") -> bool:
+        """Whether a URL from `url()` is genuine and not expired."""
+        try:
+            until = int(expires)
+        except ValueError:
+            return False
+        good = hmac.compare_digest(self.signature(method, key.lstrip("/"), until), signature)
+        return good and until >= time.time()

@@ -53,10 +53,21 @@ class S3Storage(Storage):
         self.region = region
         self.access_key = access_key or os.environ.get("AWS_ACCESS_KEY_ID", "")
         self.secret_key = secret_key or os.environ.get("AWS_SECRET_ACCESS_KEY", "")
-        self.client = httpx.AsyncClient(timeout=timeout)
+        self.timeout = timeout
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """Opened on first use, so a storage built at import serves whichever loop runs the app."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self.timeout)
+        return self._client
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        """Closes the connections (call it at shutdown, e.g. in the lifespan); reopened on use."""
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
     def _url(self, key: str = "") -> str:
         return f"{self.endpoint}/{self.bucket}" + (f"/{quote(key, safe='/~')}" if key else "")
@@ -66,7 +77,12 @@ class S3Storage(Storage):
 
     def _signature(self, now: datetime, canonical: str) -> str:
         to_sign = "\n".join(
-            ["AWS4-HMAC-SHA256", f"{now:%Y%m%dT%H%M%SZ}", self._scope(now), hashlib.sha256(canonical.encode()).hexdigest()]
+            [
+                "AWS4-HMAC-SHA256",
+                f"{now:%Y%m%dT%H%M%SZ}",
+                self._scope(now),
+                hashlib.sha256(canonical.encode()).hexdigest(),
+            ]
         )
         key = _hmac(("AWS4" + self.secret_key).encode(), f"{now:%Y%m%d}")
         for part in (self.region, "s3", "aws4_request"):
@@ -81,8 +97,13 @@ class S3Storage(Storage):
         return "\n".join([method, urlsplit(url).path or "/", query, lines, ";".join(names), payload])
 
     async def _send(
-        self, method: str, key: str = "", params: dict[str, str] | None = None, headers: dict[str, str] | None = None,
-        content: object = None, stream: bool = False,
+        self,
+        method: str,
+        key: str = "",
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        content: object = None,
+        stream: bool = False,
     ) -> httpx.Response:
         now = datetime.now(UTC)
         url = self._url(key)
@@ -94,7 +115,11 @@ class S3Storage(Storage):
             f"SignedHeaders={';'.join(sorted(signed))}, Signature={self._signature(now, canonical)}"
         )
         request = self.client.build_request(
-            method, url, params=params, headers={**signed, **(headers or {}), "authorization": auth}, content=content  # type: ignore[arg-type]
+            method,
+            url,
+            params=params,
+            headers={**signed, **(headers or {}), "authorization": auth},
+            content=content,  # type: ignore[arg-type]
         )
         return await self.client.send(request, stream=stream)
 
@@ -122,7 +147,9 @@ class S3Storage(Storage):
         _check(answer)
         h = answer.headers
         modified = parsedate_to_datetime(h["last-modified"])
-        return ObjectInfo(key, int(h["content-length"]), h["etag"], modified, h.get("content-type") or guess_type(key, None))
+        return ObjectInfo(
+            key, int(h["content-length"]), h["etag"], modified, h.get("content-type") or guess_type(key, None)
+        )
 
     async def read(self, key: str, start: int, end: int) -> AsyncIterator[bytes]:
         answer = await self._send("GET", key, headers={"range": f"bytes={start}-{end}"}, stream=True)
@@ -175,4 +202,6 @@ class S3Storage(Storage):
 
 def _check(answer: httpx.Response) -> None:
     if answer.status_code >= 300:
-        raise StorageError(f"{answer.request.method} {answer.request.url.path}: {answer.status_code} {answer.text[:300]}")
+        raise StorageError(
+            f"{answer.request.method} {answer.request.url.path}: {answer.status_code} {answer.text[:300]}"
+        )
