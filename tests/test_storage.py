@@ -72,6 +72,9 @@ def test_ranges(client: httpx.Client, stored: str, prefix: str) -> None:
     assert (suffix.status_code, suffix.content) == (206, BODY[-10:])
     open_end = client.get(url, headers={"range": f"bytes={len(BODY) - 5}-"})
     assert (open_end.status_code, open_end.content) == (206, BODY[-5:])
+    assert client.get(url, headers={"range": "bytes=0-1,5-6"}).content == BODY  # several: whole
+    assert client.get(url, headers={"range": "items=0-1"}).status_code == 200
+    assert client.get(url, headers={"range": "bytes=x-1"}).status_code == 416
     beyond = client.get(url, headers={"range": f"bytes={len(BODY)}-"})
     assert beyond.status_code == 416
     assert beyond.headers["content-range"] == f"bytes */{len(BODY)}"
@@ -102,6 +105,18 @@ def test_not_modified(client: httpx.Client, stored: str, prefix: str) -> None:
     assert client.get(url, headers={"if-none-match": '"other"'}).status_code == 200
     old = "Mon, 01 Jan 2001 00:00:00 GMT"
     assert client.get(url, headers={"if-modified-since": old}).status_code == 200
+
+
+@pytest.mark.parametrize("prefix", ["/files/", "/media/"])
+def test_preconditions(client: httpx.Client, stored: str, prefix: str) -> None:
+    url = prefix + stored
+    whole = client.get(url)
+    etag, modified = whole.headers["etag"], whole.headers["last-modified"]
+    assert client.get(url, headers={"if-match": etag}).status_code == 200
+    assert client.get(url, headers={"if-match": '"other"'}).status_code == 412
+    assert client.get(url, headers={"if-unmodified-since": modified}).status_code == 200
+    old = "Mon, 01 Jan 2001 00:00:00 GMT"
+    assert client.get(url, headers={"if-unmodified-since": old}).status_code == 412
 
 
 def test_head(client: httpx.Client, stored: str) -> None:

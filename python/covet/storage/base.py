@@ -77,6 +77,10 @@ class Storage(abc.ABC):
             (b"last-modified", format_datetime(info.last_modified, usegmt=True).encode()),
             (b"accept-ranges", b"bytes"),
         ]
+        if precondition_failed(info, headers):
+            response = Response(b"", status_code=412)
+            response.raw_headers = validators
+            return response
         if not_modified(info, headers):
             response = Response(status_code=304)
             response.raw_headers = validators
@@ -100,6 +104,21 @@ def guess_type(key: str, given: str | None) -> str:
     return given or mimetypes.guess_type(key)[0] or "application/octet-stream"
 
 
+def precondition_failed(info: ObjectInfo, headers: Any) -> bool:
+    """If-Match (strong comparison) or If-Unmodified-Since not met: 412, nothing sent."""
+    asked = headers.get("if-match")
+    if asked is not None:
+        tags = [t.strip() for t in asked.split(",")]
+        return not ("*" in tags or info.etag in tags)
+    since = headers.get("if-unmodified-since")
+    if since:
+        try:
+            return int(info.last_modified.timestamp()) > int(parsedate_to_datetime(since).timestamp())
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
 def not_modified(info: ObjectInfo, headers: Any) -> bool:
     """If-None-Match (weak comparison) wins over If-Modified-Since, as RFC 9110 says."""
     asked = headers.get("if-none-match")
@@ -116,8 +135,8 @@ def not_modified(info: ObjectInfo, headers: Any) -> bool:
 
 
 def byte_range(header: str | None, info: ObjectInfo) -> tuple[int, int] | str | None:
-    """(start, end) for one satisfiable range; "unsatisfiable"; None for the whole object (no
-    header, a stale If-Range, several ranges or a header we do not understand)."""
+    """(start, end) for one satisfiable range; "unsatisfiable" (also a malformed `bytes=`, as
+    StaticFiles); None for the whole object (no header, another unit, several ranges)."""
     if not header or not header.startswith("bytes=") or "," in header:
         return None
     first, _, last = header[6:].strip().partition("-")
@@ -127,7 +146,7 @@ def byte_range(header: str | None, info: ObjectInfo) -> tuple[int, int] | str | 
         else:
             start, end = int(first), min(int(last), info.size - 1) if last else info.size - 1
     except ValueError:
-        return None
+        return "unsatisfiable"
     if start < 0 or start >= info.size or start > end:
         return "unsatisfiable"
     return start, end
