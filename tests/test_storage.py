@@ -204,3 +204,29 @@ def test_gcs_signed_url_verifies_with_the_service_account_key(storage_servers: d
     )
     signature = bytes.fromhex(query["X-Goog-Signature"][0])
     key.public_key().verify(signature, to_sign.encode(), padding.PKCS1v15(), hashes.SHA256())  # raises if wrong
+
+
+def test_bad_keys_are_400_or_404(client: httpx.Client) -> None:
+    long_key = "k" * 1100
+    refused = client.post(f"/upload/{long_key}", files={"file": ("a.txt", b"a", "text/plain")})
+    assert (refused.status_code, refused.json()) == (400, {"detail": "Invalid storage key"})
+    assert client.get(f"/files/{long_key}").status_code == 404
+    assert client.get(f"/media/{long_key}").status_code == 404
+
+
+@pytest.mark.parametrize("kind", ["s3", "gcs"])
+def test_unreachable_service_is_502(kind: str) -> None:
+    import asyncio
+    import socket
+
+    from covet.storage import GCSStorage, S3Storage, StorageError
+
+    with socket.socket() as s:  # a port nobody listens on (bound, never listening)
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}"
+        storage = S3Storage("b-b-b", endpoint_url=url) if kind == "s3" else GCSStorage("b-b-b", endpoint_url=url)
+        with pytest.raises(StorageError) as caught:
+            asyncio.run(storage.stat("a.txt"))
+    assert caught.value.status_code == 502
+    assert caught.value.detail == "Storage service error"
+    assert "ConnectError" in str(caught.value)

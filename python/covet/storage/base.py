@@ -9,6 +9,7 @@ backend.
 from __future__ import annotations
 
 import abc
+import logging
 import mimetypes
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
@@ -17,14 +18,46 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
 from covet.datastructures import UploadFile
+from covet.exceptions import HTTPException
 from covet.responses import Response, StreamingResponse
 
-__all__ = ["ObjectInfo", "Storage", "Source", "CHUNK"]
+__all__ = ["ObjectInfo", "Storage", "Source", "CHUNK", "InvalidKey", "StorageError", "check_key"]
+
+log = logging.getLogger("covet.storage")
 
 # Uploads are read, and downloads sent, in pieces of this size: memory per transfer is bounded.
 CHUNK = 256 * 1024
 
 Source = UploadFile | bytes | AsyncIterable[bytes]
+
+
+class StorageError(HTTPException):
+    """The storage service refused or failed a request: 502 for the client (with no detail of
+    the service's), one warning line with the service's status and answer in the log."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(502, "Storage service error")
+        self.message = message
+        log.warning("storage service error: %s", message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidKey(HTTPException):
+    """A key no backend should take (empty, absolute, a `..` segment, NUL, over 1024 bytes): 400."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(400, "Invalid storage key")
+        log.info("invalid storage key refused: %r", key[:200])
+
+
+def check_key(key: str) -> str:
+    """`key` when it is safe for every backend; InvalidKey otherwise."""
+    parts = key.split("/")
+    if not key or key.startswith("/") or "\x00" in key or ".." in parts or len(key.encode()) > 1024:
+        raise InvalidKey(key)
+    return key
 
 
 @dataclass(frozen=True)
@@ -69,7 +102,10 @@ class Storage(abc.ABC):
 
     async def response(self, key: str, headers: Any, method: str = "GET") -> Response:
         """The HTTP answer for `key`: 200, 206, 304, 404 or 416, as covet's StaticFiles answers."""
-        info = await self.stat(key)
+        try:
+            info = await self.stat(check_key(key))
+        except InvalidKey:
+            info = None
         if info is None:
             return Response(b"Not Found", status_code=404, media_type="text/plain")
         validators = [

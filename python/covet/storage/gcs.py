@@ -19,8 +19,8 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from covet.storage.base import ObjectInfo, Source, Storage, chunks_of, guess_type, size_of
-from covet.storage.s3 import StorageError, _check
+from covet.storage.base import ObjectInfo, Source, Storage, StorageError, check_key, chunks_of, guess_type, size_of
+from covet.storage.s3 import _check, send
 
 __all__ = ["GCSStorage"]
 
@@ -60,6 +60,9 @@ class GCSStorage(Storage):
             await self._client.aclose()
             self._client = None
 
+    async def _call(self, method: str, url: str, **options: Any) -> httpx.Response:
+        return await send(self.client, self.client.build_request(method, url, **options))
+
     def _object(self, key: str) -> str:
         return f"{self.endpoint}/storage/v1/b/{self.bucket}/o/{quote(key, safe='')}"
 
@@ -73,19 +76,21 @@ class GCSStorage(Storage):
     async def create_bucket(self, project: str = "covet") -> None:
         """Creates the bucket (set-up scripts and tests); an existing one is fine."""
         url = f"{self.endpoint}/storage/v1/b"
-        answer = await self.client.post(
-            url, params={"project": project}, json={"name": self.bucket}, headers=await self._headers()
+        answer = await self._call(
+            "POST", url, params={"project": project}, json={"name": self.bucket}, headers=await self._headers()
         )
         if answer.status_code != 409:
             _check(answer)
 
     async def put(self, key: str, source: Source, content_type: str | None = None) -> ObjectInfo:
+        check_key(key)
         size = await size_of(source)
         headers = {"content-type": guess_type(key, content_type)}
         if size is not None:
             headers["content-length"] = str(size)
         url = f"{self.endpoint}/upload/storage/v1/b/{self.bucket}/o"
-        answer = await self.client.post(
+        answer = await self._call(
+            "POST",
             url,
             params={"uploadType": "media", "name": key},
             headers=await self._headers(headers),
@@ -107,16 +112,18 @@ class GCSStorage(Storage):
         )
 
     async def stat(self, key: str) -> ObjectInfo | None:
-        answer = await self.client.get(self._object(key), headers=await self._headers())
+        check_key(key)
+        answer = await self._call("GET", self._object(key), headers=await self._headers())
         if answer.status_code == 404:
             return None
         _check(answer)
         return self._info(answer.json())
 
     async def read(self, key: str, start: int, end: int) -> AsyncIterator[bytes]:
+        check_key(key)
         headers = await self._headers({"range": f"bytes={start}-{end}"})
         request = self.client.build_request("GET", self._object(key), params={"alt": "media"}, headers=headers)
-        answer = await self.client.send(request, stream=True)
+        answer = await send(self.client, request, stream=True)
         try:
             if answer.status_code >= 300:
                 await answer.aread()
@@ -127,7 +134,8 @@ class GCSStorage(Storage):
             await answer.aclose()
 
     async def delete(self, key: str) -> bool:
-        answer = await self.client.delete(self._object(key), headers=await self._headers())
+        check_key(key)
+        answer = await self._call("DELETE", self._object(key), headers=await self._headers())
         if answer.status_code == 404:
             return False
         _check(answer)
@@ -138,7 +146,7 @@ class GCSStorage(Storage):
         params = {"prefix": prefix}
         while True:
             url = f"{self.endpoint}/storage/v1/b/{self.bucket}/o"
-            answer = await self.client.get(url, params=params, headers=await self._headers())
+            answer = await self._call("GET", url, params=params, headers=await self._headers())
             _check(answer)
             page = answer.json()
             found.extend(self._info(item) for item in page.get("items", []))
@@ -148,6 +156,7 @@ class GCSStorage(Storage):
 
     def url(self, key: str, expires: int = 3600, method: str = "GET") -> str:
         """A V4 signed URL (needs `service_account`, a key file's contents or path)."""
+        check_key(key)
         from cryptography.hazmat.primitives import hashes, serialization
         from cryptography.hazmat.primitives.asymmetric import padding
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from covet.concurrency import run_in_threadpool
-from covet.storage.base import CHUNK, ObjectInfo, Source, Storage, chunks_of, guess_type
+from covet.storage.base import CHUNK, ObjectInfo, Source, Storage, check_key, chunks_of, guess_type
 
 __all__ = ["LocalStorage"]
 
@@ -34,6 +34,7 @@ class LocalStorage(Storage):
         return path
 
     async def put(self, key: str, source: Source, content_type: str | None = None) -> ObjectInfo:
+        check_key(key)
         path = self._path(key)
         await run_in_threadpool(path.parent.mkdir, parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".partial")
@@ -49,6 +50,7 @@ class LocalStorage(Storage):
         return info
 
     async def stat(self, key: str) -> ObjectInfo | None:
+        check_key(key)
         try:
             path = self._path(key)
             st = await run_in_threadpool(path.stat)
@@ -65,6 +67,7 @@ class LocalStorage(Storage):
         return ObjectInfo(key, st.st_size, f'"{tag}"', modified, guess_type(key, None))
 
     async def read(self, key: str, start: int, end: int) -> AsyncIterator[bytes]:
+        check_key(key)
         f = await run_in_threadpool(open, self._path(key), "rb")
         try:
             await run_in_threadpool(f.seek, start)
@@ -76,6 +79,7 @@ class LocalStorage(Storage):
             await run_in_threadpool(f.close)
 
     async def delete(self, key: str) -> bool:
+        check_key(key)
         try:
             await run_in_threadpool(self._path(key).unlink)
         except (FileNotFoundError, ValueError):
@@ -94,6 +98,7 @@ class LocalStorage(Storage):
         return await run_in_threadpool(walk)
 
     def url(self, key: str, expires: int = 3600, method: str = "GET") -> str:
+        check_key(key)
         until = int(time.time()) + expires
         query = urlencode({"expires": until, "signature": self.signature(method, key.lstrip("/"), until)})
         return f"{self.base_url}/{quote(key.lstrip('/'))}?{query}"

@@ -21,16 +21,12 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from covet.storage.base import ObjectInfo, Source, Storage, chunks_of, guess_type, size_of
+from covet.storage.base import ObjectInfo, Source, Storage, StorageError, check_key, chunks_of, guess_type, size_of
 
 __all__ = ["S3Storage", "StorageError"]
 
 UNSIGNED = "UNSIGNED-PAYLOAD"
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
-
-
-class StorageError(RuntimeError):
-    """The storage service refused a request (status and its answer in the message)."""
 
 
 def _hmac(key: bytes, text: str) -> bytes:
@@ -121,7 +117,7 @@ class S3Storage(Storage):
             headers={**signed, **(headers or {}), "authorization": auth},
             content=content,  # type: ignore[arg-type]
         )
-        return await self.client.send(request, stream=stream)
+        return await send(self.client, request, stream)
 
     async def create_bucket(self) -> None:
         """Creates the bucket (set-up scripts and tests); an existing one of yours is fine."""
@@ -130,6 +126,7 @@ class S3Storage(Storage):
             _check(answer)
 
     async def put(self, key: str, source: Source, content_type: str | None = None) -> ObjectInfo:
+        check_key(key)
         size = await size_of(source)
         headers = {"content-type": guess_type(key, content_type)}
         if size is not None:
@@ -141,6 +138,7 @@ class S3Storage(Storage):
         return info
 
     async def stat(self, key: str) -> ObjectInfo | None:
+        check_key(key)
         answer = await self._send("HEAD", key)
         if answer.status_code == 404:
             return None
@@ -152,6 +150,7 @@ class S3Storage(Storage):
         )
 
     async def read(self, key: str, start: int, end: int) -> AsyncIterator[bytes]:
+        check_key(key)
         answer = await self._send("GET", key, headers={"range": f"bytes={start}-{end}"}, stream=True)
         try:
             if answer.status_code >= 300:
@@ -163,6 +162,7 @@ class S3Storage(Storage):
             await answer.aclose()
 
     async def delete(self, key: str) -> bool:
+        check_key(key)
         existed = await self.stat(key) is not None
         _check(await self._send("DELETE", key))
         return existed
@@ -186,6 +186,7 @@ class S3Storage(Storage):
 
     def url(self, key: str, expires: int = 3600, method: str = "GET") -> str:
         """A presigned URL (SigV4 query authentication), valid `expires` seconds (at most 7 days)."""
+        check_key(key)
         now = datetime.now(UTC)
         url = self._url(key)
         params = {
@@ -198,6 +199,15 @@ class S3Storage(Storage):
         canonical = self._canonical(method, url, params, {"host": urlsplit(url).netloc}, UNSIGNED)
         params["X-Amz-Signature"] = self._signature(now, canonical)
         return str(httpx.URL(url, params=params))
+
+
+async def send(client: httpx.AsyncClient, request: httpx.Request, stream: bool = False) -> httpx.Response:
+    """`client.send`, a service that cannot be reached (refused, timed out, reset) being a
+    StorageError (502) like one that refuses."""
+    try:
+        return await client.send(request, stream=stream)
+    except httpx.HTTPError as exc:
+        raise StorageError(f"{request.method} {request.url.path}: {type(exc).__name__} {exc}") from None
 
 
 def _check(answer: httpx.Response) -> None:
