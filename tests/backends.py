@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -167,3 +168,37 @@ class OwnMemcached(_OwnServer):
     def command(self) -> list[str]:
         cmd = ["memcached", "-l", "127.0.0.1", "-p", str(self.port), "-U", "0", "-m", "16"]
         return cmd + ["-u", "root"] if os.geteuid() == 0 else cmd
+
+
+class _VenvServer(_OwnServer):
+    """A server installed as a console script beside the running Python (the venv's bin/)."""
+
+    @classmethod
+    def available(cls) -> bool:
+        return (Path(sys.executable).parent / cls.binary).exists()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def program(self) -> str:
+        return str(Path(sys.executable).parent / self.binary)
+
+
+class OwnMotoS3(_VenvServer):
+    """moto's standalone server: the S3 REST API on loopback (requirements-dev.txt: moto[server])."""
+
+    binary = "moto_server"
+
+    def command(self) -> list[str]:
+        return [self.program, "-H", "127.0.0.1", "-p", str(self.port)]
+
+
+class OwnGcsEmulator(_VenvServer):
+    """gcp-storage-emulator: the GCS JSON API on loopback, objects in memory."""
+
+    binary = "gcp-storage-emulator"
+
+    def command(self) -> list[str]:
+        return [self.program, "start", "--host", "127.0.0.1", "--port", str(self.port), "--in-memory", "-q"]

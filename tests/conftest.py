@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.backends import OwnMemcached, OwnRedis, PrivateCluster
+from tests.backends import OwnGcsEmulator, OwnMemcached, OwnMotoS3, OwnRedis, PrivateCluster
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -239,3 +239,41 @@ def cluster() -> Iterator[PrivateCluster]:
         yield cluster
     finally:
         cluster.destroy()
+
+
+# --- object storage (covet.storage): S3-API and GCS-API servers on loopback -----------------------
+
+
+@pytest.fixture(scope="session")
+def storage_servers() -> Iterator[dict[str, str]]:
+    """moto_server (S3) and gcp-storage-emulator (GCS) of the session's own, each with the bucket
+    `covet-test`; their URLs are put in the environment for the apps the tests start."""
+    import asyncio
+
+    from covet.storage import GCSStorage, S3Storage
+
+    s3, gcs = OwnMotoS3(), OwnGcsEmulator()
+    if not (s3.available() and gcs.available()):
+        pytest.skip("moto[server] and gcp-storage-emulator are not installed (requirements-dev.txt)")
+    s3.start()
+    gcs.start()
+    urls = {"STORAGE_S3_URL": s3.url, "STORAGE_GCS_URL": gcs.url, "STORAGE_BUCKET": "covet-test"}
+
+    async def buckets() -> None:
+        for storage in (S3Storage("covet-test", endpoint_url=s3.url), GCSStorage("covet-test", endpoint_url=gcs.url)):
+            await storage.create_bucket()  # type: ignore[attr-defined]
+            await storage.aclose()
+
+    asyncio.run(buckets())
+    saved = {k: os.environ.get(k) for k in urls}
+    os.environ.update(urls)
+    try:
+        yield urls
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        s3.kill()
+        gcs.kill()

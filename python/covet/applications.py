@@ -187,6 +187,10 @@ class Covet(RouteRegistry):
         self._pipeline = None
 
     def url_path_for(self, name: str, /, **path_params: Any) -> str:
+        if "path" in path_params:  # a static mount's fingerprinted file (covet assets build)
+            for route in self.routes:
+                if getattr(route, "name", None) == name and hasattr(getattr(route, "app", None), "asset_path"):
+                    path_params = {**path_params, "path": route.app.asset_path(str(path_params["path"]))}
         try:
             return self.compile().router.url_path_for(name, path_params)  # type: ignore[no-any-return]
         except ValueError:

@@ -96,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     # `covet db ...` is parsed by covet.db.cli, imported only when used (SQLAlchemy is heavy).
     commands.add_parser("dev", help="serve with auto-reload and the debug page (covet run --reload --dev)")
     commands.add_parser("worker", help="run the app's background jobs (covet.jobs); see covet worker --help")
+    commands.add_parser("assets", help="fingerprint and precompress static files; see covet assets --help")
     commands.add_parser("db", help="database migrations and seed data (pip install covet[db]); see covet db --help")
     return parser
 
@@ -107,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
 
         logging.basicConfig(level="INFO", format="%(levelname)-8s %(name)s: %(message)s", stream=sys.stderr)
         return worker_main(raw[1:])
+    if raw[:1] == ["assets"]:
+        from covet.assets import main as assets_main
+
+        return assets_main(raw[1:])
     if raw[:1] == ["db"]:
         from covet.db.cli import main as db_main
 

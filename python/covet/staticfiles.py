@@ -25,6 +25,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from covet import _engine
+from covet.assets import IMMUTABLE, load_manifest
 from covet.concurrency import run_in_threadpool
 from covet.responses import FileResponse, Response, StreamingResponse
 
@@ -70,6 +71,10 @@ class StaticFiles:
             "precompressed": precompressed,
             "cache_control": list((cache_control or {}).items()),
         }
+        # `covet assets build` output: fingerprinted names for url_for, cached for a year.
+        self.assets = load_manifest(directory) if directory is not None else {}
+        immutable = [(name, IMMUTABLE) for name in self.assets.values()]
+        self.options["cache_control"] = immutable + self.options["cache_control"]
         if check_dir and directory is not None and not os.path.isdir(directory):
             raise RuntimeError(f"Directory '{directory}' does not exist")
         self._dir: Any = None
@@ -128,6 +133,11 @@ class StaticFiles:
             scope["method"], "/" + path.lstrip("/"), scope["path"], scope.get("query_string", b""), headers
         )
         return answer_response(answer, head_only=scope["method"] == "HEAD")
+
+    def asset_path(self, path: str) -> str:
+        """`path`'s fingerprinted name when `covet assets build` made one (url_for uses it)."""
+        found = self.assets.get(path.lstrip("/"))
+        return path if found is None else path[: len(path) - len(path.lstrip("/"))] + found
 
     # Starlette's helpers, kept for subclasses and for covet.frontend (which serves its own
     # fallbacks): the engine does not use them.
