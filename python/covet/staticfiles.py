@@ -148,10 +148,8 @@ class StaticFiles:
         return "", None
 
     def file_response(self, full: str, st: os.stat_result, scope: dict[str, Any]) -> Response:
-        response = FileResponse(full, stat_result=st)
-        if self.is_not_modified(response.raw_headers, scope):
-            return NotModifiedResponse(response.raw_headers)
-        return response
+        """The file as a `FileResponse`, which answers the request's `If-*` and `Range`."""
+        return FileResponse(full, stat_result=st)
 
     @staticmethod
     def is_not_modified(headers: list[tuple[bytes, bytes]], scope: dict[str, Any]) -> bool:

@@ -26,7 +26,7 @@ use std::io;
 use std::path::PathBuf;
 
 pub use body::{Body, Piece};
-pub use respond::Answer;
+pub use respond::{answer_file, Answer, Representation};
 
 use cache::FileCache;
 use conditional::Conditions;

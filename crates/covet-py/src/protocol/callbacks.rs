@@ -174,6 +174,18 @@ impl HttpProtocol {
         self.write_response_obj(py, response)
     }
 
+    /// Writes a `FileResponse`'s engine answer (`covet._engine.file_answer`).
+    fn send_static(
+        &self,
+        py: Python<'_>,
+        answer: &Bound<'_, super::static_files::StaticAnswer>,
+    ) -> PyResult<()> {
+        if self.closed.get() {
+            return Ok(());
+        }
+        answer.get().send(self, py)
+    }
+
     /// Starts a streamed response: chunked, or raw when `content_length` is known.
     #[pyo3(signature = (response, content_length=None))]
     fn start_stream(
