@@ -45,7 +45,8 @@ for name, data in FILES.items():
     if not os.path.exists(path):
         with open(path, "wb") as f:
             f.write(data)
-for link, target in {"public/out.txt": "../secret.txt", "public/in.txt": "sub/page.txt"}.items():
+LINKS = {"public/out.txt": "../secret.txt", "public/in.txt": "sub/page.txt", "public/up": ".."}
+for link, target in LINKS.items():
     if not os.path.islink(os.path.join(ROOT, link)):
         os.symlink(target, os.path.join(ROOT, link))
 
