@@ -30,6 +30,7 @@ server), wrk.py, procfs.py (CPU and memory readings), measure.py (the run), chec
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import signal
@@ -84,6 +85,17 @@ def parse_args(argv: list[str] | None) -> Options:
         action="store_true",
         help="warm-up 1 s, measured runs of 2 s: for checking a change, not for figures",
     )
+    parser.add_argument(
+        "--port-offset",
+        type=int,
+        default=0,
+        help="added to every server's port, for a run beside another on the same machine",
+    )
+    parser.add_argument(
+        "--results",
+        default="latest",
+        help="results file name under benchmarks/results/ (default latest; others get no chart)",
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 if any server or scenario failed")
     parser.add_argument(
         "--check",
@@ -91,6 +103,9 @@ def parse_args(argv: list[str] | None) -> Options:
         help="send each scenario once per server and compare the answers with covet's; no measuring",
     )
     args = parser.parse_args(argv)
+    if args.port_offset:
+        for name, server in SERVERS.items():
+            SERVERS[name] = dataclasses.replace(server, port=server.port + args.port_offset)
     # Whole seconds: wrk's -d takes no fractions.
     duration = args.duration if args.duration is not None else (2 if args.quick else 5)
     warmup = args.warmup if args.warmup is not None else (1 if args.quick else 2)
@@ -108,6 +123,7 @@ def parse_args(argv: list[str] | None) -> Options:
         connections=args.connections,
         strict=args.strict,
         check=args.check,
+        results=args.results,
     )
 
 
@@ -132,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             print(run_check(opts, Path(tmpdir)))
             return 0
         report = run_bench(opts, Path(tmpdir))
-    publish(report)
+    publish(report, opts.results)
     return exit_code(report["servers"], opts.scenarios, opts.strict)  # type: ignore[arg-type]
 
 

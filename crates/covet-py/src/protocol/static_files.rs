@@ -188,6 +188,9 @@ fn write_answer(
     headers: &[(&[u8], &[u8])],
     body: &mut Body,
 ) -> PyResult<()> {
+    if conn.write_file(py, status, headers, body)? {
+        return Ok(());
+    }
     let length = body.len() as usize;
     conn.write_filled(py, status, headers, length, |buf| {
         let n = body.read(buf)?;
