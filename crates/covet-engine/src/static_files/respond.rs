@@ -102,7 +102,10 @@ impl StaticDir {
             }
         }
         let (file, meta, ext) = chosen;
-        let encoding = SIBLINGS.iter().find(|(_, e)| *e == ext).map(|(enc, _)| *enc);
+        let encoding = SIBLINGS
+            .iter()
+            .find(|(_, e)| *e == ext)
+            .map(|(enc, _)| *enc);
         let cache_control = self
             .options
             .cache_control

@@ -222,7 +222,10 @@ fn a_single_file_answers_as_a_directory_file_does() {
     let etag = header(&single, "etag").unwrap().to_vec();
     let mut cond = get("/big.bin");
     cond.conditions.if_none_match = Some(&etag);
-    assert_eq!(answer_file(&path, Vec::new(), &cond, 200).unwrap().status, 304);
+    assert_eq!(
+        answer_file(&path, Vec::new(), &cond, 200).unwrap().status,
+        304
+    );
     // Another status is sent as is, whole.
     let a = answer_file(&path, Vec::new(), &cond, 203).unwrap();
     assert_eq!((a.status, a.body.len()), (203, 100_000));

@@ -129,7 +129,10 @@ impl StaticAnswer {
 impl StaticAnswer {
     /// Every header, the engine's then the application's.
     fn head(&self) -> Vec<(&[u8], &[u8])> {
-        let engine = self.headers.iter().map(|(n, v)| (n.as_bytes(), v.as_slice()));
+        let engine = self
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_bytes(), v.as_slice()));
         let extra = self.extra.iter().map(|(n, v)| (n.as_slice(), v.as_slice()));
         engine.chain(extra).collect()
     }
