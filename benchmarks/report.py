@@ -99,7 +99,7 @@ def _lower_than_peers(servers: dict[str, dict[str, object]], scenario: str) -> s
     peers = {
         record["label"]: cpu
         for name, record in servers.items()
-        if name not in (SUBJECT, LIMIT, *VARIANTS) and (cpu := _cpu(record, scenario)) is not None
+        if name not in (SUBJECT, LIMIT, *STATIC_LIMITS, *VARIANTS) and (cpu := _cpu(record, scenario)) is not None
     }
     if not peers:
         return "-"
@@ -127,6 +127,8 @@ def _rows(servers: dict[str, dict[str, object]], scenarios: list[str]) -> Iterat
         yield "| " + " | ".join(row) + " |"
 
 
+# Limits rather than peers on the static scenarios ("lower than every peer?" leaves them out).
+STATIC_LIMITS = ("nginx",)
 # The static scenarios' own ratios: covet against nginx (the limit there) and Starlette's
 # StaticFiles on uvicorn (what a Python app would otherwise serve files with).
 STATIC_REFERENCES = ("nginx", "starlette")
