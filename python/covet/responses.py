@@ -338,11 +338,7 @@ class FileResponse(StreamingResponse):
         self.content_length = None if answer.status in (204, 304) else answer.length
 
     async def _read(self) -> AsyncIterable[bytes]:
-        answer = self.answer
-        if answer.length <= self.chunk_size:
-            yield answer.read(answer.length)
-            return
-        while chunk := await run_in_threadpool(answer.read, self.chunk_size):
+        async for chunk in answer_chunks(self.answer, self.chunk_size):
             yield chunk
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Send) -> None:
@@ -350,6 +346,17 @@ class FileResponse(StreamingResponse):
         headers = [(bytes(k).lower(), bytes(v)) for k, v in scope.get("headers", [])]
         await self.prepare(scope.get("method", "GET"), headers)
         await super().__call__(scope, receive, send)
+
+
+async def answer_chunks(answer: Any, size: int) -> AsyncIterable[bytes]:
+    """The body of an engine answer (`StaticAnswer`): a small one at once, a large one in
+    `size` chunks read in the thread pool (the engine's reads release the GIL)."""
+    if answer.length <= size:
+        if answer.length:
+            yield answer.read(answer.length)
+        return
+    while chunk := await run_in_threadpool(answer.read, size):
+        yield chunk
 
 
 _TOKEN = re.compile(rb"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")

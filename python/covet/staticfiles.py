@@ -25,8 +25,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from covet import _engine
-from covet.concurrency import run_in_threadpool
-from covet.responses import FileResponse, Response, StreamingResponse
+from covet.responses import FileResponse, Response, StreamingResponse, answer_chunks
 
 __all__ = ["StaticFiles", "NotModifiedResponse", "engine_static_mounts"]
 
@@ -172,7 +171,7 @@ def answer_response(answer: Any, head_only: bool = False) -> Response:
     """A `StaticAnswer` as a response: small bodies whole, large ones streamed."""
     response: Response
     if head_only or answer.length > CHUNK:
-        stream = StreamingResponse(_nothing() if head_only else _chunks(answer), status_code=answer.status)
+        stream = StreamingResponse(_nothing() if head_only else answer_chunks(answer, CHUNK), status_code=answer.status)
         stream.content_length = None if answer.status in (204, 304) else answer.length
         response = stream
     else:
@@ -184,11 +183,6 @@ def answer_response(answer: Any, head_only: bool = False) -> Response:
 async def _nothing() -> AsyncIterator[bytes]:
     return
     yield b""  # an async generator with no items
-
-
-async def _chunks(answer: Any) -> AsyncIterator[bytes]:
-    while chunk := await run_in_threadpool(answer.read, CHUNK):
-        yield chunk
 
 
 def engine_static_mounts(routes: list[Any]) -> list[tuple[int, Any]]:
