@@ -191,10 +191,12 @@ impl Representation {
                 body: whole(content, file, len),
             };
         }
-        let ranges_apply = match validators.evaluate(&asked.conditions, true) {
+        // A FileResponse may answer any method: only GET and HEAD get 304 and ranges.
+        let safe = matches!(asked.method, "GET" | "HEAD");
+        let ranges_apply = match validators.evaluate(&asked.conditions, safe) {
             Verdict::NotModified => return Answer::empty(304, validating),
             Verdict::PreconditionFailed => return Answer::empty(412, Vec::new()),
-            Verdict::Serve { ranges_apply } => ranges_apply,
+            Verdict::Serve { ranges_apply } => ranges_apply && safe,
         };
         headers.extend(validating);
         let ranges = match asked.range {
