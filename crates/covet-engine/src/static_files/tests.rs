@@ -234,12 +234,20 @@ fn a_single_file_answers_as_a_directory_file_does() {
         method: "POST",
         ..cond
     };
-    assert_eq!(answer_file(&path, Vec::new(), &post, 200).unwrap().status, 412);
+    assert_eq!(
+        answer_file(&path, Vec::new(), &post, 200).unwrap().status,
+        412
+    );
     let post_range = Asked {
         method: "POST",
         ..ranged
     };
-    assert_eq!(answer_file(&path, Vec::new(), &post_range, 200).unwrap().status, 200);
+    assert_eq!(
+        answer_file(&path, Vec::new(), &post_range, 200)
+            .unwrap()
+            .status,
+        200
+    );
     assert!(answer_file(&base.join("root/docs"), Vec::new(), &cond, 200).is_err());
     assert!(answer_file(&base.join("root/none"), Vec::new(), &cond, 200).is_err());
     fs::remove_dir_all(base).unwrap();
