@@ -14,10 +14,8 @@ from benchmarks.harness import LOADGEN_CPU, SERVER_CPU, BenchError, Unavailable,
 from benchmarks.lifecycle import RunningServer, port_open
 from benchmarks.procfs import cpu_ticks, peak_rss_kib
 from benchmarks.report import machine_info
-from benchmarks.scenarios import SCENARIOS, STATIC_SCENARIOS, Scenario
+from benchmarks.scenarios import SCENARIOS, Scenario
 from benchmarks.servers import SERVERS, Server
-from benchmarks.static import ENV as STATIC_ENV
-from benchmarks.static import static_root
 from benchmarks.wrk import parse_wrk, run_wrk, wrk_script
 
 
@@ -187,9 +185,6 @@ def run_bench(opts: Options, tmp: Path) -> dict[str, object]:
         "servers": {},
     }
     servers: dict[str, dict[str, object]] = report["servers"]  # type: ignore[assignment]
-    if STATIC_SCENARIOS & set(opts.scenarios):
-        # Every server (and nginx's configuration) serves the same files.
-        os.environ[STATIC_ENV] = str(static_root(tmp))
     for name in opts.servers:
         log(f"== {name}")
         servers[name] = bench_server(SERVERS[name], opts, tmp)

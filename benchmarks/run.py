@@ -46,8 +46,10 @@ from benchmarks.harness import exit_on_signal, log  # noqa: E402
 from benchmarks.measure import Options, run_bench  # noqa: E402
 from benchmarks.provision import prepare_database  # noqa: E402
 from benchmarks.report import exit_code, publish  # noqa: E402
-from benchmarks.scenarios import DEFAULT_SCENARIOS, SCENARIOS  # noqa: E402
+from benchmarks.scenarios import DEFAULT_SCENARIOS, SCENARIOS, STATIC_SCENARIOS  # noqa: E402
 from benchmarks.servers import DEFAULT_SERVERS, SERVERS  # noqa: E402
+from benchmarks.static import ENV as STATIC_ENV  # noqa: E402
+from benchmarks.static import static_root  # noqa: E402
 
 
 def _names(value: str, known: dict[str, object], kind: str) -> list[str]:
@@ -144,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
             log(f"skipping the database scenarios: {why}")
             opts.skipped = {name: why for name in opts.scenarios if SCENARIOS[name].db}
     with tempfile.TemporaryDirectory(prefix="covet-bench-") as tmpdir:
+        if STATIC_SCENARIOS & set(opts.scenarios):
+            # Every server (and nginx's configuration) serves the same files.
+            os.environ[STATIC_ENV] = str(static_root(Path(tmpdir)))
         if opts.check:
             print(run_check(opts, Path(tmpdir)))
             return 0

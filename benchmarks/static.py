@@ -19,7 +19,7 @@ NGINX_CONF = """
 daemon off; master_process off; worker_processes 1; pid {tmp}/nginx.pid; error_log {tmp}/error.log;
 events {{ worker_connections 1024; }}
 http {{
-    include /etc/nginx/mime.types; access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
+    include /etc/nginx/mime.types; charset utf-8; access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
     client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy; fastcgi_temp_path {tmp}/fastcgi;
     uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
     server {{ listen {host}:{port}; location /static/ {{ alias {root}/; }} }}
