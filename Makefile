@@ -75,8 +75,8 @@ bench-cache: build bench-tools services
 	$(PY) -m benchmarks.cache.run
 
 # Static files: covet's engine vs nginx vs Starlette's StaticFiles on uvicorn (1 kB, 1 MB).
-bench-static: build
-	$(PY) -m benchmarks.static_files
+bench-static: build bench-tools
+	$(PY) benchmarks/run.py --servers covet,nginx,starlette --scenarios static-1k,static-1m --results static-latest
 
 # FastAPI's own test suite against covet (imports aliased; ../shared/compat): the share that passes.
 COMPAT ?= $(CURDIR)/../shared/compat/run.sh

@@ -31,6 +31,8 @@ class Options:
     connections: int
     strict: bool
     check: bool = False
+    # The results' file name under benchmarks/results/.
+    results: str = "latest"
     # Scenarios chosen but not run, with the reason (PostgreSQL not reachable).
     skipped: dict[str, str] = field(default_factory=dict)
 

@@ -99,7 +99,7 @@ def _lower_than_peers(servers: dict[str, dict[str, object]], scenario: str) -> s
     peers = {
         record["label"]: cpu
         for name, record in servers.items()
-        if name not in (SUBJECT, LIMIT, *VARIANTS) and (cpu := _cpu(record, scenario)) is not None
+        if name not in (SUBJECT, LIMIT, *STATIC_LIMITS, *VARIANTS) and (cpu := _cpu(record, scenario)) is not None
     }
     if not peers:
         return "-"
@@ -125,6 +125,38 @@ def _rows(servers: dict[str, dict[str, object]], scenarios: list[str]) -> Iterat
         if SUBJECT in servers:
             row.append(_lower_than_peers(servers, scenario))
         yield "| " + " | ".join(row) + " |"
+
+
+# Limits rather than peers on the static scenarios ("lower than every peer?" leaves them out).
+STATIC_LIMITS = ("nginx",)
+# The static scenarios' own ratios: covet against nginx (the limit there) and Starlette's
+# StaticFiles on uvicorn (what a Python app would otherwise serve files with).
+STATIC_REFERENCES = ("nginx", "starlette")
+
+
+def _static_rows(servers: dict[str, dict[str, object]], scenarios: list[str]) -> Iterator[str]:
+    """CPU µs/req of covet, nginx and Starlette on the static scenarios, with covet's ratios."""
+    static = [s for s in scenarios if s.startswith("static-")]
+    refs = [r for r in STATIC_REFERENCES if r in servers]
+    if not static or SUBJECT not in servers or not refs:
+        return
+    yield "## Static files: server CPU µs per request"
+    yield ""
+    labels = [servers[name]["label"] for name in (SUBJECT, *refs)]
+    header = ["scenario", *labels, *(f"{SUBJECT}/{servers[r]['label']}" for r in refs)]
+    yield "| " + " | ".join(header) + " |"
+    yield "|" + "---|" * len(header)
+    for scenario in static:
+        mine = _cpu(servers[SUBJECT], scenario)
+        row = [scenario]
+        for name in (SUBJECT, *refs):
+            cpu = _cpu(servers[name], scenario)
+            row.append(_missing(servers[name], scenario) if cpu is None else _fmt(cpu))
+        for ref in refs:
+            other = _cpu(servers[ref], scenario)
+            row.append("-" if mine is None or not other else f"{mine / other:.2f}x")
+        yield "| " + " | ".join(row) + " |"
+    yield ""
 
 
 def _rps_rows(servers: dict[str, dict[str, object]], scenarios: list[str]) -> Iterator[str]:
@@ -195,6 +227,7 @@ def render_markdown(report: dict[str, object]) -> str:
         "",
         "`*` marks figures taken while the server answered an unexpected status or wrk saw socket errors.",
         "",
+        *_static_rows(servers, scenarios),
         "## Requests per second",
         "",
         *_rps_rows(servers, scenarios),
@@ -261,15 +294,16 @@ def draw_chart() -> None:
         log(f"wrote {RESULTS_DIR / 'latest.png'}")
 
 
-def publish(report: dict[str, object]) -> None:
-    """Print the tables and write latest.md, latest.json and the chart."""
+def publish(report: dict[str, object], name: str = "latest") -> None:
+    """Print the tables and write NAME.md, NAME.json and (for the full run, `latest`) the chart."""
     markdown = render_markdown(report)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    (RESULTS_DIR / "latest.md").write_text(markdown)
-    (RESULTS_DIR / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
+    (RESULTS_DIR / f"{name}.md").write_text(markdown)
+    (RESULTS_DIR / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
     print(markdown)
-    log(f"wrote {RESULTS_DIR / 'latest.md'} and {RESULTS_DIR / 'latest.json'}")
-    draw_chart()
+    log(f"wrote {RESULTS_DIR / f'{name}.md'} and {RESULTS_DIR / f'{name}.json'}")
+    if name == "latest":
+        draw_chart()
 
 
 def exit_code(servers: dict[str, dict[str, object]], scenarios: list[str], strict: bool) -> int:

@@ -30,6 +30,7 @@ server), wrk.py, procfs.py (CPU and memory readings), measure.py (the run), chec
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import signal
@@ -45,8 +46,10 @@ from benchmarks.harness import exit_on_signal, log  # noqa: E402
 from benchmarks.measure import Options, run_bench  # noqa: E402
 from benchmarks.provision import prepare_database  # noqa: E402
 from benchmarks.report import exit_code, publish  # noqa: E402
-from benchmarks.scenarios import DEFAULT_SCENARIOS, SCENARIOS  # noqa: E402
+from benchmarks.scenarios import DEFAULT_SCENARIOS, SCENARIOS, STATIC_SCENARIOS  # noqa: E402
 from benchmarks.servers import DEFAULT_SERVERS, SERVERS  # noqa: E402
+from benchmarks.static import ENV as STATIC_ENV  # noqa: E402
+from benchmarks.static import static_root  # noqa: E402
 
 
 def _names(value: str, known: dict[str, object], kind: str) -> list[str]:
@@ -84,6 +87,17 @@ def parse_args(argv: list[str] | None) -> Options:
         action="store_true",
         help="warm-up 1 s, measured runs of 2 s: for checking a change, not for figures",
     )
+    parser.add_argument(
+        "--port-offset",
+        type=int,
+        default=0,
+        help="added to every server's port, for a run beside another on the same machine",
+    )
+    parser.add_argument(
+        "--results",
+        default="latest",
+        help="results file name under benchmarks/results/ (default latest; others get no chart)",
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 if any server or scenario failed")
     parser.add_argument(
         "--check",
@@ -91,6 +105,9 @@ def parse_args(argv: list[str] | None) -> Options:
         help="send each scenario once per server and compare the answers with covet's; no measuring",
     )
     args = parser.parse_args(argv)
+    if args.port_offset:
+        for name, server in SERVERS.items():
+            SERVERS[name] = dataclasses.replace(server, port=server.port + args.port_offset)
     # Whole seconds: wrk's -d takes no fractions.
     duration = args.duration if args.duration is not None else (2 if args.quick else 5)
     warmup = args.warmup if args.warmup is not None else (1 if args.quick else 2)
@@ -108,6 +125,7 @@ def parse_args(argv: list[str] | None) -> Options:
         connections=args.connections,
         strict=args.strict,
         check=args.check,
+        results=args.results,
     )
 
 
@@ -128,11 +146,14 @@ def main(argv: list[str] | None = None) -> int:
             log(f"skipping the database scenarios: {why}")
             opts.skipped = {name: why for name in opts.scenarios if SCENARIOS[name].db}
     with tempfile.TemporaryDirectory(prefix="covet-bench-") as tmpdir:
+        if STATIC_SCENARIOS & set(opts.scenarios):
+            # Every server (and nginx's configuration) serves the same files.
+            os.environ[STATIC_ENV] = str(static_root(Path(tmpdir)))
         if opts.check:
             print(run_check(opts, Path(tmpdir)))
             return 0
         report = run_bench(opts, Path(tmpdir))
-    publish(report)
+    publish(report, opts.results)
     return exit_code(report["servers"], opts.scenarios, opts.strict)  # type: ignore[arg-type]
 
 

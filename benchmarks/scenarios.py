@@ -57,7 +57,11 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("queries", "GET", "/queries?n=20", db=True, compare="shape"),
         Scenario("fortunes", "GET", "/fortunes", db=True),
         Scenario("updates", "GET", "/updates?n=20", db=True, compare="shape"),
+        # Static files (StaticFiles, nginx's `alias`): files made for the run (static.py).
+        Scenario("static-1k", "GET", "/static/1k.txt"),
+        Scenario("static-1m", "GET", "/static/1m.bin"),
     )
 }
 DEFAULT_SCENARIOS = tuple(SCENARIOS)
 DB_SCENARIOS = frozenset(s.name for s in SCENARIOS.values() if s.db)
+STATIC_SCENARIOS = frozenset(s.name for s in SCENARIOS.values() if s.path.startswith("/static/"))

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from benchmarks.harness import COVET_DEPS_DIR, HOST, HYPER_BIN, REPO_ROOT, Unavailable
 from benchmarks.provision import build_hyper, ensure_covet_deps, ensure_venv, venv_bin
-from benchmarks.scenarios import DB_SCENARIOS, SCENARIOS
+from benchmarks.scenarios import DB_SCENARIOS, SCENARIOS, STATIC_SCENARIOS
+from benchmarks.static import nginx_command, nginx_setup
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,7 @@ SERVERS: dict[str, Server] = {
             8102,
             uvicorn_command("benchmarks.apps.fastapi_app:app"),
             setup=peer_setup("fastapi", "uvicorn", "asyncpg", "jinja2"),
+            lacks=STATIC_SCENARIOS,
         ),
         Server(
             "starlette",
@@ -170,6 +172,7 @@ SERVERS: dict[str, Server] = {
             8105,
             uvicorn_command("benchmarks.apps.blacksheep_app:app"),
             setup=peer_setup("blacksheep", "uvicorn", "asyncpg", "jinja2"),
+            lacks=STATIC_SCENARIOS,
         ),
         Server(
             "litestar",
@@ -177,6 +180,7 @@ SERVERS: dict[str, Server] = {
             8106,
             uvicorn_command("benchmarks.apps.litestar_app:app"),
             setup=peer_setup("litestar", "uvicorn", "asyncpg", "jinja2"),
+            lacks=STATIC_SCENARIOS,
         ),
         Server(
             "robyn",
@@ -184,6 +188,7 @@ SERVERS: dict[str, Server] = {
             8107,
             robyn_command,
             setup=peer_setup("robyn", "asyncpg", "jinja2"),
+            lacks=STATIC_SCENARIOS,
         ),
         Server(
             "granian",
@@ -191,9 +196,19 @@ SERVERS: dict[str, Server] = {
             8108,
             granian_command("benchmarks.apps.fastapi_app:app"),
             setup=peer_setup("fastapi", "granian", "asyncpg", "jinja2"),
+            lacks=STATIC_SCENARIOS,
         ),
-        # The HTTP limit only: it has no database endpoints.
-        Server("hyper", "hyper", 8103, hyper_command, setup=lambda: build_hyper(), lacks=DB_SCENARIOS),
+        # The HTTP limit only: it has no database endpoints and serves no files.
+        Server(
+            "hyper",
+            "hyper",
+            8103,
+            hyper_command,
+            setup=lambda: build_hyper(),
+            lacks=DB_SCENARIOS | STATIC_SCENARIOS,
+        ),
+        # The static-file limit: Debian's nginx, on the static scenarios only.
+        Server("nginx", "nginx", 8111, nginx_command, setup=nginx_setup, lacks=frozenset(SCENARIOS) - STATIC_SCENARIOS),
     )
 }
 DEFAULT_SERVERS = tuple(SERVERS)

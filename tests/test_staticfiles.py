@@ -112,3 +112,28 @@ def test_symlinks_out_of_the_directory_need_follow_symlink(tmp_path) -> None:
     assert _served(StaticFiles(directory=root), "/s/link.txt").status_code == 404
     followed = _served(StaticFiles(directory=root, follow_symlink=True), "/s/link.txt")
     assert (followed.status_code, followed.text) == (200, "secret")
+
+
+def test_cache_control_first_matching_pattern_wins(tmp_path) -> None:
+    """Patterns are tried in order; `*` crosses directories; the path matched is the file's
+    own (an index page by its index.html), and 304s repeat the header."""
+    (tmp_path / "assets" / "img").mkdir(parents=True)
+    (tmp_path / "assets" / "img" / "logo.png").write_bytes(b"png")
+    (tmp_path / "assets" / "app.css").write_bytes(b"css")
+    (tmp_path / "index.html").write_bytes(b"home")
+    (tmp_path / "robots.txt").write_bytes(b"ok")
+    rules = {"assets/img/*": "public, max-age=31536000, immutable", "*.css": "max-age=60", "*.html": "no-cache"}
+    files = StaticFiles(directory=tmp_path, html=True, cache_control=rules)
+    from covet import Covet
+    from covet.testclient import TestClient
+
+    app = Covet()
+    app.mount("/s", files)
+    with TestClient(app) as c:
+        assert c.get("/s/assets/img/logo.png").headers["cache-control"] == rules["assets/img/*"]
+        css = c.get("/s/assets/app.css")
+        assert css.headers["cache-control"] == "max-age=60"
+        again = c.get("/s/assets/app.css", headers={"if-none-match": css.headers["etag"]})
+        assert (again.status_code, again.headers["cache-control"]) == (304, "max-age=60")
+        assert c.get("/s/").headers["cache-control"] == "no-cache"
+        assert "cache-control" not in c.get("/s/robots.txt").headers

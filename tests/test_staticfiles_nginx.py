@@ -112,6 +112,11 @@ def test_same_answer_as_nginx(
     method = "HEAD" if name == "head" else "GET"
     theirs = nginx.request(method, path, headers=filled)
     ours = client.request(method, path, headers=filled)
+    assert_same(ours, theirs)
+
+
+def assert_same(ours: httpx.Response, theirs: httpx.Response) -> None:
+    """Same status, validators, ranges, type, length and bytes (error pages aside)."""
     assert ours.status_code == theirs.status_code
     for header in EXACT:
         if ours.status_code in (404, 412, 416) and header != "content-range":
@@ -128,3 +133,22 @@ def test_same_answer_as_nginx(
             assert ours.content == theirs.content
     if ours.status_code == 304:
         assert ours.content == theirs.content == b""
+
+
+FILE_CASES = [case for case in CASES if case[0] != "missing"]
+
+
+@pytest.mark.parametrize(("name", "path", "headers"), FILE_CASES, ids=[c[0] for c in FILE_CASES])
+def test_file_response_same_answer_as_nginx(
+    client: httpx.Client, nginx: httpx.Client, name: str, path: str, headers: dict[str, str]
+) -> None:
+    """A `FileResponse` of a file answers as nginx does for it (and as StaticFiles does)."""
+    first = nginx.get(path)
+    filled = {
+        k: v.replace("{etag}", first.headers.get("etag", "")).replace("{date}", first.headers.get("last-modified", ""))
+        for k, v in headers.items()
+    }
+    method = "HEAD" if name == "head" else "GET"
+    theirs = nginx.request(method, path, headers=filled)
+    ours = client.request(method, path.replace("/public/", "/file/"), headers=filled)
+    assert_same(ours, theirs)

@@ -122,3 +122,30 @@ def test_precompressed_siblings(client: httpx.Client) -> None:
 def test_cache_control_patterns(client: httpx.Client) -> None:
     assert client.get("/public/app.css").headers["cache-control"] == "public, max-age=60"
     assert "cache-control" not in client.get("/public/app.js").headers
+
+
+def test_precompressed_validators_are_the_siblings(client: httpx.Client) -> None:
+    """Each encoding has its own ETag (a cache never answers one with the other's), and a 304
+    repeats Vary and Cache-Control."""
+    br = client.get("/public/app.css", headers={"accept-encoding": "br"})
+    plain = client.get("/public/app.css", headers={"accept-encoding": "identity"})
+    assert br.headers["etag"] != plain.headers["etag"]
+    again = client.get("/public/app.css", headers={"accept-encoding": "br", "if-none-match": br.headers["etag"]})
+    assert again.status_code == 304
+    assert again.headers["vary"] == "Accept-Encoding"
+    assert again.headers["cache-control"] == "public, max-age=60"
+    # The identity ETag does not validate the br representation.
+    other = client.get("/public/app.css", headers={"accept-encoding": "br", "if-none-match": plain.headers["etag"]})
+    assert other.status_code == 200 and other.headers["content-encoding"] == "br"
+
+
+def test_html_mode_pages_answer_conditionals_and_head(client: httpx.Client) -> None:
+    index = client.get("/site/")
+    assert client.get("/site/", headers={"if-none-match": index.headers["etag"]}).status_code == 304
+    head = client.head("/site/nowhere")
+    assert head.status_code == 404 and head.content == b""
+    assert head.headers["content-length"] == str(len(b"<h1>lost</h1>"))
+    # The 404 page ignores Range and conditionals: it is never a 206 or 304.
+    lost = client.get("/site/nowhere", headers={"range": "bytes=0-1", "if-none-match": "*"})
+    assert (lost.status_code, lost.text) == (404, "<h1>lost</h1>")
+    assert client.get("/site/.hidden").status_code == 404

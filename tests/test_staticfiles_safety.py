@@ -65,6 +65,15 @@ ATTACKS = [
     b"/public/%5c..%5csecret.txt",
     b"/public/app.css%00.txt",
     b"/public/out.txt",  # a symlink to ../secret.txt
+    b"/public/up/secret.txt",  # a symlink to the directory above
+    b"/public/up/up/secret.txt",
+    b"/public/%2fetc%2fpasswd",  # absolute once decoded
+    b"/public//etc/passwd",
+    b"/public/.%2e/secret.txt",
+    b"/public/%2e%2e%5csecret.txt",
+    b"/public/%c0%ae%c0%ae/secret.txt",  # overlong UTF-8 dots
+    b"/public/..%00/secret.txt",
+    b"/public/%252e%252e/secret.txt",  # encoded twice: a name, not a parent
     b"/public/.env",
     b"/public/.git/config",
     b"/public/sub/%2e%2e/.env",
@@ -94,6 +103,7 @@ def test_inside_paths_still_work(client: Any) -> None:
 
 def test_follow_symlink_and_dotfiles_are_opt_in(client: Any) -> None:
     assert raw_get(client, b"/follow/out.txt") == (200, b"TOP SECRET")
+    assert raw_get(client, b"/follow/up/secret.txt") == (200, b"TOP SECRET")
     assert raw_get(client, b"/follow/.env") == (200, b"SECRET=1")
     status, body = raw_get(client, b"/follow/../secret.txt")
     assert status in (400, 404) and b"SECRET" not in body

@@ -54,6 +54,10 @@ async def lifespan(_app: Covet) -> AsyncIterator[None]:
 
 
 app = Covet(lifespan=lifespan)
+if os.environ.get("BENCH_STATIC_DIR"):  # the static scenarios (benchmarks/static.py)
+    from covet.staticfiles import StaticFiles
+
+    app.mount("/static", StaticFiles(directory=os.environ["BENCH_STATIC_DIR"]))
 if common.DB_ENABLED:
     db.init_app(app)
 

@@ -4,6 +4,7 @@ Starlette has no parameter or body validation of its own, so the app converts th
 query values itself and validates the body with pydantic, as a Starlette user does.
 """
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -101,3 +102,7 @@ app = Starlette(
     exception_handlers={HTTPException: http_error},
     lifespan=lifespan,
 )
+if os.environ.get("BENCH_STATIC_DIR"):  # the static scenarios (benchmarks/static.py)
+    from starlette.staticfiles import StaticFiles
+
+    app.mount("/static", StaticFiles(directory=os.environ["BENCH_STATIC_DIR"]))

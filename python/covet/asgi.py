@@ -100,7 +100,7 @@ async def respond_http(
         request._receive = receive
     response = await handle(request)
     try:
-        await response.prepare()
+        await response.prepare(scope["method"], raw.raw_headers)
     except Exception as exc:
         response = await pipeline.server_error(request, exc)
     if not valid_headers(response.raw_headers):

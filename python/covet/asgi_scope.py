@@ -52,6 +52,10 @@ def route_path(scope: dict[str, Any]) -> tuple[str, bytes]:
     `root_path`: a covet app mounted under another app, or served behind a proxy prefix,
     routes on what follows it."""
     path = scope["path"]
+    if not path.isascii():
+        # A server that decoded invalid UTF-8 escapes with surrogates (%c0%ae): those become
+        # U+FFFD, a name no route or file has, rather than an error.
+        path = path.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
     raw_path = scope.get("raw_path") or path.encode()
     root = scope.get("root_path", "").rstrip("/")
     if root and (path == root or path.startswith(root + "/")):

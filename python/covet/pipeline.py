@@ -195,7 +195,7 @@ class Pipeline:
                 else:
                     response = await self.handle_error(request, exc)
             try:
-                await response.prepare()
+                await response.prepare(raw.method, raw.raw_headers)
             except Exception as err:
                 response = await self.server_error(request, err)
             try:

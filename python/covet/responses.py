@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
 import mimetypes
 import os
 import re
-import stat
 import warnings
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
-from email.utils import format_datetime, formatdate
+from email.utils import format_datetime
 from http.cookies import SimpleCookie
 from typing import Any, Literal
 from urllib.parse import quote
 
+from covet import _engine
 from covet._engine import dumps
 from covet.background import BackgroundTask
 from covet.concurrency import iterate_in_threadpool, run_in_threadpool
@@ -101,8 +100,9 @@ class Response:
         if media_type is not None and not any(k == b"content-type" for k, _ in raw):
             raw.append(_content_type(media_type, self.charset))
 
-    async def prepare(self) -> None:
-        """Work done before the head is sent (a file response stats its file here)."""
+    async def prepare(self, method: str = "GET", headers: list[tuple[bytes, bytes]] | None = None) -> None:
+        """Work done before the head is sent, knowing the request's method and headers (a
+        file response answers `Range` and the `If-*` headers here)."""
 
     @property
     def _direct(self) -> bool:
@@ -276,7 +276,10 @@ class StreamingResponse(Response):
 
 
 class FileResponse(StreamingResponse):
-    """A file from disk, read in the thread pool and sent in chunks with its length."""
+    """A file from disk, answered by the engine as a `StaticFiles` file is: `ETag` and
+    `Last-Modified`, 304/412 by the `If-*` headers, `Range` into 206 (one range or multipart)
+    or 416, and HEAD. `prepare` asks the engine for the answer to the request at hand; covet's
+    server then writes it from Rust, other ASGI servers get it in chunks read in the thread pool."""
 
     chunk_size = 64 * 1024
 
@@ -307,35 +310,53 @@ class FileResponse(StreamingResponse):
             self.raw_headers.append((b"content-disposition", disposition.encode("latin-1")))
         self.stat_result = stat_result
         if stat_result is not None:
-            self._set_stat_headers(stat_result)
-        self.body_iterator = self._read()
+            self.content_length = stat_result.st_size
+        self.answer: Any = None
+        self.body_iterator = self._own_body = self._read()
 
-    def _set_stat_headers(self, st: os.stat_result) -> None:
-        self.content_length = st.st_size
-        last_modified = formatdate(st.st_mtime, usegmt=True)
-        etag = hashlib.md5(f"{st.st_mtime}-{st.st_size}".encode(), usedforsecurity=False).hexdigest()
-        self.raw_headers.append((b"last-modified", last_modified.encode()))
-        self.raw_headers.append((b"etag", f'"{etag}"'.encode()))
+    @property
+    def engine_answer(self) -> Any:
+        """The engine's answer while the body is still the file's own (not, say, gzipped)."""
+        return self.answer if self.body_iterator is self._own_body else None
 
-    async def prepare(self) -> None:
-        """Stats the file before the head is sent (its length goes in Content-Length)."""
-        if self.stat_result is None:
-            try:
-                st = await run_in_threadpool(os.stat, self.path)
-            except FileNotFoundError:
-                raise RuntimeError(f"File at path {self.path} does not exist.") from None
-            if not stat.S_ISREG(st.st_mode):
-                raise RuntimeError(f"File at path {self.path} is not a file.")
-            self.stat_result = st
-            self._set_stat_headers(st)
+    async def prepare(self, method: str = "GET", headers: list[tuple[bytes, bytes]] | None = None) -> None:
+        """Asks the engine for the answer to a request with this `method` and these request
+        `headers` (names in lower case); status and headers become the answer's. Once only: a
+        middleware that prepares it early (gzip) decides for the request."""
+        if self.answer is not None:
+            return
+        own = self.raw_headers
+        content_type = next((v for k, v in own if k == b"content-type"), b"")
+        extra = [(k, v) for k, v in own if k != b"content-type"]
+        try:
+            answer = _engine.file_answer(self.path, content_type, method, headers or [], self.status_code, extra)
+        except OSError as exc:
+            raise RuntimeError(str(exc)) from None
+        self.answer = answer
+        self.status_code = answer.status
+        self.raw_headers[:] = answer.headers  # in place: a middleware may hold `headers`
+        self.content_length = None if answer.status in (204, 304) else answer.length
 
     async def _read(self) -> AsyncIterable[bytes]:
-        f = await run_in_threadpool(open, self.path, "rb")
-        try:
-            while chunk := await run_in_threadpool(f.read, self.chunk_size):
-                yield chunk
-        finally:
-            await run_in_threadpool(f.close)
+        async for chunk in answer_chunks(self.answer, self.chunk_size):
+            yield chunk
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Send) -> None:
+        """As an ASGI app, it answers the request of `scope`."""
+        headers = [(bytes(k).lower(), bytes(v)) for k, v in scope.get("headers", [])]
+        await self.prepare(scope.get("method", "GET"), headers)
+        await super().__call__(scope, receive, send)
+
+
+async def answer_chunks(answer: Any, size: int) -> AsyncIterable[bytes]:
+    """The body of an engine answer (`StaticAnswer`): a small one at once, a large one in
+    `size` chunks read in the thread pool (the engine's reads release the GIL)."""
+    if answer.length <= size:
+        if answer.length:
+            yield answer.read(answer.length)
+        return
+    while chunk := await run_in_threadpool(answer.read, size):
+        yield chunk
 
 
 _TOKEN = re.compile(rb"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -354,6 +375,9 @@ async def send_to_engine(response: Response, conn: Any) -> None:
     backpressure and stopping the producer when the client goes away."""
     if not isinstance(response, StreamingResponse):
         conn.send_response(response)
+        return
+    if isinstance(response, FileResponse) and response.engine_answer is not None:
+        conn.send_static(response.engine_answer)
         return
     conn.start_stream(response, response.content_length)
     if conn.head_only:

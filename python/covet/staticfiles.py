@@ -26,8 +26,7 @@ from typing import Any
 
 from covet import _engine
 from covet.assets import IMMUTABLE, load_manifest
-from covet.concurrency import run_in_threadpool
-from covet.responses import FileResponse, Response, StreamingResponse
+from covet.responses import FileResponse, Response, StreamingResponse, answer_chunks
 
 __all__ = ["StaticFiles", "NotModifiedResponse", "engine_static_mounts"]
 
@@ -158,10 +157,8 @@ class StaticFiles:
         return "", None
 
     def file_response(self, full: str, st: os.stat_result, scope: dict[str, Any]) -> Response:
-        response = FileResponse(full, stat_result=st)
-        if self.is_not_modified(response.raw_headers, scope):
-            return NotModifiedResponse(response.raw_headers)
-        return response
+        """The file as a `FileResponse`, which answers the request's `If-*` and `Range`."""
+        return FileResponse(full, stat_result=st)
 
     @staticmethod
     def is_not_modified(headers: list[tuple[bytes, bytes]], scope: dict[str, Any]) -> bool:
@@ -184,7 +181,7 @@ def answer_response(answer: Any, head_only: bool = False) -> Response:
     """A `StaticAnswer` as a response: small bodies whole, large ones streamed."""
     response: Response
     if head_only or answer.length > CHUNK:
-        stream = StreamingResponse(_nothing() if head_only else _chunks(answer), status_code=answer.status)
+        stream = StreamingResponse(_nothing() if head_only else answer_chunks(answer, CHUNK), status_code=answer.status)
         stream.content_length = None if answer.status in (204, 304) else answer.length
         response = stream
     else:
@@ -196,11 +193,6 @@ def answer_response(answer: Any, head_only: bool = False) -> Response:
 async def _nothing() -> AsyncIterator[bytes]:
     return
     yield b""  # an async generator with no items
-
-
-async def _chunks(answer: Any) -> AsyncIterator[bytes]:
-    while chunk := await run_in_threadpool(answer.read, CHUNK):
-        yield chunk
 
 
 def engine_static_mounts(routes: list[Any]) -> list[tuple[int, Any]]:

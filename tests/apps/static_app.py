@@ -9,6 +9,7 @@ import os
 import tempfile
 
 from covet import Covet
+from covet.responses import FileResponse
 from covet.staticfiles import StaticFiles
 
 ROOT = os.environ.get("COVET_TEST_STATIC_DIR") or tempfile.mkdtemp(prefix="covet-static-")
@@ -44,7 +45,8 @@ for name, data in FILES.items():
     if not os.path.exists(path):
         with open(path, "wb") as f:
             f.write(data)
-for link, target in {"public/out.txt": "../secret.txt", "public/in.txt": "sub/page.txt"}.items():
+LINKS = {"public/out.txt": "../secret.txt", "public/in.txt": "sub/page.txt", "public/up": ".."}
+for link, target in LINKS.items():
     if not os.path.islink(os.path.join(ROOT, link)):
         os.symlink(target, os.path.join(ROOT, link))
 
@@ -53,3 +55,25 @@ app.mount("/static", StaticFiles(directory=ROOT))
 app.mount("/site", StaticFiles(directory=os.path.join(ROOT, "site"), html=True))
 app.mount("/public", StaticFiles(directory=PUBLIC, cache_control={"*.css": "public, max-age=60"}))
 app.mount("/follow", StaticFiles(directory=PUBLIC, follow_symlink=True, dotfiles=True, precompressed=False))
+
+
+@app.get("/file/{name:path}")
+def public_file(name: str) -> FileResponse:
+    """A FileResponse of a public file (tests compare it with nginx's answer for that file)."""
+    return FileResponse(os.path.join(PUBLIC, name))
+
+
+@app.get("/download")
+def download() -> FileResponse:
+    """A FileResponse with a download name, a media type and a header of its own."""
+    return FileResponse(
+        os.path.join(PUBLIC, "big.bin"),
+        filename="données.bin",
+        media_type="application/x-covet",
+        headers={"cache-control": "no-store", "x-own": "1"},
+    )
+
+
+@app.get("/file-missing")
+def file_missing() -> FileResponse:
+    return FileResponse(os.path.join(ROOT, "nothing-here"))

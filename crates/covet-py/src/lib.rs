@@ -39,6 +39,7 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(convert::json::dumps, m)?)?;
     m.add_function(wrap_pyfunction!(convert::html::escape_html, m)?)?;
     m.add_function(wrap_pyfunction!(parse_qsl, m)?)?;
+    m.add_function(wrap_pyfunction!(protocol::static_files::file_answer, m)?)?;
     m.add_class::<convert::forms::MultipartParser>()?;
     m.add_class::<convert::ratelimit::RateLimiter>()?;
     m.add_class::<convert::jwt::JwtKeys>()?;

@@ -43,8 +43,8 @@ class GZipMiddleware(BaseHTTPMiddleware):
             response.body = gzip.compress(response.body, self.compresslevel)
         else:
             prepare = getattr(response, "prepare", None)
-            if prepare is not None:  # a file: stat it now, so its length is not sent later
-                await prepare()
+            if prepare is not None:  # a file: answered now, whole (ranges of gzip are not offered)
+                await prepare(request.method)
             response.body_iterator = _gzip_stream(iterator, self.compresslevel)  # type: ignore[attr-defined]
             response.content_length = None  # type: ignore[attr-defined]
         del headers["content-length"]

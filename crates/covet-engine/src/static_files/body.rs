@@ -69,6 +69,30 @@ impl Body {
         self.length == 0
     }
 
+    /// The file and the span of it when the whole body, unread, is that one span of its file
+    /// (a whole file or one range not held in memory): what may go out by `sendfile`.
+    pub fn file_span(&self) -> Option<(&File, u64, u64)> {
+        match (self.pieces.as_slice(), &self.file, self.at) {
+            ([Piece::File { offset, len }], Some(file), (0, 0)) => Some((file, *offset, *len)),
+            _ => None,
+        }
+    }
+
+    /// Skips `n` bytes (sent some other way).
+    pub fn advance(&mut self, mut n: u64) {
+        while n > 0 {
+            let Some(piece) = self.pieces.get(self.at.0) else {
+                return;
+            };
+            let step = (piece.len() - self.at.1).min(n);
+            n -= step;
+            self.at.1 += step;
+            if self.at.1 == piece.len() {
+                self.at = (self.at.0 + 1, 0);
+            }
+        }
+    }
+
     /// Fills `buf` with the next bytes of the body and returns how many it wrote: `buf.len()`
     /// unless the body ends first (0 at its end). A file that shrank meanwhile is an error.
     pub fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {

@@ -7,7 +7,8 @@
 //! - [`conditional`]: `ETag`/`Last-Modified` and the `If-*` headers (304, 412, `If-Range`);
 //! - [`range`]: `Range` into 206 (one range or `multipart/byteranges`) or 416;
 //! - [`mime`]: the content type; [`cache`]: small files' bytes kept between requests;
-//! - [`body`]: the bytes to send, read from the file on demand.
+//! - [`body`]: the bytes to send, read from the file on demand; [`zero_copy`]: a file sent
+//!   from the kernel's page cache straight to the socket.
 //!
 //! The result is an [`Answer`] (status, headers, body) that the binding writes; the same
 //! answer serves covet's server, the ASGI app under uvicorn and the test client.
@@ -20,13 +21,14 @@ pub mod open;
 pub mod path;
 pub mod range;
 mod respond;
+pub mod zero_copy;
 
 use std::fs::File;
 use std::io;
 use std::path::PathBuf;
 
 pub use body::{Body, Piece};
-pub use respond::Answer;
+pub use respond::{answer_file, Answer, Representation};
 
 use cache::FileCache;
 use conditional::Conditions;

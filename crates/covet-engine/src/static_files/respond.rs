@@ -2,7 +2,9 @@
 //! its headers, the preconditions, and the ranges.
 
 use std::fs::{File, Metadata};
+use std::io;
 use std::os::unix::fs::MetadataExt;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -100,29 +102,87 @@ impl StaticDir {
             }
         }
         let (file, meta, ext) = chosen;
+        let encoding = SIBLINGS
+            .iter()
+            .find(|(_, e)| *e == ext)
+            .map(|(enc, _)| *enc);
+        let cache_control = self
+            .options
+            .cache_control
+            .iter()
+            .find(|(p, _)| path::glob_match(p, rel))
+            .map(|(_, value)| value.clone().into_bytes());
+        let key = format!("{root}:{rel}{ext}");
+        let content = self.content(&key, &file, &meta);
+        let representation = Representation {
+            content_type: mime::content_type(rel).as_bytes().to_vec(),
+            encoding,
+            cache_control,
+            vary,
+            content,
+        };
+        representation.answer(asked, file, meta, status)
+    }
+
+    /// The file's bytes from the cache (read into it on a miss) when it is small enough.
+    fn content(&self, key: &str, file: &File, meta: &Metadata) -> Option<Arc<[u8]>> {
+        if !self.cache.admits(meta.size()) {
+            return None;
+        }
+        let version = Version {
+            dev_ino: (meta.dev(), meta.ino()),
+            mtime_ns: meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128,
+            size: meta.size(),
+        };
+        if let Some(data) = self.cache.get(key, &version) {
+            return Some(data);
+        }
+        let mut data = vec![0u8; meta.size() as usize];
+        std::os::unix::fs::FileExt::read_exact_at(file, &mut data, 0).ok()?;
+        let data: Arc<[u8]> = Arc::from(data);
+        self.cache.put(key, version, data.clone());
+        Some(data)
+    }
+}
+
+/// What describes the bytes sent for a file (beyond its validators, which come from its
+/// metadata): shared by a static directory's files and a single `FileResponse` file.
+#[derive(Debug, Default)]
+pub struct Representation {
+    /// `Content-Type` (also each part's in a multipart answer).
+    pub content_type: Vec<u8>,
+    /// `Content-Encoding` of a precompressed sibling.
+    pub encoding: Option<&'static str>,
+    /// `Cache-Control`, sent with the validators (304 too).
+    pub cache_control: Option<Vec<u8>>,
+    /// Whether `Vary: Accept-Encoding` is said.
+    pub vary: bool,
+    /// The file's bytes when they are in memory already.
+    pub content: Option<Arc<[u8]>>,
+}
+
+impl Representation {
+    /// The answer with `file` (a regular file, `meta` its metadata) to `asked`: 304/412 by
+    /// the preconditions, then 200, 206 (one range or multipart) or 416 by `Range`. A status
+    /// other than 200 is sent as is, with the whole file and no precondition or range applied.
+    pub fn answer(self, asked: &Asked<'_>, file: File, meta: Metadata, status: u16) -> Answer {
         let validators = Validators::new(meta.mtime().max(0) as u64, meta.size());
-        let mut headers = vec![("content-type", mime::content_type(rel).as_bytes().to_vec())];
-        if let Some((encoding, _)) = SIBLINGS.iter().find(|(_, e)| *e == ext) {
+        let mut headers = vec![("content-type", self.content_type)];
+        if let Some(encoding) = self.encoding {
             headers.push(("content-encoding", encoding.as_bytes().to_vec()));
         }
         let mut validating = vec![
             ("etag", validators.etag.clone().into_bytes()),
             ("last-modified", validators.last_modified().to_vec()),
         ];
-        if let Some((_, value)) = self
-            .options
-            .cache_control
-            .iter()
-            .find(|(p, _)| path::glob_match(p, rel))
-        {
-            validating.push(("cache-control", value.clone().into_bytes()));
+        if let Some(value) = self.cache_control {
+            validating.push(("cache-control", value));
         }
-        if vary {
+        if self.vary {
             validating.push(("vary", b"Accept-Encoding".to_vec()));
         }
         let len = meta.size();
-        let key = format!("{root}:{rel}{ext}");
-        let content = self.content(&key, &file, &meta);
+        let content = self.content;
         if status != 200 {
             headers.extend(validating);
             return Answer {
@@ -131,10 +191,12 @@ impl StaticDir {
                 body: whole(content, file, len),
             };
         }
-        let ranges_apply = match validators.evaluate(&asked.conditions, true) {
+        // A FileResponse may answer any method: only GET and HEAD get 304 and ranges.
+        let safe = matches!(asked.method, "GET" | "HEAD");
+        let ranges_apply = match validators.evaluate(&asked.conditions, safe) {
             Verdict::NotModified => return Answer::empty(304, validating),
             Verdict::PreconditionFailed => return Answer::empty(412, Vec::new()),
-            Verdict::Serve { ranges_apply } => ranges_apply,
+            Verdict::Serve { ranges_apply } => ranges_apply && safe,
         };
         headers.extend(validating);
         let ranges = match asked.range {
@@ -169,26 +231,29 @@ impl StaticDir {
             Ranges::Partial(spans) => multipart(headers, content, file, len, &spans),
         }
     }
+}
 
-    /// The file's bytes from the cache (read into it on a miss) when it is small enough.
-    fn content(&self, key: &str, file: &File, meta: &Metadata) -> Option<Arc<[u8]>> {
-        if !self.cache.admits(meta.size()) {
-            return None;
-        }
-        let version = Version {
-            dev_ino: (meta.dev(), meta.ino()),
-            mtime_ns: meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128,
-            size: meta.size(),
-        };
-        if let Some(data) = self.cache.get(key, &version) {
-            return Some(data);
-        }
-        let mut data = vec![0u8; meta.size() as usize];
-        std::os::unix::fs::FileExt::read_exact_at(file, &mut data, 0).ok()?;
-        let data: Arc<[u8]> = Arc::from(data);
-        self.cache.put(key, version, data.clone());
-        Some(data)
+/// The answer with the file at `path` (a `FileResponse`): its validators, `Range` and the
+/// preconditions as for a static directory's file. Fails when it is missing or not a file.
+pub fn answer_file(
+    path: &Path,
+    content_type: Vec<u8>,
+    asked: &Asked<'_>,
+    status: u16,
+) -> io::Result<Answer> {
+    let file = File::open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not a file", path.display()),
+        ));
     }
+    let representation = Representation {
+        content_type,
+        ..Default::default()
+    };
+    Ok(representation.answer(asked, file, meta, status))
 }
 
 /// `[start, end)` of the file, from the cached bytes when there are some.

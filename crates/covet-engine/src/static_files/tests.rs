@@ -198,3 +198,57 @@ fn cache_control_by_pattern() {
     assert_eq!(header(&d.answer(&get("/big.bin")), "cache-control"), None);
     fs::remove_dir_all(base).unwrap();
 }
+
+#[test]
+fn a_single_file_answers_as_a_directory_file_does() {
+    let base = tree("single");
+    let path = base.join("root/big.bin");
+    let d = dir(&base, Options::default());
+    let ranged = Asked {
+        range: Some(b"bytes=10-19"),
+        ..get("/big.bin")
+    };
+    let mut from_dir = d.answer(&ranged);
+    let mut single = answer_file(&path, b"application/x-test".to_vec(), &ranged, 200).unwrap();
+    assert_eq!(single.status, 206);
+    assert_eq!(body(&mut single), body(&mut from_dir));
+    for name in ["etag", "last-modified", "content-range"] {
+        assert_eq!(header(&single, name), header(&from_dir, name), "{name}");
+    }
+    assert_eq!(
+        header(&single, "content-type"),
+        Some(&b"application/x-test"[..])
+    );
+    let etag = header(&single, "etag").unwrap().to_vec();
+    let mut cond = get("/big.bin");
+    cond.conditions.if_none_match = Some(&etag);
+    assert_eq!(
+        answer_file(&path, Vec::new(), &cond, 200).unwrap().status,
+        304
+    );
+    // Another status is sent as is, whole.
+    let a = answer_file(&path, Vec::new(), &cond, 203).unwrap();
+    assert_eq!((a.status, a.body.len()), (203, 100_000));
+    // Another method: a matching If-None-Match fails (412) and Range is ignored.
+    let post = Asked {
+        method: "POST",
+        ..cond
+    };
+    assert_eq!(
+        answer_file(&path, Vec::new(), &post, 200).unwrap().status,
+        412
+    );
+    let post_range = Asked {
+        method: "POST",
+        ..ranged
+    };
+    assert_eq!(
+        answer_file(&path, Vec::new(), &post_range, 200)
+            .unwrap()
+            .status,
+        200
+    );
+    assert!(answer_file(&base.join("root/docs"), Vec::new(), &cond, 200).is_err());
+    assert!(answer_file(&base.join("root/none"), Vec::new(), &cond, 200).is_err());
+    fs::remove_dir_all(base).unwrap();
+}

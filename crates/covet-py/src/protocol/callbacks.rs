@@ -37,6 +37,13 @@ impl HttpProtocol {
         *this.sockname.borrow_mut() = info("sockname").unwrap_or(None);
         let ssl = transport.call_method1(intern!(py, "get_extra_info"), ("sslcontext",));
         this.tls.set(ssl.is_ok_and(|v| !v.is_none()));
+        if !this.tls.get() {
+            let fd = transport
+                .call_method1(intern!(py, "get_extra_info"), ("socket",))
+                .and_then(|s| s.call_method0(intern!(py, "fileno")))
+                .and_then(|fd| fd.extract::<i32>());
+            this.sock_fd.set(fd.ok().filter(|fd| *fd >= 0));
+        }
         *this.transport.borrow_mut() = Some(transport.clone().unbind());
         this.conn.borrow_mut().timers_mut().read(Instant::now(), 0);
         let server = this.server.bind(py).borrow();
@@ -172,6 +179,18 @@ impl HttpProtocol {
             return Ok(());
         }
         self.write_response_obj(py, response)
+    }
+
+    /// Writes a `FileResponse`'s engine answer (`covet._engine.file_answer`).
+    fn send_static(
+        &self,
+        py: Python<'_>,
+        answer: &Bound<'_, super::static_files::StaticAnswer>,
+    ) -> PyResult<()> {
+        if self.closed.get() {
+            return Ok(());
+        }
+        answer.get().send(self, py)
     }
 
     /// Starts a streamed response: chunked, or raw when `content_length` is known.

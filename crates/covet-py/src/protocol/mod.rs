@@ -61,6 +61,8 @@ pub struct HttpProtocol {
     sockname: G<RefCell<Option<PyObject>>>,
     /// The transport is TLS (it has an `sslcontext`): requests show the scheme `https`.
     tls: G<Cell<bool>>,
+    /// The socket's descriptor, for `sendfile` (plain TCP only).
+    pub(crate) sock_fd: G<Cell<Option<i32>>>,
     slot: G<Cell<Option<usize>>>,
     out: G<RefCell<Vec<u8>>>,
     pub(crate) busy: G<Cell<bool>>,
@@ -107,6 +109,7 @@ impl HttpProtocol {
             client: G(RefCell::new(None)),
             sockname: G(RefCell::new(None)),
             tls: G(Cell::new(false)),
+            sock_fd: G(Cell::new(None)),
             slot: G(Cell::new(None)),
             out: G(RefCell::new(Vec::with_capacity(512))),
             busy: G(Cell::new(false)),

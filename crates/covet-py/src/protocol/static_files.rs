@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use covet_engine::http::request::Request;
-use covet_engine::static_files::{Answer, Asked, Body, Options, StaticDir as Dir};
-use pyo3::exceptions::PyRuntimeError;
+use covet_engine::static_files::{self as engine, Answer, Asked, Body, Options, StaticDir as Dir};
+use pyo3::exceptions::{PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
@@ -84,6 +84,8 @@ pub struct StaticAnswer {
     #[pyo3(get)]
     length: u64,
     headers: Vec<(&'static str, Vec<u8>)>,
+    /// The application's own headers (a `FileResponse`'s), sent after the engine's.
+    extra: Vec<(Vec<u8>, Vec<u8>)>,
     body: Mutex<Body>,
 }
 
@@ -93,6 +95,7 @@ impl From<Answer> for StaticAnswer {
             status: answer.status,
             length: answer.body.len(),
             headers: answer.headers,
+            extra: Vec::new(),
             body: Mutex::new(answer.body),
         }
     }
@@ -103,9 +106,9 @@ impl StaticAnswer {
     /// The headers as (name, value) byte pairs, ASGI's shape.
     #[getter]
     fn headers<'py>(&self, py: Python<'py>) -> Vec<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
-        self.headers
-            .iter()
-            .map(|(n, v)| (PyBytes::new(py, n.as_bytes()), PyBytes::new(py, v)))
+        self.head()
+            .into_iter()
+            .map(|(n, v)| (PyBytes::new(py, n), PyBytes::new(py, v)))
             .collect()
     }
 
@@ -121,6 +124,85 @@ impl StaticAnswer {
         })?;
         Ok(PyBytes::new(py, &buf[..n]))
     }
+}
+
+impl StaticAnswer {
+    /// Every header, the engine's then the application's.
+    fn head(&self) -> Vec<(&[u8], &[u8])> {
+        let engine = self
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_bytes(), v.as_slice()));
+        let extra = self.extra.iter().map(|(n, v)| (n.as_slice(), v.as_slice()));
+        engine.chain(extra).collect()
+    }
+
+    /// Writes this answer on a covet connection (a `FileResponse` sent by Python).
+    pub(crate) fn send(&self, conn: &HttpProtocol, py: Python<'_>) -> PyResult<()> {
+        let mut body = self
+            .body
+            .lock()
+            .map_err(|_| PyRuntimeError::new_err("poisoned"))?;
+        write_answer(conn, py, self.status, &self.head(), &mut body)
+    }
+}
+
+/// Headers of the application's that a 304 repeats (RFC 9110 §15.4.5), besides the validators.
+const KEPT_ON_304: [&[u8]; 5] = [
+    b"cache-control",
+    b"expires",
+    b"vary",
+    b"content-location",
+    b"set-cookie",
+];
+
+/// A `FileResponse`'s answer: the file at `path` with the static path's validators, `Range`,
+/// `If-*` handling; `extra` are its own headers (lower-case names, no content-type).
+#[pyfunction]
+#[pyo3(signature = (path, content_type, method, headers, status=200, extra=Vec::new()))]
+pub fn file_answer(
+    path: PathBuf,
+    content_type: Vec<u8>,
+    method: &str,
+    headers: Vec<(Vec<u8>, Vec<u8>)>,
+    status: u16,
+    extra: Vec<(Vec<u8>, Vec<u8>)>,
+) -> PyResult<StaticAnswer> {
+    let asked = Asked {
+        method,
+        ..Default::default()
+    }
+    .with_headers(headers.iter().map(|(n, v)| (n.as_slice(), v.as_slice())));
+    let answer = engine::answer_file(&path, content_type, &asked, status)
+        .map_err(|e| PyOSError::new_err(format!("File at path {}: {e}", path.display())))?;
+    let mut answer = StaticAnswer::from(answer);
+    answer.extra = extra
+        .into_iter()
+        .filter(|(n, _)| answer.status != 304 || KEPT_ON_304.contains(&n.as_slice()))
+        .collect();
+    Ok(answer)
+}
+
+/// Writes a static answer's head and body (left out for HEAD and bodiless statuses).
+fn write_answer(
+    conn: &HttpProtocol,
+    py: Python<'_>,
+    status: u16,
+    headers: &[(&[u8], &[u8])],
+    body: &mut Body,
+) -> PyResult<()> {
+    if conn.write_file(py, status, headers, body)? {
+        return Ok(());
+    }
+    let length = body.len() as usize;
+    conn.write_filled(py, status, headers, length, |buf| {
+        let n = body.read(buf)?;
+        if n == buf.len() {
+            Ok(())
+        } else {
+            Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof))
+        }
+    })
 }
 
 /// Answers a request under a static mount on covet's server: the answer is written from here
@@ -151,17 +233,7 @@ pub(crate) fn serve(
         .iter()
         .map(|(n, v)| (n.as_bytes(), v.as_slice()))
         .collect();
-    let length = answer.body.len() as usize;
-    let body = &mut answer.body;
-    let written = conn.write_filled(py, answer.status, &headers, length, |buf| {
-        let n = body.read(buf)?;
-        if n == buf.len() {
-            Ok(())
-        } else {
-            Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof))
-        }
-    });
-    match written {
+    match write_answer(conn, py, answer.status, &headers, &mut answer.body) {
         Ok(()) => conn.finish(py),
         Err(e) => {
             log::warn(py, &format!("static file read failed: {e}"));

@@ -3,6 +3,7 @@
 //! the per-connection output buffer, then one write to the transport.
 
 use covet_engine::http::response::{self, Framing};
+use covet_engine::static_files::{zero_copy, Body};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
@@ -139,6 +140,98 @@ impl HttpProtocol {
             Some(body) => self.write_bytes(py, &body),
             None => Ok(()),
         }
+    }
+
+    /// Writes a response whose body is one span of a file: the head, then the file by
+    /// `sendfile` straight from the page cache to the socket, when the transport has nothing
+    /// queued (so nothing is reordered); what the socket does not take at once goes through
+    /// the transport as bytes. Ok(false): not for this response (TLS, HEAD, small, bytes
+    /// already in memory, the transport busy), write it with `write_filled`.
+    pub(crate) fn write_file(
+        &self,
+        py: Python<'_>,
+        status: u16,
+        headers: &[(&[u8], &[u8])],
+        body: &mut Body,
+    ) -> PyResult<bool> {
+        let Some(fd) = self.sock_fd.get() else {
+            return Ok(false);
+        };
+        let Some((_, offset, len)) = body.file_span() else {
+            return Ok(false);
+        };
+        let with_body = !self.head_only.get() && status_has_body(status);
+        if !with_body || len as usize <= COPY_BODY_LIMIT || self.closed.get() {
+            return Ok(false);
+        }
+        let transport = self.transport.borrow().as_ref().map(|t| t.clone_ref(py));
+        let Some(transport) = transport else {
+            return Ok(false);
+        };
+        let queued = transport
+            .bind(py)
+            .call_method0(intern!(py, "get_write_buffer_size"))?;
+        if queued.extract::<usize>()? != 0 {
+            return Ok(false);
+        }
+        let head_sent = {
+            let out = &mut *self.out.borrow_mut();
+            let start = out.len();
+            response::write_status_line(out, status);
+            for (n, v) in headers {
+                let _ = response::write_header(out, n, v);
+            }
+            self.owed.write(out, start);
+            self.finish_head(out, status, Some(len as usize), true);
+            zero_copy::send_now(fd, out, true).map(|n| (n, out.len()))
+        };
+        self.log_access(py, status)?;
+        let Ok((sent, head_len)) = head_sent else {
+            return self.drop_connection(py);
+        };
+        self.metrics_bytes(sent);
+        if sent < head_len {
+            // The socket is full already: the rest of the head, then the body, as bytes.
+            self.out.borrow_mut().drain(..sent);
+            self.flush(py)?;
+            self.write_rest(py, body, len)?;
+            return Ok(true);
+        }
+        self.out.borrow_mut().clear();
+        let sent = match body.file_span() {
+            Some((file, _, _)) => zero_copy::sendfile_now(fd, file, offset, len),
+            None => Ok(0),
+        };
+        let sent = match sent {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Err(e.into()),
+            Err(_) => return self.drop_connection(py),
+        };
+        self.metrics_bytes(sent as usize);
+        if sent < len {
+            body.advance(sent);
+            self.write_rest(py, body, len - sent)?;
+        }
+        Ok(true)
+    }
+
+    /// The next `n` bytes of `body` to the transport, as one bytes object.
+    fn write_rest(&self, py: Python<'_>, body: &mut Body, n: u64) -> PyResult<()> {
+        let rest = PyBytes::new_with(py, n as usize, |buf| {
+            if body.read(buf)? == buf.len() {
+                Ok(())
+            } else {
+                Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof).into())
+            }
+        })?;
+        self.write_bytes(py, &rest)
+    }
+
+    /// The client went away mid-write (reset, broken pipe): close, as the transport would.
+    fn drop_connection(&self, py: Python<'_>) -> PyResult<bool> {
+        self.keep_alive.set(false);
+        self.close(py)?;
+        Ok(true)
     }
 
     fn finish_head(&self, out: &mut Vec<u8>, status: u16, length: Option<usize>, date: bool) {
