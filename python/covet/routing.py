@@ -127,6 +127,7 @@ class APIRoute:
         callbacks: list[Any] | None = None,
         generate_unique_id_function: Callable[[Any], str] | None = None,
         strict_content_type: bool | None = None,
+        cache: Any = None,
     ) -> None:
         # A callback router's paths start with an OpenAPI runtime expression (`{$callback_url}`):
         # they are only documented, never served.
@@ -217,6 +218,11 @@ class APIRoute:
             self.inline = self.task = self.noarg = False
             self.fast_args = None
         self._apply_fastapi_options()
+        # `cache=CachePolicy(...)` (covet.cache): whole responses cached; a fresh one in the
+        # memory level is written by the engine itself, the rest goes through `handle`.
+        self.cache = cache
+        if cache is not None:
+            self._serve_with(cache.wrap(self.handle))
 
     def _apply_fastapi_options(self) -> None:
         """What FastAPI's `generate_unique_id_function`, `strict_content_type` and an overridden
@@ -365,6 +371,7 @@ class APIRoute:
             "callbacks": self.callbacks,
             "generate_unique_id_function": self.generate_unique_id_function,
             "strict_content_type": self.strict_content_type,
+            "cache": self.cache,
             **{f"response_model_{k}": v for k, v in self._dump_options.items()},
         }
 

@@ -25,7 +25,8 @@ type Answer<'py> = (u16, Vec<(Vec<u8>, Vec<u8>)>, Bound<'py, PyBytes>);
 
 #[pyclass(frozen, module = "covet._engine")]
 pub struct ResponseCache {
-    pub store: Arc<EngineCache>,
+    /// The memory level the engine answers from (None: the cache has none; Python only).
+    pub store: Option<Arc<EngineCache>>,
     /// The cache's namespace and `:`, before every key.
     pub prefix: String,
     /// Lower-case names of the request headers the response varies on.
@@ -48,7 +49,7 @@ impl ResponseCache {
 
     /// The fresh stored response under the full key `full`, if any.
     pub fn fresh(&self, full: &[u8]) -> Option<Stored> {
-        let entry = self.store.get(full, now())?;
+        let entry = self.store.as_ref()?.get(full, now())?;
         Stored::decode(response::fresh_payload(&entry.value, wall())?)
     }
 }
@@ -62,9 +63,9 @@ pub fn wall_secs() -> u64 {
 impl ResponseCache {
     #[new]
     #[pyo3(signature = (memory, prefix, vary = Vec::new(), errors = false))]
-    fn new(memory: &MemoryCache, prefix: String, vary: Vec<String>, errors: bool) -> Self {
+    fn new(memory: Option<&MemoryCache>, prefix: String, vary: Vec<String>, errors: bool) -> Self {
         ResponseCache {
-            store: memory.inner.clone(),
+            store: memory.map(|m| m.inner.clone()),
             prefix,
             vary: vary.iter().map(|v| v.to_ascii_lowercase()).collect(),
             errors,
