@@ -70,3 +70,8 @@ async def counts() -> dict[str, Any]:
 async def invalidate(tag: str = "", prefix: str | None = None, key: str | None = None) -> dict[str, bool]:
     await cache.invalidate(tags=[tag] if tag else [], prefix=prefix, keys=[key] if key else [])
     return {"ok": True}
+
+
+@app.on_event("shutdown")
+async def close_cache() -> None:
+    await cache.aclose()
