@@ -27,7 +27,6 @@ def kind(request: pytest.FixtureRequest) -> str:
 def client(kind: str) -> Iterator[httpx.Client]:
     if kind == "testclient":
         from covet.testclient import TestClient
-
         from tests.apps.response_cache_app import app
 
         with TestClient(app) as tc:
