@@ -72,7 +72,7 @@ def start(kind: str, level: str, port: int, ns: str) -> subprocess.Popen[bytes]:
         cmd = [str(HYPER_BIN), str(port)]
     elif kind == "covet":
         cmd = [sys.executable, "-m", "covet", "run", "benchmarks.cache.apps:covet", "--port", str(port)]
-        cmd += ["--log-level", "warning"]
+        cmd += ["--log-level", "warning", "--no-access-log"]  # off for every server, as in `make bench`
     else:
         cmd = [str(peer_python()), "-m", "uvicorn", "benchmarks.cache.apps:fastapi", "--port", str(port)]
         cmd += ["--log-level", "warning", "--no-access-log", "--loop", "uvloop", "--http", "httptools"]

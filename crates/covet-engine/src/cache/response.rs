@@ -7,6 +7,7 @@
 //! Each stored response gets a strong `ETag` (a hash of its body), and a request whose
 //! `If-None-Match` names it is answered `304 Not Modified`.
 
+use std::borrow::Cow;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 /// A response as stored: status, headers (without framing ones) and body.
@@ -29,7 +30,7 @@ pub struct Reply<'a> {
     /// 200 (or the stored status), or 304.
     pub status: u16,
     /// The headers to write (framing ones are the writer's).
-    pub headers: Vec<(&'a [u8], std::borrow::Cow<'a, [u8]>)>,
+    pub headers: Vec<(&'a [u8], Cow<'a, [u8]>)>,
     /// The body (empty for a 304).
     pub body: &'a [u8],
 }
@@ -176,29 +177,18 @@ impl Stored {
     }
 
     /// The reply to a request at `now` (wall-clock seconds) whose `If-None-Match` is given.
-    /// A 304 carries the headers a cache must send with it (RFC 9110 15.4.5).
     pub fn reply(&self, if_none_match: Option<&[u8]>, now: u64) -> Reply<'_> {
-        let age =
-            std::borrow::Cow::Owned(now.saturating_sub(self.stored_at).to_string().into_bytes());
-        let modified = !not_modified(if_none_match, self.etag());
-        let mut headers: Vec<(&[u8], std::borrow::Cow<'_, [u8]>)> = self
-            .headers
-            .iter()
-            .filter(|(n, _)| {
-                modified
-                    || matches!(
-                        n.as_slice(),
-                        b"etag" | b"cache-control" | b"vary" | b"expires"
-                    )
-            })
-            .map(|(n, v)| (n.as_slice(), std::borrow::Cow::Borrowed(v.as_slice())))
-            .collect();
-        headers.push((b"age", age));
-        Reply {
-            status: if modified { self.status } else { 304 },
-            headers,
-            body: if modified { &self.body } else { b"" },
+        View {
+            status: self.status,
+            stored_at: self.stored_at,
+            headers: self
+                .headers
+                .iter()
+                .map(|(n, v)| (n.as_slice(), v.as_slice()))
+                .collect(),
+            body: &self.body,
         }
+        .reply(if_none_match, now)
     }
 
     /// The stored `ETag`.
@@ -232,8 +222,39 @@ impl Stored {
 
     /// Reads what `encode` wrote; None for anything else.
     pub fn decode(data: &[u8]) -> Option<Stored> {
+        let view = View::parse(data)?;
+        Some(Stored {
+            status: view.status,
+            headers: view
+                .headers
+                .iter()
+                .map(|(n, v)| (n.to_vec(), v.to_vec()))
+                .collect(),
+            body: view.body.to_vec(),
+            stored_at: view.stored_at,
+        })
+    }
+}
+
+/// A stored response read in place from what `Stored::encode` wrote: what the engine answers
+/// a hit from, with no copy of the body.
+#[derive(Debug)]
+pub struct View<'a> {
+    /// The status code.
+    pub status: u16,
+    /// When it was stored (wall-clock seconds).
+    pub stored_at: u64,
+    /// Header names (lower case) and values.
+    pub headers: Vec<(&'a [u8], &'a [u8])>,
+    /// The body.
+    pub body: &'a [u8],
+}
+
+impl<'a> View<'a> {
+    /// Reads what `Stored::encode` wrote; None for anything else.
+    pub fn parse(data: &'a [u8]) -> Option<View<'a>> {
         let mut at: usize = 0;
-        let mut take = |n: usize| -> Option<&[u8]> {
+        let mut take = |n: usize| -> Option<&'a [u8]> {
             let part = data.get(at..at.checked_add(n)?)?;
             at += n;
             Some(part)
@@ -244,17 +265,42 @@ impl Stored {
         let mut headers = Vec::with_capacity(count.min(64));
         for _ in 0..count {
             let n = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
-            let name = take(n)?.to_vec();
+            let name = take(n)?;
             let n = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
-            headers.push((name, take(n)?.to_vec()));
+            headers.push((name, take(n)?));
         }
-        let body = data.get(at..)?.to_vec();
-        Some(Stored {
+        let body = data.get(at..)?;
+        Some(View {
             status,
+            stored_at,
             headers,
             body,
-            stored_at,
         })
+    }
+
+    /// The reply to a request at `now` (wall-clock seconds) whose `If-None-Match` is given.
+    /// A 304 carries the headers a cache must send with it (RFC 9110 15.4.5).
+    pub fn reply(&self, if_none_match: Option<&[u8]>, now: u64) -> Reply<'a> {
+        let age = Cow::Owned(now.saturating_sub(self.stored_at).to_string().into_bytes());
+        let etag = self
+            .headers
+            .iter()
+            .find(|(n, _)| *n == b"etag")
+            .map_or(&b""[..], |(_, v)| v);
+        let modified = !not_modified(if_none_match, etag);
+        let mut headers: Vec<(&'a [u8], Cow<'a, [u8]>)> =
+            Vec::with_capacity(self.headers.len() + 1);
+        for &(n, v) in &self.headers {
+            if modified || matches!(n, b"etag" | b"cache-control" | b"vary" | b"expires") {
+                headers.push((n, Cow::Borrowed(v)));
+            }
+        }
+        headers.push((b"age", age));
+        Reply {
+            status: if modified { self.status } else { 304 },
+            headers,
+            body: if modified { self.body } else { b"" },
+        }
     }
 }
 

@@ -47,10 +47,12 @@ impl ResponseCache {
         response::key(method, path, query, &self.vary, header)
     }
 
-    /// The fresh stored response under the full key `full`, if any.
-    pub fn fresh(&self, full: &[u8]) -> Option<Stored> {
+    /// The entry under the full key `full` while fresh, and where its stored response starts
+    /// in it (`View::parse` reads it from there).
+    pub fn fresh(&self, full: &[u8]) -> Option<(Arc<[u8]>, usize)> {
         let entry = self.store.as_ref()?.get(full, now())?;
-        Stored::decode(response::fresh_payload(&entry.value, wall())?)
+        let payload = response::fresh_payload(&entry.value, wall())?.len();
+        Some((entry.value.clone(), entry.value.len() - payload))
     }
 }
 

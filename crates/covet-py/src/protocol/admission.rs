@@ -5,6 +5,7 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
+use covet_engine::cache::response::View;
 use covet_engine::http::request::Request;
 use covet_engine::policy::{Added, Decision, Early, Policy};
 use pyo3::prelude::*;
@@ -130,10 +131,13 @@ impl HttpProtocol {
         let mut full = Vec::with_capacity(spec.prefix.len() + key.len());
         full.extend_from_slice(spec.prefix.as_bytes());
         full.extend_from_slice(key.as_bytes());
-        let Some(stored) = spec.fresh(&full) else {
+        let Some((entry, start)) = spec.fresh(&full) else {
             return Ok(false);
         };
-        let reply = stored.reply(req.header("if-none-match"), wall_secs());
+        let Some(view) = View::parse(&entry[start..]) else {
+            return Ok(false);
+        };
+        let reply = view.reply(req.header("if-none-match"), wall_secs());
         let headers: Vec<(&[u8], &[u8])> = reply.headers.iter().map(|(n, v)| (*n, &**v)).collect();
         self.write_full(py, reply.status, &headers, reply.body)?;
         self.finish(py)?;
