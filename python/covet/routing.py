@@ -218,8 +218,7 @@ class APIRoute:
             self.inline = self.task = self.noarg = False
             self.fast_args = None
         self._apply_fastapi_options()
-        # `cache=CachePolicy(...)` (covet.cache): whole responses cached; a fresh one in the
-        # memory level is written by the engine itself, the rest goes through `handle`.
+        # `cache=CachePolicy(...)` (covet.cache): a fresh hit is the engine's; the rest, `handle`.
         self.cache = cache
         if cache is not None:
             self._serve_with(cache.wrap(self.handle))
