@@ -155,3 +155,17 @@ def test_invalidation_by_tag_from_another_process_reaches_the_engine_entry(two: 
         assert ca.post("/invalidate", params={"tag": "item:9"}).status_code == 200
         wait_for(lambda: cb.get("/item/9").json()["run"] > first["run"], "b's engine entry to be dropped")
         assert counts(cb)["runs"]["item"] == 2
+
+
+def test_a_route_with_a_security_dependency_refuses_a_cache_policy() -> None:
+    from covet import Covet, Depends
+    from covet.cache import Cache, CachePolicy, MemoryLevel
+    from covet.security import HTTPBearer
+
+    app = Covet()
+    policy = CachePolicy(Cache(MemoryLevel(10)), ttl=5)
+    with pytest.raises(ValueError, match="security dependency"):
+
+        @app.get("/mine", cache=policy)
+        async def mine(token: object = Depends(HTTPBearer())) -> dict[str, str]:
+            return {}

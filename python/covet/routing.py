@@ -21,7 +21,7 @@ from pydantic import PydanticSchemaGenerationError, TypeAdapter, ValidationError
 from covet.concurrency import can_suspend, run_in_threadpool
 from covet.dependencies.analysis import get_dependant
 from covet.dependencies.callables import call_kind
-from covet.dependencies.models import Dependant
+from covet.dependencies.models import Dependant, scopes_matter
 from covet.dependencies.pydantic_v1 import refuse_pydantic_v1
 from covet.dependencies.route_level import route_dependency as _route_dependency
 from covet.dependencies.shared_body import embed_shared_body
@@ -221,6 +221,8 @@ class APIRoute:
         # `cache=CachePolicy(...)` (covet.cache): a fresh hit is the engine's; the rest, `handle`.
         self.cache = cache
         if cache is not None:
+            if scopes_matter(self.dependant):  # a hit would be answered without the check
+                raise ValueError(f"Route {path!r}: a CachePolicy cannot cache a route with a security dependency")
             self._serve_with(cache.wrap(self.handle))
 
     def _apply_fastapi_options(self) -> None:
