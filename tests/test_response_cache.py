@@ -169,3 +169,25 @@ def test_a_route_with_a_security_dependency_refuses_a_cache_policy() -> None:
         @app.get("/mine", cache=policy)
         async def mine(token: object = Depends(HTTPBearer())) -> dict[str, str]:
             return {}
+
+
+def test_a_cached_route_keeps_its_policy_in_an_included_router() -> None:
+    from covet import APIRouter, Covet
+    from covet.cache import Cache, CachePolicy, MemoryLevel
+    from covet.testclient import TestClient
+
+    runs = []
+    router = APIRouter()
+
+    @router.get("/report", cache=CachePolicy(Cache(MemoryLevel(10), namespace=uuid.uuid4().hex), ttl=30))
+    async def report() -> dict[str, int]:
+        runs.append(1)
+        return {"run": len(runs)}
+
+    app = Covet()
+    app.include_router(router, prefix="/v1")
+    with TestClient(app) as tc:
+        first = tc.get("/v1/report")
+        assert tc.get("/v1/report").content == first.content == b'{"run":1}'
+        assert tc.get("/v1/report", headers={"if-none-match": first.headers["etag"]}).status_code == 304
+    assert len(runs) == 1
