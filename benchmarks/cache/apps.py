@@ -1,7 +1,8 @@
 """The servers of `make bench-cache`: one cached endpoint answering the same JSON bytes.
 
 * covet: a function cached with `covet.cache` (`COVET_BENCH_LEVEL`: `memory`, the engine's
-  memory level, or `redis`, a Redis-only cache so every hit is a Redis round trip);
+  memory level, or `redis`, a Redis-only cache so every hit is a Redis round trip), or, with
+  `response`, the whole response cached (`cache=CachePolicy(...)`): a hit is the engine's;
 * FastAPI: the endpoint cached with fastapi-cache2 (`COVET_BENCH_LEVEL`: its `InMemoryBackend`
   or its `RedisBackend`), the way its documentation shows.
 """
@@ -21,11 +22,18 @@ PAYLOAD = {"items": [{"id": i, "name": f"item {i}", "price": i * 1.5} for i in r
 
 def covet_app() -> Any:
     from covet import Covet
-    from covet.cache import Cache, MemoryLevel, RedisLevel
+    from covet.cache import Cache, CachePolicy, MemoryLevel, RedisLevel
 
-    level = MemoryLevel(10_000) if LEVEL == "memory" else RedisLevel(REDIS)
+    level = RedisLevel(REDIS) if LEVEL == "redis" else MemoryLevel(10_000)
     cache = Cache(level, namespace=NS)
     app = Covet()
+    if LEVEL == "response":
+
+        @app.get("/cached", cache=CachePolicy(cache, ttl=600))
+        async def whole() -> dict[str, Any]:
+            return PAYLOAD
+
+        return app
 
     @cache(ttl=600, key="payload")
     async def payload() -> dict[str, Any]:

@@ -130,6 +130,9 @@ class Pipeline:
             from covet.staticfiles import engine_static_mounts
 
             server.set_static(engine_static_mounts(self.compiled.served))
+        server.set_response_caches(
+            [(i, route.cache.engine) for i, route in enumerate(self.compiled.served) if getattr(route, "cache", None)]
+        )
         server.set_native_errors(self._native_errors())
         for hook in self.app.server_hooks:
             hook(server)

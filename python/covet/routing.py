@@ -21,7 +21,7 @@ from pydantic import PydanticSchemaGenerationError, TypeAdapter, ValidationError
 from covet.concurrency import can_suspend, run_in_threadpool
 from covet.dependencies.analysis import get_dependant
 from covet.dependencies.callables import call_kind
-from covet.dependencies.models import Dependant
+from covet.dependencies.models import Dependant, scopes_matter
 from covet.dependencies.pydantic_v1 import refuse_pydantic_v1
 from covet.dependencies.route_level import route_dependency as _route_dependency
 from covet.dependencies.shared_body import embed_shared_body
@@ -129,6 +129,7 @@ class APIRoute(RouteObjectAPI):
         callbacks: list[Any] | None = None,
         generate_unique_id_function: Callable[[Any], str] | None = None,
         strict_content_type: bool | None = None,
+        cache: Any = None,
     ) -> None:
         # A callback router's paths start with an OpenAPI runtime expression (`{$callback_url}`):
         # they are only documented, never served.
@@ -219,6 +220,12 @@ class APIRoute(RouteObjectAPI):
             self.inline = self.task = self.noarg = False
             self.fast_args = None
         self._apply_fastapi_options()
+        # `cache=CachePolicy(...)` (covet.cache): a fresh hit is the engine's; the rest, `handle`.
+        self.cache = cache
+        if cache is not None:
+            if scopes_matter(self.dependant):  # a hit would be answered without the check
+                raise ValueError(f"Route {path!r}: a CachePolicy cannot cache a route with a security dependency")
+            self._serve_with(cache.wrap(self.handle))
 
     def _apply_fastapi_options(self) -> None:
         """What FastAPI's `generate_unique_id_function`, `strict_content_type` and an overridden
@@ -367,6 +374,7 @@ class APIRoute(RouteObjectAPI):
             "callbacks": self.callbacks,
             "generate_unique_id_function": self.generate_unique_id_function,
             "strict_content_type": self.strict_content_type,
+            "cache": self.cache,
             **{f"response_model_{k}": v for k, v in self._dump_options.items()},
         }
 

@@ -73,6 +73,33 @@ fn large_body() -> Bytes {
     .clone()
 }
 
+/// The /cached body: what `make bench-cache`'s apps answer (benchmarks/cache/apps.py,
+/// `PAYLOAD`), ten small objects, the same bytes as Python's compact JSON of them.
+fn cached_body() -> Bytes {
+    static BODY: OnceLock<Bytes> = OnceLock::new();
+    BODY.get_or_init(|| {
+        let items: Vec<String> = (0..10u32)
+            .map(|i| {
+                let price = f64::from(i) * 1.5;
+                format!(r#"{{"id":{i},"name":"item {i}","price":{price:?}}}"#)
+            })
+            .collect();
+        Bytes::from(format!(r#"{{"items":[{}]}}"#, items.join(",")))
+    })
+    .clone()
+}
+
+/// /cached as a response cache answers it: the body with the same cache headers (an `ETag`
+/// of the same length, `Cache-Control`, `Age`), so the bytes on the wire are the same.
+fn cached() -> Response<Full<Bytes>> {
+    let mut resp = respond(StatusCode::OK, JSON_TYPE, cached_body());
+    let headers = resp.headers_mut();
+    headers.insert("cache-control", HeaderValue::from_static("max-age=600"));
+    headers.insert("etag", HeaderValue::from_static("\"0123456789abcdef\""));
+    headers.insert("age", HeaderValue::from_static("0"));
+    resp
+}
+
 /// Append `s` to `out` as a JSON string literal (quotes included).
 fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
@@ -146,6 +173,7 @@ async fn handle(req: Request<hyper::body::Incoming>) -> Result<Response<Full<Byt
         "/json" => respond(StatusCode::OK, JSON_TYPE, Bytes::from_static(JSON_BODY)),
         "/plaintext" => respond(StatusCode::OK, PLAIN_TYPE, Bytes::from_static(PLAIN_BODY)),
         "/large" => respond(StatusCode::OK, JSON_TYPE, large_body()),
+        "/cached" => cached(),
         path => match path.strip_prefix("/users/") {
             Some(rest) if !rest.is_empty() && !rest.contains('/') => user(rest, uri.query()),
             _ => not_found(),

@@ -50,6 +50,7 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("REDIRECT", convert::router::REDIRECT)?;
     m.add("MOUNT", convert::router::MOUNT)?;
     m.add_class::<convert::cache::MemoryCache>()?;
+    m.add_class::<convert::response_cache::ResponseCache>()?;
     m.add_class::<protocol::metrics::EngineMetrics>()?;
     Ok(())
 }

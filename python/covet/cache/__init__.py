@@ -5,11 +5,13 @@ from .core import Cache
 from .health import LevelDown
 from .levels import Level, MemoryLevel, RedisLevel
 from .memcached import MemcachedLevel
+from .response import CachePolicy
 from .serializers import JSON, Pickle, Raw, Serializer
 
 __all__ = [
     "JSON",
     "Cache",
+    "CachePolicy",
     "Level",
     "LevelDown",
     "MemcachedLevel",

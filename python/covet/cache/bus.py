@@ -4,7 +4,9 @@ Each process with a memory level subscribes to one channel per namespace. An inv
 (keys, prefixes, tags) is applied locally, then published; the other processes apply it to
 their memory level when the message arrives (typically within a millisecond or two on one
 host). A process that loses its subscription clears its whole memory level when it gets it
-back, since it may have missed messages meanwhile; while Redis is unreachable nothing can be
+back, since it may have missed messages meanwhile: whether the listener saw the connection
+fail, or redis-py reconnected and subscribed again by itself (it does when Redis comes back
+before the next read); while Redis is unreachable nothing can be
 published, and the memory level's `max_ttl` bounds how long an entry can outlive its deletion.
 """
 
@@ -76,8 +78,13 @@ class InvalidationBus:
         while True:
             try:
                 pubsub = self.redis.client.pubsub(ignore_subscribe_messages=True)
+                connection = None
                 try:
                     await pubsub.subscribe(self.channel)
+                    # Called after redis-py's own resubscription on every later reconnect.
+                    connection = pubsub.connection
+                    if connection is not None:
+                        connection.register_connect_callback(self._reconnected)
                     if missed:
                         # Messages may have been lost while unsubscribed: start afresh.
                         self.memory.store.clear()
@@ -93,6 +100,8 @@ class InvalidationBus:
                             self.received += 1
                             self.apply(body)
                 finally:
+                    if connection is not None:  # the connection goes back to the pool
+                        connection.deregister_connect_callback(self._reconnected)
                     await pubsub.aclose()
             except asyncio.CancelledError:
                 raise
@@ -101,6 +110,11 @@ class InvalidationBus:
                 missed = True
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 2.0)
+
+    async def _reconnected(self, connection: Any) -> None:
+        """redis-py subscribed again on a new connection: messages may have been missed."""
+        logger.debug("cache invalidation subscription renewed (%s): memory level cleared", self.channel)
+        self.memory.store.clear()
 
     async def aclose(self) -> None:
         task, self._task = self._task, None

@@ -9,6 +9,7 @@
 //!   guards built from Python's declarations.
 //! - `json`, `forms`, `html`, `router`, `ratelimit`: encoders, parsers and engine objects
 //!   exposed to Python.
+//! - `cache`, `response_cache`: the memory cache level, and a route's response cache in it.
 
 pub mod cache;
 pub mod endpoint;
@@ -23,5 +24,6 @@ pub mod policy;
 pub mod policy_ratelimit;
 pub mod ratelimit;
 pub mod request;
+pub mod response_cache;
 pub mod router;
 pub mod shape;

@@ -1,10 +1,11 @@
 //! Admission: the engine middleware (`Policy`) and the route guards run on a request before
-//! its endpoint, and the early answers they give (a refusal, a preflight, a redirect), written
-//! here. Building both from Python's declarations is `convert::policy` and `convert::guard`.
+//! its endpoint, and the early answers they give (a refusal, a preflight, a redirect, a fresh
+//! response from the route's response cache, or its 304), written here. Building both from Python's declarations is `convert::policy` and `convert::guard`.
 
 use std::cell::RefCell;
 use std::sync::Arc;
 
+use covet_engine::cache::response::View;
 use covet_engine::http::request::Request;
 use covet_engine::policy::{Added, Decision, Early, Policy};
 use pyo3::prelude::*;
@@ -14,6 +15,7 @@ use super::HttpProtocol;
 use crate::convert::guard::{verify, Claims};
 use crate::convert::policy::head_of;
 use crate::convert::request::host_of;
+use crate::convert::response_cache::wall_secs;
 use crate::gil::G;
 
 /// What the guard decided.
@@ -100,6 +102,46 @@ impl HttpProtocol {
                 Ok(true)
             }
         }
+    }
+
+    /// Answers a GET or HEAD from the route's response cache when its memory level holds a
+    /// fresh entry (or a 304 when `If-None-Match` names it), with no Python called. Misses,
+    /// stale entries and requests whose `Cache-Control` says no-cache or no-store go on to
+    /// Python, which fills the entry. Returns true when the request was answered here.
+    pub(crate) fn answer_cached(
+        &self,
+        py: Python<'_>,
+        server: &Server,
+        endpoint: usize,
+        req: &Request,
+    ) -> PyResult<bool> {
+        let spec = match server.response_caches.borrow().get(endpoint) {
+            Some(Some(spec)) => spec.clone_ref(py),
+            _ => return Ok(false),
+        };
+        let spec = spec.get();
+        if !matches!(req.method.as_str(), "GET" | "HEAD")
+            || covet_engine::cache::response::request_bypasses(req.header("cache-control"))
+        {
+            return Ok(false);
+        }
+        let key = spec.key_of(&req.method, &req.path, &req.query, |name| {
+            req.header(name).map(<[u8]>::to_vec)
+        });
+        let mut full = Vec::with_capacity(spec.prefix.len() + key.len());
+        full.extend_from_slice(spec.prefix.as_bytes());
+        full.extend_from_slice(key.as_bytes());
+        let Some((entry, start)) = spec.fresh(&full) else {
+            return Ok(false);
+        };
+        let Some(view) = View::parse(&entry[start..]) else {
+            return Ok(false);
+        };
+        let reply = view.reply(req.header("if-none-match"), wall_secs());
+        let headers: Vec<(&[u8], &[u8])> = reply.headers.iter().map(|(n, v)| (*n, &**v)).collect();
+        self.write_full(py, reply.status, &headers, reply.body)?;
+        self.finish(py)?;
+        Ok(true)
     }
 
     pub(crate) fn answer_early(

@@ -191,6 +191,9 @@ impl HttpProtocol {
             Guarded::Pass(claims) => claims,
             Guarded::Answered => return Ok(()),
         };
+        if self.answer_cached(py, &server_ref, endpoint, &req)? {
+            return Ok(());
+        }
         drop(server_ref);
         let streamed = stream.is_some();
         // Called here: inline, or as a Task the engine starts; else Python takes it all over.

@@ -17,6 +17,7 @@ use super::HttpProtocol;
 use crate::convert::endpoint::{Endpoint, EndpointSpec};
 use crate::convert::guard::{GuardSpec, RouteGuard};
 use crate::convert::policy::PyPolicy;
+use crate::convert::response_cache::ResponseCache;
 use crate::convert::router::Router;
 use crate::gil::G;
 
@@ -62,6 +63,8 @@ pub struct Server {
     pub tasks: G<RefCell<Option<PyObject>>>,
     /// Per endpoint, the static directory the engine answers that mount from, if any.
     pub statics: G<RefCell<Vec<Option<Arc<covet_engine::static_files::StaticDir>>>>>,
+    /// Per endpoint, the response cache whose fresh entries the engine answers itself.
+    pub response_caches: G<RefCell<Vec<Option<Py<ResponseCache>>>>>,
     /// Request metrics, when `covet.metrics` installed them (see `metrics.rs`).
     pub metrics: G<RefCell<Option<std::sync::Arc<covet_engine::metrics::HttpMetrics>>>>,
 }
@@ -194,6 +197,7 @@ impl Server {
             open: G(Cell::new(0)),
             tasks: G(RefCell::new(None)),
             statics: G(RefCell::new(Vec::new())),
+            response_caches: G(RefCell::new(Vec::new())),
             metrics: G(RefCell::new(None)),
         }
     }
@@ -262,6 +266,18 @@ impl Server {
             table[index] = Some(dir.inner.clone());
         }
         *self.statics.borrow_mut() = table;
+    }
+
+    /// The routes whose cached responses the engine answers: (endpoint index, cache) pairs.
+    fn set_response_caches(&self, caches: Vec<(usize, Py<ResponseCache>)>) {
+        let mut table: Vec<Option<Py<ResponseCache>>> = Vec::new();
+        for (index, cache) in caches {
+            if table.len() <= index {
+                table.resize_with(index + 1, || None);
+            }
+            table[index] = Some(cache);
+        }
+        *self.response_caches.borrow_mut() = table;
     }
 
     fn set_native_errors(&self, on: bool) {
