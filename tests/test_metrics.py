@@ -238,7 +238,9 @@ def test_pool_connections_in_use_and_waiting_are_exported(serve, monkeypatch: py
             held = pool.submit(other.get, "/hold")
             wait_for(lambda: value(client.get("/metrics").text, "covet_db_pool_in_use", database="main") == 1, "in use")
             waiting = pool.submit(httpx.get, f"{server.url}/query", timeout=10)
-            wait_for(lambda: value(client.get("/metrics").text, "covet_db_pool_waiting", database="main") == 1, "a wait")
+            wait_for(
+                lambda: value(client.get("/metrics").text, "covet_db_pool_waiting", database="main") == 1, "a wait"
+            )
             text = client.get("/metrics").text
             assert value(text, "covet_db_pool_size", database="main") == 1
             assert client.post("/release").status_code == 200

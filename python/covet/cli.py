@@ -132,7 +132,9 @@ def main(argv: list[str] | None = None) -> int:
         argv = raw
     args = _parser().parse_args(argv)
     if args.log_format == "plain":
-        logging.basicConfig(level=args.log_level.upper(), format="%(levelname)-8s %(name)s: %(message)s", stream=sys.stderr)
+        logging.basicConfig(
+            level=args.log_level.upper(), format="%(levelname)-8s %(name)s: %(message)s", stream=sys.stderr
+        )
     else:
         from covet.logs import configure_logging
 

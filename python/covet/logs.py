@@ -14,13 +14,14 @@ for the request's task, so a line the app itself logs with `logging` carries the
 
 from __future__ import annotations
 
-import contextvars
 import json
 import logging
 import sys
 import time
 import traceback
 from typing import IO, Any
+
+from covet.middleware.telemetry import request_id_var, telemetry_options, trace_id_var
 
 __all__ = [
     "JSONFormatter",
@@ -31,10 +32,6 @@ __all__ = [
     "request_logging",
 ]
 
-#: The id of the request being served in this context ("" outside a request).
-request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("covet_request_id", default="")
-#: The W3C trace id (32 hex digits) of the request's span when tracing is on, else "".
-trace_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("covet_trace_id", default="")
 
 # Attributes every LogRecord has: anything else on a record came from `extra=` and is a field.
 _RECORD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
@@ -69,8 +66,7 @@ class JSONFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -124,8 +120,6 @@ def request_logging(
     front) sent when `trust_header` and it is sane, else generated; the response carries it
     back, and log lines written while serving it carry it. With `access_log`, one line per
     request on the `covet.access` logger (the engine's own access line is then left out)."""
-    from covet.middleware.telemetry import telemetry_options
-
     options = telemetry_options(app)
     options.request_ids = True
     options.access_log = access_log

@@ -4,8 +4,6 @@ that holds a pooled connection until told to let go, and one that waits for a co
 import asyncio
 import os
 
-from sqlalchemy import text
-
 from covet import Covet
 from covet.cache import Cache, MemoryLevel
 from covet.db import Database

@@ -96,7 +96,9 @@ class Cache:
         (the first `skip` levels are known to have missed: filled, not asked)."""
         if self.tracer is None:
             return await self._lookup_levels(keys, skip)
-        with self.tracer.start_as_current_span("cache get", kind=self.span_kind, attributes=self._span_attrs(keys)) as span:
+        with self.tracer.start_as_current_span(
+            "cache get", kind=self.span_kind, attributes=self._span_attrs(keys)
+        ) as span:
             found = await self._lookup_levels(keys, skip)
             span.set_attribute("cache.hits", sum(e is not None for e in found))
             return found

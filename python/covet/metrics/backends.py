@@ -54,11 +54,15 @@ def families(totals: dict[str, dict[str, Any]]) -> Iterator[Metric]:
     caches = totals.get("cache", {})
     if caches:
         counters = {
-            name: CounterMetricFamily(f"covet_cache_{name}", f"Cache {name} by cache and level", labels=["cache", "level"])
+            name: CounterMetricFamily(
+                f"covet_cache_{name}", f"Cache {name} by cache and level", labels=["cache", "level"]
+            )
             for name in _CACHE_COUNTERS
         }
         gauges = {
-            name: GaugeMetricFamily(f"covet_cache_{name}", f"Cache {name} held by cache and level", labels=["cache", "level"])
+            name: GaugeMetricFamily(
+                f"covet_cache_{name}", f"Cache {name} held by cache and level", labels=["cache", "level"]
+            )
             for name in _CACHE_GAUGES
         }
         computed = CounterMetricFamily("covet_cache_computed", "Values computed on a miss, by cache", labels=["cache"])

@@ -8,12 +8,12 @@ them keeps the engine's inline path for its handlers and pays nothing."""
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
 import uuid
 from typing import Any
 
-from covet.logs import request_id_var, trace_id_var
 from covet.logtext import printable
 from covet.middleware import BaseHTTPMiddleware, CallNext
 from covet.requests import Request
@@ -22,6 +22,10 @@ from covet.responses import Response
 __all__ = ["RequestTelemetry", "TelemetryOptions", "telemetry_options"]
 
 access_logger = logging.getLogger("covet.access")
+#: The id of the request being served in this context ("" outside a request).
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("covet_request_id", default="")
+#: The W3C trace id (32 hex digits) of the request's span when tracing is on, else "".
+trace_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("covet_trace_id", default="")
 _MAX_ID = 128
 
 
