@@ -218,6 +218,7 @@ def test_cache_hits_and_misses_per_level_are_summed_over_workers(serve) -> None:
 
         wait_for(scraped, "every worker's cache figures in one scrape")
         text = scraped()
+    server.stop()  # SIGTERM: the supervisor stops its workers (SIGKILL would orphan them)
     assert text is not None
     # Each worker misses a key once, then hits it: 30 reads in all, 3 to 6 of them misses.
     assert value(text, "covet_cache_misses_total", cache="items", level="memory") == 30 - hits
