@@ -14,7 +14,6 @@ Redis and httpx instrumentations). See docs/observability.md."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -30,7 +29,6 @@ from covet.requests import Request
 
 __all__ = ["RequestTracer", "tracing"]
 
-logger = logging.getLogger("covet.tracing")
 _propagator = TraceContextTextMapPropagator()
 
 
