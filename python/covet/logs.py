@@ -64,9 +64,21 @@ class JSONFormatter(logging.Formatter):
     `message`, the request's `request_id`/`trace_id` when there is one, every `extra=` field
     (an access line's `method`, `route`, `status`...), and `exception` with its traceback."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        # One encoder, made once: json.dumps with options builds a new one per call.
+        self._encode = json.JSONEncoder(default=str, ensure_ascii=False, separators=(", ", ": ")).encode
+        self._second = (-1, "")  # the last whole second formatted, reused within it
+
+    def _time(self, created: float) -> str:
+        second = int(created)
+        if second != self._second[0]:
+            self._second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+        return f"{self._second[1]}.{int((created - second) * 1000):03d}Z"
+
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "time": self._time(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -78,7 +90,7 @@ class JSONFormatter(logging.Formatter):
             out["exception"] = "".join(traceback.format_exception(*record.exc_info)).rstrip()
         elif record.stack_info:
             out["stack"] = record.stack_info
-        return json.dumps(out, default=str, ensure_ascii=False)
+        return self._encode(out)
 
 
 class TextFormatter(logging.Formatter):
