@@ -31,7 +31,7 @@ STOP_GRACE_S = 3.0
 SUBJECT = "covet"  # the server whose ratios are the headline
 REFERENCES = ("fastapi", "hyper")  # ratio columns: SUBJECT / each of these
 LIMIT = "hyper"  # not a peer: the "lower than every peer?" column leaves it out
-VARIANTS = ("covet+mw", "covet+metrics")  # covet itself with options on: not a peer either
+VARIANTS = ("covet+mw", "covet+metrics", "covet+logs")  # covet itself with options on: not a peer either
 
 
 class BenchError(Exception):

@@ -151,6 +151,17 @@ SERVERS: dict[str, Server] = {
             env={"PYTHONPATH": str(COVET_DEPS_DIR), "COVET_BENCH_METRICS": "1"},
             lacks=frozenset(SCENARIOS) - {"json"},
         ),
+        # covet with covet.logs.request_logging: a request id and a JSON access line per request
+        # (written to /dev/null), on json only: the cost of a request middleware in Python.
+        Server(
+            "covet+logs",
+            "covet+logs",
+            8111,
+            covet_command,
+            setup=lambda: ensure_covet_deps(),
+            env={"PYTHONPATH": str(COVET_DEPS_DIR), "COVET_BENCH_LOGS": "1"},
+            lacks=frozenset(SCENARIOS) - {"json"},
+        ),
         Server(
             "fastapi",
             "FastAPI",

@@ -76,3 +76,24 @@ def test_failing_and_raising_checks_are_503_with_their_reason_never_500(own_redi
         assert checks["optional"]["error"] == "check failed"
         assert checks["queue"]["error"] == "ConnectionError: the queue is gone"
         assert client.head("/healthz-extra").status_code == 200
+
+
+def test_readiness_answers_503_from_sigterm_on_while_the_server_still_serves(serve) -> None:
+    import signal
+
+    import httpx
+
+    from tests.conftest import wait_for
+
+    server = serve("examples.observability.app:app", "--shutdown-delay", "30")
+    with server.client() as client:
+        assert client.get("/readyz").status_code == 200
+        server.proc.send_signal(signal.SIGTERM)
+        wait_for(lambda: client.get("/readyz").status_code == 503, "/readyz to fail after SIGTERM")
+        assert client.get("/readyz").json() == {"status": "draining", "checks": {}}
+        assert client.get("/healthz").status_code == 200  # alive: no restart wanted
+        assert client.get("/products/1").status_code == 200  # still serving this connection
+        assert httpx.get(f"{server.url}/products/2").status_code == 200  # and new ones
+    code, output = server.stop(signal.SIGTERM)  # a second signal ends the delay: drain, exit
+    assert code == 0
+    assert "/readyz answers 503; draining in 30 s" in output

@@ -204,3 +204,51 @@ def test_rate_limit_and_jwt_refusals_are_counted() -> None:
     assert value(text, requests, route="/me", status="4xx") == 2
     # The engine middleware answers before routing: those are counted without a route.
     assert value(text, requests, route="<unmatched>", status="4xx") == 3
+
+
+def test_cache_hits_and_misses_per_level_are_summed_over_workers(serve) -> None:
+    server = serve("tests.apps.backend_metrics_app:app", "--workers", "2")
+    with server.client() as client:
+        hits = sum(client.get(f"/cached/k{i % 3}").json()["hit"] for i in range(30))
+
+        def scraped() -> str | None:
+            text = client.get("/metrics").text
+            found = value(text, "covet_cache_hits_total", cache="items", level="memory")
+            return text if found == hits else None
+
+        wait_for(scraped, "every worker's cache figures in one scrape")
+        text = scraped()
+    server.stop()  # SIGTERM: the supervisor stops its workers (SIGKILL would orphan them)
+    assert text is not None
+    # Each worker misses a key once, then hits it: 30 reads in all, 3 to 6 of them misses.
+    assert value(text, "covet_cache_misses_total", cache="items", level="memory") == 30 - hits
+    assert 3 <= 30 - hits <= 6
+    assert value(text, "covet_cache_sets_total", cache="items", level="memory") == 30 - hits
+    assert value(text, "covet_cache_entries", cache="items", level="memory") == 30 - hits
+
+
+def test_pool_connections_in_use_and_waiting_are_exported(serve, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import PG_SERVER_URL
+
+    monkeypatch.setenv("DATABASE_URL", PG_SERVER_URL.replace("postgresql://", "postgresql+asyncpg://"))
+    server = serve("tests.apps.backend_metrics_app:app")
+    with server.client() as client, httpx.Client(base_url=server.url, timeout=10) as other:
+        import concurrent.futures
+
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            held = pool.submit(other.get, "/hold")
+            wait_for(lambda: value(client.get("/metrics").text, "covet_db_pool_in_use", database="main") == 1, "in use")
+            waiting = pool.submit(httpx.get, f"{server.url}/query", timeout=10)
+            wait_for(
+                lambda: value(client.get("/metrics").text, "covet_db_pool_waiting", database="main") == 1, "a wait"
+            )
+            text = client.get("/metrics").text
+            assert value(text, "covet_db_pool_size", database="main") == 1
+            assert client.post("/release").status_code == 200
+            assert held.result().json() == {"held": True}
+            assert waiting.result().json() == {"one": 1}
+        text = client.get("/metrics").text
+    assert value(text, "covet_db_pool_in_use", database="main") == 0
+    assert value(text, "covet_db_pool_waiting", database="main") == 0
+    assert value(text, "covet_db_pool_idle", database="main") == 1
+    assert value(text, "covet_db_pool_timeouts_total", database="main") == 0

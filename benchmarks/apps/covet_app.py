@@ -80,6 +80,22 @@ if os.environ.get("COVET_BENCH_METRICS"):
 
     instrument(app)
 
+if os.environ.get("COVET_BENCH_LOGS"):
+    # Opt-in (`covet+logs`): request ids and a JSON access line per request (to /dev/null),
+    # the cost of covet.logs.request_logging (the engine's own access line is off here).
+    import logging
+
+    from covet.logs import JSONFormatter, RequestContextFilter, request_logging
+
+    access = logging.getLogger("covet.access")
+    sink = logging.FileHandler(os.devnull)
+    sink.setFormatter(JSONFormatter())
+    sink.addFilter(RequestContextFilter())
+    access.addHandler(sink)
+    access.setLevel(logging.INFO)
+    access.propagate = False
+    request_logging(app)
+
 
 @app.get("/json")
 async def json_endpoint() -> dict[str, str]:

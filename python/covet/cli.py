@@ -35,6 +35,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=int, default=1, help="worker processes sharing the port")
     run.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     run.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True)
+    run.add_argument(
+        "--log-format",
+        default="plain",
+        choices=["plain", "json", "text", "auto"],
+        help="plain: 'LEVEL logger: message'; json: JSON lines; text: with time and request id; auto: json "
+        "unless stderr is a terminal",
+    )
     run.add_argument("--app-dir", default=".", help="directory put first on sys.path (default: current)")
     run.add_argument("--max-body-size", type=int, default=10 * 1024 * 1024, help="bytes; larger bodies get 413")
     run.add_argument("--max-header-size", type=int, default=16 * 1024, help="bytes of request line and headers")
@@ -69,6 +76,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--ws-per-message-deflate", action=argparse.BooleanOptionalAction, default=True)
     run.add_argument("--graceful-timeout", type=float, default=30.0, help="seconds to drain on shutdown")
+    run.add_argument(
+        "--shutdown-delay",
+        type=float,
+        default=0.0,
+        help="seconds to keep serving after SIGTERM with /readyz answering 503, before draining",
+    )
     run.add_argument(
         "--body-timeout",
         type=float,
@@ -123,11 +136,15 @@ def main(argv: list[str] | None = None) -> int:
         raw = ["run", *raw[1:], "--reload", "--dev"]
         argv = raw
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(levelname)-8s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    if args.log_format == "plain":
+        logging.basicConfig(
+            level=args.log_level.upper(), format="%(levelname)-8s %(name)s: %(message)s", stream=sys.stderr
+        )
+    else:
+        from covet.logs import configure_logging
+
+        json_lines = {"json": True, "text": False, "auto": None}[args.log_format]
+        configure_logging(args.log_level, json_lines=json_lines, stream=sys.stderr)
     return _run(args, sys.argv[2:] if argv is None else argv[1:])
 
 
@@ -147,7 +164,9 @@ def _run(args: argparse.Namespace, raw_args: list[str]) -> int:
             print(f"Error: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
             return 1
         try:
-            return supervise([a for a in raw_args if a != "--worker"], args.workers, args.graceful_timeout)
+            return supervise(
+                [a for a in raw_args if a != "--worker"], args.workers, args.graceful_timeout + args.shutdown_delay
+            )
         finally:
             probe.close()
 
@@ -166,6 +185,7 @@ def _run(args: argparse.Namespace, raw_args: list[str]) -> int:
         header_timeout=args.header_timeout,
         keepalive_timeout=args.keepalive_timeout,
         graceful_timeout=args.graceful_timeout,
+        shutdown_delay=args.shutdown_delay,
         body_timeout=args.body_timeout,
         min_body_rate=args.min_body_rate,
         max_connections=args.max_connections,

@@ -10,7 +10,8 @@ Liveness (`/healthz`) only says the worker's loop answers: it checks nothing out
 process, because a database outage must not get every pod restarted. Readiness (`/readyz`)
 runs every check at once, each bounded by `timeout`, and answers 200 when all pass, 503
 (with which failed and why) when any does, so the load balancer stops sending traffic here
-until they pass again. A check is a `covet.db.Database`, a `covet.redis.RedisClient`, a
+until they pass again; it also answers 503 once the server is stopping (SIGTERM), so
+traffic moves elsewhere during `--shutdown-delay`. A check is a `covet.db.Database`, a `covet.redis.RedisClient`, a
 `redis.asyncio.Redis`, anything with an async `ping()`, or a callable (async or not)
 returning a true value. See docs/observability.md."""
 
@@ -39,7 +40,7 @@ def health_checks(
     readiness_path: str = "/readyz",
 ) -> HealthChecks:
     """Adds the liveness and readiness routes to `app` (left out of the OpenAPI schema)."""
-    health = HealthChecks(dict(checks or {}), timeout=timeout)
+    health = HealthChecks(dict(checks or {}), timeout=timeout, runtime=getattr(app, "runtime", None))
     app.add_api_route(liveness_path, health.live, methods=["GET", "HEAD"], include_in_schema=False)
     app.add_api_route(readiness_path, health.ready, methods=["GET", "HEAD"], include_in_schema=False)
     return health
@@ -48,15 +49,19 @@ def health_checks(
 class HealthChecks:
     """The readiness checks and their bound."""
 
-    def __init__(self, checks: dict[str, Any], *, timeout: float) -> None:
+    def __init__(self, checks: dict[str, Any], *, timeout: float, runtime: Any = None) -> None:
         self.checks = checks
         self.timeout = timeout
+        self.runtime = runtime  # its `draining` is set on SIGTERM (covet.pipeline.Runtime)
         self._failing: set[str] = set()
 
     async def live(self) -> dict[str, str]:
         return {"status": "ok"}
 
     async def ready(self) -> JSONResponse:
+        if self.runtime is not None and self.runtime.draining:
+            # Stopping: the load balancer must stop sending here, whatever the checks say.
+            return JSONResponse({"status": "draining", "checks": {}}, status_code=503)
         names = list(self.checks)
         outcomes = await asyncio.gather(*(self._run(name) for name in names))
         results = dict(zip(names, outcomes, strict=True))

@@ -27,6 +27,7 @@ from covet.frontend import serve_frontend
 from covet.logtext import printable
 from covet.middleware.asgi import asgi_bridge, build_asgi_stack, is_asgi_middleware, websocket_bridge
 from covet.middleware.engine import compile_policy
+from covet.middleware.telemetry import python_access_log
 from covet.mounts import Mount
 from covet.requests import ClientDisconnect, Request
 from covet.responses import PlainTextResponse, RedirectResponse, Response, send_to_engine
@@ -51,10 +52,12 @@ class Runtime:
     WebSocket endpoints), which shutdown waits for, and where unhandled errors are reported (the
     TestClient re-raises them in the test)."""
 
-    __slots__ = ("tasks", "_sink")
+    __slots__ = ("tasks", "draining", "_sink")
 
     def __init__(self) -> None:
         self.tasks: set[asyncio.Task[Any]] = set()
+        #: Set when the server was told to stop (SIGTERM): readiness probes fail from then on.
+        self.draining = False
         self._sink: list[BaseException] | None = None
 
     def start(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
@@ -109,7 +112,8 @@ class Pipeline:
 
     def engine_server(self, **config: Any) -> Any:
         """The engine's per-worker server state (the asyncio protocol factory) for this pipeline."""
-        access_log = config.pop("access_log", False)
+        # The engine's access line, unless covet.logs.request_logging writes a fuller one.
+        access_log = config.pop("access_log", False) and not python_access_log(self.app.user_middleware)
         server = _engine.Server(
             self.router,
             self.spawn,
@@ -362,7 +366,8 @@ _server_logger = logging.getLogger("covet.server")
 
 def _log_access(client: tuple[str, int] | None, method: str, target: str, version: str, status: int) -> None:
     where = f"{client[0]}:{client[1]}" if client else "-"
-    _access_logger.info('%s - "%s %s HTTP/%s" %d', where, method, printable(target), version, status)
+    fields = {"method": method, "path": target, "status": status, "client": where}
+    _access_logger.info('%s - "%s %s HTTP/%s" %d', where, method, printable(target), version, status, extra=fields)
 
 
 def _log_refused(status: int, detail: str, client: tuple[str, int] | None) -> None:

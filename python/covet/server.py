@@ -4,6 +4,7 @@ listening socket, timeouts, and a graceful stop on SIGTERM/SIGINT."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import logging
 import os
@@ -37,6 +38,9 @@ class Config:
     # Bodies larger than this reach the handler in chunks (Request.stream()) as they arrive.
     stream_threshold: int = 1024 * 1024
     graceful_timeout: float = 30.0
+    # Seconds between SIGTERM and the drain during which the worker still serves and
+    # accepts, with /readyz answering 503, so the load balancer stops sending first.
+    shutdown_delay: float = 0.0
     backlog: int = 2048
     # A request body must not go silent for body_timeout s, and past that must average
     # min_body_rate bytes/s (0: no rate); slower ones get 408 (slow-drip defence).
@@ -153,6 +157,12 @@ async def _serve(app: Covet, config: Config, sock: socket.socket) -> int:
     logger.info("covet worker %d serving on http://%s:%d", os.getpid(), host, port)
     _tell_supervisor_ready()
     await stop.wait()
+    app.runtime.draining = True  # covet.health's /readyz answers 503 from now on
+    if config.shutdown_delay > 0:
+        logger.info("SIGTERM: /readyz answers 503; draining in %g s", config.shutdown_delay)
+        stop.clear()  # a second signal ends the delay early
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), config.shutdown_delay)
 
     logger.info("Shutting down: finishing in-flight requests (up to %.0f s)", config.graceful_timeout)
     engine.shutdown()

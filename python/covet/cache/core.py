@@ -41,6 +41,10 @@ class Cache:
     (`lock_ttl` bounds the lock) and invalidations reach every process's memory level.
     """
 
+    #: An OpenTelemetry tracer when `covet.tracing` is on: reads and writes become spans.
+    tracer: Any = None
+    span_kind: Any = None  # SpanKind.CLIENT, set with it (this module never imports OpenTelemetry)
+
     def __init__(
         self,
         *levels: Level,
@@ -90,6 +94,20 @@ class Cache:
     async def _lookup(self, keys: Sequence[str], *, skip: int = 0) -> list[Envelope | None]:
         """Envelopes for full `keys` from the first level holding each, filling those above
         (the first `skip` levels are known to have missed: filled, not asked)."""
+        if self.tracer is None:
+            return await self._lookup_levels(keys, skip)
+        with self.tracer.start_as_current_span(
+            "cache get", kind=self.span_kind, attributes=self._span_attrs(keys)
+        ) as span:
+            found = await self._lookup_levels(keys, skip)
+            span.set_attribute("cache.hits", sum(e is not None for e in found))
+            return found
+
+    def _span_attrs(self, keys: Sequence[str]) -> dict[str, Any]:
+        levels = ",".join(level.name for level in self.levels)
+        return {"cache.namespace": self.namespace, "cache.keys": len(keys), "cache.levels": levels}
+
+    async def _lookup_levels(self, keys: Sequence[str], skip: int) -> list[Envelope | None]:
         await self._ready()
         found: list[Envelope | None] = [None] * len(keys)
         wanted = list(range(len(keys)))
@@ -121,6 +139,12 @@ class Cache:
         return found
 
     async def _store(self, key: str, envelope: Envelope) -> None:
+        if self.tracer is None:
+            return await self._store_levels(key, envelope)
+        with self.tracer.start_as_current_span("cache set", kind=self.span_kind, attributes=self._span_attrs([key])):
+            await self._store_levels(key, envelope)
+
+    async def _store_levels(self, key: str, envelope: Envelope) -> None:
         data = envelope.pack()
         remaining = envelope.remaining(time.time())
         for level in self.levels:

@@ -20,7 +20,7 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from covet._engine import EngineMetrics
-from covet.metrics import engine, process, shared
+from covet.metrics import backends, engine, process, shared
 from covet.requests import Request
 from covet.responses import Response
 
@@ -46,10 +46,16 @@ class Instrumentation:
         self._templates: list[str] = []
         self._server: Any = None
         self._publisher: asyncio.Task[None] | None = None
+        self._watched: list[tuple[str, str, Any]] = []
         app.server_hooks.append(self._install)
         app.on_startup_handlers.append(self._start)
         app.on_shutdown_handlers.append(self._stop)
         app.add_api_route(path, self.scrape, methods=["GET"], include_in_schema=include_in_schema)
+
+    def watch(self, watched: Any, name: str = "default") -> None:
+        """Adds a `covet.cache.Cache` (hits, misses... per level) or a `covet.db.Database` (its
+        pool: in use, idle, waiting, timeouts) to the scrape, under the label `name`."""
+        self._watched.append((backends.kind_of(watched), name, watched))
 
     # --- the engine's side -------------------------------------------------------------------
 
@@ -96,7 +102,8 @@ class Instrumentation:
 
     def _publish(self, directory: Any) -> None:
         try:
-            shared.publish(directory, self._snapshot(), self._gauges())
+            snapshot = {**self._snapshot(), "backends": backends.figures(self._watched)}
+            shared.publish(directory, snapshot, self._gauges())
         except OSError:
             logger.exception("Could not publish this worker's metrics to %s", directory)
 
@@ -107,17 +114,21 @@ class Instrumentation:
         workers, and the app's own metrics (all processes' under `--workers`)."""
         totals = engine.Totals()
         totals.add(self._snapshot(), self._gauges())
+        watched = backends.figures(self._watched)
         directory = shared.shared_dir()
         if directory is None:
             yield from engine.families(totals)
+            yield from backends.families(watched)
             yield from REGISTRY.collect()  # this process's, with its process_* figures
             return
         pids = [os.getpid()]
         for other in shared.read_others(directory):
             totals.add(other["snapshot"], other["gauges"] if other["alive"] else None)
+            backends.merge(watched, other["snapshot"].get("backends", {}), alive=other["alive"])
             if other["alive"]:
                 pids.append(int(other["pid"]))
         yield from engine.families(totals)
+        yield from backends.families(watched)
         yield from process.families(pids)
         yield from MultiProcessCollector(None, str(directory)).collect()
 
