@@ -1,4 +1,5 @@
-"""The `covet` command: `covet run module:app` serves an app from covet's Rust engine."""
+"""The `covet` command: `covet run module:app` serves an app from covet's Rust engine; the
+app's own commands (`@app.cli.command()`) run from covet.commands."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import os
 import sys
 from typing import Any
 
+from covet.commands import is_app_command
+from covet.commands import main as app_command
 from covet.loader import AppLoadError, load_app
 
 __all__ = ["main", "load_app"]
@@ -117,7 +120,10 @@ def main(argv: list[str] | None = None) -> int:
         # for an app that does not import.
         raw = ["run", *raw[1:], "--reload", "--dev"]
         argv = raw
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    if raw and is_app_command(parser, raw[0]):  # `covet [--app m:app] init-db`: @app.cli.command()
+        return app_command(raw)
+    args = parser.parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper(),
         format="%(levelname)-8s %(name)s: %(message)s",
