@@ -80,6 +80,8 @@ class Covet(RouteRegistry):
         settings: Any = None,
     ) -> None:
         self.debug = debug
+        #: The debug page's console (covet.debug.enable_console; `covet dev` turns it on).
+        self.debug_console = False
         self.title = title
         self.version = version
         self.description = description

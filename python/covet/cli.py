@@ -202,7 +202,9 @@ def _load_for_dev(spec: str) -> Any:
     except Exception as exc:  # anything an import can raise: keep serving, show it
         logging.getLogger("covet.reloader").error("Could not load %s", spec, exc_info=True)
         return import_error_app(spec, exc)
-    app.debug = True
+    from covet.debug import enable_console
+
+    enable_console(app)  # the debug page, and its console behind the PIN printed here
     return app
 
 
@@ -217,6 +219,10 @@ def _run_reloading(args: argparse.Namespace, raw_args: list[str]) -> int:
     except OSError as exc:
         print(f"Error: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 1
+    if args.dev:  # one console PIN for every restart of the worker
+        import secrets
+
+        os.environ.setdefault("COVET_DEBUG_PIN", "-".join(f"{secrets.randbelow(1000):03d}" for _ in range(3)))
     worker_args = [a for a in raw_args if a not in ("--worker", "--reload")]
     supervisor = Supervisor([sys.executable, "-m", "covet", "run", *worker_args, "--worker"], 1)
 

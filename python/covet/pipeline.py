@@ -367,7 +367,7 @@ class Pipeline:
             except Exception:
                 logger.exception("The 500 handler itself failed")
         if self.app.debug:
-            return debug_response(request, exc)
+            return await debug_response(request, exc, self.app.debug_console)
         return PlainTextResponse("Internal Server Error", status_code=500)
 
     async def run_background(self, response: Response) -> None:
