@@ -119,7 +119,8 @@ def main(argv: list[str]) -> int:
     spec = spec or os.environ.get("COVET_APP")
     if not spec:
         name = rest[0] if rest else ""
-        print(f'Error: no command "{name}"; for the app\'s commands give --app module:app or set COVET_APP', file=sys.stderr)
+        hint = "for the app's commands give --app module:app or set COVET_APP"
+        print(f'Error: no command "{name}"; {hint}', file=sys.stderr)
         return 2
     sys.path.insert(0, os.getcwd())
     try:

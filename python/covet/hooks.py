@@ -109,7 +109,9 @@ def as_response(value: Any) -> Response:
     return JSONResponse(value)
 
 
-async def run_with_hooks(groups: Sequence[RequestHooks], request: Request, call: CallNext, on_error: OnError) -> Response:
+async def run_with_hooks(
+    groups: Sequence[RequestHooks], request: Request, call: CallNext, on_error: OnError
+) -> Response:
     """`call(request)` inside the hooks of `groups` (outermost first); see the module docstring."""
     error: BaseException | None = None
     try:
