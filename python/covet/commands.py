@@ -12,7 +12,7 @@ library's argparse (the parser `covet` itself uses, so no dependency is added): 
 without a default is a positional argument, one with a default is an `--option` (a `bool`
 defaulting to False is a flag), converted to its annotated type (`int`, `float`, `str`,
 `pathlib.Path`...). An `async def` command is run with `asyncio.run`. The return value, if an
-int, is the exit status. See docs/cli.md.
+int, is the exit status. See docs/server.md.
 """
 
 from __future__ import annotations

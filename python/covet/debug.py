@@ -10,7 +10,7 @@ The console evaluates an expression in a frame's locals. It is off unless asked 
 is enabled (one per process, or `$COVET_DEBUG_PIN`: `covet dev` sets one for all its restarts),
 and answers only a loopback peer that no proxy forwarded for (a request with `Forwarded` or
 `X-Forwarded-For` is refused: a proxy on this machine would make any client look local). After
-ten wrong PINs the console stays shut until the process restarts. See docs/debugging.md.
+ten wrong PINs the console stays shut until the process restarts. See docs/errors.md, "The console".
 """
 
 from __future__ import annotations
