@@ -73,7 +73,9 @@ def enable_console(app: Any) -> None:
     if getattr(app, "debug_console", False):
         return
     app.debug_console = True
-    app.add_api_route(CONSOLE_PATH, _console, methods=["POST"], include_in_schema=False)
+    from covet.csrf import csrf_exempt  # the PIN, which a cross-site page cannot know, guards it
+
+    app.add_api_route(CONSOLE_PATH, csrf_exempt(_console), methods=["POST"], include_in_schema=False)
     print(f" * Debugger is active. Console PIN: {_state.pin}", file=sys.stderr, flush=True)
 
 
