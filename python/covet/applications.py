@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from covet.asgi import handle_asgi
+from covet.commands import AppCommands
 from covet.config import Config
 from covet.datastructures import State
 from covet.error_handlers import maybe_await
@@ -80,6 +81,8 @@ class Covet(RouteRegistry):
         settings: Any = None,
     ) -> None:
         self.debug = debug
+        #: The debug page's console (covet.debug.enable_console; `covet dev` turns it on).
+        self.debug_console = False
         self.title = title
         self.version = version
         self.description = description
@@ -110,6 +113,8 @@ class Covet(RouteRegistry):
         # Flask's app.config, filled from `settings` (a covet.Settings) when given.
         self.settings = settings
         self.config = Config()
+        #: Flask's `app.cli`: `@app.cli.command()` adds a `covet <command>` (covet.commands).
+        self.cli = AppCommands()
         if settings is not None:
             self.config.from_object(settings)
         self.lifespan = lifespan

@@ -1,4 +1,5 @@
-"""The `covet` command: `covet run module:app` serves an app from covet's Rust engine."""
+"""The `covet` command: `covet run module:app` serves an app from covet's Rust engine; the
+app's own commands (`@app.cli.command()`) run from covet.commands."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import os
 import sys
 from typing import Any
 
+from covet.commands import is_app_command
+from covet.commands import main as app_command
 from covet.loader import AppLoadError, load_app
 
 __all__ = ["main", "load_app"]
@@ -135,7 +138,10 @@ def main(argv: list[str] | None = None) -> int:
         # for an app that does not import.
         raw = ["run", *raw[1:], "--reload", "--dev"]
         argv = raw
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    if raw and is_app_command(parser, raw[0]):  # `covet [--app m:app] init-db`: @app.cli.command()
+        return app_command(raw)
+    args = parser.parse_args(argv)
     if args.log_format == "plain":
         logging.basicConfig(
             level=args.log_level.upper(), format="%(levelname)-8s %(name)s: %(message)s", stream=sys.stderr
@@ -221,7 +227,9 @@ def _load_for_dev(spec: str) -> Any:
     except Exception as exc:  # anything an import can raise: keep serving, show it
         logging.getLogger("covet.reloader").error("Could not load %s", spec, exc_info=True)
         return import_error_app(spec, exc)
-    app.debug = True
+    from covet.debug import enable_console
+
+    enable_console(app)  # the debug page, and its console behind the PIN printed here
     return app
 
 
@@ -236,6 +244,10 @@ def _run_reloading(args: argparse.Namespace, raw_args: list[str]) -> int:
     except OSError as exc:
         print(f"Error: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 1
+    if args.dev:  # one console PIN for every restart of the worker
+        import secrets
+
+        os.environ.setdefault("COVET_DEBUG_PIN", "-".join(f"{secrets.randbelow(1000):03d}" for _ in range(3)))
     worker_args = [a for a in raw_args if a not in ("--worker", "--reload")]
     supervisor = Supervisor([sys.executable, "-m", "covet", "run", *worker_args, "--worker"], 1)
 

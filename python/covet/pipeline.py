@@ -24,6 +24,7 @@ from covet.encoders import json_default
 from covet.error_handlers import call_handler, handler_for
 from covet.exceptions import HTTPException, InvalidResponseHeader, ServiceUnavailable
 from covet.frontend import serve_frontend
+from covet.hooks import RequestHooks, run_with_hooks
 from covet.logtext import printable
 from covet.middleware.asgi import asgi_bridge, build_asgi_stack, is_asgi_middleware, websocket_bridge
 from covet.middleware.engine import compile_policy
@@ -97,6 +98,17 @@ class Pipeline:
         request_middleware = [decl for decl in python_middleware if not is_asgi_middleware(decl.cls)]
         #: Pure ASGI middleware wrapped around the request path (None when there are none).
         self.asgi_stack = build_asgi_stack(self, asgi_middleware) if asgi_middleware else None
+        #: Per served route, the request hooks of the routers it is served through (covet.hooks).
+        self.route_hooks: dict[int, tuple[RequestHooks, ...]] = {
+            index: route.hook_groups
+            for index, route in enumerate(self.compiled.served)
+            if getattr(route, "hook_groups", None)
+        }
+        app_hooks = app.request_hooks
+        #: The router and the route (`route_request`), inside the app's request hooks if any.
+        self.dispatch: CallNext = self.route_request
+        if app_hooks:
+            self.dispatch = self._hooked(app_hooks)
         #: `dispatch`, wrapped in the request middleware (None when there are none).
         self.request_chain: CallNext | None = None
         if request_middleware:
@@ -105,8 +117,28 @@ class Pipeline:
                 instance = decl.cls(app, *decl.args, **decl.kwargs)
                 call = _bind_middleware(instance.dispatch, call)
             self.request_chain = call
-        #: What a request goes through before the router, if anything (Python middleware).
+        #: What a request goes through before the router, if anything (Python middleware; the
+        #: request hooks, which keep every request off the engine's fast paths).
         self.chain = asgi_bridge(self.asgi_stack) if self.asgi_stack is not None else self.request_chain
+        if self.chain is None and (app_hooks or self.route_hooks):
+            self.chain = self.dispatch
+
+    def _hooked(self, hooks: RequestHooks) -> CallNext:
+        async def call(request: Request) -> Response:
+            return await run_with_hooks((hooks,), request, self.route_request, self._hook_error)
+
+        return call
+
+    async def _hook_error(self, request: Request, exc: Exception) -> tuple[Response, bool]:
+        """An exception inside the request hooks: its handler's response, else the 500 (and
+        True: the teardown hooks see it)."""
+        handler = self.handler_for(exc)
+        if handler is not None:
+            try:
+                return await call_handler(handler, request, exc), False
+            except Exception as err:
+                exc = err
+        return await self.server_error(request, exc), True
 
     # --- covet's own server -------------------------------------------------------------------
 
@@ -242,7 +274,7 @@ class Pipeline:
         except Exception as exc:
             return await self.server_error(request, exc)
 
-    async def dispatch(self, request: Request) -> Response:
+    async def route_request(self, request: Request) -> Response:
         """The router and the route, with the app's exception handlers (inside the middleware)."""
         try:
             return await self._route(request)
@@ -254,7 +286,6 @@ class Pipeline:
 
     async def _route(self, request: Request) -> Response:
         raw = request._raw
-        routes = self.compiled.served
         index = raw.endpoint
         if index is None:
             outcome, index, extra, _ = self.router.lookup(raw.method, raw.path)
@@ -266,9 +297,21 @@ class Pipeline:
                 query = raw.query_string
                 return RedirectResponse(extra + ("?" + query.decode("latin-1") if query else ""))
             if outcome == _engine.MOUNT:
-                return await routes[index].serve(request, extra[0])
+                return await self._call_route(index, request, extra[0])
             request.path_params = extra
-        return await routes[index].serve(request)
+        return await self._call_route(index, request)
+
+    async def _call_route(self, index: int, request: Request, *args: Any) -> Response:
+        """The served route `index`, inside its routers' request hooks if any."""
+        route = self.compiled.served[index]
+        hooks = self.route_hooks.get(index) if self.route_hooks else None
+        if hooks is None:
+            return await route.serve(request, *args)  # type: ignore[no-any-return]
+
+        async def call(request: Request) -> Response:
+            return await route.serve(request, *args)  # type: ignore[no-any-return]
+
+        return await run_with_hooks(hooks, request, call, self._hook_error)
 
     async def _route_low_priority(self, request: Request) -> Response:
         """A path no compiled route matches: the app's own route objects (`BaseRoute`), the
@@ -283,7 +326,7 @@ class Pipeline:
             outcome, index, extra, _ = low.lookup(raw.method, raw.path)
             if outcome == _engine.FOUND:
                 request.path_params = extra
-                return await compiled.served[index].serve(request)
+                return await self._call_route(index, request)
             if outcome == _engine.METHOD_NOT_ALLOWED:
                 raise HTTPException(405, headers={"Allow": extra})
         if compiled.frontends:
@@ -331,7 +374,7 @@ class Pipeline:
             except Exception:
                 logger.exception("The 500 handler itself failed")
         if self.app.debug:
-            return debug_response(request, exc)
+            return await debug_response(request, exc, self.app.debug_console)
         return PlainTextResponse("Internal Server Error", status_code=500)
 
     async def run_background(self, response: Response) -> None:

@@ -290,6 +290,11 @@ def _derive(inclusion: _IncludedRouter, route: Any) -> Any:
     else:
         return None  # a route object covet cannot serve (its matching is the engine's)
     derived.original_route = getattr(route, "original_route", route)
+    # The request hooks of every router the route is served through, outermost first.
+    own = inclusion.router.request_hooks
+    groups = ((own,) if own else ()) + getattr(route, "hook_groups", ())
+    if groups:
+        derived.hook_groups = groups
     return derived
 
 

@@ -36,6 +36,7 @@ from covet.dependencies.solve import (
 from covet.exceptions import FastAPIError, RequestValidationError, ResponseValidationError
 from covet.frontend import Frontend
 from covet.frontend_routes import FrontendRoutes
+from covet.hooks import HookRegistry
 from covet.mounts import Mount, check_prefix
 from covet.params import DependsParam
 from covet.requests import Request
@@ -500,8 +501,9 @@ def _is_async(endpoint: Callable[..., Any]) -> bool:
     return call_kind(endpoint).is_coroutine
 
 
-class RouteRegistry:
-    """The decorators shared by `Covet` and `APIRouter` (`get`, `post`, ... `api_route`)."""
+class RouteRegistry(HookRegistry):
+    """The decorators shared by `Covet` and `APIRouter` (`get`, `post`, ... `api_route`, the
+    request hooks)."""
 
     on_startup_handlers: list[Callable[[], Any]]
     on_shutdown_handlers: list[Callable[[], Any]]
