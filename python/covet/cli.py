@@ -97,6 +97,10 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("dev", help="serve with auto-reload and the debug page (covet run --reload --dev)")
     commands.add_parser("worker", help="run the app's background jobs (covet.jobs); see covet worker --help")
     commands.add_parser("db", help="database migrations and seed data (pip install covet[db]); see covet db --help")
+    from covet.commands import new, routes, shell
+
+    for command in (routes, shell, new):
+        command.add_parser(commands)
     return parser
 
 
@@ -118,12 +122,26 @@ def main(argv: list[str] | None = None) -> int:
         raw = ["run", *raw[1:], "--reload", "--dev"]
         argv = raw
     args = _parser().parse_args(argv)
+    if args.command in ("routes", "shell", "new"):
+        return _developer_command(args)
     logging.basicConfig(
         level=args.log_level.upper(),
         format="%(levelname)-8s %(name)s: %(message)s",
         stream=sys.stderr,
     )
     return _run(args, sys.argv[2:] if argv is None else argv[1:])
+
+
+def _developer_command(args: argparse.Namespace) -> int:
+    """`covet routes`, `covet shell` and `covet new` (each in its module of covet.commands)."""
+    from covet.commands import new, routes, shell
+
+    logging.basicConfig(level="WARNING", format="%(levelname)-8s %(name)s: %(message)s", stream=sys.stderr)
+    if args.command == "new":
+        return new.main(args)
+    sys.path.insert(0, os.path.abspath(args.app_dir))
+    app = _load_or_exit(args.app)
+    return (routes if args.command == "routes" else shell).main(args, app)
 
 
 def _run(args: argparse.Namespace, raw_args: list[str]) -> int:
