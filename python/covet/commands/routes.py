@@ -51,9 +51,11 @@ def _dependency_names(route: Any) -> list[str]:
 
 
 def _methods(route: Any) -> str:
+    if "WebSocket" in type(route).__name__:
+        return "WS"
     methods = getattr(route, "methods", None)
     if methods is None:
-        return "WS" if "WebSocket" in type(route).__name__ else "*"
+        return "*"
     shown = set(methods)
     if getattr(route, "implicit_head", False):
         shown.discard("HEAD")  # added for every GET; noise in the table
