@@ -43,6 +43,20 @@ NOT_RUN = (
     "covet dev ",
     ".venv/bin/python ",
 )
+# What a reader is told to set before running a page's code: secrets and the local services
+# (the real Redis and a SQLite file; tests/docs_blocks.py explains the convention).
+ENVIRONMENT = {
+    "DATABASE_URL": "sqlite+aiosqlite:///docs.db",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "SESSION_SECRET": "docs-test-session-secret-0123456789abcdef",
+    "SECRET_KEY": "docs-test-secret-key-0123456789abcdef",
+    "OAUTH_SECRET_KEY": "docs-test-oauth-secret-0123456789",
+    "SHOP_DATABASE_URL": "sqlite+aiosqlite:///shop.db",
+    "GOOGLE_CLIENT_ID": "docs-test-client",
+    "GOOGLE_CLIENT_SECRET": "docs-test-client-secret",
+}
+# Directories a page's app reads from, made empty in the working directory.
+DIRECTORIES = ("static", "templates", "site")
 ENV_PREFIX = re.compile(r"^(?:[A-Z_][A-Z0-9_]*=\S*\s+)+")
 
 
@@ -129,6 +143,10 @@ def _same(actual: str, shown: str) -> bool:
 
 def main() -> int:
     port = int(sys.argv[1])
+    for name, value in ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+    for directory in DIRECTORIES:
+        os.makedirs(directory, exist_ok=True)
     page = Page(port)
     sys.path[:0] = [os.getcwd()]
     try:

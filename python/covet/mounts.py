@@ -28,6 +28,8 @@ class Mount:
     """`app.mount("/legacy", asgi_app)`: requests under the prefix go to `asgi_app`."""
 
     def __init__(self, path: str, app: Any, *, name: str | None = None) -> None:
+        if path == "/":
+            path = ""  # everything (Starlette's meaning of a mount at "/", e.g. a site's files)
         check_prefix(path, f"Mount path {path!r}")
         self.path = path
         self.app = app
