@@ -16,7 +16,6 @@ import inspect
 import json
 import os
 import re
-import shlex
 import signal
 import socket
 import subprocess
@@ -27,7 +26,16 @@ import types
 from pathlib import Path
 from typing import Any
 
-RUN = ("covet --version", "covet --help", "covet routes ", "covet new ", "covet run ", "python -m covet run ", "curl ")
+RUN = (
+    "covet --version",
+    "covet --help",
+    "covet routes ",
+    "covet new ",
+    "covet shell ",
+    "covet run ",
+    "python -m covet run ",
+    "curl ",
+)
 NOT_RUN = (
     "pip ",
     "git ",
@@ -61,7 +69,7 @@ ENV_PREFIX = re.compile(r"^(?:[A-Z_][A-Z0-9_]*=\S*\s+)+")
 
 
 def classify(command: str) -> str:
-    """"run", "not run", or "unknown" for a shell command (leading VAR=value assignments aside)."""
+    """ "run", "not run", or "unknown" for a shell command (leading VAR=value assignments aside)."""
     bare = ENV_PREFIX.sub("", command).strip() + " "
     if bare.startswith(NOT_RUN):
         return "not run"
@@ -121,7 +129,8 @@ class Page:
         done = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, f"`{command}` failed ({done.returncode}): {done.stderr}"
         if expected:
-            assert _same(done.stdout, "\n".join(expected)), f"`{command}` printed {done.stdout!r}, the page shows {expected!r}"
+            shown = "\n".join(expected)
+            assert _same(done.stdout, shown), f"`{command}` printed {done.stdout!r}, the page shows {shown!r}"
 
     def stop(self) -> None:
         if self.server is not None and self.server.poll() is None:

@@ -9,7 +9,6 @@ import httpx
 from covet import Covet
 from covet.staticfiles import StaticFiles
 from covet.testclient import TestClient
-
 from tests.apps.mounted import app
 from tests.conftest import served_three_ways
 
@@ -38,14 +37,14 @@ def test_mounts_are_not_in_openapi() -> None:
 def test_mount_at_slash_serves_everything_the_routes_do_not(tmp_path: Path) -> None:
     # Starlette's meaning of `app.mount("/", StaticFiles(...))`: a site's files under every path.
     (tmp_path / "index.html").write_text("<h1>site</h1>")
-    app = Covet()
+    site_app = Covet()
 
-    @app.get("/api")
+    @site_app.get("/api")
     def api() -> dict[str, int]:
         return {"a": 1}
 
-    app.mount("/", StaticFiles(directory=tmp_path, html=True))
-    with TestClient(app) as client:
+    site_app.mount("/", StaticFiles(directory=tmp_path, html=True))
+    with TestClient(site_app) as client:
         assert client.get("/").text == "<h1>site</h1>"
         assert client.get("/index.html").status_code == 200
         assert client.get("/api").json() == {"a": 1}
