@@ -56,6 +56,11 @@ class Covet(RouteRegistry):
         swagger_ui_oauth2_redirect_url: str | None = "/docs/oauth2-redirect",
         swagger_ui_init_oauth: dict[str, Any] | None = None,
         swagger_ui_parameters: dict[str, Any] | None = None,
+        swagger_js_url: str | None = None,
+        swagger_css_url: str | None = None,
+        swagger_favicon_url: str | None = None,
+        redoc_js_url: str | None = None,
+        redoc_favicon_url: str | None = None,
         openapi_tags: list[dict[str, Any]] | None = None,
         servers: list[dict[str, Any]] | None = None,
         terms_of_service: str | None = None,
@@ -97,6 +102,14 @@ class Covet(RouteRegistry):
         self.swagger_ui_oauth2_redirect_url = swagger_ui_oauth2_redirect_url
         self.swagger_ui_init_oauth = swagger_ui_init_oauth
         self.swagger_ui_parameters = swagger_ui_parameters
+        # Other copies of the pages' assets (a CDN, your own static route); None: covet's own.
+        self.docs_asset_urls = {
+            "swagger_js_url": swagger_js_url,
+            "swagger_css_url": swagger_css_url,
+            "swagger_favicon_url": swagger_favicon_url,
+            "redoc_js_url": redoc_js_url,
+            "redoc_favicon_url": redoc_favicon_url,
+        }
         self.openapi_tags = openapi_tags
         self.servers = servers
         self.terms_of_service = terms_of_service
