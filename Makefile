@@ -86,7 +86,7 @@ coverage: build services
 	rm -f .coverage .coverage.*
 	$(PY) -m coverage run -m pytest -p no:cacheprovider
 	$(PY) -m coverage combine -q
-	$(PY) -m coverage report | tail -1
+	$(PY) -m coverage report | grep TOTAL  # the last line may be a note on skipped empty files
 	@cargo llvm-cov --version >/dev/null 2>&1 || { rustup component add llvm-tools-preview && cargo install cargo-llvm-cov --locked; } \
 	  || echo "cargo-llvm-cov could not be installed: no Rust coverage"
 	-cargo llvm-cov -p covet-engine --summary-only | tail -1
