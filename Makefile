@@ -6,7 +6,7 @@ DEPS := $(VENV)/.deps-installed
 BUILT := $(VENV)/.covet-built
 RUST_SOURCES := $(shell find crates -name '*.rs' -o -name Cargo.toml) Cargo.toml pyproject.toml
 
-.PHONY: coverage wheel run test build lint fmt bench bench-quick bench-memory bench-json bench-ws bench-cache bench-static bench-tools clean rust-test py-test services compat
+.PHONY: docs docs-serve coverage wheel run test build lint fmt bench bench-quick bench-memory bench-json bench-ws bench-cache bench-static bench-tools clean rust-test py-test services compat
 
 run: build
 	$(PY) -m covet run examples.hello.app:app --host 127.0.0.1 --port 8000
@@ -90,10 +90,18 @@ coverage: build services
 	rm -f .coverage .coverage.*
 	$(PY) -m coverage run -m pytest -p no:cacheprovider
 	$(PY) -m coverage combine -q
-	$(PY) -m coverage report | tail -1
+	$(PY) -m coverage report | grep TOTAL  # the last line may be a note on skipped empty files
 	@cargo llvm-cov --version >/dev/null 2>&1 || { rustup component add llvm-tools-preview && cargo install cargo-llvm-cov --locked; } \
 	  || echo "cargo-llvm-cov could not be installed: no Rust coverage"
 	-cargo llvm-cov -p covet-engine --summary-only | tail -1
+
+# The documentation site (mkdocs-material, docs/ and mkdocs.yml) into site/, warnings as errors;
+# `make docs-serve` serves it with live reload on 127.0.0.1:8001.
+docs: $(DEPS)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
+docs-serve: $(DEPS)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve -a 127.0.0.1:8001
 
 # A wheel of covet for this machine's CPython (manylinux; no Rust toolchain needed to install it).
 wheel: $(DEPS)

@@ -1,5 +1,5 @@
 """`@app.cli.command()`: the app's own commands, run by `covet <command>` in a process of its
-own with the app loaded from `--app` or `$COVET_APP` (covet.commands)."""
+own with the app loaded from `--app` or `$COVET_APP` (covet.commands.app_commands)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from covet.asgi import handle_asgi
-from covet.commands import AppCommands
+from covet.commands.app_commands import AppCommands
 from covet.config import Config
 from covet.datastructures import State
 from covet.error_handlers import maybe_await
@@ -58,6 +58,11 @@ class Covet(RouteRegistry):
         swagger_ui_oauth2_redirect_url: str | None = "/docs/oauth2-redirect",
         swagger_ui_init_oauth: dict[str, Any] | None = None,
         swagger_ui_parameters: dict[str, Any] | None = None,
+        swagger_js_url: str | None = None,
+        swagger_css_url: str | None = None,
+        swagger_favicon_url: str | None = None,
+        redoc_js_url: str | None = None,
+        redoc_favicon_url: str | None = None,
         openapi_tags: list[dict[str, Any]] | None = None,
         servers: list[dict[str, Any]] | None = None,
         terms_of_service: str | None = None,
@@ -101,6 +106,14 @@ class Covet(RouteRegistry):
         self.swagger_ui_oauth2_redirect_url = swagger_ui_oauth2_redirect_url
         self.swagger_ui_init_oauth = swagger_ui_init_oauth
         self.swagger_ui_parameters = swagger_ui_parameters
+        # Other copies of the pages' assets (a CDN, your own static route); None: covet's own.
+        self.docs_asset_urls = {
+            "swagger_js_url": swagger_js_url,
+            "swagger_css_url": swagger_css_url,
+            "swagger_favicon_url": swagger_favicon_url,
+            "redoc_js_url": redoc_js_url,
+            "redoc_favicon_url": redoc_favicon_url,
+        }
         self.openapi_tags = openapi_tags
         self.servers = servers
         self.terms_of_service = terms_of_service
@@ -113,7 +126,7 @@ class Covet(RouteRegistry):
         # Flask's app.config, filled from `settings` (a covet.Settings) when given.
         self.settings = settings
         self.config = Config()
-        #: Flask's `app.cli`: `@app.cli.command()` adds a `covet <command>` (covet.commands).
+        #: Flask's `app.cli`: `@app.cli.command()` adds a `covet <command>` (covet.commands.app_commands).
         self.cli = AppCommands()
         if settings is not None:
             self.config.from_object(settings)

@@ -1,5 +1,5 @@
 """The `covet` command: `covet run module:app` serves an app from covet's Rust engine; the
-app's own commands (`@app.cli.command()`) run from covet.commands."""
+app's own commands (`@app.cli.command()`) run from covet.commands.app_commands."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import os
 import sys
 from typing import Any
 
-from covet.commands import is_app_command
-from covet.commands import main as app_command
+from covet.commands.app_commands import is_app_command
+from covet.commands.app_commands import main as app_command
 from covet.loader import AppLoadError, load_app
 
 __all__ = ["main", "load_app"]
@@ -114,6 +114,10 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("worker", help="run the app's background jobs (covet.jobs); see covet worker --help")
     commands.add_parser("assets", help="fingerprint and precompress static files; see covet assets --help")
     commands.add_parser("db", help="database migrations and seed data (pip install covet[db]); see covet db --help")
+    from covet.commands import new, routes, shell
+
+    for command in (routes, shell, new):
+        command.add_parser(commands)
     return parser
 
 
@@ -142,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     if raw and is_app_command(parser, raw[0]):  # `covet [--app m:app] init-db`: @app.cli.command()
         return app_command(raw)
     args = parser.parse_args(argv)
+    if args.command in ("routes", "shell", "new"):
+        return _developer_command(args)
     if args.log_format == "plain":
         logging.basicConfig(
             level=args.log_level.upper(), format="%(levelname)-8s %(name)s: %(message)s", stream=sys.stderr
@@ -152,6 +158,18 @@ def main(argv: list[str] | None = None) -> int:
         json_lines = {"json": True, "text": False, "auto": None}[args.log_format]
         configure_logging(args.log_level, json_lines=json_lines, stream=sys.stderr)
     return _run(args, sys.argv[2:] if argv is None else argv[1:])
+
+
+def _developer_command(args: argparse.Namespace) -> int:
+    """`covet routes`, `covet shell` and `covet new` (each in its module of covet.commands)."""
+    from covet.commands import new, routes, shell
+
+    logging.basicConfig(level="WARNING", format="%(levelname)-8s %(name)s: %(message)s", stream=sys.stderr)
+    if args.command == "new":
+        return new.main(args)
+    sys.path.insert(0, os.path.abspath(args.app_dir))
+    app = _load_or_exit(args.app)
+    return (routes if args.command == "routes" else shell).main(args, app)
 
 
 def _run(args: argparse.Namespace, raw_args: list[str]) -> int:

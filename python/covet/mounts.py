@@ -31,6 +31,8 @@ class Mount:
     """`app.mount("/legacy", asgi_app)`: requests under the prefix go to `asgi_app`."""
 
     def __init__(self, path: str, app: Any = None, *, routes: list[Any] | None = None, name: str | None = None) -> None:
+        if path == "/":
+            path = ""  # everything (Starlette's meaning of a mount at "/", e.g. a site's files)
         check_prefix(path, f"Mount path {path!r}")
         if (app is None) == (routes is None):
             raise ValueError("A Mount takes either an app or routes")

@@ -36,6 +36,11 @@ def add_openapi_routes(app: Any) -> None:
     redoc_url: str | None = getattr(app, "redoc_url", "/redoc")
     redirect_url: str | None = getattr(app, "swagger_ui_oauth2_redirect_url", "/docs/oauth2-redirect")
     title: str = getattr(app, "title", "Covet")
+    custom: dict[str, str | None] = getattr(app, "docs_asset_urls", {})
+
+    def asset(key: str, root: str, vendored: str) -> str:
+        """The URL given for `key` as it is, or covet's own copy under the request's root path."""
+        return custom.get(key) or f"{root}{STATIC_PREFIX}/{vendored}"
 
     async def openapi(request: Request) -> Response:
         return JSONResponse(_with_root_server(app, app.openapi(), _root_path(request)))
@@ -49,9 +54,9 @@ def add_openapi_routes(app: Any) -> None:
             return get_swagger_ui_html(
                 openapi_url=root + openapi_url,
                 title=f"{title} - Swagger UI",
-                swagger_js_url=f"{root}{STATIC_PREFIX}/swagger-ui-bundle.js",
-                swagger_css_url=f"{root}{STATIC_PREFIX}/swagger-ui.css",
-                swagger_favicon_url=f"{root}{STATIC_PREFIX}/favicon-32x32.png",
+                swagger_js_url=asset("swagger_js_url", root, "swagger-ui-bundle.js"),
+                swagger_css_url=asset("swagger_css_url", root, "swagger-ui.css"),
+                swagger_favicon_url=asset("swagger_favicon_url", root, "favicon-32x32.png"),
                 oauth2_redirect_url=root + redirect_url if redirect_url else None,
                 init_oauth=getattr(app, "swagger_ui_init_oauth", None),
                 swagger_ui_parameters=getattr(app, "swagger_ui_parameters", None),
@@ -74,12 +79,15 @@ def add_openapi_routes(app: Any) -> None:
 
         async def redoc_html(request: Request) -> Response:
             root = _root_path(request)
-            return get_redoc_html(
+            favicon = asset("redoc_favicon_url", root, "favicon-32x32.png")
+            page = get_redoc_html(
                 openapi_url=root + openapi_url,
                 title=f"{title} - ReDoc",
-                redoc_js_url=f"{root}{STATIC_PREFIX}/redoc.standalone.js",
-                redoc_favicon_url=f"{root}{STATIC_PREFIX}/favicon-32x32.png",
+                redoc_js_url=asset("redoc_js_url", root, "redoc.standalone.js"),
+                redoc_favicon_url=favicon,
             )
+            page.headers["Content-Security-Policy"] = _redoc_images(favicon)
+            return page
 
         app.add_route(redoc_url, redoc_html, methods=["GET"], include_in_schema=False, name="redoc_html")
 
@@ -92,6 +100,17 @@ def add_openapi_routes(app: Any) -> None:
         app.add_route(
             STATIC_PREFIX + "/{name:path}", covet_static, methods=["GET"], include_in_schema=False, name="covet_static"
         )
+
+
+def _redoc_images(favicon: str) -> str:
+    """ReDoc's sidebar always shows a badge loaded from cdn.redoc.ly (not an option of the
+    bundle): images are limited to the app's origin (and a favicon's given elsewhere), so the
+    page makes no request to another host and the badge hides itself."""
+    sources = ["'self'", "data:"]
+    if "//" in favicon:
+        scheme, _, rest = favicon.partition("//")
+        sources.append(f"{scheme}//{rest.split('/', 1)[0]}")
+    return "img-src " + " ".join(sources)
 
 
 def _root_path(request: Request) -> str:
