@@ -326,6 +326,8 @@ class APIRoute(RouteObjectAPI):
     def to_response(self, result: Any, ctx: RequestContext | None = None) -> Response:
         if isinstance(result, Response):
             response = result
+        elif self.status_code is not None and (self.status_code < 200 or self.status_code in (204, 304)):
+            response = Response(status_code=self.status_code)  # as FastAPI: a bodiless status has no body
         elif self._response_adapter is not None:
             response = self._serialize(result, ctx)
         elif self.stream is not None:  # (a stream has no response model: after that check)

@@ -65,6 +65,11 @@ impl HttpProtocol {
         }
         let default = server.json_default.clone_ref(py);
         drop(server);
+        if !status_has_body(status) {
+            // A 204 route returning None (FastAPI's usual DELETE): no body and no content type.
+            self.write_full(py, status, &[], b"")?;
+            return Ok(true);
+        }
         json::with_scratch(|body| {
             json::encode(value, Some(default.bind(py)), body)?;
             let headers: &[(&[u8], &[u8])] = &[(b"content-type", b"application/json")];
@@ -89,7 +94,8 @@ impl HttpProtocol {
             }
             self.owed.write(out, start);
             self.finish_head(out, status, Some(body.len()), true);
-            if !self.head_only.get() {
+            // Bytes after a bodiless answer would be read as the next response (a desync).
+            if !self.head_only.get() && status_has_body(status) {
                 out.extend_from_slice(body);
             }
         }
