@@ -76,7 +76,7 @@ def route_rows(app: Any, prefix: str = "") -> Iterator[RouteRow]:
             methods=_methods(route) if inner is None else "MOUNT",
             path=path or "/",
             name=getattr(route, "name", None) or "",
-            endpoint=_qualname(getattr(route, "endpoint", None) or inner),
+            endpoint=_qualname(_declared(getattr(route, "endpoint", None)) or inner),
             dependencies=", ".join(_dependency_names(route)),
         )
 
@@ -108,3 +108,8 @@ def main(args: argparse.Namespace, app: Any) -> int:
     else:
         print(format_table(rows))
     return 0
+
+
+def _declared(endpoint: Any) -> Any:
+    """The function the user wrote: a Starlette-style `Route` wraps its endpoint."""
+    return getattr(endpoint, "starlette_endpoint", endpoint)
