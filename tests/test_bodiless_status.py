@@ -48,3 +48,11 @@ def test_a_pipelined_keep_alive_connection_stays_in_step() -> None:
     assert [a.split(b"\r\n", 1)[0] for a in answers] == [b"204 No Content", b"204 No Content", b"200 OK"]
     assert all(a.endswith(b"\r\n\r\n") for a in answers[:2]), received
     assert answers[2].endswith(b'{"a":1}')
+
+
+def test_the_status_the_handler_sets_decides(client: httpx.Client) -> None:
+    refused = client.delete("/overridden/7")
+    assert refused.status_code == 400 and refused.json() == {"msg": "refused", "id": 7}
+    emptied = client.post("/emptied")
+    assert emptied.status_code == 204 and emptied.content == b""
+    assert "content-length" not in emptied.headers

@@ -326,8 +326,8 @@ class APIRoute(RouteObjectAPI):
     def to_response(self, result: Any, ctx: RequestContext | None = None) -> Response:
         if isinstance(result, Response):
             response = result
-        elif self.status_code is not None and (self.status_code < 200 or self.status_code in (204, 304)):
-            response = Response(status_code=self.status_code)  # as FastAPI: a bodiless status has no body
+        elif (bodiless := _bodiless_status(self.status_code, ctx)) is not None:
+            response = Response(status_code=bodiless)  # as FastAPI: a bodiless status has no body
         elif self._response_adapter is not None:
             response = self._serialize(result, ctx)
         elif self.stream is not None:  # (a stream has no response model: after that check)
@@ -427,6 +427,15 @@ def _simple_values(dependant: Dependant, request: Request) -> dict[str, Any]:
     if dependant.request_param:
         values[dependant.request_param] = request
     return values
+
+
+def _bodiless_status(status: int | None, ctx: RequestContext | None) -> int | None:
+    """The answer's status (the route's, or what the handler set on its `response`) when it
+    forbids a body, else None."""
+    sub = ctx.response if ctx is not None else None
+    if sub is not None and sub.status_code:
+        status = sub.status_code
+    return status if status is not None and (status < 200 or status in (204, 304)) else None
 
 
 def _merge(response: Response, ctx: RequestContext) -> None:
