@@ -221,12 +221,12 @@ class APIRoute(RouteObjectAPI):
             self.inline = self.task = self.noarg = False
             self.fast_args = None
         self._apply_fastapi_options()
-        # `cache=CachePolicy(...)` (covet.cache): a fresh hit is the engine's; the rest, `handle`.
+        # `cache=CachePolicy(...)` (covet.cache): a fresh hit is the engine's; the rest, `serve`.
         self.cache = cache
         if cache is not None:
             if scopes_matter(self.dependant):  # a hit would be answered without the check
                 raise ValueError(f"Route {path!r}: a CachePolicy cannot cache a route with a security dependency")
-            self._serve_with(cache.wrap(self.handle))
+            self._serve_with(cache.wrap(self.serve))
 
     def _apply_fastapi_options(self) -> None:
         """What FastAPI's `generate_unique_id_function`, `strict_content_type` and an overridden
