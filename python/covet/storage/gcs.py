@@ -19,15 +19,16 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from covet.storage.base import ObjectInfo, Source, Storage, StorageError, check_key, chunks_of, guess_type, size_of
-from covet.storage.s3 import _check, send
+from covet.storage.base import ObjectInfo, Source, StorageError, check_key, chunks_of, guess_type, size_of
+from covet.storage.http import HttpStorage, send
+from covet.storage.http import check as _check
 
 __all__ = ["GCSStorage"]
 
 Token = str | Callable[[], Awaitable[str]] | None
 
 
-class GCSStorage(Storage):
+class GCSStorage(HttpStorage):
     def __init__(
         self,
         bucket: str,
@@ -45,20 +46,6 @@ class GCSStorage(Storage):
                 service_account = json.load(f)
         self.service_account = service_account
         self.timeout = timeout
-        self._client: httpx.AsyncClient | None = None
-
-    @property
-    def client(self) -> httpx.AsyncClient:
-        """Opened on first use, so a storage built at import serves whichever loop runs the app."""
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.timeout)
-        return self._client
-
-    async def aclose(self) -> None:
-        """Closes the connections (call it at shutdown, e.g. in the lifespan); reopened on use."""
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
 
     async def _call(self, method: str, url: str, **options: Any) -> httpx.Response:
         return await send(self.client, self.client.build_request(method, url, **options))

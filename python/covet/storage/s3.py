@@ -21,7 +21,9 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from covet.storage.base import ObjectInfo, Source, Storage, StorageError, check_key, chunks_of, guess_type, size_of
+from covet.storage.base import ObjectInfo, Source, StorageError, check_key, chunks_of, guess_type, size_of
+from covet.storage.http import HttpStorage, send
+from covet.storage.http import check as _check
 
 __all__ = ["S3Storage", "StorageError"]
 
@@ -33,7 +35,7 @@ def _hmac(key: bytes, text: str) -> bytes:
     return hmac.new(key, text.encode(), hashlib.sha256).digest()
 
 
-class S3Storage(Storage):
+class S3Storage(HttpStorage):
     def __init__(
         self,
         bucket: str,
@@ -50,20 +52,6 @@ class S3Storage(Storage):
         self.access_key = access_key or os.environ.get("AWS_ACCESS_KEY_ID", "")
         self.secret_key = secret_key or os.environ.get("AWS_SECRET_ACCESS_KEY", "")
         self.timeout = timeout
-        self._client: httpx.AsyncClient | None = None
-
-    @property
-    def client(self) -> httpx.AsyncClient:
-        """Opened on first use, so a storage built at import serves whichever loop runs the app."""
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.timeout)
-        return self._client
-
-    async def aclose(self) -> None:
-        """Closes the connections (call it at shutdown, e.g. in the lifespan); reopened on use."""
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
 
     def _url(self, key: str = "") -> str:
         return f"{self.endpoint}/{self.bucket}" + (f"/{quote(key, safe='/~')}" if key else "")
@@ -199,19 +187,3 @@ class S3Storage(Storage):
         canonical = self._canonical(method, url, params, {"host": urlsplit(url).netloc}, UNSIGNED)
         params["X-Amz-Signature"] = self._signature(now, canonical)
         return str(httpx.URL(url, params=params))
-
-
-async def send(client: httpx.AsyncClient, request: httpx.Request, stream: bool = False) -> httpx.Response:
-    """`client.send`, a service that cannot be reached (refused, timed out, reset) being a
-    StorageError (502) like one that refuses."""
-    try:
-        return await client.send(request, stream=stream)
-    except httpx.HTTPError as exc:
-        raise StorageError(f"{request.method} {request.url.path}: {type(exc).__name__} {exc}") from None
-
-
-def _check(answer: httpx.Response) -> None:
-    if answer.status_code >= 300:
-        raise StorageError(
-            f"{answer.request.method} {answer.request.url.path}: {answer.status_code} {answer.text[:300]}"
-        )
