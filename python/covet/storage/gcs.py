@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -20,7 +21,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from covet.storage.base import ObjectInfo, Source, StorageError, check_key, chunks_of, guess_type, size_of
-from covet.storage.http import HttpStorage, send
+from covet.storage.http import HttpStorage, body_of, send
 from covet.storage.http import check as _check
 
 __all__ = ["GCSStorage"]
@@ -111,14 +112,9 @@ class GCSStorage(HttpStorage):
         headers = await self._headers({"range": f"bytes={start}-{end}"})
         request = self.client.build_request("GET", self._object(key), params={"alt": "media"}, headers=headers)
         answer = await send(self.client, request, stream=True)
-        try:
-            if answer.status_code >= 300:
-                await answer.aread()
-                _check(answer)
-            async for piece in answer.aiter_bytes():
+        async with aclosing(body_of(answer)) as pieces:  # a reader that stops closes the answer now
+            async for piece in pieces:
                 yield piece
-        finally:
-            await answer.aclose()
 
     async def delete(self, key: str) -> bool:
         check_key(key)

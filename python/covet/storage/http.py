@@ -3,11 +3,13 @@ that a service which cannot be reached, or refuses, is a StorageError (502)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import httpx
 
 from covet.storage.base import Storage, StorageError
 
-__all__ = ["HttpStorage", "check", "send"]
+__all__ = ["HttpStorage", "body_of", "check", "send"]
 
 
 class HttpStorage(Storage):
@@ -45,3 +47,16 @@ def check(answer: httpx.Response) -> None:
         raise StorageError(
             f"{answer.request.method} {answer.request.url.path}: {answer.status_code} {answer.text[:300]}"
         )
+
+
+async def body_of(answer: httpx.Response) -> AsyncIterator[bytes]:
+    """A streamed answer's body, piece by piece, closed at the end or when the reader stops; a
+    refusal raises StorageError before the first piece."""
+    try:
+        if answer.status_code >= 300:
+            await answer.aread()
+            check(answer)
+        async for piece in answer.aiter_bytes():
+            yield piece
+    finally:
+        await answer.aclose()

@@ -15,6 +15,7 @@ import hmac
 import os
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote, urlsplit
@@ -22,7 +23,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from covet.storage.base import ObjectInfo, Source, StorageError, check_key, chunks_of, guess_type, size_of
-from covet.storage.http import HttpStorage, send
+from covet.storage.http import HttpStorage, body_of, send
 from covet.storage.http import check as _check
 
 __all__ = ["S3Storage", "StorageError"]
@@ -140,14 +141,9 @@ class S3Storage(HttpStorage):
     async def read(self, key: str, start: int, end: int) -> AsyncIterator[bytes]:
         check_key(key)
         answer = await self._send("GET", key, headers={"range": f"bytes={start}-{end}"}, stream=True)
-        try:
-            if answer.status_code >= 300:
-                await answer.aread()
-                _check(answer)
-            async for piece in answer.aiter_bytes():
+        async with aclosing(body_of(answer)) as pieces:  # a reader that stops closes the answer now
+            async for piece in pieces:
                 yield piece
-        finally:
-            await answer.aclose()
 
     async def delete(self, key: str) -> bool:
         check_key(key)

@@ -87,13 +87,7 @@ impl HttpProtocol {
     ) -> PyResult<()> {
         {
             let out = &mut *self.out.borrow_mut();
-            let start = out.len();
-            response::write_status_line(out, status);
-            for (n, v) in headers {
-                let _ = response::write_header(out, n, v);
-            }
-            self.owed.write(out, start);
-            self.finish_head(out, status, Some(body.len()), true);
+            self.write_head(out, status, headers, body.len());
             // Bytes after a bodiless answer would be read as the next response (a desync).
             if !self.head_only.get() && status_has_body(status) {
                 out.extend_from_slice(body);
@@ -118,13 +112,7 @@ impl HttpProtocol {
         let mut large = None;
         {
             let out = &mut *self.out.borrow_mut();
-            let start = out.len();
-            response::write_status_line(out, status);
-            for (n, v) in headers {
-                let _ = response::write_header(out, n, v);
-            }
-            self.owed.write(out, start);
-            self.finish_head(out, status, Some(length), true);
+            let start = self.write_head(out, status, headers, length);
             let filled = if !with_body {
                 Ok(())
             } else if length > COPY_BODY_LIMIT {
@@ -182,13 +170,7 @@ impl HttpProtocol {
         }
         let head_sent = {
             let out = &mut *self.out.borrow_mut();
-            let start = out.len();
-            response::write_status_line(out, status);
-            for (n, v) in headers {
-                let _ = response::write_header(out, n, v);
-            }
-            self.owed.write(out, start);
-            self.finish_head(out, status, Some(len as usize), true);
+            self.write_head(out, status, headers, len as usize);
             zero_copy::send_now(fd, out, true).map(|n| (n, out.len()))
         };
         self.log_access(py, status)?;
@@ -238,6 +220,25 @@ impl HttpProtocol {
         self.keep_alive.set(false);
         self.close(py)?;
         Ok(true)
+    }
+
+    /// Appends a response head with these headers and a known body length (the owed headers,
+    /// framing and date added); returns where the head starts in `out`.
+    fn write_head(
+        &self,
+        out: &mut Vec<u8>,
+        status: u16,
+        headers: &[(&[u8], &[u8])],
+        length: usize,
+    ) -> usize {
+        let start = out.len();
+        response::write_status_line(out, status);
+        for (n, v) in headers {
+            let _ = response::write_header(out, n, v);
+        }
+        self.owed.write(out, start);
+        self.finish_head(out, status, Some(length), true);
+        start
     }
 
     fn finish_head(&self, out: &mut Vec<u8>, status: u16, length: Option<usize>, date: bool) {
