@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import os
+import select
 from collections.abc import Iterator
 
 import pytest
@@ -76,6 +77,18 @@ def test_an_untrusted_header_is_ignored_and_another_header_name_used(logged: io.
     assert [r["logger"] for r in lines(logged)].count("covet.access") == 0
 
 
+def _read_until(fd: int, wanted: list[str], timeout: float = 10.0) -> str:
+    """What a pty gives until every `wanted` piece has come (a pty hands over a write at a time,
+    so one read may hold only the first line), or nothing more comes within `timeout`."""
+    text = ""
+    while not all(piece in text for piece in wanted):
+        ready, _, _ = select.select([fd], [], [], timeout)
+        if not ready:
+            break
+        text += os.read(fd, 65536).decode()
+    return text
+
+
 def test_a_terminal_gets_text_with_the_request_id() -> None:
     primary, secondary = os.openpty()
     root = logging.getLogger()
@@ -87,7 +100,7 @@ def test_a_terminal_gets_text_with_the_request_id() -> None:
             with TestClient(make_app()) as client:
                 client.get("/items/5", headers={"X-Request-ID": "tty-1"})
             tty.flush()
-            text = os.read(primary, 65536).decode()
+            text = _read_until(primary, ["covet.access:", "item 5"])
     finally:
         os.close(primary)
         root.handlers[:] = saved[0]
