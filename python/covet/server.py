@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import logging
 import os
 import resource
 import signal
 import socket
-import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from covet.listener import stop_listening
 from covet.supervisor import READY_FD_ENV
 
 if TYPE_CHECKING:
@@ -166,7 +165,7 @@ async def _serve(app: Covet, config: Config, sock: socket.socket) -> int:
 
     logger.info("Shutting down: finishing in-flight requests (up to %.0f s)", config.graceful_timeout)
     engine.shutdown()
-    await _stop_listening(loop, server, sock, engine)
+    await stop_listening(loop, server, sock, engine)
     deadline = loop.time() + config.graceful_timeout
     while (engine.connection_count() or app.runtime.tasks) and loop.time() < deadline:
         await asyncio.sleep(0.05)
@@ -196,65 +195,6 @@ async def _cancel_unfinished(tasks: set[asyncio.Task[Any]]) -> None:
     for task in list(tasks):
         task.cancel()
     await asyncio.wait(list(tasks), timeout=5)
-
-
-async def _stop_listening(
-    loop: asyncio.AbstractEventLoop, server: asyncio.Server, sock: socket.socket, engine: Any
-) -> None:
-    """Stops accepting without resetting anyone: closing a listening socket resets the
-    connections still waiting in its accept queue (with SO_REUSEPORT each worker has its own
-    queue). So new handshakes are refused first (a filter that drops SYNs: the client retries
-    and, once the socket is closed, hears "connection refused" or reaches another worker),
-    then the queue is accepted until empty and those connections are served (their responses
-    say `Connection: close`), and only then is the socket closed."""
-    listener = socket.socket(fileno=os.dup(sock.fileno()))  # outlives the loop's own close
-    accepted = []
-    try:
-        _drop_new_connections(listener)
-        server.close()
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except (BlockingIOError, InterruptedError):
-                break
-            except OSError:
-                logger.exception("Accepting queued connections failed")
-                break
-            conn.setblocking(False)
-            accepted.append(loop.connect_accepted_socket(engine, conn))
-    finally:
-        listener.close()
-    if accepted:
-        logger.info("Serving %d connection(s) that were waiting to be accepted", len(accepted))
-        await asyncio.gather(*accepted, return_exceptions=True)
-
-
-class _BpfInstruction(ctypes.Structure):
-    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
-
-
-class _BpfProgram(ctypes.Structure):
-    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_BpfInstruction))]
-
-
-_SO_ATTACH_FILTER = 26
-_BPF_RET_K = 0x06
-
-
-def _drop_new_connections(listener: socket.socket) -> None:
-    """Linux: a socket filter returning 0 drops every packet the listening socket would take,
-    so new SYNs never reach its accept queue; connections already queued are sockets of
-    their own and are not affected. Left over: a handshake caught half-way (its last ACK is
-    dropped too) is reset when the socket closes. Elsewhere nothing is attached: the queue
-    is still drained, and a connection arriving in that instant may be reset."""
-    if not sys.platform.startswith("linux"):
-        return
-    drop = (_BpfInstruction * 1)(_BpfInstruction(_BPF_RET_K, 0, 0, 0))
-    program = _BpfProgram(1, drop)
-    try:
-        listener.setsockopt(socket.SOL_SOCKET, _SO_ATTACH_FILTER, bytes(program))
-    except OSError:
-        logger.debug("Could not attach the drain filter", exc_info=True)
 
 
 def _tell_supervisor_ready() -> None:
