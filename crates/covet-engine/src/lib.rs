@@ -37,6 +37,7 @@ pub mod policy;
 pub mod ratelimit;
 pub mod router;
 pub mod scalars;
+pub mod socket;
 pub mod static_files;
 pub mod timers;
 pub mod urlencoded;

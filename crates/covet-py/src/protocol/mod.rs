@@ -13,7 +13,7 @@
 //! - `callbacks`: everything Python calls (asyncio's protocol callbacks, the response methods,
 //!   the waiters), the crate's one `#[pymethods]` block for this class.
 //! - `serve`: from parser events to a called endpoint, inline or handed to Python.
-//! - `write`: responses into the output buffer and out to the transport.
+//! - `write`: responses into the output buffer and out to the socket (or the transport).
 //! - `task`: handlers that await, run as Tasks the engine starts and finishes itself.
 //! - `lifecycle`: finishing a request, acting on the timeouts the engine's connection decides
 //!   (header, body pace, keep-alive, drain, linger), flow control of streamed bodies, the
@@ -61,8 +61,11 @@ pub struct HttpProtocol {
     sockname: G<RefCell<Option<PyObject>>>,
     /// The transport is TLS (it has an `sslcontext`): requests show the scheme `https`.
     tls: G<Cell<bool>>,
-    /// The socket's descriptor, for `sendfile` (plain TCP only).
+    /// The socket's descriptor, for writing responses to it directly (plain TCP only).
     pub(crate) sock_fd: G<Cell<Option<i32>>>,
+    /// Bytes were handed to the transport, which may still hold some: later bytes go the same
+    /// way until it says it holds none.
+    queued: G<Cell<bool>>,
     slot: G<Cell<Option<usize>>>,
     out: G<RefCell<Vec<u8>>>,
     pub(crate) busy: G<Cell<bool>>,
@@ -110,6 +113,7 @@ impl HttpProtocol {
             sockname: G(RefCell::new(None)),
             tls: G(Cell::new(false)),
             sock_fd: G(Cell::new(None)),
+            queued: G(Cell::new(false)),
             slot: G(Cell::new(None)),
             out: G(RefCell::new(Vec::with_capacity(512))),
             busy: G(Cell::new(false)),

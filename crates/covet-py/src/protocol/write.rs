@@ -1,12 +1,15 @@
 //! Writing responses: a handler's return value (JSON, or a Python `Response` written
-//! directly), the engine's own answers (built by `covet_engine::http::answer`), and the head of a streamed response, each into
-//! the per-connection output buffer, then one write to the transport.
+//! directly), the engine's own answers (built by `covet_engine::http::answer`), and the head
+//! of a streamed response, each into the per-connection output buffer; then the head and the
+//! body go to the socket in one system call, and whatever it does not take to the transport.
 
 use covet_engine::http::response::{self, Framing};
 use covet_engine::static_files::{zero_copy, Body};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
+
+use covet_engine::socket;
 
 use super::HttpProtocol;
 use crate::convert::json;
@@ -18,29 +21,91 @@ const MAX_KEPT_BUFFER: usize = 64 * 1024;
 const COPY_BODY_LIMIT: usize = 16 * 1024;
 
 impl HttpProtocol {
-    /// Sends the bytes in `out` to the transport.
+    /// Sends the bytes in `out` (see `send`).
     pub(super) fn flush(&self, py: Python<'_>) -> PyResult<()> {
-        let bytes = {
-            let mut out = self.out.borrow_mut();
-            let bytes = PyBytes::new(py, &out);
-            out.clear();
-            if out.capacity() > MAX_KEPT_BUFFER {
-                // One large response must not pin its size on an idle keep-alive connection.
-                out.shrink_to(MAX_KEPT_BUFFER);
-            }
-            bytes
-        };
-        self.write_bytes(py, &bytes)
+        self.send(py, b"", None)
     }
 
-    /// Hands a bytes object to the transport as it is (no copy).
-    fn write_bytes(&self, py: Python<'_>, bytes: &Bound<'_, PyBytes>) -> PyResult<()> {
+    /// Sends the bytes in `out`, then `body` (`owner`: the same bytes as a Python object, when
+    /// there is one): straight to the socket in one system call while the transport holds
+    /// nothing of ours, so the loop's transport stays off the hot path; what the kernel does
+    /// not take (a full socket, an error) goes to the transport after them, which buffers it,
+    /// applies its flow control and meets the error itself.
+    fn send(
+        &self,
+        py: Python<'_>,
+        body: &[u8],
+        owner: Option<&Bound<'_, PyBytes>>,
+    ) -> PyResult<()> {
+        let mut out = self.out.borrow_mut();
         if self.closed.get() {
+            out.clear();
             return Ok(());
         }
-        self.metrics_bytes(bytes.as_bytes().len());
+        self.metrics_bytes(out.len() + body.len());
+        let sent = match self.direct_fd(py)? {
+            // An error: nothing sent, the transport meets it.
+            Some(fd) => socket::send_parts(fd, &[&out, body]).unwrap_or(0),
+            None => 0,
+        };
+        let head = out.len();
+        if sent < head + body.len() {
+            let rest = socket::rest_of(&[&out, body], sent);
+            let (first, second) = match rest.as_slice() {
+                [head, body] if body.len() > COPY_BODY_LIMIT => {
+                    (PyBytes::new(py, head), Some(*body))
+                }
+                parts => (PyBytes::new(py, &parts.concat()), None),
+            };
+            self.through_transport(py, &first)?;
+            if let Some(body) = second {
+                match owner {
+                    // A large body not sent at all goes as the same bytes object (no copy).
+                    Some(obj) if sent <= head => self.through_transport(py, obj)?,
+                    _ => self.through_transport(py, &PyBytes::new(py, body))?,
+                }
+            }
+        }
+        out.clear();
+        if out.capacity() > MAX_KEPT_BUFFER {
+            // One large response must not pin its size on an idle keep-alive connection.
+            out.shrink_to(MAX_KEPT_BUFFER);
+        }
+        Ok(())
+    }
+
+    /// The socket's descriptor when bytes may go to it directly: a plain socket whose
+    /// transport is not closing (its descriptor may already be closed, and reused) and holds
+    /// no bytes of ours (they would be overtaken).
+    fn direct_fd(&self, py: Python<'_>) -> PyResult<Option<i32>> {
+        let Some(fd) = self.sock_fd.get() else {
+            return Ok(None);
+        };
+        let transport = self.transport.borrow();
+        let Some(transport) = transport.as_ref().map(|t| t.bind(py)) else {
+            return Ok(None);
+        };
+        if transport
+            .call_method0(intern!(py, "is_closing"))?
+            .is_truthy()?
+        {
+            return Ok(None);
+        }
+        if self.queued.get() {
+            let size = transport.call_method0(intern!(py, "get_write_buffer_size"))?;
+            if size.extract::<usize>()? != 0 {
+                return Ok(None);
+            }
+            self.queued.set(false);
+        }
+        Ok(Some(fd))
+    }
+
+    /// Hands a bytes object to the transport as it is (no copy); the transport may hold it.
+    fn through_transport(&self, py: Python<'_>, bytes: &Bound<'_, PyBytes>) -> PyResult<()> {
         let write = self.write.borrow().as_ref().map(|w| w.clone_ref(py));
         if let Some(write) = write {
+            self.queued.set(true);
             write.bind(py).call1((bytes,))?;
         }
         Ok(())
@@ -85,16 +150,13 @@ impl HttpProtocol {
         headers: &[(&[u8], &[u8])],
         body: &[u8],
     ) -> PyResult<()> {
-        {
-            let out = &mut *self.out.borrow_mut();
-            self.write_head(out, status, headers, body.len());
-            // Bytes after a bodiless answer would be read as the next response (a desync).
-            if !self.head_only.get() && status_has_body(status) {
-                out.extend_from_slice(body);
-            }
-        }
+        self.write_head(&mut self.out.borrow_mut(), status, headers, body.len());
         self.log_access(py, status)?;
-        self.flush(py)
+        // Bytes after a bodiless answer would be read as the next response (a desync).
+        if self.head_only.get() || !status_has_body(status) {
+            return self.flush(py);
+        }
+        self.send(py, body, None)
     }
 
     /// Writes a response whose `length`-byte body `fill` produces into the buffer it is given:
@@ -129,10 +191,9 @@ impl HttpProtocol {
             }
         }
         self.log_access(py, status)?;
-        self.flush(py)?;
         match large {
-            Some(body) => self.write_bytes(py, &body),
-            None => Ok(()),
+            Some(body) => self.send(py, body.as_bytes(), Some(&body)),
+            None => self.flush(py),
         }
     }
 
@@ -148,9 +209,6 @@ impl HttpProtocol {
         headers: &[(&[u8], &[u8])],
         body: &mut Body,
     ) -> PyResult<bool> {
-        let Some(fd) = self.sock_fd.get() else {
-            return Ok(false);
-        };
         let Some((_, offset, len)) = body.file_span() else {
             return Ok(false);
         };
@@ -158,16 +216,9 @@ impl HttpProtocol {
         if !with_body || len as usize <= COPY_BODY_LIMIT || self.closed.get() {
             return Ok(false);
         }
-        let transport = self.transport.borrow().as_ref().map(|t| t.clone_ref(py));
-        let Some(transport) = transport else {
+        let Some(fd) = self.direct_fd(py)? else {
             return Ok(false);
         };
-        let queued = transport
-            .bind(py)
-            .call_method0(intern!(py, "get_write_buffer_size"))?;
-        if queued.extract::<usize>()? != 0 {
-            return Ok(false);
-        }
         let head_sent = {
             let out = &mut *self.out.borrow_mut();
             self.write_head(out, status, headers, len as usize);
@@ -212,7 +263,8 @@ impl HttpProtocol {
                 Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof).into())
             }
         })?;
-        self.write_bytes(py, &rest)
+        self.metrics_bytes(n as usize);
+        self.through_transport(py, &rest)
     }
 
     /// The client went away mid-write (reset, broken pipe): close, as the transport would.
@@ -317,13 +369,7 @@ impl HttpProtocol {
         if self.head_only.get() || !status_has_body(status) {
             return self.flush(py);
         }
-        if len <= COPY_BODY_LIMIT {
-            self.out.borrow_mut().extend_from_slice(body.as_bytes());
-            return self.flush(py);
-        }
-        // A large body goes to the transport as the same bytes object, after the head.
-        self.flush(py)?;
-        self.write_bytes(py, body)
+        self.send(py, body.as_bytes(), Some(body))
     }
 
     pub(super) fn log_access(&self, py: Python<'_>, status: u16) -> PyResult<()> {
