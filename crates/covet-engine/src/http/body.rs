@@ -1,6 +1,7 @@
 //! Request body framing: how long the body is, and an incremental chunked decoder.
 
 use super::error::HttpError;
+use super::is_tchar;
 
 /// How the body of a request is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -259,11 +260,6 @@ impl ChunkedDecoder {
         };
         Ok(())
     }
-}
-
-/// A byte allowed in a token (a field name), RFC 9110 5.6.2.
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 fn hex_value(b: u8) -> Option<u8> {

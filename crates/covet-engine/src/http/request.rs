@@ -99,9 +99,15 @@ fn parse_with_slots<'b>(
 /// True when some line of the head ends in LF without CR. httparse accepts that; a front-end
 /// that does not would read the head's lines differently (RFC 9112 2.2 lets a server refuse).
 fn has_bare_lf(head: &[u8]) -> bool {
-    head.iter()
-        .enumerate()
-        .any(|(i, &b)| b == b'\n' && (i == 0 || head[i - 1] != b'\r'))
+    // Branch-free over byte pairs, so the compiler scans 32 bytes a step: a head is read once
+    // per request, and an early-exit loop over it cost more than the rest of the parse.
+    let bare = head
+        .iter()
+        .zip(&head[1..])
+        .fold(false, |bare, (&prev, &b)| {
+            bare | ((b == b'\n') & (prev != b'\r'))
+        });
+    bare || head.first() == Some(&b'\n')
 }
 
 /// 505 when the request line names some other HTTP version, 400 when it is just garbage.
