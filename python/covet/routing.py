@@ -14,9 +14,9 @@ import os
 import weakref
 from collections.abc import Callable, Sequence
 from enum import Enum
-from typing import Any, TypeVar, get_type_hints
+from typing import Any, TypeVar
 
-from pydantic import PydanticSchemaGenerationError, TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from covet.concurrency import can_suspend, run_in_threadpool
 from covet.dependencies.analysis import get_dependant
@@ -33,14 +33,14 @@ from covet.dependencies.solve import (
     solve,
     validate_request_values,
 )
-from covet.exceptions import FastAPIError, RequestValidationError, ResponseValidationError
+from covet.exceptions import RequestValidationError, ResponseValidationError
 from covet.frontend import Frontend
 from covet.frontend_routes import FrontendRoutes
 from covet.hooks import HookRegistry
 from covet.mounts import Mount, check_prefix
 from covet.params import DependsParam
 from covet.requests import Request
-from covet.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, _content_type
+from covet.responses import JSONResponse, Response
 from covet.route_fast_path import _fast_args, _shape
 from covet.route_inclusion import (
     IncludeOptions,
@@ -55,6 +55,15 @@ from covet.route_inclusion import (
 from covet.route_inclusion import include_router as _include
 from covet.route_matching import BaseRoute, Match, NoMatchFound
 from covet.route_objects import Host, RouteObjectAPI, RouterObjectAPI
+from covet.route_responses import (
+    bodiless_status,
+    check_response_models,
+    json_bytes_response,
+    merge_response_param,
+    response_adapter,
+    return_annotation,
+    text_type,
+)
 from covet.router_options import inherit_route_options
 from covet.streams import StreamPlan, is_generator, stream_item_type
 from covet.websocket_routing import APIWebSocketRoute
@@ -87,7 +96,6 @@ class _DefaultPlaceholder:
 
 
 Default: Any = _DefaultPlaceholder()
-_TRIVIAL_MODELS = (dict, list, Any, object)
 # Seconds without an event before a generator handler's event stream sends a `: ping` comment
 # (read when each response starts, so a test can shorten it).
 _PING_INTERVAL = 15.0
@@ -161,7 +169,7 @@ class APIRoute(RouteObjectAPI):
         self.callbacks = callbacks
         self.generate_unique_id_function = generate_unique_id_function
         self.strict_content_type = strict_content_type
-        self.response_model = _return_annotation(endpoint) if response_model is Default else response_model
+        self.response_model = return_annotation(endpoint) if response_model is Default else response_model
         self._dump_options = {
             "include": response_model_include,
             "exclude": response_model_exclude,
@@ -179,8 +187,8 @@ class APIRoute(RouteObjectAPI):
             item = stream_item_type(self.response_model) if response_model is Default else None
             self.stream = StreamPlan(response_class, item, self._dump_options)
             self.response_model = None
-        self._response_adapter = _response_adapter(self.response_model)
-        _check_response_models(self.responses)
+        self._response_adapter = response_adapter(self.response_model)
+        check_response_models(self.responses)
         self.dependant = get_dependant(endpoint, path=path, endpoint=True)
         for dep in reversed(self.dependencies):
             self.dependant.dependencies.insert(0, _route_dependency(dep, path))
@@ -202,7 +210,7 @@ class APIRoute(RouteObjectAPI):
         # A `str` returned for a text response class: the engine writes it as it is.
         # (A `str` response model changes nothing for such a value.)
         plain = self._response_adapter is None or self.response_model is str
-        self.text_type = _text_type(response_class) if plain else None
+        self.text_type = text_type(response_class) if plain else None
         # A response model of lists, str-keyed dicts and Any the engine can check itself, for a
         # JSON response: the engine writes what it checked as JSON.
         checkable = self._response_adapter is not None and response_class is JSONResponse
@@ -326,7 +334,7 @@ class APIRoute(RouteObjectAPI):
     def to_response(self, result: Any, ctx: RequestContext | None = None) -> Response:
         if isinstance(result, Response):
             response = result
-        elif (bodiless := _bodiless_status(self.status_code, ctx)) is not None:
+        elif (bodiless := bodiless_status(self.status_code, ctx)) is not None:
             response = Response(status_code=bodiless)  # as FastAPI: a bodiless status has no body
         elif self._response_adapter is not None:
             response = self._serialize(result, ctx)
@@ -335,7 +343,7 @@ class APIRoute(RouteObjectAPI):
         else:
             response = self.response_class(result, status_code=self.status_code or 200)
         if ctx is not None:
-            _merge(response, ctx)
+            merge_response_param(response, ctx)
         return response
 
     def _serialize(self, result: Any, ctx: RequestContext | None = None) -> Response:
@@ -348,7 +356,7 @@ class APIRoute(RouteObjectAPI):
             raise ResponseValidationError(errors, body=result, endpoint_ctx=self._error_context(ctx)) from None
         status = self.status_code or 200
         if self.response_class is JSONResponse:
-            return _json_bytes_response(adapter.dump_json(value, **self._dump_options), status)
+            return json_bytes_response(adapter.dump_json(value, **self._dump_options), status)
         content = adapter.dump_python(value, mode="json", **self._dump_options)
         return self.response_class(content, status_code=status)
 
@@ -404,19 +412,6 @@ class Route(APIRoute):
         super().__init__(path, endpoint, name=name or getattr(plain, "__name__", None), **options)
 
 
-_JSON_HEADER = (b"content-type", b"application/json")
-
-
-def _json_bytes_response(body: bytes, status: int) -> Response:
-    """A JSON response from bytes pydantic-core already serialized (no second encoding)."""
-    response = JSONResponse.__new__(JSONResponse)
-    response.status_code = status
-    response.background = None
-    response.body = body
-    response.raw_headers = [_JSON_HEADER]
-    return response
-
-
 def _simple_values(dependant: Dependant, request: Request) -> dict[str, Any]:
     errors: list[dict[str, Any]] = []
     values = validate_request_values(dependant, request, errors)
@@ -429,83 +424,8 @@ def _simple_values(dependant: Dependant, request: Request) -> dict[str, Any]:
     return values
 
 
-def _bodiless_status(status: int | None, ctx: RequestContext | None) -> int | None:
-    """The answer's status (the route's, or what the handler set on its `response`) when it
-    forbids a body, else None."""
-    sub = ctx.response if ctx is not None else None
-    if sub is not None and sub.status_code:
-        status = sub.status_code
-    return status if status is not None and (status < 200 or status in (204, 304)) else None
-
-
-def _merge(response: Response, ctx: RequestContext) -> None:
-    """Applies what the handler set on its `response: Response` parameter, and background tasks."""
-    sub = ctx.response
-    if sub is not None:
-        if sub.status_code:
-            response.status_code = sub.status_code
-        response.raw_headers.extend(sub.raw_headers)
-    tasks = ctx.background
-    if tasks is not None and tasks.tasks:
-        if response.background is None:
-            response.background = tasks
-        else:
-            tasks.tasks.insert(0, response.background)  # type: ignore[arg-type]
-            response.background = tasks
-
-
 def _doc(endpoint: Callable[..., Any]) -> str:
     return inspect.cleandoc(endpoint.__doc__ or "").split("\f")[0]
-
-
-def _return_annotation(endpoint: Callable[..., Any]) -> Any:
-    try:
-        annotation = get_type_hints(endpoint).get("return")
-    except Exception:
-        annotation = inspect.signature(endpoint).return_annotation
-        if isinstance(annotation, str) or annotation is inspect.Signature.empty:
-            return None
-    if annotation is None or annotation is type(None):
-        return None
-    if isinstance(annotation, type) and issubclass(annotation, Response):
-        return None
-    return annotation
-
-
-def _response_adapter(model: Any) -> TypeAdapter[Any] | None:
-    """A validator/serializer for the response model; none where it would change nothing.
-    A model pydantic cannot handle is refused here, at start-up (FastAPIError, as FastAPI)."""
-    if model is None or model in _TRIVIAL_MODELS:
-        return None
-    try:
-        return TypeAdapter(model)
-    except PydanticSchemaGenerationError as exc:
-        raise FastAPIError(
-            f"Invalid response model {model!r}: check that it is a valid Pydantic field type. "
-            "For a return annotation that is not one (a Response, or a union of a Response and "
-            "a dict or None), set the path operation decorator parameter response_model=None "
-            f"to use no response model. ({exc})"
-        ) from None
-
-
-_CHECKED_MODELS: set[Any] = set()
-
-
-def _check_response_models(responses: dict[int | str, dict[str, Any]]) -> None:
-    """The `model` of each documented response must be a type pydantic can describe (checked
-    once per model: a router's responses repeat on each of its routes)."""
-    for response in responses.values():
-        model = response.get("model") if isinstance(response, dict) else None
-        if model is None:
-            continue
-        try:
-            if model in _CHECKED_MODELS:
-                continue
-        except TypeError:  # unhashable: checked every time
-            _response_adapter(model)
-            continue
-        _response_adapter(model)
-        _CHECKED_MODELS.add(model)
 
 
 def _is_async(endpoint: Callable[..., Any]) -> bool:
@@ -808,13 +728,3 @@ class APIRouter(RouteRegistry, RouterObjectAPI):
 
 # Starlette's `Router` (a list of routes) is an `APIRouter` here.
 Router = APIRouter
-
-
-def _text_type(response_class: type[Response]) -> bytes | None:
-    """The content-type value the engine writes for a `str` result, for the text response
-    classes whose rendering of a `str` is just its UTF-8 bytes (not their subclasses, which may
-    render differently)."""
-    if response_class is PlainTextResponse or response_class is HTMLResponse:
-        assert response_class.media_type is not None
-        return _content_type(response_class.media_type, response_class.charset)[1]
-    return None

@@ -38,7 +38,9 @@ class Cache:
     `namespace` prefixes every key (and names the invalidation channel); `serializer` is
     `JSON()` (default), `Pickle()` or `Raw()`; `ttl` is the default lifetime in seconds
     (None: until evicted). With a Redis level, misses are computed once across processes
-    (`lock_ttl` bounds the lock) and invalidations reach every process's memory level.
+    (`lock_ttl` bounds the lock) and invalidations reach every process's memory level; a
+    subscription quiet for `invalidation_check` seconds is pinged, and counted dead (the
+    memory level cleared) when the answer has not come as long again.
     """
 
     #: An OpenTelemetry tracer when `covet.tracing` is on: reads and writes become spans.
@@ -52,6 +54,7 @@ class Cache:
         serializer: Serializer | None = None,
         ttl: float | None = 300.0,
         lock_ttl: float = 5.0,
+        invalidation_check: float = 1.0,
     ) -> None:
         if not levels:
             raise ValueError("a Cache needs at least one level")
@@ -63,7 +66,8 @@ class Cache:
         self.redis: RedisClient | None = next((lv.redis for lv in levels if isinstance(lv, RedisLevel)), None)
         self.lock = RedisLock(self.redis, lock_ttl) if self.redis else None
         memory = next((lv for lv in levels if isinstance(lv, MemoryLevel)), None)
-        self.bus = InvalidationBus(self.redis, f"covet-cache:{namespace}", memory) if self.redis and memory else None
+        channel = f"covet-cache:{namespace}"
+        self.bus = InvalidationBus(self.redis, channel, memory, invalidation_check) if self.redis and memory else None
         self.computed = 0
         self._refreshing: set[asyncio.Task[Any]] = set()
         # Depends(cache) hands the cache itself to a handler: it takes no request parameters.
@@ -346,9 +350,13 @@ class Cache:
 
     def figures(self) -> dict[str, dict[str, int]]:
         """Per level: hits, misses, fills, sets, deletes, skipped (level down), and for the
-        memory level evictions, entries and bytes. Plus `computed`: values computed here."""
+        memory level evictions, entries and bytes. Plus `computed`: values computed here, and
+        `subscription_losses`: times the memory level was cleared because the invalidation
+        subscription was lost (with a Redis and a memory level)."""
         out = {level.name: level.figures() for level in self.levels}
         out["cache"] = {"computed": self.computed}
+        if self.bus is not None:
+            out["cache"]["subscription_losses"] = self.bus.losses
         return out
 
     async def aclose(self) -> None:
