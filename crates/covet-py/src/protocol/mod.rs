@@ -64,7 +64,7 @@ pub struct HttpProtocol {
     /// The socket's descriptor, for `sendfile` (plain TCP only).
     pub(crate) sock_fd: G<Cell<Option<i32>>>,
     slot: G<Cell<Option<usize>>>,
-    out: G<RefCell<Vec<u8>>>,
+    pub(crate) out: G<RefCell<Vec<u8>>>,
     pub(crate) busy: G<Cell<bool>>,
     closed: G<Cell<bool>>,
     /// Closing after a last response: our side is shut (FIN sent), what the client still

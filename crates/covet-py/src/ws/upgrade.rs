@@ -62,10 +62,17 @@ pub fn start(proto: &HttpProtocol, py: Python<'_>, req: Request) -> PyResult<()>
         });
         drop(server);
         let early = proto.conn.borrow_mut().take_buffered();
+        // The HTTP response buffer is not written again: an idle WebSocket keeps none of it.
+        let mut out = proto.out.borrow_mut();
+        if out.is_empty() {
+            *out = Vec::new();
+        }
+        drop(out);
         let transport = proto.transport.borrow().as_ref().map(|t| t.clone_ref(py));
         let write = proto.write.borrow().as_ref().map(|w| w.clone_ref(py));
-        // A TLS transport's socket carries encrypted bytes: only a plain one is written directly.
-        let socket = Socket::new(py, transport, write, proto.scheme() == "http");
+        // The protocol knows a plain socket's descriptor (a TLS one carries encrypted bytes
+        // and has none): only a plain one is written directly.
+        let socket = Socket::new(py, transport, write, proto.sock_fd.get());
         let conn = Py::new(py, WsConnection::new(socket, offer, limits, early, access))?;
         *proto.ws.borrow_mut() = Some(conn.clone_ref(py));
         let raw = RawRequest::from_engine(
