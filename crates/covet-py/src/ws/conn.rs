@@ -8,6 +8,7 @@
 //! the socket closed, the handler's waiters woken, the handshake logged.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 use std::time::Instant;
 
 use covet_engine::http::response::InvalidHeader;
@@ -46,7 +47,7 @@ impl WsConnection {
     pub fn new(
         socket: Socket,
         offer: Offer,
-        limits: WsLimits,
+        limits: Arc<WsLimits>,
         early: Vec<u8>,
         access: Option<AccessLog>,
     ) -> Self {

@@ -47,9 +47,7 @@ thread_local! {
 /// The running loop's `call_soon`, one object per loop and thread.
 fn loop_call_soon(py: Python<'_>) -> Option<PyObject> {
     let asyncio = py.import(intern!(py, "asyncio")).ok()?;
-    let lp = asyncio
-        .call_method0(intern!(py, "get_running_loop"))
-        .ok()?;
+    let lp = asyncio.call_method0(intern!(py, "get_running_loop")).ok()?;
     CALL_SOON.with(|cell| {
         let mut cached = cell.borrow_mut();
         if let Some((known, call_soon)) = cached.as_ref() {

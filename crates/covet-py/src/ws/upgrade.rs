@@ -2,9 +2,12 @@
 //! WebSocket routes, and handed to its endpoint with a fresh `WsConnection`; the same
 //! protocol object then forwards the socket to it.
 
+use std::cell::RefCell;
+use std::sync::Arc;
+
 use covet_engine::http::request::Request;
 use covet_engine::router::{Lookup, WEBSOCKET};
-use covet_engine::ws::handshake;
+use covet_engine::ws::{handshake, WsLimits};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
@@ -51,7 +54,7 @@ pub fn start(proto: &HttpProtocol, py: Python<'_>, req: Request) -> PyResult<()>
             drop(server);
             return refuse(proto, py, 403, "No WebSocket route for this path");
         }
-        let limits = server.ws_limits.borrow().clone();
+        let limits = shared_limits(&server.ws_limits.borrow());
         let access = server.access_log.as_ref().map(|log| {
             let mut target = req.path.clone();
             if !req.query.is_empty() {
@@ -91,6 +94,23 @@ pub fn start(proto: &HttpProtocol, py: Python<'_>, req: Request) -> PyResult<()>
         };
         Ok(())
     }
+}
+
+thread_local! {
+    /// The limits of the last upgrade, shared by the sessions made with the same ones.
+    static LIMITS: RefCell<Option<Arc<WsLimits>>> = const { RefCell::new(None) };
+}
+
+/// `limits` in an `Arc` shared with the worker's other connections: a copy per connection
+/// would cost each idle connection 80 bytes.
+fn shared_limits(limits: &WsLimits) -> Arc<WsLimits> {
+    LIMITS.with(|cell| {
+        let mut cached = cell.borrow_mut();
+        match cached.as_ref() {
+            Some(known) if known.same_as(limits) => Arc::clone(known),
+            _ => Arc::clone(cached.insert(Arc::new(limits.clone()))),
+        }
+    })
 }
 
 fn refuse(proto: &HttpProtocol, py: Python<'_>, status: u16, detail: &'static str) -> PyResult<()> {
