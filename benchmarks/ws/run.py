@@ -296,7 +296,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--processes", type=int, default=6, help="client processes for the idle phase")
     parser.add_argument("--broadcast-only", action="store_true", help="the broadcast rows alone, printed")
+    parser.add_argument("--idle-only", action="store_true", help="the idle rows alone, printed")
     args = parser.parse_args()
+    if args.idle_only:
+        print(idle(args.idle, args.processes), flush=True)
+        return
     if args.broadcast_only:
         print(broadcast(args.members, 4, 20), kernel_floor(args.members, 4, 20), flush=True)
         return

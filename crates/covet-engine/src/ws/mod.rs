@@ -63,6 +63,32 @@ pub struct WsLimits {
     pub deflate: bool,
 }
 
+impl WsLimits {
+    /// The same limits, sharing the same worker-wide budget: sessions made with either may
+    /// share one `Arc` of them.
+    pub fn same_as(&self, other: &WsLimits) -> bool {
+        // Destructured, so that a new field cannot be forgotten here.
+        let WsLimits {
+            max_message,
+            ping_interval,
+            ping_timeout,
+            max_queue,
+            max_queue_bytes,
+            process_queue,
+            max_send_buffer,
+            deflate,
+        } = self;
+        *max_message == other.max_message
+            && *ping_interval == other.ping_interval
+            && *ping_timeout == other.ping_timeout
+            && *max_queue == other.max_queue
+            && *max_queue_bytes == other.max_queue_bytes
+            && Arc::ptr_eq(process_queue, &other.process_queue)
+            && *max_send_buffer == other.max_send_buffer
+            && *deflate == other.deflate
+    }
+}
+
 impl Default for WsLimits {
     fn default() -> Self {
         WsLimits {

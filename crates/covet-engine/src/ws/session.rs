@@ -20,6 +20,7 @@
 //!   told 1008.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::budget::{QueueAccount, Room};
@@ -140,14 +141,21 @@ pub struct Session {
     close_started: Option<Instant>,
     /// The socket is closed or being closed: nothing more is written.
     lost: bool,
-    limits: WsLimits,
+    /// Shared by the connections made with the same limits (one pointer per connection).
+    limits: Arc<WsLimits>,
     actions: VecDeque<Action>,
 }
 
 impl Session {
     /// A session for a checked handshake `offer`, with the bytes that came after the upgrade
-    /// request (`early`).
-    pub fn new(offer: Offer, limits: WsLimits, early: Vec<u8>, now: Instant) -> Self {
+    /// request (`early`). A caller holding many sessions passes one `Arc<WsLimits>` to all.
+    pub fn new(
+        offer: Offer,
+        limits: impl Into<Arc<WsLimits>>,
+        early: Vec<u8>,
+        now: Instant,
+    ) -> Self {
+        let limits = limits.into();
         Session {
             state: State::Connecting,
             codec: Codec::new(Role::Server, limits.max_message, false),

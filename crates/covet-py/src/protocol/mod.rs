@@ -67,7 +67,7 @@ pub struct HttpProtocol {
     /// way until it says it holds none.
     queued: G<Cell<bool>>,
     slot: G<Cell<Option<usize>>>,
-    out: G<RefCell<Vec<u8>>>,
+    pub(crate) out: G<RefCell<Vec<u8>>>,
     pub(crate) busy: G<Cell<bool>>,
     closed: G<Cell<bool>>,
     /// Closing after a last response: our side is shut (FIN sent), what the client still

@@ -8,6 +8,7 @@
 //! the socket closed, the handler's waiters woken, the handshake logged.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 use std::time::Instant;
 
 use covet_engine::http::response::InvalidHeader;
@@ -27,14 +28,16 @@ const SENT: u8 = 0;
 const MUST_DRAIN: u8 = 1;
 const NOT_SENT: u8 = 2;
 
-#[pyclass(module = "covet._engine")]
+/// Frozen (every field is a cell already): no borrow flag, and `Bound::get` for the flush.
+#[pyclass(module = "covet._engine", frozen)]
 pub struct WsConnection {
     session: G<RefCell<Session>>,
     socket: Socket,
     waiter: G<RefCell<Option<PyObject>>>,
     drain_waiter: G<RefCell<Option<PyObject>>>,
-    /// The access log, the client and the request target, to log how the handshake ended.
-    access: G<RefCell<Option<AccessLog>>>,
+    /// The access log, the client and the request target, to log how the handshake ended
+    /// (boxed: gone after the handshake, so an open connection keeps one pointer).
+    access: G<RefCell<Option<Box<AccessLog>>>>,
 }
 
 /// `access_log(client, method, target, version, status)`, with its client and target.
@@ -44,7 +47,7 @@ impl WsConnection {
     pub fn new(
         socket: Socket,
         offer: Offer,
-        limits: WsLimits,
+        limits: Arc<WsLimits>,
         early: Vec<u8>,
         access: Option<AccessLog>,
     ) -> Self {
@@ -58,20 +61,26 @@ impl WsConnection {
             socket,
             waiter: G(RefCell::new(None)),
             drain_waiter: G(RefCell::new(None)),
-            access: G(RefCell::new(access)),
+            access: G(RefCell::new(access.map(Box::new))),
         }
     }
 
+    /// The socket, for the end-of-turn flush.
+    pub(super) fn socket(&self) -> &Socket {
+        &self.socket
+    }
+
     /// Does what the session asks, in order. The session is not borrowed while an action
-    /// runs: a write may call back into this object (`pause_writing`).
-    fn apply(&self, py: Python<'_>) -> PyResult<()> {
+    /// runs: a write may call back into this object (`pause_writing`). `me`: this object,
+    /// when the caller has it, so its writes wait for the end-of-turn flush (see `io`).
+    fn apply(&self, py: Python<'_>, me: Option<&Bound<'_, Self>>) -> PyResult<()> {
         loop {
             let action = self.session.borrow_mut().poll_action();
             let Some(action) = action else {
                 return Ok(());
             };
             match action {
-                Action::Write(bytes) => self.socket.write(py, &bytes, None)?,
+                Action::Write(bytes) => self.socket.write(py, &bytes, None, me)?,
                 Action::PauseReading => self.socket.call(py, intern!(py, "pause_reading"))?,
                 Action::ResumeReading => self.socket.call(py, intern!(py, "resume_reading"))?,
                 Action::Close => self.socket.close(py, false)?,
@@ -84,16 +93,22 @@ impl WsConnection {
     }
 
     /// Runs `f` on the session, then does what it asked.
-    fn drive<T>(&self, py: Python<'_>, f: impl FnOnce(&mut Session) -> T) -> PyResult<T> {
+    fn drive<T>(
+        &self,
+        py: Python<'_>,
+        me: Option<&Bound<'_, Self>>,
+        f: impl FnOnce(&mut Session) -> T,
+    ) -> PyResult<T> {
         let out = f(&mut self.session.borrow_mut());
-        self.apply(py)?;
+        self.apply(py, me)?;
         Ok(out)
     }
 
     /// Logs how the handshake ended (101 or the refusal), once.
     fn log_handshake(&self, py: Python<'_>, status: u16) -> PyResult<()> {
         let entry = self.access.borrow_mut().take();
-        if let Some((log, client, target)) = entry {
+        if let Some(entry) = entry {
+            let (log, client, target) = *entry;
             log.bind(py).call1((client, "GET", target, "1.1", status))?;
         }
         Ok(())
@@ -108,20 +123,20 @@ impl WsConnection {
     /// connection's slow-consumer policy; false when it was not written (not open, or
     /// dropped as a slow consumer).
     pub fn write_shared(
-        &self,
-        py: Python<'_>,
+        me: &Bound<'_, Self>,
         frame: &[u8],
         obj: &Bound<'_, PyBytes>,
     ) -> PyResult<bool> {
+        let (py, this) = (me.py(), me.get());
         let admitted = {
-            let mut session = self.session.borrow_mut();
+            let mut session = this.session.borrow_mut();
             session.is_open() && session.admit(frame.len())
         };
         if admitted {
-            self.socket.write(py, frame, Some(obj))?;
+            this.socket.write(py, frame, Some(obj), Some(me))?;
         }
-        if self.session.borrow().has_actions() {
-            self.apply(py)?;
+        if this.session.borrow().has_actions() {
+            this.apply(py, Some(me))?;
         }
         Ok(admitted)
     }
@@ -129,14 +144,14 @@ impl WsConnection {
     // --- callbacks forwarded by the HTTP protocol -------------------------------------------
 
     pub fn data_received(&self, py: Python<'_>, data: &[u8]) -> PyResult<()> {
-        self.drive(py, |s| s.data_received(data, Instant::now()))
+        self.drive(py, None, |s| s.data_received(data, Instant::now()))
     }
 
     /// The socket is gone. Messages already received still reach the handler, then the
     /// disconnect (1006) when the connection had not closed cleanly.
     pub fn connection_lost(&self, py: Python<'_>) -> PyResult<()> {
         self.socket.lost();
-        self.drive(py, Session::connection_lost)
+        self.drive(py, None, Session::connection_lost)
     }
 
     pub fn pause_writing(&self) {
@@ -145,17 +160,17 @@ impl WsConnection {
     }
 
     pub fn resume_writing(&self, py: Python<'_>) -> PyResult<()> {
-        self.drive(py, Session::resume_writing)
+        self.drive(py, None, Session::resume_writing)
     }
 
     /// The server's periodic sweep: pings, ping and close deadlines, the worker's budget.
     pub fn check_timeouts(&self, py: Python<'_>, now: Instant) -> PyResult<()> {
-        self.drive(py, |s| s.tick(now))
+        self.drive(py, None, |s| s.tick(now))
     }
 
     /// Server shutdown: close with 1001 (a connection still in its handshake is refused).
     pub fn go_away(&self, py: Python<'_>) -> PyResult<()> {
-        self.drive(py, |s| s.go_away(Instant::now()))
+        self.drive(py, None, |s| s.go_away(Instant::now()))
     }
 }
 
@@ -190,8 +205,7 @@ impl WsConnection {
     /// Answers the handshake with 101 (negotiating compression) and starts reading frames.
     #[pyo3(signature = (subprotocol=None, headers=Vec::new()))]
     fn accept(
-        &self,
-        py: Python<'_>,
+        slf: &Bound<'_, Self>,
         subprotocol: Option<&str>,
         headers: Vec<(Vec<u8>, Vec<u8>)>,
     ) -> PyResult<()> {
@@ -199,7 +213,8 @@ impl WsConnection {
             .iter()
             .map(|(n, v)| (n.as_slice(), v.as_slice()))
             .collect();
-        let done = self.drive(py, |s| s.accept(subprotocol, &extra, Instant::now()))?;
+        let accept = |s: &mut Session| s.accept(subprotocol, &extra, Instant::now());
+        let done = slf.get().drive(slf.py(), Some(slf), accept)?;
         done.map_err(|e| match e {
             AcceptError::AlreadyAccepted => {
                 PyRuntimeError::new_err("The WebSocket was already accepted")
@@ -214,33 +229,37 @@ impl WsConnection {
     /// Refuses the handshake with an HTTP status (403 for a close before accept, 500 when
     /// the handler failed or returned without answering).
     #[pyo3(signature = (status, code=1000, reason=""))]
-    fn reject(&self, py: Python<'_>, status: u16, code: u16, reason: &str) -> PyResult<()> {
-        self.drive(py, |s| s.reject(status, code, reason))
+    fn reject(slf: &Bound<'_, Self>, status: u16, code: u16, reason: &str) -> PyResult<()> {
+        slf.get()
+            .drive(slf.py(), Some(slf), |s| s.reject(status, code, reason))
     }
 
     /// The next received message: str, bytes, `(code, reason)` once disconnected, or None
     /// when nothing has arrived yet (then wait with `set_waiter`).
-    fn receive_nowait(&self, py: Python<'_>) -> PyResult<Option<PyObject>> {
-        let received = self.drive(py, Session::receive)?;
+    fn receive_nowait(slf: &Bound<'_, Self>) -> PyResult<Option<PyObject>> {
+        let py = slf.py();
+        let received = slf.get().drive(py, Some(slf), Session::receive)?;
         received.map(|r| to_python(py, r)).transpose()
     }
 
     /// A future resolved when a message (or the disconnect) is there to receive.
-    fn set_waiter(&self, py: Python<'_>, fut: PyObject) -> PyResult<()> {
-        *self.waiter.borrow_mut() = Some(fut);
-        self.drive(py, Session::wait)
+    fn set_waiter(slf: &Bound<'_, Self>, fut: PyObject) -> PyResult<()> {
+        let this = slf.get();
+        *this.waiter.borrow_mut() = Some(fut);
+        this.drive(slf.py(), Some(slf), Session::wait)
     }
 
     /// Sends a text (str) or binary (bytes-like) message. Returns 0 when written, 1 when
     /// written but the transport is over its high-water mark (await `set_drain_waiter`), 2
     /// when nothing can be sent any more (closed).
-    fn send(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<u8> {
+    fn send(slf: &Bound<'_, Self>, data: &Bound<'_, PyAny>) -> PyResult<u8> {
+        let (py, this) = (slf.py(), slf.get());
         let sent = if let Ok(text) = data.downcast::<PyString>() {
             let text = text.to_str()?;
-            self.drive(py, |s| s.send(true, text.as_bytes()))?
+            this.drive(py, Some(slf), |s| s.send(true, text.as_bytes()))?
         } else {
             let bytes: &[u8] = data.extract()?;
-            self.drive(py, |s| s.send(false, bytes))?
+            this.drive(py, Some(slf), |s| s.send(false, bytes))?
         };
         Ok(match sent {
             Sent::Written => SENT,
@@ -260,14 +279,16 @@ impl WsConnection {
 
     /// Starts the closing handshake (before accept: refuses with 403).
     #[pyo3(signature = (code=1000, reason=""))]
-    fn close(&self, py: Python<'_>, code: u16, reason: &str) -> PyResult<()> {
-        self.drive(py, |s| s.close(code, reason, Instant::now()))
+    fn close(slf: &Bound<'_, Self>, code: u16, reason: &str) -> PyResult<()> {
+        let close = |s: &mut Session| s.close(code, reason, Instant::now());
+        slf.get().drive(slf.py(), Some(slf), close)
     }
 
     /// The handler returned (`error`: by raising): refuse an unanswered handshake with 500,
     /// close an open connection with 1000 (1011 after an error).
-    fn finish(&self, py: Python<'_>, error: bool) -> PyResult<()> {
-        self.drive(py, |s| s.finish(error, Instant::now()))
+    fn finish(slf: &Bound<'_, Self>, error: bool) -> PyResult<()> {
+        let finish = |s: &mut Session| s.finish(error, Instant::now());
+        slf.get().drive(slf.py(), Some(slf), finish)
     }
 
     /// True once no message can be sent any more.

@@ -27,7 +27,7 @@ impl WebSocketGroup {
     fn prune(&self, py: Python<'_>) {
         self.members
             .borrow_mut()
-            .retain(|m| !m.bind(py).borrow().is_done());
+            .retain(|m| !m.bind(py).get().is_done());
     }
 }
 
@@ -94,7 +94,7 @@ impl WebSocketGroup {
                 continue;
             }
             // Not yet accepted (no 101 sent), closing, or dropped as a slow consumer: skipped.
-            if member.bind(py).borrow().write_shared(py, &out, &bytes)? {
+            if WsConnection::write_shared(member.bind(py), &out, &bytes)? {
                 sent += 1;
             }
         }

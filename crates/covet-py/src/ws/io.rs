@@ -24,20 +24,21 @@ use std::io::{ErrorKind, Write};
 use std::mem::ManuallyDrop;
 use std::net::TcpStream;
 use std::os::fd::{FromRawFd, RawFd};
-use std::rc::Rc;
 
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
+use super::conn::WsConnection;
 use crate::gil::G;
 
 /// A buffer this large is flushed at once instead of at the end of the loop's turn.
 const FLUSH_NOW: usize = 64 * 1024;
 
 thread_local! {
-    /// Sockets with bytes waiting for this turn's flush (the loop's thread only).
-    static DIRTY: RefCell<Vec<Rc<Inner>>> = const { RefCell::new(Vec::new()) };
+    /// Connections with bytes waiting for this turn's flush (the loop's thread only). The
+    /// connection object itself is queued, so a socket needs no heap allocation of its own.
+    static DIRTY: RefCell<Vec<Py<WsConnection>>> = const { RefCell::new(Vec::new()) };
     /// The running loop and its bound `call_soon`, shared by every socket of the thread: one
     /// bound method per connection would cost an idle connection 64 bytes for nothing.
     static CALL_SOON: RefCell<Option<(PyObject, PyObject)>> = const { RefCell::new(None) };
@@ -45,8 +46,8 @@ thread_local! {
 
 /// The running loop's `call_soon`, one object per loop and thread.
 fn loop_call_soon(py: Python<'_>) -> Option<PyObject> {
-    let asyncio = py.import("asyncio").ok()?;
-    let lp = asyncio.call_method0("get_running_loop").ok()?;
+    let asyncio = py.import(intern!(py, "asyncio")).ok()?;
+    let lp = asyncio.call_method0(intern!(py, "get_running_loop")).ok()?;
     CALL_SOON.with(|cell| {
         let mut cached = cell.borrow_mut();
         if let Some((known, call_soon)) = cached.as_ref() {
@@ -54,93 +55,90 @@ fn loop_call_soon(py: Python<'_>) -> Option<PyObject> {
                 return Some(call_soon.clone_ref(py));
             }
         }
-        let call_soon = lp.getattr("call_soon").ok()?.unbind();
+        let call_soon = lp.getattr(intern!(py, "call_soon")).ok()?.unbind();
         *cached = Some((lp.unbind(), call_soon.clone_ref(py)));
         Some(call_soon)
     })
 }
 
-struct Inner {
-    transport: RefCell<Option<PyObject>>,
-    write: RefCell<Option<PyObject>>,
-    /// The loop's `call_soon`, for a socket written directly.
-    call_soon: Option<PyObject>,
+/// One connection's way out (see the module documentation). It lives inside its
+/// `WsConnection`: an idle connection pays for these fields and nothing on the heap.
+pub struct Socket {
+    transport: G<RefCell<Option<PyObject>>>,
+    write: G<RefCell<Option<PyObject>>>,
     /// A plain socket's descriptor, while the transport owns it.
     fd: Option<RawFd>,
-    out: RefCell<Vec<u8>>,
+    out: G<RefCell<Vec<u8>>>,
     /// The transport may hold bytes of its own: send through it until it has none.
-    pending: Cell<bool>,
+    pending: G<Cell<bool>>,
     /// In `DIRTY`, waiting for the flush.
-    scheduled: Cell<bool>,
+    scheduled: G<Cell<bool>>,
     /// Closed by us, or gone: nothing more is written.
-    closed: Cell<bool>,
+    closed: G<Cell<bool>>,
 }
 
-/// One connection's way out (see the module documentation).
-pub struct Socket(G<Rc<Inner>>);
-
 impl Socket {
-    /// The transport of an upgraded connection. `direct`: the transport is a plain socket
-    /// whose descriptor may be written (not TLS).
+    /// The transport of an upgraded connection. `fd`: the descriptor of a plain socket (not
+    /// TLS), which may be written directly.
     pub fn new(
         py: Python<'_>,
         transport: Option<PyObject>,
         write: Option<PyObject>,
-        direct: bool,
+        fd: Option<RawFd>,
     ) -> Self {
-        let fd = if direct {
-            transport.as_ref().and_then(|t| descriptor(t.bind(py)))
-        } else {
-            None
-        };
-        let call_soon = fd.and_then(|_| loop_call_soon(py));
-        Socket(G(Rc::new(Inner {
-            transport: RefCell::new(transport),
-            write: RefCell::new(write),
-            fd: call_soon.as_ref().and(fd),
-            call_soon,
-            out: RefCell::new(Vec::new()),
+        let fd = fd.filter(|_| transport.is_some() && loop_call_soon(py).is_some());
+        Socket {
+            transport: G(RefCell::new(transport)),
+            write: G(RefCell::new(write)),
+            fd,
+            out: G(RefCell::new(Vec::new())),
             // An HTTP response pipelined before the upgrade may still be in the transport.
-            pending: Cell::new(true),
-            scheduled: Cell::new(false),
-            closed: Cell::new(false),
-        })))
+            pending: G(Cell::new(true)),
+            scheduled: G(Cell::new(false)),
+            closed: G(Cell::new(false)),
+        }
     }
 
     /// Writes `data` (`obj`: the same bytes as a Python object, when the caller has one).
+    /// `owner`: the connection this socket belongs to, queued for the end-of-turn flush; a
+    /// caller without it (a socket callback forwarded by the HTTP protocol: pongs, pings,
+    /// close frames) has its bytes handed to the kernel at once instead.
     pub fn write(
         &self,
         py: Python<'_>,
         data: &[u8],
         obj: Option<&Bound<'_, PyBytes>>,
+        owner: Option<&Bound<'_, WsConnection>>,
     ) -> PyResult<()> {
-        let inner = &self.0;
-        if inner.closed.get() || data.is_empty() {
+        if self.closed.get() || data.is_empty() {
             return Ok(());
         }
-        if inner.fd.is_none() {
+        if self.fd.is_none() {
             return match obj {
-                Some(obj) => inner.through_transport(py, obj),
-                None => inner.through_transport(py, &PyBytes::new(py, data)),
+                Some(obj) => self.through_transport(py, obj),
+                None => self.through_transport(py, &PyBytes::new(py, data)),
             };
         }
         let full = {
-            let mut out = inner.out.borrow_mut();
+            let mut out = self.out.borrow_mut();
             out.extend_from_slice(data);
             out.len() >= FLUSH_NOW
         };
-        if full {
-            return inner.flush(py);
-        }
-        if !inner.scheduled.replace(true) {
+        let Some(owner) = owner.filter(|_| !full) else {
+            return self.flush(py);
+        };
+        if !self.scheduled.replace(true) {
             let first = DIRTY.with(|d| {
                 let mut d = d.borrow_mut();
-                d.push(Rc::clone(inner));
+                d.push(owner.clone().unbind());
                 d.len() == 1
             });
             if first {
-                if let Some(call_soon) = &inner.call_soon {
-                    call_soon.bind(py).call1((Py::new(py, FlushWrites)?,))?;
+                match loop_call_soon(py) {
+                    Some(call_soon) => {
+                        call_soon.bind(py).call1((Py::new(py, FlushWrites)?,))?;
+                    }
+                    None => FlushWrites.__call__(py)?,
                 }
             }
         }
@@ -149,7 +147,7 @@ impl Socket {
 
     /// Calls a method of the transport (`pause_reading`, `resume_reading`).
     pub fn call(&self, py: Python<'_>, method: &Bound<'_, PyString>) -> PyResult<()> {
-        let transport = self.0.transport.borrow().as_ref().map(|t| t.clone_ref(py));
+        let transport = self.transport.borrow().as_ref().map(|t| t.clone_ref(py));
         if let Some(t) = transport {
             t.bind(py).call_method0(method)?;
         }
@@ -159,13 +157,12 @@ impl Socket {
     /// Closes the transport: `close` after what was written, or (`abort`) at once, dropping
     /// what it buffered.
     pub fn close(&self, py: Python<'_>, abort: bool) -> PyResult<()> {
-        let inner = &self.0;
         if abort {
-            *inner.out.borrow_mut() = Vec::new();
+            *self.out.borrow_mut() = Vec::new();
         } else {
-            inner.flush(py)?;
+            self.flush(py)?;
         }
-        inner.closed.set(true);
+        self.closed.set(true);
         if abort {
             self.call(py, intern!(py, "abort"))
         } else {
@@ -175,15 +172,12 @@ impl Socket {
 
     /// The transport is gone (`connection_lost`).
     pub fn lost(&self) {
-        let inner = &self.0;
-        inner.closed.set(true);
-        *inner.out.borrow_mut() = Vec::new();
-        *inner.transport.borrow_mut() = None;
-        *inner.write.borrow_mut() = None;
+        self.closed.set(true);
+        *self.out.borrow_mut() = Vec::new();
+        *self.transport.borrow_mut() = None;
+        *self.write.borrow_mut() = None;
     }
-}
 
-impl Inner {
     fn through_transport(&self, py: Python<'_>, bytes: &Bound<'_, PyBytes>) -> PyResult<()> {
         let write = self.write.borrow().as_ref().map(|w| w.clone_ref(py));
         if let Some(write) = write {
@@ -247,19 +241,6 @@ fn send(fd: RawFd, data: &[u8]) -> usize {
     }
 }
 
-/// The descriptor of a transport's socket, if it has one.
-fn descriptor(transport: &Bound<'_, PyAny>) -> Option<RawFd> {
-    let sock = transport.call_method1("get_extra_info", ("socket",)).ok()?;
-    if sock.is_none() {
-        return None;
-    }
-    sock.call_method0("fileno")
-        .ok()?
-        .extract::<RawFd>()
-        .ok()
-        .filter(|fd| *fd >= 0)
-}
-
 /// The end-of-turn flush: every socket written to since the last one.
 #[pyclass(module = "covet._engine")]
 pub struct FlushWrites;
@@ -269,8 +250,8 @@ impl FlushWrites {
     fn __call__(&self, py: Python<'_>) -> PyResult<()> {
         let dirty = DIRTY.with(|d| std::mem::take(&mut *d.borrow_mut()));
         let mut first_error = None;
-        for socket in dirty {
-            if let Err(e) = socket.flush(py) {
+        for conn in dirty {
+            if let Err(e) = conn.get().socket().flush(py) {
                 first_error.get_or_insert(e);
             }
         }

@@ -2,9 +2,12 @@
 //! WebSocket routes, and handed to its endpoint with a fresh `WsConnection`; the same
 //! protocol object then forwards the socket to it.
 
+use std::cell::RefCell;
+use std::sync::Arc;
+
 use covet_engine::http::request::Request;
 use covet_engine::router::{Lookup, WEBSOCKET};
-use covet_engine::ws::handshake;
+use covet_engine::ws::{handshake, WsLimits};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
@@ -51,7 +54,7 @@ pub fn start(proto: &HttpProtocol, py: Python<'_>, req: Request) -> PyResult<()>
             drop(server);
             return refuse(proto, py, 403, "No WebSocket route for this path");
         }
-        let limits = server.ws_limits.borrow().clone();
+        let limits = shared_limits(&server.ws_limits.borrow());
         let access = server.access_log.as_ref().map(|log| {
             let mut target = req.path.clone();
             if !req.query.is_empty() {
@@ -62,10 +65,17 @@ pub fn start(proto: &HttpProtocol, py: Python<'_>, req: Request) -> PyResult<()>
         });
         drop(server);
         let early = proto.conn.borrow_mut().take_buffered();
+        // The HTTP response buffer is not written again: an idle WebSocket keeps none of it.
+        let mut out = proto.out.borrow_mut();
+        if out.is_empty() {
+            *out = Vec::new();
+        }
+        drop(out);
         let transport = proto.transport.borrow().as_ref().map(|t| t.clone_ref(py));
         let write = proto.write.borrow().as_ref().map(|w| w.clone_ref(py));
-        // A TLS transport's socket carries encrypted bytes: only a plain one is written directly.
-        let socket = Socket::new(py, transport, write, proto.scheme() == "http");
+        // The protocol knows a plain socket's descriptor (a TLS one carries encrypted bytes
+        // and has none): only a plain one is written directly.
+        let socket = Socket::new(py, transport, write, proto.sock_fd.get());
         let conn = Py::new(py, WsConnection::new(socket, offer, limits, early, access))?;
         *proto.ws.borrow_mut() = Some(conn.clone_ref(py));
         let raw = RawRequest::from_engine(
@@ -84,6 +94,23 @@ pub fn start(proto: &HttpProtocol, py: Python<'_>, req: Request) -> PyResult<()>
         };
         Ok(())
     }
+}
+
+thread_local! {
+    /// The limits of the last upgrade, shared by the sessions made with the same ones.
+    static LIMITS: RefCell<Option<Arc<WsLimits>>> = const { RefCell::new(None) };
+}
+
+/// `limits` in an `Arc` shared with the worker's other connections: a copy per connection
+/// would cost each idle connection 80 bytes.
+fn shared_limits(limits: &WsLimits) -> Arc<WsLimits> {
+    LIMITS.with(|cell| {
+        let mut cached = cell.borrow_mut();
+        match cached.as_ref() {
+            Some(known) if known.same_as(limits) => Arc::clone(known),
+            _ => Arc::clone(cached.insert(Arc::new(limits.clone()))),
+        }
+    })
 }
 
 fn refuse(proto: &HttpProtocol, py: Python<'_>, status: u16, detail: &'static str) -> PyResult<()> {
