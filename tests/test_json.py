@@ -145,3 +145,81 @@ def test_datetimes_and_uuids_encode_alike_by_exact_type_and_subclass() -> None:
         b'["2026-12-05T06:30:15.123456-03:00","2026-12-05T06:30:15.123456-03:00","2026-12-05",'
         b'"06:30:15.123456-03:00","00000000-0000-0000-0000-000000001eef","00000000-0000-0000-0000-000000001eef"]'
     )
+
+
+def test_datetimes_dates_and_times_written_by_the_engine_match_isoformat() -> None:
+    """Exact datetimes/dates/times with no time zone or a `datetime.timezone` are written by the
+    engine itself: every offset form (sign, seconds, microseconds) as `isoformat()` gives it.
+    Other time zones (zoneinfo) still go through `json_default`, with the same result."""
+    import datetime as dt
+    import random
+    import zoneinfo
+
+    rng = random.Random(5)
+    zones = [None, dt.UTC, dt.timezone(dt.timedelta(hours=5, minutes=30)), zoneinfo.ZoneInfo("America/Sao_Paulo")]
+    for _ in range(200):
+        offset = dt.timedelta(seconds=rng.randrange(-86399, 86400), microseconds=rng.choice([0, rng.randrange(10**6)]))
+        zones.append(dt.timezone(offset))
+    values: list[object] = []
+    for tz in zones:
+        when = dt.datetime(
+            rng.randrange(1, 10000), rng.randrange(1, 13), rng.randrange(1, 29),
+            rng.randrange(24), rng.randrange(60), rng.randrange(60), rng.choice([0, 1, 999999, rng.randrange(10**6)]),
+            tzinfo=tz,
+        )  # fmt: skip
+        values += [when, when.date(), when.timetz(), when.time()]
+    values += [dt.datetime.min, dt.datetime.max, dt.date.min, dt.time.max]
+    assert dumps(values, json_default) == json.dumps([v.isoformat() for v in values]).encode().replace(b", ", b",")
+
+
+def test_uuids_written_by_the_engine_match_str() -> None:
+    import random
+    import uuid
+
+    rng = random.Random(9)
+    values = [uuid.UUID(int=0), uuid.UUID(int=2**128 - 1), uuid.uuid4()]
+    values += [uuid.UUID(int=rng.getrandbits(128)) for _ in range(500)]
+    assert dumps(values, json_default) == json.dumps([str(v) for v in values]).encode().replace(b", ", b",")
+
+
+def test_without_a_default_datetimes_and_uuids_are_still_refused() -> None:
+    import datetime as dt
+    import uuid
+
+    for value in (dt.date(2026, 1, 1), uuid.UUID(int=1)):
+        with pytest.raises(TypeError, match="not JSON serializable"):
+            dumps(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (9.5, b"9.5"),
+        (100.0, b"100.0"),
+        (-2.25, b"-2.25"),
+        (0.1, b"0.1"),
+        (0.0001, b"0.0001"),
+        (1e-05, b"0.00001"),
+        (1e-07, b"1e-7"),
+        (0.30000000000000004, b"0.30000000000000004"),
+        (123456789.1234, b"123456789.1234"),
+        (1e15, b"1000000000000000.0"),
+        (1e16, b"1e16"),
+        (0.0, b"0.0"),
+        (-0.0, b"-0.0"),
+    ],
+)
+def test_floats_short_decimals_and_the_rest(value: float, text: bytes) -> None:
+    """Decimals of up to four places take a short path; the text is the same shortest form
+    either way (ryu's, which reads back as the same float)."""
+    assert dumps(value) == text
+    assert float(dumps(value)) == value
+
+
+def test_repeated_keys_long_and_short_are_written_each_time() -> None:
+    """Keys seen before are copied from a small cache (with their colon); long keys are not
+    cached. The output must not depend on which."""
+    short, long = "id", "a_rather_long_key_name"
+    rows = [{short: i, long: i, "é": i, "tab\t": i} for i in range(100)]
+    assert json.loads(dumps(rows)) == rows
+    assert dumps(rows[:1]) == b'[{"id":0,"a_rather_long_key_name":0,"\xc3\xa9":0,"tab\\t":0}]'

@@ -64,7 +64,10 @@ fn clean_prefix(bytes: &[u8]) -> usize {
 }
 
 /// Writes `bytes` (UTF-8) as a JSON string literal; non-ASCII text is kept as UTF-8.
-#[inline]
+///
+/// Short strings (most keys and values) are written inline, with no call; longer ones by
+/// `write_long`.
+#[inline(always)]
 pub fn write_str(out: &mut Vec<u8>, bytes: &[u8]) {
     if bytes.len() <= 16 {
         let short = Short::load(bytes);
@@ -72,11 +75,25 @@ pub fn write_str(out: &mut Vec<u8>, bytes: &[u8]) {
             short.store_quoted(out);
             return;
         }
-    } else if clean_prefix(bytes) + 16 > bytes.len() && !tail_needs_escape(bytes) {
-        out.reserve(bytes.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(bytes);
-        out.push(b'"');
+    }
+    write_long(out, bytes);
+}
+
+/// A string over sixteen bytes, or one that needs escaping.
+#[inline(never)]
+fn write_long(out: &mut Vec<u8>, bytes: &[u8]) {
+    if bytes.len() > 16 && clean_prefix(bytes) + 16 > bytes.len() && !tail_needs_escape(bytes) {
+        let len = bytes.len();
+        out.reserve(len + 2);
+        let at = out.len();
+        // SAFETY: `len + 2` bytes from `at` are reserved and written below.
+        unsafe {
+            let dst = out.as_mut_ptr().add(at);
+            *dst = b'"';
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), dst.add(1), len);
+            *dst.add(len + 1) = b'"';
+            out.set_len(at + len + 2);
+        }
         return;
     }
     write_escaped(out, bytes);
@@ -84,7 +101,7 @@ pub fn write_str(out: &mut Vec<u8>, bytes: &[u8]) {
 
 /// Appends `bytes` to `out`; short runs (numbers, literals, cached keys) are copied without a
 /// call to `memcpy`.
-#[inline]
+#[inline(always)]
 pub fn push_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     if bytes.len() <= 16 {
         Short::load(bytes).store(out);
@@ -110,37 +127,67 @@ pub struct Short {
 }
 
 impl Short {
-    /// Reads `bytes` (at most 16). Strings under eight bytes are read byte by byte.
+    /// Reads `bytes` (at most 16) with a few overlapping loads. Under eight bytes, the word's
+    /// unused high bytes are spaces (never escaped); overlapping loads only repeat the
+    /// string's own bytes, so the escape check sees nothing else.
     #[inline]
     pub fn load(bytes: &[u8]) -> Short {
         let len = bytes.len();
         let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
         if len >= 8 {
-            Short {
+            return Short {
                 len,
                 lo: word(0),
                 hi: word(len - 8),
-            }
-        } else {
-            let mut lo = 0x2020_2020_2020_2020u64; // spaces: never escaped
-            for (i, &b) in bytes.iter().enumerate() {
-                lo = (lo & !(0xff << (8 * i))) | (u64::from(b) << (8 * i));
-            }
-            Short { len, lo, hi: lo }
+            };
         }
+        let half = |at: usize| u64::from(u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()));
+        let lo = if len >= 4 {
+            half(0) | half(len - 4) << (8 * (len - 4))
+        } else if len > 0 {
+            let byte = |at: usize| u64::from(bytes[at]) << (8 * at);
+            byte(0) | byte(len / 2) | byte(len - 1)
+        } else {
+            0
+        };
+        // The string's bytes, below the spaces.
+        let low = if len == 0 {
+            0
+        } else {
+            u64::MAX >> (64 - 8 * len)
+        };
+        let lo = lo | (0x2020_2020_2020_2020u64 & !low);
+        Short { len, lo, hi: lo }
     }
 
     #[inline]
     fn needs_escape(&self) -> bool {
-        word_needs_escape(self.lo) || word_needs_escape(self.hi)
+        escape_bits(self.lo) | escape_bits(self.hi) != 0
     }
 
-    /// Appends `"` + the string + `"`.
+    /// Appends `"` + the string + `"`, reserving room once.
     #[inline]
     fn store_quoted(&self, out: &mut Vec<u8>) {
-        out.push(b'"');
-        self.store(out);
-        out.push(b'"');
+        let len = self.len;
+        // Room for the whole words even when the string is shorter than one.
+        out.reserve(18);
+        let at = out.len();
+        // SAFETY: 18 bytes from `at` are reserved; the writes below stay within them, and
+        // `set_len` covers the quotes and exactly the string's bytes.
+        unsafe {
+            let dst = out.as_mut_ptr().add(at);
+            *dst = b'"';
+            dst.add(1)
+                .cast::<[u8; 8]>()
+                .write_unaligned(self.lo.to_le_bytes());
+            if len > 8 {
+                dst.add(1 + len - 8)
+                    .cast::<[u8; 8]>()
+                    .write_unaligned(self.hi.to_le_bytes());
+            }
+            *dst.add(1 + len) = b'"';
+            out.set_len(at + len + 2);
+        }
     }
 
     /// Appends the string.
@@ -165,16 +212,23 @@ impl Short {
     }
 }
 
-/// Whether any of the eight bytes of `word` is a control byte, a quote or a backslash.
+/// Nonzero when any of the eight bytes of `word` is a control byte, a quote or a backslash.
 #[inline]
-fn word_needs_escape(word: u64) -> bool {
+fn escape_bits(word: u64) -> u64 {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     let has_zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
     let control = word.wrapping_sub(LO * 0x20) & !word & HI;
     let quote = has_zero(word ^ (LO * u64::from(b'"')));
     let backslash = has_zero(word ^ (LO * u64::from(b'\\')));
-    control | quote | backslash != 0
+    control | quote | backslash
+}
+
+/// Whether any of the eight bytes of `word` is a control byte, a quote or a backslash.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn word_needs_escape(word: u64) -> bool {
+    escape_bits(word) != 0
 }
 
 /// The general case: copies the runs between escapes and writes each escape.

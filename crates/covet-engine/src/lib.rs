@@ -13,6 +13,7 @@
 //! * [`urlencoded`]: query string and form decoding.
 //! * [`multipart`]: `multipart/form-data` decoding.
 //! * [`json_escape`]: JSON string literals, for the binding's encoder.
+//! * [`json_number`]: JSON numbers (floats as ryu writes them, decimals on a short path).
 //! * [`html_escape`]: HTML text escaping, for the binding's template escaper.
 //! * [`cache`]: the bounded memory cache (S3-FIFO or LRU) of `covet.cache` and response caching.
 //! * [`ratelimit`]: GCRA rate limiting over a bounded in-memory key store.
@@ -29,6 +30,7 @@ pub mod connection;
 pub mod html_escape;
 pub mod http;
 pub mod json_escape;
+pub mod json_number;
 pub mod jwt;
 pub mod limits;
 pub mod metrics;

@@ -1,4 +1,4 @@
-//! A small cache of encoded dict keys for one encoding call.
+//! A small cache of encoded dict keys (`"key":`) for one encoding call.
 //!
 //! A list of dicts usually repeats the same key objects (the same interned strings), so a key
 //! seen once is written again by copying its finished bytes, without reading or escaping the
@@ -9,7 +9,7 @@ use covet_engine::json_escape::Short;
 
 /// Slots in the direct-mapped table.
 const SLOTS: usize = 64;
-/// Longest encoded key (quotes included) remembered: it is held in two words.
+/// Longest encoded key (quotes and colon included) remembered: it is held in two words.
 const MAX_KEY: usize = 16;
 
 #[derive(Clone, Copy, Default)]

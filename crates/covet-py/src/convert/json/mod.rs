@@ -1,9 +1,10 @@
 //! JSON serialization of Python values, written straight into a byte buffer.
 //!
 //! The common types (dict, list, tuple, str, int, float, bool, None) are walked here with exact
-//! type checks; anything else goes once through the Python `default` hook, which returns either a
-//! plain value to encode or `bytes` holding finished JSON (pydantic models, serialized by
-//! pydantic-core).
+//! type checks; so are exact datetimes, dates, times and UUIDs when a `default` hook is given
+//! (written as `json_default` answers them, `stdlib.rs`); anything else goes once through the
+//! hook, which returns either a plain value to encode or `bytes` holding finished JSON
+//! (pydantic models, serialized by pydantic-core).
 //!
 //! The walk reads borrowed pointers: scalars are read without touching their reference counts,
 //! and only containers (which a `default` hook could change under us) are held by a strong
@@ -11,8 +12,10 @@
 
 mod keys;
 mod shaped;
+mod stdlib;
 
 use covet_engine::json_escape::{push_bytes, write_str};
+use covet_engine::json_number::write_f64;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::prelude::*;
@@ -48,6 +51,9 @@ pub fn encode(
     default: Option<&Bound<'_, PyAny>>,
     out: &mut Vec<u8>,
 ) -> PyResult<()> {
+    if default.is_some() {
+        stdlib::prepare(obj.py())?;
+    }
     let mut encoder = Encoder {
         py: obj.py(),
         default,
@@ -159,6 +165,10 @@ impl<'py> Encoder<'_, 'py> {
         let Some(default) = self.default else {
             return Err(not_serializable()?);
         };
+        // Datetimes and UUIDs, written as `json_default` would answer, without calling it.
+        if stdlib::write(self.py, ptr, self.out)? {
+            return Ok(());
+        }
         let converted = default.call1((&obj,))?;
         // Python code ran: any object, key strings included, may have been freed and its
         // address reused, so remembered keys are forgotten.
@@ -190,7 +200,6 @@ impl<'py> Encoder<'_, 'py> {
             first = false;
             if ffi::PyUnicode_CheckExact(key) != 0 {
                 self.str_key(key)?;
-                self.out.push(b':');
                 self.item(val, depth + 1)?;
             } else {
                 // Held: a `default` hook for this key could remove the entry.
@@ -204,15 +213,22 @@ impl<'py> Encoder<'_, 'py> {
         Ok(())
     }
 
-    /// A string key, written from the per-call cache when this exact object was seen before:
-    /// the dicts of a list usually share their key objects.
+    /// A string key and its colon, written from the per-call cache when this exact object was
+    /// seen before: the dicts of a list usually share their key objects.
+    #[inline(always)]
     unsafe fn str_key(&mut self, key: *mut ffi::PyObject) -> PyResult<()> {
         if self.keys.write_cached(key, self.out) {
             return Ok(());
         }
+        self.new_str_key(key)
+    }
+
+    #[inline(never)]
+    unsafe fn new_str_key(&mut self, key: *mut ffi::PyObject) -> PyResult<()> {
         let start = self.out.len();
         let bytes = self.str_bytes(key)?;
         write_str(self.out, bytes);
+        self.out.push(b':');
         self.keys.remember(key, &self.out[start..]);
         Ok(())
     }
@@ -302,7 +318,7 @@ impl<'py> Encoder<'_, 'py> {
                 "Out of range float values are not JSON compliant",
             ));
         }
-        push_bytes(self.out, ryu::Buffer::new().format_finite(v).as_bytes());
+        write_f64(self.out, v);
         Ok(())
     }
 }

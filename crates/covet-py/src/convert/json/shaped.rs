@@ -125,7 +125,6 @@ impl Encoder<'_, '_> {
             }
             first = false;
             self.str_key(key)?;
-            self.out.push(b':');
             if !value(self, val)? {
                 return Ok(false);
             }
