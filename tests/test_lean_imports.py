@@ -211,7 +211,9 @@ def test_the_bench_app_loads_no_sqlalchemy_and_sends_the_peers_sql() -> None:
         ("SELECT 'it''s :x' || :y", "SELECT 'it''s :x' || $1", "SELECT 'it''s :x' || ?", ("y",)),
     ],
 )
-def test_text_parameters_become_the_drivers_placeholders(sql: str, asyncpg: str, sqlite: str, names: tuple[str]) -> None:
+def test_text_parameters_become_the_drivers_placeholders(
+    sql: str, asyncpg: str, sqlite: str, names: tuple[str]
+) -> None:
     pg = PreparedStatement.from_text(sql, "asyncpg")
     assert (pg.sql, pg.names, pg.asyncpg) == (asyncpg, names, True)
     lite = PreparedStatement.from_text(sql, "aiosqlite")
