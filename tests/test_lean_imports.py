@@ -239,7 +239,13 @@ def test_plain_urls_give_asyncpg_what_sqlalchemys_dialect_gives(url: str) -> Non
 
 
 @pytest.mark.parametrize(
-    "url", ["postgresql+asyncpg://h/d?ssl=require", "postgresql+asyncpg://a,b/d", "sqlite+aiosqlite:///x.db"]
+    "url",
+    [
+        "postgresql+asyncpg://h/d?ssl=require",
+        "postgresql+asyncpg://a,b/d",
+        "postgresql+asyncpg://u@%2Fvar%2Frun%2Fpostgresql/d",
+        "sqlite+aiosqlite:///x.db",
+    ],
 )
 def test_other_urls_are_left_to_sqlalchemy(url: str) -> None:
     assert _asyncpg_kwargs(url) is None

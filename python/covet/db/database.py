@@ -53,11 +53,13 @@ def _normalise_url(url: str) -> str:
 def _asyncpg_kwargs(url: str) -> dict[str, Any] | None:
     """asyncpg.connect's arguments for a plain `postgresql+asyncpg://user:pw@host:port/db`
     URL, the ones SQLAlchemy's dialect would give; None for anything else (a query string,
-    several hosts), which SQLAlchemy's dialect translates."""
+    several hosts, an encoded host), which SQLAlchemy's dialect translates."""
     scheme, _, rest = url.partition("://")
     if scheme != "postgresql+asyncpg" or any(c in rest for c in "?#,"):
         return None
     parts = urlsplit("postgresql://" + rest)
+    if "%" in parts.netloc.rpartition("@")[2]:  # an encoded socket path: SQLAlchemy's reading
+        return None
     found = {
         "host": parts.hostname,
         "database": unquote(parts.path[1:]) if parts.path else None,
