@@ -345,7 +345,10 @@ class Database:
             self.engine  # noqa: B018 - a clear error when not connected
         pool: Any = self._engine.pool if self._engine is not None else None
         stats = {"size": 0, "checked_out": 0, "checked_in": 0, "overflow": 0, "timeouts": self.pool_timeouts}
-        if pool is not None and hasattr(pool, "checkedout"):
+        if pool is None:  # no engine yet: what its idle pool would report
+            size = self.pool_options["pool_size"]
+            stats.update(size=size, overflow=-size)
+        elif hasattr(pool, "checkedout"):
             stats.update(
                 size=pool.size(), checked_out=pool.checkedout(), checked_in=pool.checkedin(), overflow=pool.overflow()
             )
