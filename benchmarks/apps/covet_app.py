@@ -3,11 +3,12 @@
 The bytes on the wire must match the other apps exactly, so the comparison is like
 for like. The database endpoints use covet.db, as a covet user would: one `Database` with the
 asyncpg driver and a pool the peers' size (POOL_SIZE connections, opened at startup, no
-overflow), and SQLAlchemy Core statements compiled once (`db.prepare`) run on the connections
-`db.connection()` hands out, the lean path covet.db offers for hot reads. The statements send the peers' SQL;
-/queries and /updates still run one SELECT per row, but `fetch_each` pipelines them (asyncpg's
-fetchmany: one round trip for the n executions) where the peers wait for each in turn. The fortunes template is the
-peers' template compiled by covet.templating's Environment (a jinja2.Environment whose
+overflow), and the peers' SQL (the same bytes reach PostgreSQL) prepared once (`db.prepare`, text
+with `:name` parameters) run on the connections `db.connection()` hands out, the lean path
+covet.db offers for hot reads; it loads no SQLAlchemy, as the peers load none. /queries and
+/updates still run one SELECT per row, but `fetch_each` pipelines them (asyncpg's fetchmany:
+one round trip for the n executions) where the peers wait for each in turn. The fortunes
+template is the peers' template compiled by covet.templating's Environment (a jinja2.Environment whose
 autoescaping runs in the engine), as a covet user's `Jinja2Templates` would compile it.
 """
 
@@ -17,7 +18,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, select, text
 
 from benchmarks.apps import common
 from covet import Covet
@@ -28,15 +28,14 @@ from covet.templating import Environment
 
 rng = common.make_rng()
 template = Environment(autoescape=True).from_string(common.FORTUNES_TEMPLATE)
-world = Table("world", MetaData(), Column("id", Integer, primary_key=True), Column("randomnumber", Integer))
-fortune = Table("fortune", MetaData(), Column("id", Integer, primary_key=True), Column("message", String))
 # No pre-ping: the peers' asyncpg pools do not check a connection before each use either.
 db = Database(common.DSN, pool_size=common.POOL_SIZE, max_overflow=0, pool_pre_ping=False)
 queries_: dict[str, PreparedStatement] = {}
-# common.UPDATE_WORLDS with named parameters (text() reads `:name`; `::int[]` would clash).
-UPDATE_WORLDS = text(
+# The peers' SQL (common.py) with named parameters.
+SELECT_WORLD = "SELECT id, randomnumber FROM world WHERE id = :id"
+UPDATE_WORLDS = (
     "UPDATE world SET randomnumber = v.randomnumber "
-    "FROM (SELECT unnest(CAST(:ids AS int[])) AS id, unnest(CAST(:numbers AS int[])) AS randomnumber) AS v "
+    "FROM (SELECT unnest(:ids::int[]) AS id, unnest(:numbers::int[]) AS randomnumber) AS v "
     "WHERE world.id = v.id"
 )
 
@@ -47,8 +46,8 @@ async def lifespan(_app: Covet) -> AsyncIterator[None]:
     statements once."""
     if common.DB_ENABLED:
         await db.warm()
-        queries_["world"] = db.prepare(select(world.c.id, world.c.randomnumber).where(world.c.id == bindparam("id")))
-        queries_["fortunes"] = db.prepare(select(fortune.c.id, fortune.c.message))
+        queries_["world"] = db.prepare(SELECT_WORLD)
+        queries_["fortunes"] = db.prepare(common.SELECT_FORTUNES)
         queries_["update"] = db.prepare(UPDATE_WORLDS)
     yield
 

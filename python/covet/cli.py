@@ -227,11 +227,14 @@ def _run(args: argparse.Namespace, raw_args: list[str]) -> int:
 
 
 def _load_or_exit(spec: str) -> Any:
-    from covet.settings import SettingsError
-
     try:
         return load_app(spec)
-    except (AppLoadError, SettingsError) as exc:
+    except Exception as exc:
+        # covet.settings is looked up, not imported: pydantic-settings costs a worker ~1.7 MiB,
+        # and an app that never imported it cannot have raised its SettingsError.
+        settings = sys.modules.get("covet.settings")
+        if not isinstance(exc, AppLoadError) and (settings is None or not isinstance(exc, settings.SettingsError)):
+            raise
         print(f"Error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
 

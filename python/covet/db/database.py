@@ -4,6 +4,11 @@ and the per-request session dependency.
 covet does not write an ORM: models, queries and sessions are SQLAlchemy 2's own. What this
 module adds is the wiring a web app needs around them (pool settings, lifespan, one session per
 request that commits before the response is built, a health check and pool figures).
+
+SQLAlchemy is loaded when a feature of its is used, not on import: an app whose only access
+is the lean path (`db.connection()` on PostgreSQL, `db.prepare("SQL text")`) never loads it
+and saves a worker about 19 MiB. Such an app's engine is made on first use of `db.engine` (a
+session, a ping...); one that has loaded SQLAlchemy by startup gets it at startup, as before.
 """
 
 from __future__ import annotations
@@ -11,19 +16,19 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import MetaData, event, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import StaticPool
-from sqlalchemy.util import greenlet_spawn
-
-from covet.db.errors import CommitOutcomeUnknown, connection_broken, never_sent
+from covet.db.errors import CommitOutcomeUnknown, connection_broken, install_sqlalchemy_handler, never_sent
 from covet.db.pool import DriverPool
 from covet.db.statements import PreparedStatement
 from covet.requests import Request
+
+if TYPE_CHECKING:
+    from sqlalchemy import MetaData
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 __all__ = ["Database", "DEFAULT_URL"]
 
@@ -32,7 +37,7 @@ logger = logging.getLogger("covet.db")
 # The embedded default, so an app runs with nothing installed or configured.
 DEFAULT_URL = "sqlite+aiosqlite:///./covet.db"
 
-SeedFunction = Callable[[AsyncSession], Awaitable[Any]]
+SeedFunction = Callable[["AsyncSession"], Awaitable[Any]]
 
 
 def _normalise_url(url: str) -> str:
@@ -43,6 +48,26 @@ def _normalise_url(url: str) -> str:
     if url.startswith("sqlite://"):
         return "sqlite+aiosqlite://" + url[len("sqlite://") :]
     return url
+
+
+def _asyncpg_kwargs(url: str) -> dict[str, Any] | None:
+    """asyncpg.connect's arguments for a plain `postgresql+asyncpg://user:pw@host:port/db`
+    URL, the ones SQLAlchemy's dialect would give; None for anything else (a query string,
+    several hosts, an encoded host), which SQLAlchemy's dialect translates."""
+    scheme, _, rest = url.partition("://")
+    if scheme != "postgresql+asyncpg" or any(c in rest for c in "?#,"):
+        return None
+    parts = urlsplit("postgresql://" + rest)
+    if "%" in parts.netloc.rpartition("@")[2]:  # an encoded socket path: SQLAlchemy's reading
+        return None
+    found = {
+        "host": parts.hostname,
+        "database": unquote(parts.path[1:]) if parts.path else None,
+        "user": unquote(parts.username) if parts.username else None,
+        "password": unquote(parts.password) if parts.password else None,
+        "port": parts.port,
+    }
+    return {key: value for key, value in found.items() if value not in (None, "")}
 
 
 class Database:
@@ -69,6 +94,8 @@ class Database:
         **engine_options: Any,
     ) -> None:
         self._engine: AsyncEngine | None = None
+        self._connected = False
+        self._apps: list[Any] = []  # to answer SQLAlchemy's errors on once it is loaded
         self.url = url or os.environ.get("DATABASE_URL") or DEFAULT_URL
         self.metadata = metadata
         self.retry_after = retry_after
@@ -92,17 +119,24 @@ class Database:
     @url.setter
     def url(self, value: str) -> None:
         """Changeable until the app starts (a test pointing the app at its own database)."""
-        if self._engine is not None:
+        if self._connected:
             raise RuntimeError("The database is connected: change its URL before startup")
         self._url = _normalise_url(value)
 
     def __repr__(self) -> str:
+        from sqlalchemy.engine import make_url
+
         return f"Database({make_url(self.url).render_as_string(hide_password=True)!r})"
 
     @property
     def dialect(self) -> str:
         """The backend's name without the driver: "postgresql" or "sqlite"."""
-        return make_url(self.url).get_backend_name()
+        return self.url.partition("://")[0].partition("+")[0]
+
+    @property
+    def driver(self) -> str:
+        """The driver's name: "asyncpg" or "aiosqlite" (for the URLs covet normalises)."""
+        return self.url.partition("://")[0].partition("+")[2]
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -113,6 +147,7 @@ class Database:
 
         app.on_startup_handlers.append(self.connect)
         app.on_shutdown_handlers.append(self.disconnect)
+        self._apps.append(app)
         extensions = getattr(app, "extensions", None)
         if extensions is None:
             extensions = app.extensions = {}
@@ -120,9 +155,24 @@ class Database:
         install_error_handlers(app, self)
 
     async def connect(self) -> None:
-        """Creates the engine (connections are opened on first use, or by `ping()`)."""
-        if self._engine is not None:
+        """Creates the engine (connections are opened on first use, or by `ping()`); for an
+        app that has not loaded SQLAlchemy and a plain asyncpg URL, only the lean path's pool,
+        the engine waiting for its first use."""
+        if self._connected:
             return
+        kwargs = _asyncpg_kwargs(self.url) if "sqlalchemy" not in sys.modules else None
+        if kwargs is not None:
+            self._driver_pool = self._make_driver_pool(kwargs)
+        else:
+            self._create_engine()
+        self._connected = True
+
+    def _create_engine(self) -> None:
+        from sqlalchemy import event
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+        from sqlalchemy.pool import StaticPool
+
         options: dict[str, Any] = dict(self.engine_options)
         url = make_url(self.url)
         if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
@@ -136,15 +186,16 @@ class Database:
             event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
         self._engine = engine
         self._sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
-        self._driver_pool = self._make_driver_pool(engine)
+        if self._driver_pool is None and engine.dialect.driver == "asyncpg":
+            args, kwargs = engine.dialect.create_connect_args(engine.url)
+            self._driver_pool = self._make_driver_pool(kwargs, args)
+        for app in self._apps:
+            install_sqlalchemy_handler(app, self)
 
-    def _make_driver_pool(self, engine: AsyncEngine) -> DriverPool | None:
-        """asyncpg's connections for the lean path, opened with the engine's own arguments."""
-        if engine.dialect.driver != "asyncpg":
-            return None
+    def _make_driver_pool(self, kwargs: dict[str, Any], args: Any = ()) -> DriverPool:
+        """asyncpg's connections for the lean path, opened with the engine's arguments."""
         import asyncpg
 
-        args, kwargs = engine.dialect.create_connect_args(engine.url)
         kwargs.update(self.engine_options.get("connect_args", {}))
         for sqlalchemy_only in ("prepared_statement_cache_size", "prepared_statement_name_func"):
             kwargs.pop(sqlalchemy_only, None)
@@ -160,6 +211,7 @@ class Database:
         )
 
     async def disconnect(self) -> None:
+        self._connected = False
         engine, self._engine, self._sessionmaker = self._engine, None, None
         driver_pool, self._driver_pool = self._driver_pool, None
         if driver_pool is not None:
@@ -170,10 +222,13 @@ class Database:
     @property
     def engine(self) -> AsyncEngine:
         if self._engine is None:
-            raise RuntimeError(
-                "The database is not connected: call db.init_app(app) (it connects at startup) "
-                "or `await db.connect()` first"
-            )
+            if not self._connected:
+                raise RuntimeError(
+                    "The database is not connected: call db.init_app(app) (it connects at startup) "
+                    "or `await db.connect()` first"
+                )
+            self._create_engine()  # the lean path's app now uses SQLAlchemy too
+        assert self._engine is not None
         return self._engine
 
     # --- sessions ----------------------------------------------------------------------------
@@ -181,6 +236,8 @@ class Database:
     def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
         """Makes sessions bound to the engine, or to the test's outer transaction."""
         if self._test_connection is not None:
+            from sqlalchemy.ext.asyncio import async_sessionmaker
+
             return async_sessionmaker(
                 bind=self._test_connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
             )
@@ -231,7 +288,10 @@ class Database:
     # --- the lean path ---------------------------------------------------------------------------
 
     def prepare(self, statement: Any) -> PreparedStatement:
-        """`statement` (SQLAlchemy Core) compiled once for this database: see covet.db.statements."""
+        """`statement` (SQLAlchemy Core, or SQL text with `:name` parameters) compiled once for
+        this database: see covet.db.statements. Text needs no SQLAlchemy."""
+        if isinstance(statement, str):
+            return PreparedStatement.from_text(statement, self.driver)
         return PreparedStatement(statement, self.engine.dialect)
 
     def connection(self) -> contextlib.AbstractAsyncContextManager[Any]:
@@ -244,6 +304,8 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def _raw_connection(self) -> AsyncIterator[Any]:
+        from sqlalchemy.util import greenlet_spawn
+
         raw = await self.engine.raw_connection()
         try:
             yield raw.driver_connection
@@ -261,8 +323,15 @@ class Database:
     # --- health and metrics ------------------------------------------------------------------
 
     async def ping(self) -> bool:
-        """True when a round trip to the database succeeds (for a health endpoint)."""
+        """True when a round trip to the database succeeds (for a health endpoint); on the
+        lean path's connections while the app has not used SQLAlchemy."""
         try:
+            if self._engine is None and self._driver_pool is not None:
+                async with self.connection() as raw:
+                    await raw.execute("SELECT 1")
+                return True
+            from sqlalchemy import text
+
             async with self.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
         except Exception as exc:
@@ -272,9 +341,14 @@ class Database:
 
     def pool_stats(self) -> dict[str, int]:
         """The connection pool's figures: size, checked out, idle, overflow, timeouts so far."""
-        pool: Any = self.engine.pool
+        if self._engine is None and not self._connected:
+            self.engine  # noqa: B018 - a clear error when not connected
+        pool: Any = self._engine.pool if self._engine is not None else None
         stats = {"size": 0, "checked_out": 0, "checked_in": 0, "overflow": 0, "timeouts": self.pool_timeouts}
-        if hasattr(pool, "checkedout"):
+        if pool is None:  # no engine yet: what its idle pool would report
+            size = self.pool_options["pool_size"]
+            stats.update(size=size, overflow=-size)
+        elif hasattr(pool, "checkedout"):
             stats.update(
                 size=pool.size(), checked_out=pool.checkedout(), checked_in=pool.checkedin(), overflow=pool.overflow()
             )

@@ -11,16 +11,21 @@
 The driver's text (SQL, parameters, server messages) goes to the log only. Both asyncpg's and
 SQLite's error shapes are read: asyncpg gives an SQLSTATE and a "Key (email)=(...)" detail,
 SQLite a message such as "UNIQUE constraint failed: users.email".
+
+SQLAlchemy is not imported here: an app on the lean path alone (`db.connection()` with
+asyncpg) never loads it (about 19 MiB per worker). An exception can only be SQLAlchemy's once
+SQLAlchemy is loaded, so the checks look for its `exc` module among those already imported,
+and its handler is installed when something loads it (`install_sqlalchemy_handler`).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import sys
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
-
-from sqlalchemy import exc as sa_exc
 
 from covet.requests import Request
 from covet.responses import JSONResponse, Response
@@ -28,6 +33,7 @@ from covet.responses import JSONResponse, Response
 __all__ = [
     "CommitOutcomeUnknown",
     "DatabaseError",
+    "PoolTimeout",
     "Replay",
     "connection_broken",
     "describe",
@@ -56,6 +62,28 @@ class CommitOutcomeUnknown(Exception):
         "detail": "The database connection was lost while committing: the change may or may not have been saved",
         "outcome": "unknown",
     }
+
+
+class PoolTimeout(TimeoutError):
+    """No pooled connection came free within `pool_timeout` (answered 503). Raised by the lean
+    path's pool when SQLAlchemy is not loaded; when it is, that pool raises SQLAlchemy's
+    `TimeoutError`, as its sessions' pool does."""
+
+
+def _sa_exc() -> ModuleType | None:
+    """`sqlalchemy.exc` if SQLAlchemy is loaded (no exception can be one of its otherwise)."""
+    return sys.modules.get("sqlalchemy.exc")
+
+
+def pool_timeout(message: str) -> Exception:
+    """The error for a wait past `pool_timeout`: SQLAlchemy's own when it is loaded."""
+    sa_exc = _sa_exc()
+    return sa_exc.TimeoutError(message) if sa_exc is not None else PoolTimeout(message)
+
+
+def is_pool_timeout(exc: BaseException) -> bool:
+    sa_exc = _sa_exc()
+    return isinstance(exc, PoolTimeout) or (sa_exc is not None and isinstance(exc, sa_exc.TimeoutError))
 
 
 class Replay(Exception):
@@ -93,9 +121,10 @@ _MESSAGES = {
 
 def describe(exc: BaseException) -> DatabaseError | None:
     """The answer for a database exception, or None for one that is a server bug (500)."""
-    if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection came free in time
+    if is_pool_timeout(exc):  # no pooled connection came free in time
         return DatabaseError(503, "unavailable")
-    if isinstance(exc, sa_exc.IntegrityError):
+    sa_exc = _sa_exc()
+    if sa_exc is not None and isinstance(exc, sa_exc.IntegrityError):
         return _integrity(exc)
     if isinstance(exc, ConnectionError | TimeoutError) or _unavailable(exc):
         return DatabaseError(503, "unavailable")
@@ -127,7 +156,8 @@ def _unavailable(exc: BaseException) -> bool:
 def connection_broken(exc: BaseException) -> bool:
     """True when `exc` says the connection to the server is gone or unusable (not SQLite's
     busy database, not an error in the SQL): such a connection must never be used again."""
-    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+    sa_exc = _sa_exc()
+    if sa_exc is not None and isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return True
     if _sqlstate(exc).startswith(_CONNECTION_SQLSTATES):
         return True
@@ -151,10 +181,14 @@ def never_sent(exc: BaseException) -> bool:
 
 
 def _sqlite_unavailable(exc: BaseException) -> bool:
-    return isinstance(exc, sa_exc.OperationalError) and str(exc.orig).lower().startswith(_SQLITE_UNAVAILABLE)
+    sa_exc = _sa_exc()
+    if sa_exc is None or not isinstance(exc, sa_exc.OperationalError):
+        return False
+    return str(exc.orig).lower().startswith(_SQLITE_UNAVAILABLE)
 
 
-def _integrity(exc: sa_exc.IntegrityError) -> DatabaseError:
+def _integrity(exc: Any) -> DatabaseError:
+    """A SQLAlchemy IntegrityError's answer."""
     state = _sqlstate(exc)
     text = " ".join(str(getattr(c, "detail", "") or "") for c in _causes(exc))
     message = str(exc.orig)
@@ -184,27 +218,10 @@ def _fields(pg_detail: str, sqlite_message: str) -> list[str]:
 
 
 def install_error_handlers(app: Any, db: Any) -> None:
-    """Answers SQLAlchemy's errors (and a refused connection) on `app` as described above."""
-
-    async def handler(request: Request, exc: Exception) -> JSONResponse:
-        answer = describe(exc)
-        if answer is None:
-            logger.error("Database error in %s %s", request.method, request.url.path, exc_info=exc)
-            return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
-        if isinstance(exc, sa_exc.TimeoutError):
-            db.pool_timeouts += 1
-        level = logging.ERROR if answer.status == 503 else logging.INFO
-        logger.log(
-            level,
-            "%s %s: database %s (%d): %s",
-            request.method,
-            request.url.path,
-            answer.kind,
-            answer.status,
-            exc,
-        )
-        headers = {"Retry-After": str(db.retry_after)} if answer.status == 503 else None
-        return JSONResponse(answer.body(), status_code=answer.status, headers=headers)
+    """Answers database errors (SQLAlchemy's, a refused connection, asyncpg's, a pool timeout)
+    on `app` as described above. SQLAlchemy's handler is added now if SQLAlchemy is loaded, else
+    by `install_sqlalchemy_handler` when `db` loads it."""
+    handler = _error_handler(db)
 
     async def unknown_outcome(request: Request, exc: Exception) -> JSONResponse:
         logger.error(
@@ -221,7 +238,10 @@ def install_error_handlers(app: Any, db: Any) -> None:
 
     app.add_exception_handler(CommitOutcomeUnknown, unknown_outcome)
     app.add_exception_handler(Replay, replay)
-    app.add_exception_handler(sa_exc.SQLAlchemyError, handler)
+    app.add_exception_handler(PoolTimeout, handler)
+    sa_exc = _sa_exc()
+    if sa_exc is not None:
+        app.add_exception_handler(sa_exc.SQLAlchemyError, handler)
     # Opening a connection is not wrapped by SQLAlchemy: a refused socket arrives as itself,
     # and PostgreSQL starting up or shutting down as asyncpg's own error.
     app.add_exception_handler(ConnectionError, handler)
@@ -233,3 +253,39 @@ def install_error_handlers(app: Any, db: Any) -> None:
     # A connection broken mid-operation (a fast stop's FATAL read before its end of file).
     app.add_exception_handler(asyncpg.InterfaceError, handler)
     app.add_exception_handler(asyncpg.InternalClientError, handler)
+
+
+def install_sqlalchemy_handler(app: Any, db: Any) -> None:
+    """Answers SQLAlchemy's errors on `app` once `db` has loaded SQLAlchemy, unless the app
+    has a handler of its own for them. Written into the handler table directly (it is read per
+    exception), as this may run while the app serves: SQLAlchemy's errors change nothing the
+    engine was told at startup."""
+    from sqlalchemy import exc as sa_exc
+
+    app.exception_handlers.setdefault(sa_exc.SQLAlchemyError, _error_handler(db))
+
+
+def _error_handler(db: Any) -> Any:
+    """The handler answering `describe(exc)`, counting pool timeouts on `db`."""
+
+    async def handler(request: Request, exc: Exception) -> JSONResponse:
+        answer = describe(exc)
+        if answer is None:
+            logger.error("Database error in %s %s", request.method, request.url.path, exc_info=exc)
+            return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
+        if is_pool_timeout(exc):
+            db.pool_timeouts += 1
+        level = logging.ERROR if answer.status == 503 else logging.INFO
+        logger.log(
+            level,
+            "%s %s: database %s (%d): %s",
+            request.method,
+            request.url.path,
+            answer.kind,
+            answer.status,
+            exc,
+        )
+        headers = {"Retry-After": str(db.retry_after)} if answer.status == 503 else None
+        return JSONResponse(answer.body(), status_code=answer.status, headers=headers)
+
+    return handler

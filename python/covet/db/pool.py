@@ -5,7 +5,8 @@ scope and the pool's events, which on a one-query endpoint costs as much CPU as 
 The lean path hands out the driver's own connection and needs none of that, so it keeps its
 own pool of them, with the same settings (`pool_size`, `max_overflow`, `pool_timeout`,
 `pool_recycle`, `pool_pre_ping`) and the same errors: a wait past `pool_timeout` raises
-SQLAlchemy's `TimeoutError`, which covet answers with a 503.
+SQLAlchemy's `TimeoutError` (covet's `PoolTimeout` when SQLAlchemy is not loaded: this pool
+never loads it), which covet answers with a 503.
 
 Taking an idle connection and giving it back neither awaits nor looks up the event loop; only
 a request that has to wait for one does. A connection comes back clean or not at all: one
@@ -24,9 +25,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import exc as sa_exc
-
-from covet.db.errors import connection_broken
+from covet.db.errors import connection_broken, pool_timeout
 
 __all__ = ["DriverPool"]
 
@@ -197,7 +196,7 @@ class DriverPool:
             waiter, _ = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_exception(
-                    sa_exc.TimeoutError(
+                    pool_timeout(
                         f"No database connection came free within {self.timeout:g}s "
                         f"({self.limit} in use, {len(self._waiters)} more waiting)"
                     )

@@ -8,17 +8,27 @@ once; `fetch_one`/`fetch_all`/`execute` then hand its SQL and positional argumen
 driver (asyncpg keeps a prepared statement per connection). Values go to the driver as they
 are, rows come back as the driver's (asyncpg `Record`, a tuple for SQLite): no type
 processing, no ORM. Use sessions for everything else.
+
+`db.prepare("SELECT ... WHERE id = :id")` takes SQL text instead, with SQLAlchemy's `:name`
+parameters (`text()`'s syntax), and needs no SQLAlchemy at all: the names become the driver's
+placeholders (`$1` for asyncpg, `?` for SQLite) here, the SQL is otherwise sent as written.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import Dialect
-from sqlalchemy.sql import ClauseElement
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Dialect
+    from sqlalchemy.sql import ClauseElement
 
 __all__ = ["PreparedStatement"]
+
+# A quoted string or identifier (left as it is), a `::` cast, or a `:name` parameter not
+# preceded by a word character or a colon (`a:b`, `x::int` are no parameters).
+_TEXT_TOKENS = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|::|(?<![\w:]):(\w+)""")
 
 
 class PreparedStatement:
@@ -33,6 +43,25 @@ class PreparedStatement:
         self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
         self.defaults = {k: v for k, v in compiled.params.items() if v is not None}
         self.asyncpg = dialect.driver == "asyncpg"
+
+    @classmethod
+    def from_text(cls, sql: str, driver: str) -> PreparedStatement:
+        """SQL text with `:name` parameters, for `driver` ("asyncpg" numbers its placeholders,
+        others take `?`). A name used twice is sent twice (asyncpg: one `$n` each time)."""
+        names: list[str] = []
+
+        def placeholder(match: re.Match[str]) -> str:
+            if match.group(1) is None:  # a quoted string or a cast
+                return match.group(0)
+            names.append(match.group(1))
+            return f"${len(names)}" if driver == "asyncpg" else "?"
+
+        self = cls.__new__(cls)
+        self.sql = _TEXT_TOKENS.sub(placeholder, sql)
+        self.names = tuple(names)
+        self.defaults = {}
+        self.asyncpg = driver == "asyncpg"
+        return self
 
     def args(self, params: dict[str, Any]) -> list[Any]:
         if not self.defaults:
