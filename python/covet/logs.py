@@ -129,9 +129,13 @@ def request_logging(
     app: Any, *, access_log: bool = True, header: str = "X-Request-ID", trust_header: bool = True
 ) -> None:
     """Gives each request of `app` an id, taken from the `header` the client (or a proxy in
-    front) sent when `trust_header` and it is sane, else generated; the response carries it
-    back, and log lines written while serving it carry it. With `access_log`, one line per
-    request on the `covet.access` logger (the engine's own access line is then left out)."""
+    front) sent when `trust_header` and it is sane, else generated; every response carries it
+    back (the engine's own 404s, refusals and cache hits too), and log lines written while
+    serving it carry it. With `access_log`, one line per request on the `covet.access`
+    logger, with its route, duration and id (the plain access line of `covet run` is then
+    left out). On covet's server the engine does both with no Python call per request: it
+    writes the line itself, buffered, when `covet.access` goes to one handler with this
+    module's formatter (else through `logging`). See docs/observability.md."""
     options = telemetry_options(app)
     options.request_ids = True
     options.access_log = access_log

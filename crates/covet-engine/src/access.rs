@@ -206,6 +206,36 @@ impl AccessLog {
     }
 }
 
+/// Writes all of `bytes` to descriptor `fd` (waiting while a non-blocking one is full);
+/// false when it cannot take them (closed, or an error).
+pub fn write_fd(fd: i32, mut bytes: &[u8]) -> bool {
+    while !bytes.is_empty() {
+        // SAFETY: `bytes` is a live slice; the kernel reads at most its length.
+        let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
+        if n > 0 {
+            bytes = &bytes[n as usize..];
+            continue;
+        }
+        let err = std::io::Error::last_os_error();
+        match err.kind() {
+            std::io::ErrorKind::Interrupted => {}
+            std::io::ErrorKind::WouldBlock => {
+                let mut poll = libc::pollfd {
+                    fd,
+                    events: libc::POLLOUT,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd.
+                if unsafe { libc::poll(&mut poll, 1, 1000) } <= 0 {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
+    true
+}
+
 /// The date and time (JSON) or time (text) of second `secs`, formatted once per second.
 fn stamp(second: &mut (u64, Vec<u8>), format: Format, secs: u64) -> &[u8] {
     if second.0 != secs {
