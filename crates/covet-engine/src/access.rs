@@ -9,8 +9,6 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::json_escape;
-
 /// The longest request id taken from a client (it goes into every log line).
 pub const MAX_ID_LEN: usize = 128;
 /// Bytes one `write` to a pipe delivers without interleaving with other writers (POSIX
@@ -32,7 +30,10 @@ impl RequestIds {
     /// A generator whose prefix and starting count come from `seed` (random bytes).
     pub fn new(seed: [u8; 16]) -> Self {
         let mut prefix = [0u8; 16];
-        hex_into(&mut prefix, u64::from_le_bytes(seed[..8].try_into().unwrap()));
+        hex_into(
+            &mut prefix,
+            u64::from_le_bytes(seed[..8].try_into().unwrap()),
+        );
         RequestIds {
             prefix,
             counter: u64::from_le_bytes(seed[8..].try_into().unwrap()),
@@ -46,7 +47,9 @@ impl RequestIds {
         let n = unsafe { libc::getrandom(seed.as_mut_ptr().cast(), seed.len(), 0) };
         if n != seed.len() as isize {
             // No getrandom: the time and the process id still keep workers apart.
-            let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default();
             seed[..8].copy_from_slice(&(now.as_nanos() as u64).to_le_bytes());
             seed[8..12].copy_from_slice(&std::process::id().to_le_bytes());
         }
@@ -141,29 +144,32 @@ impl AccessLog {
                 buf.extend_from_slice(b"{\"time\": \"");
                 buf.extend_from_slice(stamp);
                 push_millis(buf, millis);
-                buf.extend_from_slice(b"Z\", \"level\": \"info\", \"logger\": \"covet.access\", \"message\": ");
-                let mut message = Vec::with_capacity(64);
-                write_message(&mut message, line, ms_whole, ms_frac);
-                json_escape::write_str(buf, &message);
-                buf.extend_from_slice(b", \"method\": ");
-                json_escape::write_str(buf, line.method.as_bytes());
-                buf.extend_from_slice(b", \"route\": ");
-                json_escape::write_str(buf, line.route.unwrap_or("<unmatched>").as_bytes());
-                buf.extend_from_slice(b", \"path\": ");
-                json_escape::write_str(buf, line.path.as_bytes());
-                buf.extend_from_slice(b", \"status\": ");
+                buf.extend_from_slice(
+                    b"Z\", \"level\": \"info\", \"logger\": \"covet.access\", \"message\": \"",
+                );
+                write_message(buf, line, ms_whole, ms_frac, true);
+                let route = line.route.unwrap_or("<unmatched>");
+                for (key, value) in [
+                    (&b"\", \"method\": \""[..], line.method),
+                    (b"\", \"route\": \"", route),
+                    (b"\", \"path\": \"", line.path),
+                ] {
+                    buf.extend_from_slice(key);
+                    push_json_chars(buf, value.as_bytes());
+                }
+                buf.extend_from_slice(b"\", \"status\": ");
                 buf.extend_from_slice(num.format(line.status).as_bytes());
                 buf.extend_from_slice(b", \"duration_ms\": ");
                 buf.extend_from_slice(num.format(ms_whole).as_bytes());
                 buf.push(b'.');
                 push_3(buf, ms_frac as u32);
-                buf.extend_from_slice(b", \"client\": ");
-                json_escape::write_str(buf, line.client.as_bytes());
+                buf.extend_from_slice(b", \"client\": \"");
+                push_json_chars(buf, line.client.as_bytes());
                 if !line.request_id.is_empty() {
-                    buf.extend_from_slice(b", \"request_id\": ");
-                    json_escape::write_str(buf, line.request_id.as_bytes());
+                    buf.extend_from_slice(b"\", \"request_id\": \"");
+                    push_json_chars(buf, line.request_id.as_bytes());
                 }
-                buf.extend_from_slice(b"}\n");
+                buf.extend_from_slice(b"\"}\n");
             }
             Format::Text { utc_offset } => {
                 let local = (since.as_secs() as i64 + utc_offset as i64).max(0) as u64;
@@ -172,7 +178,7 @@ impl AccessLog {
                 buf.extend_from_slice(stamp);
                 push_millis(buf, millis);
                 buf.extend_from_slice(b" INFO  covet.access: ");
-                write_message(buf, line, ms_whole, ms_frac);
+                write_message(buf, line, ms_whole, ms_frac, false);
                 if !line.request_id.is_empty() {
                     buf.extend_from_slice(b" [");
                     buf.extend_from_slice(line.request_id.as_bytes());
@@ -194,7 +200,10 @@ impl AccessLog {
             } else {
                 match rest[..ATOMIC_WRITE].iter().rposition(|&b| b == b'\n') {
                     Some(i) => i + 1,
-                    None => rest.iter().position(|&b| b == b'\n').map_or(rest.len(), |i| i + 1),
+                    None => rest
+                        .iter()
+                        .position(|&b| b == b'\n')
+                        .map_or(rest.len(), |i| i + 1),
                 }
             };
             if !write(&rest[..end]) {
@@ -236,6 +245,12 @@ pub fn write_fd(fd: i32, mut bytes: &[u8]) -> bool {
     true
 }
 
+/// Closes a descriptor this module was given to own.
+pub fn close_fd(fd: i32) {
+    // SAFETY: the caller owns `fd` and uses it no more.
+    unsafe { libc::close(fd) };
+}
+
 /// The date and time (JSON) or time (text) of second `secs`, formatted once per second.
 fn stamp(second: &mut (u64, Vec<u8>), format: Format, secs: u64) -> &[u8] {
     if second.0 != secs {
@@ -261,22 +276,35 @@ fn stamp(second: &mut (u64, Vec<u8>), format: Format, secs: u64) -> &[u8] {
     &second.1
 }
 
-/// `client "METHOD path" status N.N ms`, the path's control characters escaped.
-fn write_message(out: &mut Vec<u8>, line: &Line<'_>, ms_whole: u128, ms_frac: u128) {
-    out.extend_from_slice(line.client.as_bytes());
-    out.extend_from_slice(b" \"");
+/// `client "METHOD path" status N.N ms`, the path's control characters escaped as `\xNN`;
+/// with `json`, as the inside of a JSON string.
+fn write_message(out: &mut Vec<u8>, line: &Line<'_>, ms_whole: u128, ms_frac: u128, json: bool) {
+    let quote: &[u8] = if json { b"\\\"" } else { b"\"" };
+    let backslash: &[u8] = if json { b"\\\\" } else { b"\\" };
+    if json {
+        push_json_chars(out, line.client.as_bytes());
+    } else {
+        out.extend_from_slice(line.client.as_bytes());
+    }
+    out.push(b' ');
+    out.extend_from_slice(quote);
     out.extend_from_slice(line.method.as_bytes());
     out.push(b' ');
     for &b in line.path.as_bytes() {
         if b < 0x20 || b == 0x7f {
-            out.extend_from_slice(b"\\x");
-            out.push(b"0123456789abcdef"[(b >> 4) as usize]);
-            out.push(b"0123456789abcdef"[(b & 0xf) as usize]);
+            out.extend_from_slice(backslash);
+            out.push(b'x');
+            out.push(HEX[(b >> 4) as usize]);
+            out.push(HEX[(b & 0xf) as usize]);
+        } else if json && (b == b'"' || b == b'\\') {
+            out.push(b'\\');
+            out.push(b);
         } else {
             out.push(b);
         }
     }
-    out.extend_from_slice(b"\" ");
+    out.extend_from_slice(quote);
+    out.push(b' ');
     let mut num = itoa::Buffer::new();
     out.extend_from_slice(num.format(line.status).as_bytes());
     out.push(b' ');
@@ -286,6 +314,31 @@ fn write_message(out: &mut Vec<u8>, line: &Line<'_>, ms_whole: u128, ms_frac: u1
     out.push(b'.');
     out.push(b'0' + (tenths % 10) as u8);
     out.extend_from_slice(b" ms");
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// `bytes` (UTF-8) as the inside of a JSON string: quotes, backslashes and control characters
+/// escaped, the rest (non-ASCII included, as `ensure_ascii=False` writes it) as it is.
+fn push_json_chars(out: &mut Vec<u8>, bytes: &[u8]) {
+    if bytes.iter().all(|&b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.extend_from_slice(bytes);
+        return;
+    }
+    for &b in bytes {
+        match b {
+            b'"' | b'\\' => out.extend_from_slice(&[b'\\', b]),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0..=0x1f => {
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[(b >> 4) as usize]);
+                out.push(HEX[(b & 0xf) as usize]);
+            }
+            _ => out.push(b),
+        }
+    }
 }
 
 fn push_millis(out: &mut Vec<u8>, millis: u32) {
@@ -342,7 +395,9 @@ mod tests {
         ids.next_into(&mut a);
         ids.next_into(&mut b);
         assert_eq!(a.len(), 32);
-        assert!(a.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(a
+            .bytes()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
         assert_ne!(a, b);
         assert_eq!(a[..16], b[..16]);
         let mut other = String::new();
@@ -385,6 +440,24 @@ mod tests {
         assert_eq!(value["duration_ms"], 1.234);
         assert_eq!(value["request_id"], "abc");
         assert_eq!(log.pending(), 0);
+    }
+
+    #[test]
+    fn json_escapes_what_a_path_may_hold() {
+        let mut log = AccessLog::new(Format::Json);
+        log.push(&line("/a\x01\\b\u{e9}", "id\"1"));
+        let mut text = Vec::new();
+        log.chunks(|c| {
+            text.extend_from_slice(c);
+            true
+        });
+        let value: serde_json::Value = serde_json::from_slice(text.trim_ascii_end()).unwrap();
+        assert_eq!(value["path"], "/a\x01\\b\u{e9}");
+        assert_eq!(value["request_id"], "id\"1");
+        assert_eq!(
+            value["message"],
+            "127.0.0.1:5000 \"GET /a\\x01\\b\u{e9}\" 200 1.2 ms"
+        );
     }
 
     #[test]

@@ -51,6 +51,8 @@ class TelemetryOptions:
         self.tracer: Any = None
         #: The engine server built last (its buffered lines are written out at shutdown).
         self.server: Any = None
+        #: covet.logs' `engine_sink`: where the engine may write the lines itself, if anywhere.
+        self.engine_sink: Callable[[], tuple[int, int | None] | None] = lambda: None
 
     @property
     def engine_access_log(self) -> bool:
@@ -63,7 +65,7 @@ class TelemetryOptions:
             server.set_request_ids(self.id_header, self.trust_id_header, request_id_var)
         if self.engine_access_log and access_logger.isEnabledFor(logging.INFO):
             routes = [str(getattr(route, "path", "")) for route in self.app.served_routes]
-            sink = engine_sink()
+            sink = self.engine_sink()
             if sink is None:
                 server.set_access_lines(routes, callback=log_access_line)
             else:
@@ -96,38 +98,6 @@ def structured_access_log(app: Any) -> bool:
     """Whether the app writes its own access lines (the engine's plain one is then left out)."""
     options = find_options(app)
     return options is not None and options.access_log
-
-
-def engine_sink() -> tuple[int, int | None] | None:
-    """(descriptor, UTC offset for text or None for JSON) when the engine can write the access
-    lines exactly as the logging configuration would: one handler in the way of
-    `covet.access`, writing to a file or stream with a descriptor, with covet.logs'
-    formatter. Anything else (a handler of the user's own, a filter, a stream in memory) keeps
-    the lines going through `logging`, so none is lost or written differently."""
-    from covet.logs import JSONFormatter, RequestContextFilter, TextFormatter
-
-    handlers: list[logging.Handler] = []
-    logger: logging.Logger | None = access_logger
-    while logger is not None:
-        handlers.extend(logger.handlers)
-        logger = logger.parent if logger.propagate else None
-    if len(handlers) != 1:
-        return None
-    handler = handlers[0]
-    formatter = type(handler.formatter)
-    if type(handler) not in (logging.StreamHandler, logging.FileHandler) or handler.level > logging.INFO:
-        return None
-    if formatter not in (JSONFormatter, TextFormatter):
-        return None
-    if any(type(f) is not RequestContextFilter for f in handler.filters):
-        return None
-    stream = getattr(handler, "stream", None)
-    try:
-        fd = stream.fileno()  # type: ignore[union-attr]
-    except (AttributeError, OSError, ValueError):
-        return None
-    handler.flush()  # what Python wrote so far comes first
-    return fd, (time.localtime().tm_gmtoff if formatter is TextFormatter else None)
 
 
 def _schedule_flush(flush: Callable[[], None]) -> None:

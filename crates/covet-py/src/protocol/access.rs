@@ -26,6 +26,8 @@ use crate::gil::G;
 pub struct IdConfig {
     /// The header, lowercase, read from requests and written on responses.
     header: Arc<str>,
+    /// `name: ` as the head writes it (the name checked once; ids are sane by construction).
+    head_prefix: Vec<u8>,
     trust: bool,
     ids: G<RefCell<RequestIds>>,
     /// `covet.middleware.telemetry.request_id_var`.
@@ -40,7 +42,8 @@ pub struct LogSink {
 }
 
 enum Target {
-    /// Formatted here, written to this descriptor; `schedule(flush)` arms the flush timer.
+    /// Formatted here, written to this descriptor (the sink's own: closed with it);
+    /// `schedule(flush)` arms the flush timer.
     Engine {
         log: RefCell<AccessLog>,
         fd: i32,
@@ -55,6 +58,7 @@ impl Drop for LogSink {
     fn drop(&mut self) {
         if let Target::Engine { log, fd, .. } = &self.target {
             log.borrow_mut().chunks(|c| access::write_fd(*fd, c));
+            access::close_fd(*fd);
         }
     }
 }
@@ -78,9 +82,7 @@ impl Telemetry {
     /// Writes out the buffered lines and disarms the timer.
     pub fn flush(&self) {
         if let Some(LogSink {
-            target: Target::Engine {
-                log, fd, armed, ..
-            },
+            target: Target::Engine { log, fd, armed, .. },
             ..
         }) = &*self.sink.borrow()
         {
@@ -91,17 +93,26 @@ impl Telemetry {
 
     /// Takes ids from `header` (when `trust`) or makes them; `var` is the context variable
     /// Python reads them from.
-    pub fn set_ids(&self, header: &str, trust: bool, var: PyObject) {
+    pub fn set_ids(&self, header: &str, trust: bool, var: PyObject) -> PyResult<()> {
+        let header = header.to_ascii_lowercase();
+        let mut head_prefix = Vec::new();
+        if response::write_header(&mut head_prefix, header.as_bytes(), b"").is_err() {
+            let message = format!("{header:?} is not a header name");
+            return Err(pyo3::exceptions::PyValueError::new_err(message));
+        }
+        head_prefix.truncate(head_prefix.len() - 2); // the empty value's CRLF
         *self.ids.borrow_mut() = Some(Arc::new(IdConfig {
-            header: Arc::from(header.to_ascii_lowercase()),
+            head_prefix,
+            header: Arc::from(header),
             trust,
             ids: G(RefCell::new(RequestIds::from_os())),
             var,
         }));
+        Ok(())
     }
 
-    /// Access lines written by the engine to `fd` (`text_offset`: text at this UTC offset,
-    /// else JSON), or, with no `fd`, handed to `callback`.
+    /// Access lines written by the engine to `fd`, which the sink then owns (`text_offset`:
+    /// text at this UTC offset, else JSON), or, with no `fd`, handed to `callback`.
     pub fn set_sink(
         &self,
         routes: Vec<String>,
@@ -175,7 +186,9 @@ impl HttpProtocol {
     pub(super) fn access_begin(&self, req: &Request) {
         let a = &self.access;
         if let Some(cfg) = &a.ids {
-            let given = req.header(&cfg.header).filter(|v| cfg.trust && access::sane_id(v));
+            let given = req
+                .header(&cfg.header)
+                .filter(|v| cfg.trust && access::sane_id(v));
             let mut id = a.id.borrow_mut();
             match given {
                 Some(v) => {
@@ -226,11 +239,11 @@ impl HttpProtocol {
     /// response sets the header itself, `has_own`).
     pub(super) fn write_request_id(&self, out: &mut Vec<u8>, has_own: bool) {
         if let (Some(cfg), false) = (&self.access.ids, has_own) {
-            let _ = response::write_header(
-                out,
-                cfg.header.as_bytes(),
-                self.access.id.borrow().as_bytes(),
-            );
+            let id = self.access.id.borrow();
+            out.reserve(cfg.head_prefix.len() + id.len() + 2);
+            out.extend_from_slice(&cfg.head_prefix);
+            out.extend_from_slice(id.as_bytes());
+            out.extend_from_slice(b"\r\n");
         }
     }
 
@@ -255,7 +268,11 @@ impl HttpProtocol {
             let Some(sink) = &*sink else {
                 return Ok(());
             };
-            let route = a.route.get().and_then(|i| sink.routes.get(i)).map(String::as_str);
+            let route = a
+                .route
+                .get()
+                .and_then(|i| sink.routes.get(i))
+                .map(String::as_str);
             let (method, path, id) = (a.method.borrow(), a.path.borrow(), a.id.borrow());
             let duration = start.elapsed();
             match &sink.target {
@@ -297,7 +314,10 @@ impl HttpProtocol {
                         log.chunks(|c| access::write_fd(*fd, c));
                         None
                     } else if !armed.replace(true) {
-                        let flush = self.server.bind(py).getattr(intern!(py, "flush_access_log"))?;
+                        let flush = self
+                            .server
+                            .bind(py)
+                            .getattr(intern!(py, "flush_access_log"))?;
                         Some((schedule.clone_ref(py), PyTuple::new(py, [flush])?))
                     } else {
                         None

@@ -285,12 +285,13 @@ impl Server {
 
     /// Request ids: taken from `header` when `trust` and sane, else made; written on every
     /// response; set in the context variable `var` when a request reaches Python.
-    fn set_request_ids(&self, header: &str, trust: bool, var: PyObject) {
-        self.telemetry.set_ids(header, trust, var);
+    fn set_request_ids(&self, header: &str, trust: bool, var: PyObject) -> PyResult<()> {
+        self.telemetry.set_ids(header, trust, var)
     }
 
     /// Structured access lines (`routes`: templates by endpoint index): formatted here and
-    /// written to `fd` (JSON, or text at `text_offset` seconds east of UTC), `schedule()`
+    /// written to `fd`, which the server then owns and closes (JSON, or text at
+    /// `text_offset` seconds east of UTC), `schedule(flush)`
     /// called to arm a later `flush_access_log`; or, with no `fd`, passed to `callback`.
     #[pyo3(signature = (routes, fd=None, text_offset=None, schedule=None, callback=None))]
     fn set_access_lines(
