@@ -9,6 +9,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::json_escape;
+
 /// The longest request id taken from a client (it goes into every log line).
 pub const MAX_ID_LEN: usize = 128;
 /// Bytes one `write` to a pipe delivers without interleaving with other writers (POSIX
@@ -101,7 +103,7 @@ pub struct Line<'a> {
     pub status: u16,
     /// From the request's head to its answer.
     pub duration: Duration,
-    /// `host:port` of the client, or "-".
+    /// `host:port` of the client, or "-" (an address: written as it is, unescaped).
     pub client: &'a str,
     /// The request's id ("" when ids are off).
     pub request_id: &'a str,
@@ -149,27 +151,25 @@ impl AccessLog {
                 );
                 write_message(buf, line, ms_whole, ms_frac, true);
                 let route = line.route.unwrap_or("<unmatched>");
-                for (key, value) in [
-                    (&b"\", \"method\": \""[..], line.method),
-                    (b"\", \"route\": \"", route),
-                    (b"\", \"path\": \"", line.path),
-                ] {
-                    buf.extend_from_slice(key);
-                    push_json_chars(buf, value.as_bytes());
-                }
-                buf.extend_from_slice(b"\", \"status\": ");
+                buf.extend_from_slice(b"\", \"method\": ");
+                json_escape::write_str(buf, line.method.as_bytes());
+                buf.extend_from_slice(b", \"route\": ");
+                json_escape::write_str(buf, route.as_bytes());
+                buf.extend_from_slice(b", \"path\": ");
+                json_escape::write_str(buf, line.path.as_bytes());
+                buf.extend_from_slice(b", \"status\": ");
                 buf.extend_from_slice(num.format(line.status).as_bytes());
                 buf.extend_from_slice(b", \"duration_ms\": ");
                 buf.extend_from_slice(num.format(ms_whole).as_bytes());
                 buf.push(b'.');
                 push_3(buf, ms_frac as u32);
-                buf.extend_from_slice(b", \"client\": \"");
-                push_json_chars(buf, line.client.as_bytes());
+                buf.extend_from_slice(b", \"client\": ");
+                json_escape::write_str(buf, line.client.as_bytes());
                 if !line.request_id.is_empty() {
-                    buf.extend_from_slice(b"\", \"request_id\": \"");
-                    push_json_chars(buf, line.request_id.as_bytes());
+                    buf.extend_from_slice(b", \"request_id\": ");
+                    json_escape::write_str(buf, line.request_id.as_bytes());
                 }
-                buf.extend_from_slice(b"\"}\n");
+                buf.extend_from_slice(b"}\n");
             }
             Format::Text { utc_offset } => {
                 let local = (since.as_secs() as i64 + utc_offset as i64).max(0) as u64;
@@ -281,11 +281,8 @@ fn stamp(second: &mut (u64, Vec<u8>), format: Format, secs: u64) -> &[u8] {
 fn write_message(out: &mut Vec<u8>, line: &Line<'_>, ms_whole: u128, ms_frac: u128, json: bool) {
     let quote: &[u8] = if json { b"\\\"" } else { b"\"" };
     let backslash: &[u8] = if json { b"\\\\" } else { b"\\" };
-    if json {
-        push_json_chars(out, line.client.as_bytes());
-    } else {
-        out.extend_from_slice(line.client.as_bytes());
-    }
+    // An address (`host:port`, or "-"): nothing in it to escape.
+    out.extend_from_slice(line.client.as_bytes());
     out.push(b' ');
     out.extend_from_slice(quote);
     out.extend_from_slice(line.method.as_bytes());
@@ -317,29 +314,6 @@ fn write_message(out: &mut Vec<u8>, line: &Line<'_>, ms_whole: u128, ms_frac: u1
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
-
-/// `bytes` (UTF-8) as the inside of a JSON string: quotes, backslashes and control characters
-/// escaped, the rest (non-ASCII included, as `ensure_ascii=False` writes it) as it is.
-fn push_json_chars(out: &mut Vec<u8>, bytes: &[u8]) {
-    if bytes.iter().all(|&b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.extend_from_slice(bytes);
-        return;
-    }
-    for &b in bytes {
-        match b {
-            b'"' | b'\\' => out.extend_from_slice(&[b'\\', b]),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            0..=0x1f => {
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX[(b >> 4) as usize]);
-                out.push(HEX[(b & 0xf) as usize]);
-            }
-            _ => out.push(b),
-        }
-    }
-}
 
 fn push_millis(out: &mut Vec<u8>, millis: u32) {
     out.push(b'.');
