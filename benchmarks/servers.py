@@ -152,7 +152,7 @@ SERVERS: dict[str, Server] = {
             lacks=frozenset(SCENARIOS) - {"json"},
         ),
         # covet with covet.logs.request_logging: a request id and a JSON access line per request
-        # (written to /dev/null), on json only: the cost of a request middleware in Python.
+        # (written to /dev/null by the engine), on json only: their cost.
         Server(
             "covet+logs",
             "covet+logs",

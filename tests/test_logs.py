@@ -7,15 +7,18 @@ import io
 import json
 import logging
 import os
+import re
 import select
+import signal
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from covet import Covet
 from covet.logs import TextFormatter, configure_logging, current_request_id, request_logging
 from covet.testclient import TestClient
-from tests.conftest import Server
+from tests.conftest import Server, served_three_ways
 
 
 def make_app(**options: object) -> Covet:
@@ -128,3 +131,133 @@ def test_one_access_line_per_request_on_a_real_server(serve) -> None:  # noqa: A
         ("GET", "/items/1", 200),
         ("GET", "/items/1001", 404),
     ]
+
+
+# --- request ids and access lines on all three servers ---------------------------------------
+
+HEX32 = re.compile(r"[0-9a-f]{32}")
+client = served_three_ways("tests.apps.request_ids_app:app")
+
+
+def test_a_sane_id_is_echoed_and_seen_by_the_app(client: httpx.Client) -> None:
+    response = client.get("/items/1", headers={"X-Request-ID": "edge-7f3a"})
+    assert response.headers["x-request-id"] == response.json()["request_id"] == "edge-7f3a"
+
+
+def test_ids_are_made_as_32_hex_digits_each_its_own(client: httpx.Client) -> None:
+    ids = []
+    for _ in range(3):
+        response = client.get("/items/2")
+        ids.append(response.headers["x-request-id"])
+        assert HEX32.fullmatch(ids[-1]) and response.json()["request_id"] == ids[-1]
+    assert len(set(ids)) == 3
+
+
+@pytest.mark.parametrize("given", ["x" * 129, "caf\xe9".encode("latin-1"), "tab\there"])
+def test_an_insane_id_is_replaced(client: httpx.Client, given: str | bytes) -> None:
+    response = client.get("/items/3", headers={"X-Request-ID": given})
+    made = response.headers["x-request-id"]
+    assert HEX32.fullmatch(made) and response.json()["request_id"] == made
+
+
+def test_an_engine_404_and_a_cache_hit_carry_the_id(client: httpx.Client) -> None:
+    missing = client.get("/nowhere", headers={"X-Request-ID": "lost-1"})
+    assert missing.status_code == 404 and missing.headers["x-request-id"] == "lost-1"
+    assert HEX32.fullmatch(client.get("/nowhere").headers["x-request-id"])
+    first = client.get("/cached", headers={"X-Request-ID": "fill-1"})
+    hit = client.get("/cached", headers={"X-Request-ID": "hit-1"})
+    assert hit.json() == first.json()  # answered from the cache: the handler did not run again
+    assert first.headers["x-request-id"] == "fill-1" and hit.headers["x-request-id"] == "hit-1"
+
+
+def _json_lines(text: str) -> list[dict[str, object]]:
+    return [json.loads(x) for x in text.splitlines() if x.startswith("{")]
+
+
+@pytest.mark.parametrize("kind", ["covet", "uvicorn"])
+def test_the_json_access_line_has_its_fields_and_survives_sigterm(serve, kind: str) -> None:  # noqa: ANN001
+    """The engine's own line (covet) and the Python one (uvicorn) say the same; a burst of
+    requests right before SIGTERM leaves no line behind in the engine's buffer."""
+    server: Server = serve("tests.apps.request_ids_app:app", kind=kind)
+    with server.client() as http:
+        assert http.get("/items/7", headers={"X-Request-ID": "line-7"}).status_code == 200
+        assert http.get("/nowhere", headers={"X-Request-ID": "line-404"}).status_code == 404
+        burst = [http.get("/items/8").headers["x-request-id"] for _ in range(200)]
+    status, output = server.stop()
+    assert status in (0, -signal.SIGTERM)  # uvicorn re-raises the signal once it has stopped
+    records = _json_lines(output)
+    access = [r for r in records if r["logger"] == "covet.access"]
+    assert [r["request_id"] for r in access] == ["line-7", "line-404", *burst]
+    line = access[0]
+    assert set(line) == {
+        "time",
+        "level",
+        "logger",
+        "message",
+        "method",
+        "route",
+        "path",
+        "status",
+        "duration_ms",
+        "client",
+        "request_id",
+    }
+    assert (line["method"], line["route"], line["path"], line["status"], line["level"]) == (
+        "GET",
+        "/items/{item_id}",
+        "/items/7",
+        200,
+        "info",
+    )
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", str(line["time"]))
+    assert isinstance(line["duration_ms"], float) and 0 <= line["duration_ms"] < 10_000
+    assert str(line["client"]).startswith("127.0.0.1:")
+    assert re.fullmatch(r'127\.0\.0\.1:\d+ "GET /items/7" 200 \d+\.\d ms', str(line["message"]))
+    assert (access[1]["route"], access[1]["status"]) == ("<unmatched>", 404)
+    shop = [r for r in records if r["logger"] == "shop"]
+    assert shop[0]["request_id"] == "line-7" and shop[0]["message"] == "item 7"
+
+
+def test_the_engine_writes_the_lines_to_the_log_file_and_flushes_them_at_shutdown(tmp_path) -> None:  # noqa: ANN001
+    """A file behind covet.logs' formatter: the engine formats and writes the lines itself
+    (no record reaches `logging`), all of them by the time the app has shut down."""
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    path = tmp_path / "access.log"
+    seen: list[logging.LogRecord] = []
+    probe = logging.Filter()
+    probe.filter = lambda record: bool(seen.append(record)) or True  # type: ignore[method-assign]
+    try:
+        with path.open("w") as sink:
+            configure_logging("INFO", json_lines=True, stream=sink)
+            logging.getLogger("covet.access").addFilter(probe)  # sees records that go through logging
+            with TestClient(make_app()) as client:
+                ids = [client.get(f"/items/{i}").headers["x-request-id"] for i in range(50)]
+    finally:
+        logging.getLogger("covet.access").removeFilter(probe)
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+    access = [r for r in _json_lines(path.read_text()) if r["logger"] == "covet.access"]
+    assert [r["request_id"] for r in access] == ids
+    assert access[0]["client"] == "testclient:50000" and access[0]["route"] == "/items/{item_id}"
+    assert seen == []
+
+
+def test_a_handler_of_the_users_own_gets_every_line_through_logging(logged: io.StringIO, tmp_path) -> None:  # noqa: ANN001
+    """A handler the engine cannot stand in for: the lines go through `logging` to it."""
+    records: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    access = logging.getLogger("covet.access")
+    collect = Collect()
+    access.addHandler(collect)
+    try:
+        with TestClient(make_app()) as client:
+            ids = [client.get("/items/1").headers["x-request-id"] for _ in range(3)]
+    finally:
+        access.removeHandler(collect)
+    assert [r.request_id for r in records] == ids  # type: ignore[attr-defined]
+    assert [r["request_id"] for r in lines(logged) if r["logger"] == "covet.access"] == ids

@@ -81,7 +81,8 @@ if os.environ.get("COVET_BENCH_METRICS"):
 
 if os.environ.get("COVET_BENCH_LOGS"):
     # Opt-in (`covet+logs`): request ids and a JSON access line per request (to /dev/null),
-    # the cost of covet.logs.request_logging (the engine's own access line is off here).
+    # the cost of covet.logs.request_logging (the engine formats and writes both itself: one
+    # handler with covet.logs' formatter is a configuration it stands in for).
     import logging
 
     from covet.logs import JSONFormatter, RequestContextFilter, request_logging

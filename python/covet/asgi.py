@@ -12,6 +12,7 @@ from covet._engine import RawRequest
 from covet.asgi_scope import raw_request
 from covet.logtext import printable
 from covet.middleware.engine import engine_policy
+from covet.middleware.telemetry import asgi_handle
 from covet.requests import Request
 from covet.responses import PlainTextResponse, Response, StreamingResponse, asgi_disconnected, valid_headers
 from covet.websocket_routing import handle_websocket
@@ -49,7 +50,7 @@ async def _http(pipeline: Pipeline, scope: dict[str, Any], receive: Any, send: A
     if early is not None:
         await early.send_asgi(send, scope["method"] == "HEAD")
         return
-    await respond_http(pipeline, scope, raw, complete, receive, send, pipeline.handle)
+    await respond_http(pipeline, scope, raw, complete, receive, send, asgi_handle(pipeline))
 
 
 async def _through_asgi_middleware(pipeline: Pipeline, scope: dict[str, Any], receive: Any, send: Any) -> None:

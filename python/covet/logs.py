@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 import traceback
 from typing import IO, Any
 
-from covet.middleware.telemetry import request_id_var, telemetry_options, trace_id_var
+from covet.middleware.telemetry import access_logger, request_id_var, telemetry_options, trace_id_var
 
 __all__ = [
     "JSONFormatter",
@@ -29,6 +30,7 @@ __all__ = [
     "TextFormatter",
     "configure_logging",
     "current_request_id",
+    "engine_sink",
     "request_logging",
 ]
 
@@ -125,15 +127,52 @@ def configure_logging(
     return handler
 
 
+def engine_sink() -> tuple[int, int | None] | None:
+    """(descriptor, UTC offset for text or None for JSON) when the engine can write the access
+    lines exactly as the logging configuration would: one handler in the way of
+    `covet.access`, writing to a file or stream with a descriptor, with covet.logs'
+    formatter. Anything else (a handler of the user's own, a filter, a stream in memory) keeps
+    the lines going through `logging`, so none is lost or written differently."""
+    handlers: list[logging.Handler] = []
+    logger: logging.Logger | None = access_logger
+    while logger is not None:
+        handlers.extend(logger.handlers)
+        logger = logger.parent if logger.propagate else None
+    if len(handlers) != 1:
+        return None
+    handler = handlers[0]
+    formatter = type(handler.formatter)
+    if type(handler) not in (logging.StreamHandler, logging.FileHandler) or handler.level > logging.INFO:
+        return None
+    if formatter not in (JSONFormatter, TextFormatter):
+        return None
+    if any(type(f) is not RequestContextFilter for f in handler.filters):
+        return None
+    stream = getattr(handler, "stream", None)
+    try:
+        fd = stream.fileno()  # type: ignore[union-attr]
+    except (AttributeError, OSError, ValueError):
+        return None
+    handler.flush()  # what Python wrote so far comes first
+    # A descriptor of the engine's own (closed with the server): the same file, whatever
+    # becomes of the handler's stream.
+    return os.dup(fd), (time.localtime().tm_gmtoff if formatter is TextFormatter else None)
+
+
 def request_logging(
     app: Any, *, access_log: bool = True, header: str = "X-Request-ID", trust_header: bool = True
 ) -> None:
     """Gives each request of `app` an id, taken from the `header` the client (or a proxy in
-    front) sent when `trust_header` and it is sane, else generated; the response carries it
-    back, and log lines written while serving it carry it. With `access_log`, one line per
-    request on the `covet.access` logger (the engine's own access line is then left out)."""
+    front) sent when `trust_header` and it is sane, else generated; every response carries it
+    back (the engine's own 404s, refusals and cache hits too), and log lines written while
+    serving it carry it. With `access_log`, one line per request on the `covet.access`
+    logger, with its route, duration and id (the plain access line of `covet run` is then
+    left out). On covet's server the engine does both with no Python call per request: it
+    writes the line itself, buffered, when `covet.access` goes to one handler with this
+    module's formatter (else through `logging`). See docs/observability.md."""
     options = telemetry_options(app)
     options.request_ids = True
     options.access_log = access_log
     options.id_header = header.lower()
     options.trust_id_header = trust_header
+    options.engine_sink = engine_sink

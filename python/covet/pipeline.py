@@ -28,7 +28,7 @@ from covet.hooks import RequestHooks, run_with_hooks
 from covet.logtext import printable
 from covet.middleware.asgi import asgi_bridge, build_asgi_stack, is_asgi_middleware, websocket_bridge
 from covet.middleware.engine import compile_policy
-from covet.middleware.telemetry import python_access_log
+from covet.middleware.telemetry import structured_access_log
 from covet.mounts import Mount
 from covet.requests import ClientDisconnect, Request
 from covet.responses import PlainTextResponse, RedirectResponse, Response, send_to_engine
@@ -144,8 +144,8 @@ class Pipeline:
 
     def engine_server(self, **config: Any) -> Any:
         """The engine's per-worker server state (the asyncio protocol factory) for this pipeline."""
-        # The engine's access line, unless covet.logs.request_logging writes a fuller one.
-        access_log = config.pop("access_log", False) and not python_access_log(self.app.user_middleware)
+        # The engine's plain access line, unless covet.logs.request_logging writes a fuller one.
+        access_log = config.pop("access_log", False) and not structured_access_log(self.app)
         server = _engine.Server(
             self.router,
             self.spawn,

@@ -180,6 +180,7 @@ async def _serve(app: Covet, config: Config, sock: socket.socket) -> int:
         logger.exception("Application shutdown failed")
         return 1
     finally:
+        engine.flush_access_log()  # access lines the engine buffered (covet.logs), all written
         _ignore_late_signals(loop)
     logger.info("covet worker %d stopped", os.getpid())
     return 0

@@ -24,7 +24,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from covet.middleware.telemetry import telemetry_options
+from covet.middleware.telemetry import telemetry_options, tracing_middleware
 from covet.requests import Request
 
 __all__ = ["RequestTracer", "tracing"]
@@ -55,6 +55,7 @@ def tracing(
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
         app.on_shutdown_handlers.append(_flush(provider))
     telemetry_options(app).tracer = RequestTracer(provider)
+    tracing_middleware(app)
     if databases:
         from covet.db.tracing import trace_statements
 

@@ -15,6 +15,7 @@
 //! * [`json_escape`]: JSON string literals, for the binding's encoder.
 //! * [`json_number`]: JSON numbers (floats as ryu writes them, decimals on a short path).
 //! * [`html_escape`]: HTML text escaping, for the binding's template escaper.
+//! * [`access`]: request ids and access lines, formatted and buffered without Python.
 //! * [`cache`]: the bounded memory cache (S3-FIFO or LRU) of `covet.cache` and response caching.
 //! * [`ratelimit`]: GCRA rate limiting over a bounded in-memory key store.
 //! * [`jwt`]: JSON Web Token signing and verification, key sets and JWKS.
@@ -25,6 +26,7 @@
 
 #![warn(missing_docs)]
 
+pub mod access;
 pub mod cache;
 pub mod connection;
 pub mod html_escape;

@@ -21,10 +21,13 @@
 //! - `admission`: the engine middleware and route guards run on a request, and their early
 //!   answers.
 //!
+//! - `access`: the request id and the engine-written access line.
+//!
 //! Beside the class: `stream` (a large body passed to Python in chunks), `dispatch` (the
 //! request kept in Rust form, driving a coroutine), and `server` (the per-worker state every
 //! connection shares, with the registry of live connections, their sweep and the shutdown).
 
+mod access;
 mod admission;
 mod callbacks;
 pub mod dispatch;
@@ -99,6 +102,8 @@ pub struct HttpProtocol {
     create_task: G<RefCell<Option<PyObject>>>,
     /// The worker's request metrics, when installed, and the mark of the request in flight.
     pub(crate) metrics: crate::protocol::metrics::ConnMetrics,
+    /// The request id and access line of the request in flight (see `access`).
+    pub(crate) access: access::ConnAccess,
 }
 
 impl HttpProtocol {
@@ -135,6 +140,7 @@ impl HttpProtocol {
             ws: G(RefCell::new(None)),
             create_task: G(RefCell::new(None)),
             metrics: Default::default(),
+            access: Default::default(),
         }
     }
 

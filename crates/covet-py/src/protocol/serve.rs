@@ -122,12 +122,14 @@ impl HttpProtocol {
         let native = server_ref.native_errors.get();
         if let Lookup::Mount { endpoint, .. } = &found {
             self.metrics_route(*endpoint);
+            self.access_route(*endpoint);
         }
         match found {
             Lookup::Found {
                 endpoint, params, ..
             } => {
                 self.metrics_route(endpoint);
+                self.access_route(endpoint);
                 self.call_endpoint(slf, server_ref, req, endpoint, params, stream)
             }
             Lookup::NotFound if native => self.answer_early(py, &server_ref, &Early::not_found()),
@@ -140,6 +142,7 @@ impl HttpProtocol {
             }
             _ => {
                 drop(server_ref);
+                self.expose_request_id(py)?;
                 let raw = RawRequest::from_engine(
                     req,
                     Vec::new(),
@@ -164,6 +167,7 @@ impl HttpProtocol {
         self.head_only.set(req.method == "HEAD");
         self.http_minor.set(req.http_minor);
         self.busy.set(true);
+        self.access_begin(req);
         if server.access_log.is_some() {
             let mut target = req.path.clone();
             if !req.query.is_empty() {
@@ -195,6 +199,7 @@ impl HttpProtocol {
             return Ok(());
         }
         drop(server_ref);
+        self.expose_request_id(py)?;
         let streamed = stream.is_some();
         // Called here: inline, or as a Task the engine starts; else Python takes it all over.
         let direct = (ep.inline || ep.task) && !streamed;

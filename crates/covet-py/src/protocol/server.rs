@@ -67,6 +67,8 @@ pub struct Server {
     pub response_caches: G<RefCell<Vec<Option<Py<ResponseCache>>>>>,
     /// Request metrics, when `covet.metrics` installed them (see `metrics.rs`).
     pub metrics: G<RefCell<Option<std::sync::Arc<covet_engine::metrics::HttpMetrics>>>>,
+    /// Request ids and structured access lines, when `covet.logs` turned them on.
+    pub telemetry: super::access::Telemetry,
 }
 
 impl Server {
@@ -199,6 +201,7 @@ impl Server {
             statics: G(RefCell::new(Vec::new())),
             response_caches: G(RefCell::new(Vec::new())),
             metrics: G(RefCell::new(None)),
+            telemetry: Default::default(),
         }
     }
 
@@ -280,6 +283,34 @@ impl Server {
         *self.response_caches.borrow_mut() = table;
     }
 
+    /// Request ids: taken from `header` when `trust` and sane, else made; written on every
+    /// response; set in the context variable `var` when a request reaches Python.
+    fn set_request_ids(&self, header: &str, trust: bool, var: PyObject) -> PyResult<()> {
+        self.telemetry.set_ids(header, trust, var)
+    }
+
+    /// Structured access lines (`routes`: templates by endpoint index): formatted here and
+    /// written to `fd`, which the server then owns and closes (JSON, or text at
+    /// `text_offset` seconds east of UTC), `schedule(flush)`
+    /// called to arm a later `flush_access_log`; or, with no `fd`, passed to `callback`.
+    #[pyo3(signature = (routes, fd=None, text_offset=None, schedule=None, callback=None))]
+    fn set_access_lines(
+        &self,
+        routes: Vec<String>,
+        fd: Option<i32>,
+        text_offset: Option<i32>,
+        schedule: Option<PyObject>,
+        callback: Option<PyObject>,
+    ) {
+        self.telemetry
+            .set_sink(routes, fd, text_offset, schedule, callback);
+    }
+
+    /// Writes out the access lines buffered so far.
+    fn flush_access_log(&self) {
+        self.telemetry.flush();
+    }
+
     fn set_native_errors(&self, on: bool) {
         self.native_errors.set(on);
     }
@@ -293,6 +324,7 @@ impl Server {
             server.root_path.clone(),
         );
         conn.metrics = crate::protocol::metrics::ConnMetrics::new(&server);
+        conn.access = super::access::ConnAccess::new(&server);
         conn
     }
 

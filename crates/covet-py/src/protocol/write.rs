@@ -289,6 +289,7 @@ impl HttpProtocol {
             let _ = response::write_header(out, n, v);
         }
         self.owed.write(out, start);
+        self.write_request_id(out, false);
         self.finish_head(out, status, Some(length), true);
         start
     }
@@ -327,6 +328,7 @@ impl HttpProtocol {
         let headers = resp.getattr(intern!(py, "raw_headers"))?;
         let headers = headers.downcast::<PyList>()?;
         let mut has_date = false;
+        let mut has_id = false;
         let out = &mut *self.out.borrow_mut();
         let start = out.len();
         response::write_status_line(out, status);
@@ -345,12 +347,14 @@ impl HttpProtocol {
                 continue;
             }
             has_date |= name.eq_ignore_ascii_case(b"date");
+            has_id |= self.is_id_header(name);
             if response::write_header(out, name, value).is_err() {
                 out.truncate(start);
                 return Err(invalid_header(py, name));
             }
         }
         self.owed.write(out, start);
+        self.write_request_id(out, has_id);
         self.finish_head(out, status, length, !has_date);
         self.response_started.set(true);
         Ok(status)
@@ -374,6 +378,7 @@ impl HttpProtocol {
 
     pub(super) fn log_access(&self, py: Python<'_>, status: u16) -> PyResult<()> {
         self.metrics_status(status);
+        self.access_line(py, status)?;
         let line = self.log_line.borrow_mut().take();
         if let Some((method, target)) = line {
             let server = self.server.bind(py).borrow();
