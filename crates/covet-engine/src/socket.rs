@@ -12,6 +12,11 @@ const MAX_PARTS: usize = 4;
 /// Sends what it can of `parts`, in order, on the non-blocking socket `fd`: the count of bytes
 /// sent, 0 when the socket is full. Never raises SIGPIPE (`MSG_NOSIGNAL`).
 pub fn send_parts(fd: RawFd, parts: &[&[u8]]) -> io::Result<usize> {
+    send_parts_flagged(fd, parts, 0)
+}
+
+/// `send_parts` with extra `sendmsg` flags (`MSG_MORE`: further bytes follow at once).
+pub fn send_parts_flagged(fd: RawFd, parts: &[&[u8]], flags: i32) -> io::Result<usize> {
     let mut iov = [libc::iovec {
         iov_base: std::ptr::null_mut(),
         iov_len: 0,
@@ -37,7 +42,7 @@ pub fn send_parts(fd: RawFd, parts: &[&[u8]]) -> io::Result<usize> {
     msg.msg_iovlen = count as _;
     loop {
         // SAFETY: `msg` is a valid msghdr for the duration of the call.
-        let n = unsafe { libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL) };
+        let n = unsafe { libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL | flags) };
         if n >= 0 {
             return Ok(n as usize);
         }

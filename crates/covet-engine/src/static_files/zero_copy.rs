@@ -9,19 +9,8 @@ use std::os::fd::{AsRawFd, RawFd};
 /// Sends what it can of `bytes` on the non-blocking socket `fd` now: the count sent (0 when the
 /// socket is full). `more` says further bytes follow at once.
 pub fn send_now(fd: RawFd, bytes: &[u8], more: bool) -> io::Result<usize> {
-    let flags = libc::MSG_NOSIGNAL | if more { libc::MSG_MORE } else { 0 };
-    loop {
-        // SAFETY: `bytes` is a live slice and its length is passed with it.
-        let n = unsafe { libc::send(fd, bytes.as_ptr().cast(), bytes.len(), flags) };
-        if n >= 0 {
-            return Ok(n as usize);
-        }
-        match io::Error::last_os_error() {
-            e if e.kind() == io::ErrorKind::Interrupted => continue,
-            e if e.kind() == io::ErrorKind::WouldBlock => return Ok(0),
-            e => return Err(e),
-        }
-    }
+    let flags = if more { libc::MSG_MORE } else { 0 };
+    crate::socket::send_parts_flagged(fd, &[bytes], flags)
 }
 
 /// Sends `len` bytes of `file` from `offset` on the non-blocking socket `fd` until they are
