@@ -86,6 +86,22 @@ def test_one_trace_holds_the_request_and_every_backend_it_touched(traced: tuple[
     assert response.json()["pong"] not in ("", access["request_id"])
 
 
+def test_lean_path_statements_are_spans_of_the_request(traced: tuple[Server, OtlpReceiver]) -> None:
+    server, receiver = traced
+    trace_id = secrets.token_hex(16)
+    with server.client() as client:
+        response = client.get("/lean/21", headers={"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"})
+    assert response.json() == {"twice": 42}
+    spans = spans_of(receiver, trace_id, 2)
+    root = next(s for s in spans if s.kind == SERVER)
+    sql = [s for s in spans if s.scope == "covet.db"]
+    assert [s.parent_span_id for s in sql] == [root.span_id]
+    assert sql[0].name == "SELECT postgresql" and sql[0].kind == CLIENT
+    assert sql[0].attributes["db.query.text"].startswith("SELECT CAST($1 AS integer) * 2")
+    assert sql[0].attributes["db.namespace"]
+    assert root.start_ns <= sql[0].start_ns < sql[0].end_ns  # ended when asyncpg reports it, just after
+
+
 def test_a_request_without_traceparent_starts_a_trace_and_a_500_is_an_error(
     traced: tuple[Server, OtlpReceiver],
 ) -> None:

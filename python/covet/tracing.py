@@ -57,9 +57,10 @@ def tracing(
     telemetry_options(app).tracer = RequestTracer(provider)
     tracing_middleware(app)
     if databases:
-        from covet.db.tracing import trace_statements
+        from covet.db.tracing import trace_driver_queries, trace_statements
 
         trace_statements(provider.get_tracer("covet.db"))
+        trace_driver_queries(provider.get_tracer("covet.db"))
     if cache:
         from covet.cache.core import Cache
 

@@ -48,6 +48,16 @@ async def item(item_id: int, request: Request, session=Depends(db.session)) -> d
     return {"id": item_id, "value": value, "cached": cached is not None, "pong": pong["pong"]}
 
 
+doubled = db.prepare("SELECT CAST(:n AS integer) * 2 AS twice")
+
+
+@app.get("/lean/{n}")
+async def lean(n: int) -> dict[str, int]:
+    async with db.connection() as conn:  # asyncpg's own connection: no SQLAlchemy on the way
+        row = await doubled.fetch_one(conn, n=n)
+    return {"twice": row["twice"]}
+
+
 @app.get("/boom")
 async def boom() -> None:
     raise RuntimeError("a bug")

@@ -33,6 +33,10 @@ logger = logging.getLogger("covet.db")
 
 Connect = Callable[[], Awaitable[Any]]
 
+# Called with each connection the lean path opens, before its first use: covet.tracing adds
+# asyncpg's query logger here, so that this module never imports OpenTelemetry.
+connection_hooks: list[Callable[[Any], None]] = []
+
 
 class _Held:
     """A pooled connection and when it was opened (for `pool_recycle`)."""
@@ -138,10 +142,13 @@ class DriverPool:
     async def _new(self) -> _Held:
         """Opens a connection in a slot already counted in `_open`."""
         try:
-            return _Held(await self._connect(), time.monotonic())
+            conn = await self._connect()
         except BaseException:
             self._forget()
             raise
+        for hook in connection_hooks:
+            hook(conn)
+        return _Held(conn, time.monotonic())
 
     async def _alive(self, held: _Held) -> bool:
         try:
