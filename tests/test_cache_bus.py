@@ -13,6 +13,7 @@ import pytest
 
 from covet.cache import Cache, MemoryLevel, RedisLevel
 from tests.backends import OwnRedis
+from tests.conftest import until
 
 
 def pair(url: str, check: float = 1.0) -> tuple[Cache, Cache]:
@@ -29,13 +30,21 @@ def held(cache: Cache, key: str) -> bool:
     return memory.store.get(cache.full_key(key).encode()) is not None
 
 
-async def until(predicate, what: str, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+async def listening_again(a: Cache, b: Cache, after: str) -> None:
+    """Once Redis is back: b clears what was filled while it was unsubscribed (the entry
+    `missed`), and an invalidation published by a reaches b again."""
+
+    async def cleared() -> bool:
+        return not held(b, "missed")
+
+    await until(cleared, f"b to clear its memory level once subscribed again after the {after}")
+    await b.set("k", 2)
+
+    async def reached() -> bool:
+        await a.invalidate(keys=["k"])
+        return not held(b, "k")
+
+    await until(reached, f"an invalidation from a to reach b after the {after}")
 
 
 def test_the_bus_subscribes_again_after_a_redis_restart(own_redis: OwnRedis) -> None:
@@ -47,18 +56,7 @@ def test_the_bus_subscribes_again_after_a_redis_restart(own_redis: OwnRedis) -> 
             own_redis.kill()
             await b.levels[0].set(b.full_key("missed"), b"x", None, ())  # written while unsubscribed
             own_redis.start()
-
-            async def cleared() -> bool:
-                return not held(b, "missed")
-
-            await until(cleared, "b to clear its memory level once subscribed again")
-            await b.set("k", 2)
-
-            async def reached() -> bool:
-                await a.invalidate(keys=["k"])
-                return not held(b, "k")
-
-            await until(reached, "an invalidation from a to reach b after the restart")
+            await listening_again(a, b, "restart")
         finally:
             await a.aclose()
             await b.aclose()
@@ -120,18 +118,7 @@ def test_a_subscription_that_dies_silently_is_found_out_within_the_bound(own_red
             assert b.figures()["cache"]["subscription_losses"] >= 1
             await b.levels[0].set(b.full_key("missed"), b"x", None, ())  # filled while unsubscribed
             own_redis.thaw()
-
-            async def cleared() -> bool:
-                return not held(b, "missed")
-
-            await until(cleared, "b to clear its memory level once subscribed again")
-            await b.set("k", 2)
-
-            async def reached() -> bool:
-                await a.invalidate(keys=["k"])
-                return not held(b, "k")
-
-            await until(reached, "an invalidation from a to reach b after the freeze")
+            await listening_again(a, b, "freeze")
         finally:
             own_redis.thaw()
             await a.aclose()

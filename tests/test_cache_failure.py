@@ -8,23 +8,13 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable
-from typing import Any
 
 import httpx
 import pytest
 
 from covet.cache import Cache, LevelDown, MemcachedLevel, MemoryLevel, RedisLevel
 from tests.backends import OwnMemcached, OwnRedis
-from tests.conftest import Server, wait_for
-
-
-async def until(predicate: Callable[[], Any], what: str, timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
+from tests.conftest import Server, until, wait_for
 
 
 def test_redis_down_is_skipped_and_recovers(own_redis: OwnRedis, caplog: pytest.LogCaptureFixture) -> None:
