@@ -11,13 +11,6 @@
 
 use pyo3::prelude::*;
 
-/// The extension's own allocations (requests, heads, cache keys, JSON buffers) go to mimalloc:
-/// a request makes about a dozen small ones, which cost glibc's malloc and free about 160
-/// instructions a pair and mimalloc's about 40 (callgrind, `docs/performance.md`). Python's
-/// objects keep Python's allocator.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 mod convert;
 mod gil;
 mod protocol;
