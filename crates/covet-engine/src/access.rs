@@ -390,15 +390,21 @@ mod tests {
         assert!(!sane_id(b"a\x7f"));
     }
 
-    #[test]
-    fn json_line_has_the_formatter_fields() {
-        let mut log = AccessLog::new(Format::Json);
-        log.push(&line("/items/\"1\"", "abc"));
+    /// Everything the log holds, taken out as its writer would.
+    fn drained(log: &mut AccessLog) -> Vec<u8> {
         let mut text = Vec::new();
         log.chunks(|c| {
             text.extend_from_slice(c);
             true
         });
+        text
+    }
+
+    #[test]
+    fn json_line_has_the_formatter_fields() {
+        let mut log = AccessLog::new(Format::Json);
+        log.push(&line("/items/\"1\"", "abc"));
+        let text = drained(&mut log);
         let text = String::from_utf8(text).unwrap();
         let value: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
         assert_eq!(value["time"], "2026-12-05T08:40:38.250Z");
@@ -420,11 +426,7 @@ mod tests {
     fn json_escapes_what_a_path_may_hold() {
         let mut log = AccessLog::new(Format::Json);
         log.push(&line("/a\x01\\b\u{e9}", "id\"1"));
-        let mut text = Vec::new();
-        log.chunks(|c| {
-            text.extend_from_slice(c);
-            true
-        });
+        let text = drained(&mut log);
         let value: serde_json::Value = serde_json::from_slice(text.trim_ascii_end()).unwrap();
         assert_eq!(value["path"], "/a\x01\\b\u{e9}");
         assert_eq!(value["request_id"], "id\"1");
@@ -438,11 +440,7 @@ mod tests {
     fn text_line_is_local_time_with_the_id() {
         let mut log = AccessLog::new(Format::Text { utc_offset: 3600 });
         log.push(&line("/a\x01", "id-1"));
-        let mut text = Vec::new();
-        log.chunks(|c| {
-            text.extend_from_slice(c);
-            true
-        });
+        let text = drained(&mut log);
         assert_eq!(
             String::from_utf8(text).unwrap(),
             "09:40:38.250 INFO  covet.access: 127.0.0.1:5000 \"GET /a\\x01\" 200 1.2 ms [id-1]\n"
