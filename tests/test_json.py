@@ -102,7 +102,14 @@ def test_response_model_shape_checked_while_encoding_falls_back_to_pydantic_midw
 
     @app.get("/plain")
     async def plain() -> list[dict[str, Any]]:
-        return [{"a": 1, "b": [1.5, None, True, "x"]}, {"c": {"d": "e"}}]
+        return [{"a": 1, "b": [1.5, None, True, "x"]}, {"c": {"d": "e"}}, FLAT]
+
+    # Each kind of value directly under a `dict[str, Any]`, where the engine checks it inline.
+    FLAT = {"s": "é", "i": -2, "big": 2**70, "t": True, "f": False, "n": None, "x": 0.5, "l": []}
+
+    @app.get("/tuple-value")
+    async def tuple_value() -> list[dict[str, Any]]:
+        return [{"a": 1, "t": (1, 2)}]  # not plain JSON: pydantic makes the tuple a list
 
     @app.get("/late-date")
     async def late_date() -> list[dict[str, Any]]:
@@ -117,7 +124,12 @@ def test_response_model_shape_checked_while_encoding_falls_back_to_pydantic_midw
         return {"a": 1, "b": "not a number"}
 
     client = TestClient(app, raise_server_exceptions=False)
-    assert client.get("/plain").json() == [{"a": 1, "b": [1.5, None, True, "x"]}, {"c": {"d": "e"}}]
+    assert client.get("/plain").json() == [
+        {"a": 1, "b": [1.5, None, True, "x"]},
+        {"c": {"d": "e"}},
+        FLAT,
+    ]
+    assert client.get("/tuple-value").json() == [{"a": 1, "t": [1, 2]}]
     assert client.get("/late-date").json() == [{"a": 1}, {"b": [2, "2026-11-25"]}]
     assert client.get("/coerced").json() == {"a": 1, "b": 1, "c": 3}
     assert client.get("/bad").status_code == 500

@@ -6,6 +6,7 @@
 //! hands the value to pydantic. No Python code runs during the walk (there is no `default`
 //! hook here), so borrowed pointers stay valid throughout.
 
+use covet_engine::json_escape::push_bytes;
 use pyo3::ffi;
 use pyo3::prelude::*;
 
@@ -54,12 +55,38 @@ impl Encoder<'_, '_> {
                 self.out.push(b']');
                 Ok(true)
             }
+            // `dict[str, Any]`, the common case, checks its values inline (no call per value).
+            Shape::Dict(inner) if matches!(**inner, Shape::Any) => {
+                self.str_keyed(ptr, |enc, val| enc.plain_item(val, 0))
+            }
             Shape::Dict(inner) => self.str_keyed(ptr, |enc, val| enc.shaped(val, inner)),
         }
     }
 
+    /// One plain value inside a container: strings, ints and the three constants, the bulk of
+    /// most documents, are written here without a call; anything else goes through `plain`.
+    #[inline(always)]
+    unsafe fn plain_item(&mut self, ptr: *mut ffi::PyObject, depth: u32) -> PyResult<bool> {
+        let tp = ffi::Py_TYPE(ptr);
+        if tp == std::ptr::addr_of_mut!(ffi::PyUnicode_Type)
+            || tp == std::ptr::addr_of_mut!(ffi::PyLong_Type)
+        {
+            self.item(ptr, depth)?;
+        } else if ptr == ffi::Py_True() {
+            push_bytes(self.out, b"true");
+        } else if ptr == ffi::Py_False() {
+            push_bytes(self.out, b"false");
+        } else if ptr == ffi::Py_None() {
+            push_bytes(self.out, b"null");
+        } else {
+            return self.plain(ptr, depth);
+        }
+        Ok(true)
+    }
+
     /// A plain JSON value: exact str, int, finite float, bool, None, and lists and str-keyed
     /// dicts of those. Anything else (a tuple, a datetime, a subclass) is for pydantic.
+    #[inline(never)]
     unsafe fn plain(&mut self, ptr: *mut ffi::PyObject, depth: u32) -> PyResult<bool> {
         let tp = ffi::Py_TYPE(ptr);
         if tp == std::ptr::addr_of_mut!(ffi::PyUnicode_Type)
@@ -71,7 +98,7 @@ impl Encoder<'_, '_> {
             if depth > MAX_PLAIN_DEPTH {
                 return Ok(false);
             }
-            self.str_keyed(ptr, |enc, val| enc.plain(val, depth + 1))
+            self.str_keyed(ptr, |enc, val| enc.plain_item(val, depth + 1))
         } else if tp == std::ptr::addr_of_mut!(ffi::PyList_Type) {
             if depth > MAX_PLAIN_DEPTH {
                 return Ok(false);
@@ -81,7 +108,7 @@ impl Encoder<'_, '_> {
                 if i > 0 {
                     self.out.push(b',');
                 }
-                if !self.plain(ffi::PyList_GET_ITEM(ptr, i), depth + 1)? {
+                if !self.plain_item(ffi::PyList_GET_ITEM(ptr, i), depth + 1)? {
                     return Ok(false);
                 }
             }
